@@ -1,0 +1,17 @@
+//! The auth Lambda: wiring only. Config and the pool are built once per cold start.
+
+use lambda_http::{Error, Request, service_fn};
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    shared::telemetry::init();
+    let state = auth::State::from_env().map_err(|e| {
+        tracing::error!(error = %e, "init failed");
+        e
+    })?;
+    let state = &state;
+    lambda_http::run(service_fn(move |req: Request| async move {
+        Ok::<_, std::convert::Infallible>(auth::handle(state, req).await)
+    }))
+    .await
+}

@@ -1,0 +1,26 @@
+//! The migrate Lambda: applies pending migrations with `DATABASE_OWNER_URL` and answers
+//! with the versions it applied. `infra/deploy` invokes it after every deploy. Run
+//! outside Lambda (no `AWS_LAMBDA_RUNTIME_API`), it migrates once and exits, which is
+//! how `infra/up` prepares the local database.
+
+use lambda_runtime::{Error, LambdaEvent, service_fn};
+use serde_json::{Value, json};
+use shared::config::required;
+
+async fn run(owner_url: &str) -> Result<Value, Error> {
+    let applied = shared::db::migrate(owner_url).await?;
+    tracing::info!(?applied, "migrations applied");
+    Ok(json!({ "applied": applied }))
+}
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    shared::telemetry::init();
+    let owner_url = required("DATABASE_OWNER_URL")?;
+    if std::env::var_os("AWS_LAMBDA_RUNTIME_API").is_none() {
+        println!("{}", run(&owner_url).await?);
+        return Ok(());
+    }
+    let owner_url = &owner_url;
+    lambda_runtime::run(service_fn(move |_: LambdaEvent<Value>| run(owner_url))).await
+}

@@ -1,0 +1,13 @@
+//! Postgres access. Handlers reach user data only through [`Db::tenant`], which
+//! scopes a transaction to one user for row-level security; cross-tenant work goes
+//! through [`WorkerDb`], whose use is explicit and logged.
+
+mod migrate;
+mod pool;
+mod tenant;
+mod worker;
+
+pub use migrate::{migrate, migration_checksum};
+pub use pool::build_pool;
+pub use tenant::{Db, Public, Tenant};
+pub use worker::{Worker, WorkerDb};

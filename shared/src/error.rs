@@ -1,0 +1,161 @@
+//! One error type for every function, mapped once to `application/problem+json`
+//! (RFC 9457). A 500 tells the client nothing about internals; the log gets the cause
+//! together with the request id.
+
+use lambda_http::http::StatusCode;
+use serde::Serialize;
+
+/// One offending input field of a validation failure.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct FieldError {
+    pub field: String,
+    pub code: &'static str,
+    pub message: String,
+}
+
+impl FieldError {
+    pub fn new(field: impl Into<String>, code: &'static str, message: impl Into<String>) -> Self {
+        Self {
+            field: field.into(),
+            code,
+            message: message.into(),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error("request body is not valid JSON: {0}")]
+    MalformedBody(String),
+    #[error("validation failed: {0:?}")]
+    Validation(Vec<FieldError>),
+    #[error("unauthenticated: {detail}")]
+    Unauthenticated {
+        code: &'static str,
+        detail: &'static str,
+    },
+    #[error("not found")]
+    NotFound,
+    #[error("method not allowed")]
+    MethodNotAllowed,
+    #[error("conflict: {detail}")]
+    Conflict { code: &'static str, detail: String },
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl AppError {
+    pub fn field(field: impl Into<String>, code: &'static str, message: impl Into<String>) -> Self {
+        Self::Validation(vec![FieldError::new(field, code, message)])
+    }
+
+    pub fn internal(cause: impl std::fmt::Display) -> Self {
+        Self::Internal(cause.to_string())
+    }
+
+    pub fn status(&self) -> StatusCode {
+        match self {
+            Self::MalformedBody(_) => StatusCode::BAD_REQUEST,
+            Self::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::Unauthenticated { .. } => StatusCode::UNAUTHORIZED,
+            Self::NotFound => StatusCode::NOT_FOUND,
+            Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
+            Self::Conflict { .. } => StatusCode::CONFLICT,
+            Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// The stable, machine-readable code clients branch on.
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::MalformedBody(_) => "malformed_body",
+            Self::Validation(_) => "validation_failed",
+            Self::Unauthenticated { code, .. } => code,
+            Self::NotFound => "not_found",
+            Self::MethodNotAllowed => "method_not_allowed",
+            Self::Conflict { code, .. } => code,
+            Self::Internal(_) => "internal_error",
+        }
+    }
+
+    fn title(&self) -> &'static str {
+        match self {
+            Self::MalformedBody(_) => "The request body could not be read",
+            Self::Validation(_) => "The request is not valid",
+            Self::Unauthenticated { .. } => "Authentication required",
+            Self::NotFound => "Not found",
+            Self::MethodNotAllowed => "Method not allowed",
+            Self::Conflict { .. } => "Conflict",
+            Self::Internal(_) => "Internal server error",
+        }
+    }
+
+    fn detail(&self) -> String {
+        match self {
+            Self::MalformedBody(why) => format!("The body must be a JSON object: {why}"),
+            Self::Validation(errors) => {
+                let fields: Vec<&str> = errors.iter().map(|e| e.field.as_str()).collect();
+                format!("Invalid field(s): {}", fields.join(", "))
+            }
+            Self::Unauthenticated { detail, .. } => (*detail).to_owned(),
+            Self::NotFound => "The resource does not exist.".to_owned(),
+            Self::MethodNotAllowed => "This resource does not support that method.".to_owned(),
+            Self::Conflict { detail, .. } => detail.clone(),
+            Self::Internal(_) => {
+                "Something went wrong on our side. Quote the request id if you contact support."
+                    .to_owned()
+            }
+        }
+    }
+
+    /// The RFC 9457 problem document for this error.
+    pub fn problem(&self, request_id: &str) -> Problem {
+        Problem {
+            r#type: format!(
+                "https://adpilot.dev/problems/{}",
+                self.code().replace('_', "-")
+            ),
+            title: self.title(),
+            status: self.status().as_u16(),
+            detail: self.detail(),
+            code: self.code(),
+            errors: match self {
+                Self::Validation(errors) => Some(errors.clone()),
+                _ => None,
+            },
+            request_id: request_id.to_owned(),
+        }
+    }
+}
+
+/// `application/problem+json` body.
+#[derive(Debug, Serialize)]
+pub struct Problem {
+    pub r#type: String,
+    pub title: &'static str,
+    pub status: u16,
+    pub detail: String,
+    pub code: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub errors: Option<Vec<FieldError>>,
+    pub request_id: String,
+}
+
+impl From<tokio_postgres::Error> for AppError {
+    fn from(e: tokio_postgres::Error) -> Self {
+        Self::Internal(format!("database: {e:?}"))
+    }
+}
+
+impl From<deadpool_postgres::PoolError> for AppError {
+    fn from(e: deadpool_postgres::PoolError) -> Self {
+        Self::Internal(format!("database pool: {e}"))
+    }
+}
+
+/// The name of the unique constraint a database error violated, if that is what it is.
+pub fn unique_violation(e: &tokio_postgres::Error) -> Option<&str> {
+    let db = e.as_db_error()?;
+    (db.code() == &tokio_postgres::error::SqlState::UNIQUE_VIOLATION)
+        .then(|| db.constraint().unwrap_or(""))
+}

@@ -1,0 +1,158 @@
+//! HTTP plumbing shared by the API functions: reading JSON bodies into typed requests
+//! (naming the offending field when they don't fit), writing JSON and problem+json
+//! responses, and the per-request span carrying the request id.
+
+use lambda_http::http::{HeaderValue, StatusCode, header};
+use lambda_http::{Body, Request, RequestExt, Response};
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Deserializer, Serialize};
+
+use crate::error::AppError;
+
+/// The id that ties a response to its log lines: Lambda's request id when running
+/// under the Runtime API, otherwise a fresh one.
+pub fn request_id(req: &Request) -> String {
+    req.lambda_context_ref()
+        .map(|c| c.request_id.clone())
+        .filter(|id| !id.is_empty())
+        .unwrap_or_else(|| uuid::Uuid::new_v4().to_string())
+}
+
+/// Parses a JSON object body into `T`. Unknown fields and wrong types are reported
+/// as validation errors naming the field.
+pub fn json_body<T: DeserializeOwned>(req: &Request) -> Result<T, AppError> {
+    let bytes: &[u8] = req.body().as_ref();
+    let bytes = if bytes.iter().all(u8::is_ascii_whitespace) {
+        b"{}" as &[u8]
+    } else {
+        bytes
+    };
+    let value: serde_json::Value =
+        serde_json::from_slice(bytes).map_err(|e| AppError::MalformedBody(e.to_string()))?;
+    if !value.is_object() {
+        return Err(AppError::MalformedBody("expected a JSON object".into()));
+    }
+    serde_path_to_error::deserialize(value).map_err(|e| {
+        let inner = e.inner().to_string();
+        let path = e.path().to_string();
+        let field = unknown_field(&inner)
+            .map(|f| join_path(&path, f))
+            .unwrap_or(path);
+        AppError::field(field, "invalid", inner)
+    })
+}
+
+fn unknown_field(message: &str) -> Option<&str> {
+    message.strip_prefix("unknown field `")?.split('`').next()
+}
+
+fn join_path(path: &str, field: &str) -> String {
+    if path == "." {
+        field.to_owned()
+    } else {
+        format!("{path}.{field}")
+    }
+}
+
+/// A JSON response with the given status.
+pub fn json<T: Serialize>(status: StatusCode, value: &T) -> Result<Response<Body>, AppError> {
+    let body = serde_json::to_string(value).map_err(AppError::internal)?;
+    Ok(with_content_type(
+        status,
+        Body::Text(body),
+        "application/json",
+    ))
+}
+
+pub fn no_content() -> Response<Body> {
+    let mut res = Response::new(Body::Empty);
+    *res.status_mut() = StatusCode::NO_CONTENT;
+    res
+}
+
+/// The problem+json response for an error; internal causes are logged, not sent.
+pub fn problem(err: &AppError, request_id: &str) -> Response<Body> {
+    if err.status().is_server_error() {
+        tracing::error!(request_id, error = %err, "request failed");
+    } else {
+        tracing::info!(
+            request_id,
+            code = err.code(),
+            status = err.status().as_u16(),
+            "request refused"
+        );
+    }
+    let body = serde_json::to_string(&err.problem(request_id)).unwrap_or_else(|_| "{}".into());
+    let mut res = with_content_type(err.status(), Body::Text(body), "application/problem+json");
+    if let AppError::Unauthenticated { .. } = err {
+        res.headers_mut()
+            .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+    }
+    res
+}
+
+fn with_content_type(status: StatusCode, body: Body, content_type: &'static str) -> Response<Body> {
+    let mut res = Response::new(body);
+    *res.status_mut() = status;
+    res.headers_mut()
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    res
+}
+
+/// Runs a routed handler and turns its error into problem+json, logging each request
+/// once with its id, method, path, status and duration.
+pub async fn serve<F>(req: Request, route: F) -> Response<Body>
+where
+    F: AsyncFnOnce(Request) -> Result<Response<Body>, AppError>,
+{
+    let request_id = request_id(&req);
+    let method = req.method().to_string();
+    let path = req.uri().path().to_owned();
+    let started = std::time::Instant::now();
+    let res = match route(req).await {
+        Ok(res) => res,
+        Err(err) => problem(&err, &request_id),
+    };
+    tracing::info!(
+        request_id,
+        method,
+        path,
+        status = res.status().as_u16(),
+        duration_ms = started.elapsed().as_millis() as u64,
+        "request"
+    );
+    res
+}
+
+/// A field of a PATCH body: absent (leave alone), `null` (clear) or a value.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub enum Patch<T> {
+    #[default]
+    Absent,
+    Null,
+    Value(T),
+}
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for Patch<T> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        Ok(match Option::<T>::deserialize(d)? {
+            None => Patch::Null,
+            Some(v) => Patch::Value(v),
+        })
+    }
+}
+
+impl<T> Patch<T> {
+    pub fn is_absent(&self) -> bool {
+        matches!(self, Patch::Absent)
+    }
+
+    /// Parses a present value, keeping absent and null as they are.
+    pub fn try_map<U, E>(self, f: impl FnOnce(T) -> Result<U, E>) -> Result<Patch<U>, E> {
+        Ok(match self {
+            Patch::Absent => Patch::Absent,
+            Patch::Null => Patch::Null,
+            Patch::Value(v) => Patch::Value(f(v)?),
+        })
+    }
+}

@@ -1,0 +1,18 @@
+//! Adpilot's shared crate: everything the Lambda functions have in common — configuration,
+//! the Postgres pool and tenant transactions, repositories, domain types, errors mapped
+//! to problem+json, and authentication.
+
+pub mod auth;
+pub mod config;
+pub mod crypto;
+pub mod db;
+pub mod domain;
+pub mod error;
+pub mod http;
+pub mod repo;
+pub mod telemetry;
+
+#[cfg(feature = "testing")]
+pub mod testing;
+
+pub use error::{AppError, FieldError};

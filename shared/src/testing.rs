@@ -1,0 +1,170 @@
+//! Test support: every test gets its own fresh database, cloned from a template that
+//! was migrated once (per migration checksum) as the owner role, exactly as deploys do.
+//! The Postgres server is `TEST_PG_HOST`:`TEST_PG_PORT` (default 127.0.0.1:5432) with
+//! a superuser `TEST_PG_SUPERUSER` (default postgres) for creating databases.
+
+use std::time::Duration;
+
+use tokio_postgres::{Client, NoTls};
+
+use crate::config::DbConfig;
+use crate::db::{Db, WorkerDb, migrate, migration_checksum};
+
+pub const OWNER_ROLE: &str = "adpilot_owner";
+pub const APP_ROLE: &str = "adpilot_app";
+const TEMPLATE_LOCK: i64 = 0x0AD_7E57;
+
+/// A fresh, migrated database for one test.
+pub struct TestDb {
+    pub name: String,
+}
+
+fn server() -> (String, String, String) {
+    let var = |k: &str, d: &str| std::env::var(k).unwrap_or_else(|_| d.to_owned());
+    (
+        var("TEST_PG_HOST", "127.0.0.1"),
+        var("TEST_PG_PORT", "5432"),
+        var("TEST_PG_SUPERUSER", "postgres"),
+    )
+}
+
+/// A connection URL to `db` as `role` on the test server.
+pub fn url(role: &str, db: &str) -> String {
+    let (host, port, _) = server();
+    format!("postgres://{role}@{host}:{port}/{db}")
+}
+
+pub async fn connect(url: &str) -> Client {
+    let (client, conn) = tokio_postgres::connect(url, NoTls)
+        .await
+        .expect("connect to test Postgres");
+    tokio::spawn(conn);
+    client
+}
+
+async fn superuser() -> Client {
+    let (_, _, su) = server();
+    connect(&url(&su, "postgres")).await
+}
+
+impl TestDb {
+    pub async fn fresh() -> Self {
+        crate::telemetry::init_for_tests();
+        let admin = superuser().await;
+        let template = ensure_template(&admin).await;
+        let name = format!("adpilot_t_{}", uuid::Uuid::new_v4().simple());
+        let create = format!("CREATE DATABASE {name} TEMPLATE {template} OWNER {OWNER_ROLE}");
+        for attempt in 0.. {
+            match admin.batch_execute(&create).await {
+                Ok(()) => break,
+                // Another test may still be disconnecting from the template.
+                Err(e)
+                    if attempt < 50 && e.to_string().contains("being accessed by other users") =>
+                {
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
+                Err(e) => panic!("create test database: {e}"),
+            }
+        }
+        Self { name }
+    }
+
+    /// An empty database owned by the owner role, for testing the migrations themselves.
+    pub async fn empty() -> Self {
+        crate::telemetry::init_for_tests();
+        let admin = superuser().await;
+        bootstrap_owner(&admin).await;
+        let name = format!("adpilot_t_{}", uuid::Uuid::new_v4().simple());
+        admin
+            .batch_execute(&format!("CREATE DATABASE {name} OWNER {OWNER_ROLE}"))
+            .await
+            .unwrap();
+        Self { name }
+    }
+
+    pub fn app_url(&self) -> String {
+        url(APP_ROLE, &self.name)
+    }
+
+    pub fn owner_url(&self) -> String {
+        url(OWNER_ROLE, &self.name)
+    }
+
+    /// The app role's pool, as the functions build it.
+    pub fn db(&self) -> Db {
+        Db::connect(&db_config(self.app_url())).expect("app pool")
+    }
+
+    /// The worker pool (owner login, assumes adpilot_worker per transaction).
+    pub fn worker(&self) -> WorkerDb {
+        WorkerDb::connect(&db_config(self.owner_url())).expect("worker pool")
+    }
+
+    /// A superuser connection to this database, for arranging and inspecting state
+    /// the way an operator would.
+    pub async fn superuser(&self) -> Client {
+        let (_, _, su) = server();
+        connect(&url(&su, &self.name)).await
+    }
+
+    /// A connection as the app role with nothing set, for probing RLS directly.
+    pub async fn app_client(&self) -> Client {
+        connect(&self.app_url()).await
+    }
+}
+
+/// Creates the owner role if needed (as a deploy's bootstrap would), then the
+/// template database for the current migrations, once across all test processes.
+async fn ensure_template(admin: &Client) -> String {
+    let template = format!("adpilot_tmpl_{}", migration_checksum());
+    admin
+        .execute("SELECT pg_advisory_lock($1)", &[&TEMPLATE_LOCK])
+        .await
+        .unwrap();
+    let exists = admin
+        .query_opt("SELECT 1 FROM pg_database WHERE datname = $1", &[&template])
+        .await
+        .unwrap()
+        .is_some();
+    if !exists {
+        bootstrap_owner(admin).await;
+        admin
+            .batch_execute(&format!("CREATE DATABASE {template} OWNER {OWNER_ROLE}"))
+            .await
+            .unwrap();
+        if let Err(e) = migrate(&url(OWNER_ROLE, &template)).await {
+            admin
+                .batch_execute(&format!("DROP DATABASE {template}"))
+                .await
+                .unwrap();
+            panic!("migrations failed: {e}");
+        }
+    }
+    admin
+        .execute("SELECT pg_advisory_unlock($1)", &[&TEMPLATE_LOCK])
+        .await
+        .unwrap();
+    template
+}
+
+pub async fn bootstrap_owner(admin: &Client) {
+    admin
+        .batch_execute(&format!(
+            "DO $$ BEGIN
+                 IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = '{OWNER_ROLE}') THEN
+                     CREATE ROLE {OWNER_ROLE} LOGIN CREATEROLE NOSUPERUSER NOBYPASSRLS;
+                 END IF;
+             END $$"
+        ))
+        .await
+        .unwrap();
+}
+
+/// Pool settings for tests.
+pub fn db_config(database_url: String) -> DbConfig {
+    DbConfig {
+        database_url,
+        pool_size: 2,
+        statement_timeout_ms: 10_000,
+    }
+}
