@@ -15,7 +15,7 @@ DECLARE
 BEGIN
     FOR part IN
         SELECT c.relname,
-               to_date(substring(c.relname FROM 'y(\d{4})m(\d{2})$'), 'YYYYMM') AS month_start
+               to_date(substring(c.relname FROM 'y(\d{4}m\d{2})$'), 'YYYY"m"MM') AS month_start
           FROM pg_inherits i
           JOIN pg_class c ON c.oid = i.inhrelid
          WHERE i.inhparent = 'performance_analytics'::regclass

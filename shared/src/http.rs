@@ -35,23 +35,17 @@ pub fn json_body<T: DeserializeOwned>(req: &Request) -> Result<T, AppError> {
     serde_path_to_error::deserialize(value).map_err(|e| {
         let inner = e.inner().to_string();
         let path = e.path().to_string();
-        let field = unknown_field(&inner)
-            .map(|f| join_path(&path, f))
-            .unwrap_or(path);
+        // For an unknown top-level field the path is "."; name the field itself.
+        let field = match unknown_field(&inner) {
+            Some(f) if path == "." => f.to_owned(),
+            _ => path,
+        };
         AppError::field(field, "invalid", inner)
     })
 }
 
 fn unknown_field(message: &str) -> Option<&str> {
     message.strip_prefix("unknown field `")?.split('`').next()
-}
-
-fn join_path(path: &str, field: &str) -> String {
-    if path == "." {
-        field.to_owned()
-    } else {
-        format!("{path}.{field}")
-    }
 }
 
 /// A JSON response with the given status.

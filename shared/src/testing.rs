@@ -12,7 +12,7 @@ use crate::db::{Db, WorkerDb, migrate, migration_checksum};
 
 pub const OWNER_ROLE: &str = "adpilot_owner";
 pub const APP_ROLE: &str = "adpilot_app";
-const TEMPLATE_LOCK: i64 = 0x0AD_7E57;
+const TEMPLATE_LOCK: i64 = 0x0AD7_E571;
 
 /// A fresh, migrated database for one test.
 pub struct TestDb {

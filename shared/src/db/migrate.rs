@@ -10,7 +10,7 @@ mod embedded {
     refinery::embed_migrations!("../migrations");
 }
 
-const MIGRATION_LOCK: i64 = 0x0AD_914_07;
+const MIGRATION_LOCK: i64 = 0x0AD9_1407;
 
 /// Applies pending migrations to the database at `owner_url`; returns the versions applied.
 pub async fn migrate(owner_url: &str) -> Result<Vec<String>, AppError> {

@@ -21,7 +21,7 @@ pub fn build_pool(cfg: &DbConfig) -> Result<Pool, ConfigError> {
     pg.options(format!("-c statement_timeout={}", cfg.statement_timeout_ms));
     pg.connect_timeout(Duration::from_secs(5));
     pg.application_name(
-        &std::env::var("AWS_LAMBDA_FUNCTION_NAME").unwrap_or_else(|_| "adpilot".to_owned()),
+        std::env::var("AWS_LAMBDA_FUNCTION_NAME").unwrap_or_else(|_| "adpilot".to_owned()),
     );
     let manager = Manager::from_config(
         pg,

@@ -1,0 +1,450 @@
+//! Accounts, as a client meets them: every rule of signup, login, refresh, logout and
+//! `/v1/me`, through the handler, on a real Postgres database per test.
+
+use auth::State;
+use lambda_http::http::{Method, StatusCode};
+use lambda_http::{Body, Request};
+use serde_json::{Value, json};
+use shared::auth::AccessTokens;
+use shared::testing::TestDb;
+
+const SECRET: &[u8] = b"test-secret-test-secret-test-secret!";
+
+struct App {
+    state: State,
+    db: TestDb,
+}
+
+struct Reply {
+    status: StatusCode,
+    content_type: String,
+    body: Value,
+}
+
+impl App {
+    async fn new() -> Self {
+        let db = TestDb::fresh().await;
+        let state = State {
+            db: db.db(),
+            tokens: AccessTokens::new(SECRET, 900),
+            refresh_ttl_days: 30,
+            trial_days: 14,
+        };
+        Self { state, db }
+    }
+
+    async fn call(
+        &self,
+        method: Method,
+        path: &str,
+        body: Option<Value>,
+        token: Option<&str>,
+    ) -> Reply {
+        let mut req = Request::new(body.map_or(Body::Empty, |b| Body::Text(b.to_string())));
+        *req.method_mut() = method;
+        *req.uri_mut() = path.parse().unwrap();
+        req.headers_mut()
+            .insert("content-type", "application/json".parse().unwrap());
+        if let Some(t) = token {
+            req.headers_mut()
+                .insert("authorization", format!("Bearer {t}").parse().unwrap());
+        }
+        let res = auth::handle(&self.state, req).await;
+        let content_type = res
+            .headers()
+            .get("content-type")
+            .map(|v| v.to_str().unwrap().to_owned())
+            .unwrap_or_default();
+        let body = match res.body() {
+            Body::Text(t) => serde_json::from_str(t).unwrap(),
+            Body::Empty => Value::Null,
+            Body::Binary(b) => serde_json::from_slice(b).unwrap(),
+            _ => Value::Null,
+        };
+        Reply {
+            status: res.status(),
+            content_type,
+            body,
+        }
+    }
+
+    async fn post(&self, path: &str, body: Value) -> Reply {
+        self.call(Method::POST, path, Some(body), None).await
+    }
+
+    async fn signup(&self, email: &str) -> Reply {
+        self.post(
+            "/v1/auth/signup",
+            json!({"email": email, "password": "correct-horse-battery"}),
+        )
+        .await
+    }
+
+    async fn login(&self, email: &str, password: &str) -> Reply {
+        self.post(
+            "/v1/auth/login",
+            json!({"email": email, "password": password}),
+        )
+        .await
+    }
+}
+
+fn fields(reply: &Reply) -> Vec<String> {
+    reply.body["errors"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["field"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+fn token(reply: &Reply, kind: &str) -> String {
+    reply.body[format!("{kind}_token")]
+        .as_str()
+        .unwrap()
+        .to_owned()
+}
+
+#[tokio::test]
+async fn signup_creates_a_starter_trial_and_returns_a_session() {
+    let app = App::new().await;
+    let r = app
+        .post(
+            "/v1/auth/signup",
+            json!({"email": "  Asha@Example.COM ", "password": "correct-horse-battery",
+                   "first_name": "Asha", "last_name": "Rao", "phone": "+91 98765 43210"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::CREATED);
+    assert_eq!(r.body["token_type"], "Bearer");
+    assert_eq!(r.body["expires_in"], 900);
+    assert!(r.body["refresh_token"].is_string());
+    let user = &r.body["user"];
+    assert_eq!(user["email"], "asha@example.com");
+    assert_eq!(user["phone"], "+919876543210");
+    assert_eq!(user["subscription_tier"], "starter");
+    assert_eq!(user["subscription_status"], "trial");
+    assert!(user.get("password_hash").is_none());
+
+    let trial_days: f64 = app
+        .db
+        .superuser()
+        .await
+        .query_one(
+            "SELECT extract(epoch FROM trial_ends_at - created_at)::float8 / 86400 FROM users WHERE email = 'asha@example.com'",
+            &[],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert!(
+        (trial_days - 14.0).abs() < 0.01,
+        "trial lasts {trial_days} days"
+    );
+
+    let sub = app
+        .db
+        .superuser()
+        .await
+        .query_one(
+            "SELECT s.tier, s.status, s.monthly_ai_credits_limit, u.password_hash FROM subscriptions s \
+             JOIN users u ON u.id = s.user_id WHERE s.is_current",
+            &[],
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        (
+            sub.get::<_, String>(0),
+            sub.get::<_, String>(1),
+            sub.get::<_, i32>(2)
+        ),
+        ("starter".into(), "trial".into(), 50)
+    );
+    assert!(sub.get::<_, String>(3).starts_with("$argon2id$"));
+}
+
+#[tokio::test]
+async fn the_same_email_in_any_case_cannot_sign_up_twice() {
+    let app = App::new().await;
+    assert_eq!(
+        app.signup("dup@example.com").await.status,
+        StatusCode::CREATED
+    );
+    let again = app.signup("DUP@Example.com").await;
+    assert_eq!(again.status, StatusCode::CONFLICT);
+    assert_eq!(again.body["code"], "email_taken");
+}
+
+#[tokio::test]
+async fn signup_names_every_invalid_field() {
+    let app = App::new().await;
+    let r = app
+        .post(
+            "/v1/auth/signup",
+            json!({"email": "not-an-email", "password": "short", "phone": "12"}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(r.content_type, "application/problem+json");
+    assert_eq!(r.body["code"], "validation_failed");
+    assert_eq!(r.body["status"], 422);
+    assert_eq!(fields(&r), ["email", "password", "phone"]);
+
+    let missing = app.post("/v1/auth/signup", json!({})).await;
+    assert_eq!(fields(&missing), ["email", "password"]);
+
+    let unknown = app
+        .post(
+            "/v1/auth/signup",
+            json!({"email": "a@b.co", "password": "long enough!", "role": "admin"}),
+        )
+        .await;
+    assert_eq!(fields(&unknown), ["role"]);
+
+    let wrong_type = app
+        .post(
+            "/v1/auth/signup",
+            json!({"email": 42, "password": "long enough!"}),
+        )
+        .await;
+    assert_eq!(fields(&wrong_type), ["email"]);
+}
+
+#[tokio::test]
+async fn a_body_that_is_not_json_is_a_bad_request() {
+    let app = App::new().await;
+    let mut req = Request::new(Body::Text("{not json".into()));
+    *req.method_mut() = Method::POST;
+    *req.uri_mut() = "/v1/auth/signup".parse().unwrap();
+    let res = auth::handle(&app.state, req).await;
+    assert_eq!(res.status(), StatusCode::BAD_REQUEST);
+}
+
+#[tokio::test]
+async fn login_returns_a_session_and_records_the_login() {
+    let app = App::new().await;
+    app.signup("login@example.com").await;
+    let r = app
+        .login("LOGIN@example.com", "correct-horse-battery")
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert!(r.body["access_token"].is_string() && r.body["refresh_token"].is_string());
+    assert!(r.body["user"]["last_login"].is_string());
+}
+
+#[tokio::test]
+async fn a_wrong_password_and_an_unknown_email_get_the_same_answer() {
+    let app = App::new().await;
+    app.signup("known@example.com").await;
+    let wrong_password = app.login("known@example.com", "incorrect-horse").await;
+    let unknown_email = app
+        .login("nobody@example.com", "correct-horse-battery")
+        .await;
+    for r in [&wrong_password, &unknown_email] {
+        assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+        assert_eq!(r.body["code"], "invalid_credentials");
+    }
+    assert_eq!(wrong_password.body["detail"], unknown_email.body["detail"]);
+}
+
+#[tokio::test]
+async fn refresh_rotates_the_token_and_reuse_revokes_the_family() {
+    let app = App::new().await;
+    let first = app.signup("rotate@example.com").await;
+    let r0 = token(&first, "refresh");
+
+    let second = app
+        .post("/v1/auth/refresh", json!({"refresh_token": r0}))
+        .await;
+    assert_eq!(second.status, StatusCode::OK);
+    let r1 = token(&second, "refresh");
+    assert_ne!(r0, r1);
+    assert!(second.body["user"]["email"] == "rotate@example.com");
+
+    // r0 was used already: presenting it again means it leaked. The whole family dies.
+    let reuse = app
+        .post("/v1/auth/refresh", json!({"refresh_token": r0}))
+        .await;
+    assert_eq!(reuse.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(reuse.body["code"], "invalid_refresh_token");
+    let after = app
+        .post("/v1/auth/refresh", json!({"refresh_token": r1}))
+        .await;
+    assert_eq!(after.status, StatusCode::UNAUTHORIZED);
+
+    // Another login is another family, unaffected.
+    let other = app
+        .login("rotate@example.com", "correct-horse-battery")
+        .await;
+    let fresh = app
+        .post(
+            "/v1/auth/refresh",
+            json!({"refresh_token": token(&other, "refresh")}),
+        )
+        .await;
+    assert_eq!(fresh.status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn refresh_refuses_garbage_and_names_a_missing_token() {
+    let app = App::new().await;
+    let garbage = app
+        .post("/v1/auth/refresh", json!({"refresh_token": "nope"}))
+        .await;
+    assert_eq!(garbage.status, StatusCode::UNAUTHORIZED);
+    let missing = app.post("/v1/auth/refresh", json!({})).await;
+    assert_eq!(fields(&missing), ["refresh_token"]);
+}
+
+#[tokio::test]
+async fn logout_revokes_the_refresh_token() {
+    let app = App::new().await;
+    let s = app.signup("bye@example.com").await;
+    let r = token(&s, "refresh");
+    let out = app
+        .post("/v1/auth/logout", json!({"refresh_token": r}))
+        .await;
+    assert_eq!(out.status, StatusCode::NO_CONTENT);
+    assert_eq!(
+        app.post("/v1/auth/refresh", json!({"refresh_token": r}))
+            .await
+            .status,
+        StatusCode::UNAUTHORIZED
+    );
+    // Logging out twice is fine.
+    assert_eq!(
+        app.post("/v1/auth/logout", json!({"refresh_token": r}))
+            .await
+            .status,
+        StatusCode::NO_CONTENT
+    );
+}
+
+#[tokio::test]
+async fn me_needs_a_valid_bearer_token() {
+    let app = App::new().await;
+    let s = app.signup("me@example.com").await;
+    let me = app
+        .call(Method::GET, "/v1/me", None, Some(&token(&s, "access")))
+        .await;
+    assert_eq!(me.status, StatusCode::OK);
+    assert_eq!(me.body["email"], "me@example.com");
+
+    let expired = AccessTokens::new(SECRET, -120).issue(shared::domain::UserId(
+        me.body["id"].as_str().unwrap().parse().unwrap(),
+    ));
+    for bad in [None, Some("garbage"), Some(expired.unwrap().as_str())] {
+        let r = app.call(Method::GET, "/v1/me", None, bad).await;
+        assert_eq!(r.status, StatusCode::UNAUTHORIZED, "token {bad:?}");
+        assert_eq!(r.content_type, "application/problem+json");
+    }
+    for method in [Method::PATCH, Method::DELETE] {
+        assert_eq!(
+            app.call(method, "/v1/me", Some(json!({})), None)
+                .await
+                .status,
+            StatusCode::UNAUTHORIZED
+        );
+    }
+}
+
+#[tokio::test]
+async fn patch_me_changes_only_what_is_sent() {
+    let app = App::new().await;
+    let s = app.post("/v1/auth/signup", json!({"email": "p@example.com", "password": "correct-horse-battery", "last_name": "Rao"})).await;
+    let t = token(&s, "access");
+    let r = app
+        .call(
+            Method::PATCH,
+            "/v1/me",
+            Some(json!({"first_name": " Asha ", "phone": "+44 20 7946 0958"})),
+            Some(&t),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert_eq!(
+        (r.body["first_name"].as_str(), r.body["last_name"].as_str()),
+        (Some("Asha"), Some("Rao"))
+    );
+    assert_eq!(r.body["phone"], "+442079460958");
+
+    let cleared = app
+        .call(
+            Method::PATCH,
+            "/v1/me",
+            Some(json!({"last_name": null})),
+            Some(&t),
+        )
+        .await;
+    assert!(cleared.body["last_name"].is_null());
+    assert_eq!(cleared.body["first_name"], "Asha");
+
+    let bad = app
+        .call(
+            Method::PATCH,
+            "/v1/me",
+            Some(json!({"first_name": "", "email": "x@y.z"})),
+            Some(&t),
+        )
+        .await;
+    assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert_eq!(fields(&bad), ["email"], "unknown fields are named first");
+}
+
+#[tokio::test]
+async fn deleting_the_account_keeps_the_row_and_ends_every_session() {
+    let app = App::new().await;
+    let s = app.signup("gone@example.com").await;
+    let (t, r) = (token(&s, "access"), token(&s, "refresh"));
+    assert_eq!(
+        app.call(Method::DELETE, "/v1/me", None, Some(&t))
+            .await
+            .status,
+        StatusCode::NO_CONTENT
+    );
+
+    assert_eq!(
+        app.login("gone@example.com", "correct-horse-battery")
+            .await
+            .status,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        app.post("/v1/auth/refresh", json!({"refresh_token": r}))
+            .await
+            .status,
+        StatusCode::UNAUTHORIZED
+    );
+    assert_eq!(
+        app.call(Method::GET, "/v1/me", None, Some(&t)).await.status,
+        StatusCode::UNAUTHORIZED
+    );
+
+    let kept: i64 = app
+        .db
+        .superuser()
+        .await
+        .query_one("SELECT count(*) FROM users WHERE email = 'gone@example.com' AND deleted_at IS NOT NULL", &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(kept, 1);
+    // The address is free again.
+    assert_eq!(
+        app.signup("gone@example.com").await.status,
+        StatusCode::CREATED
+    );
+}
+
+#[tokio::test]
+async fn unknown_routes_and_methods_are_problems_too() {
+    let app = App::new().await;
+    let r = app.call(Method::GET, "/v1/nothing", None, None).await;
+    assert_eq!(
+        (r.status, r.content_type.as_str()),
+        (StatusCode::NOT_FOUND, "application/problem+json")
+    );
+    let r = app.call(Method::PUT, "/v1/me", None, None).await;
+    assert_eq!(r.status, StatusCode::METHOD_NOT_ALLOWED);
+}
