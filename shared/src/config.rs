@@ -61,3 +61,22 @@ impl DbConfig {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_missing_variable_is_named_in_the_error() {
+        let err = required("ADPILOT_SURELY_UNSET_VARIABLE").unwrap_err();
+        assert_eq!(
+            err.to_string(),
+            "missing required environment variable ADPILOT_SURELY_UNSET_VARIABLE"
+        );
+    }
+
+    #[test]
+    fn an_unset_optional_variable_takes_its_default() {
+        assert_eq!(parsed_or("ADPILOT_SURELY_UNSET_VARIABLE", 7u32).unwrap(), 7);
+    }
+}

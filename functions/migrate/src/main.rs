@@ -1,7 +1,8 @@
 //! The migrate Lambda: applies pending migrations with `DATABASE_OWNER_URL` and answers
 //! with the versions it applied. `infra/deploy` invokes it after every deploy. Run
 //! outside Lambda (no `AWS_LAMBDA_RUNTIME_API`), it migrates once and exits, which is
-//! how `infra/up` prepares the local database.
+//! how `infra/up` prepares the local database. With `APP_DATABASE_PASSWORD` set it also
+//! sets the login password of `adpilot_app`.
 
 use lambda_runtime::{Error, LambdaEvent, service_fn};
 use serde_json::{Value, json};
@@ -10,6 +11,11 @@ use shared::config::required;
 async fn run(owner_url: &str) -> Result<Value, Error> {
     let applied = shared::db::migrate(owner_url).await?;
     tracing::info!(?applied, "migrations applied");
+    // In AWS the app role's password lives in Secrets Manager; locally trust auth needs none.
+    if let Ok(password) = std::env::var("APP_DATABASE_PASSWORD") {
+        shared::db::set_app_password(owner_url, &password).await?;
+        tracing::info!("adpilot_app password set from APP_DATABASE_PASSWORD");
+    }
     Ok(json!({ "applied": applied }))
 }
 

@@ -33,6 +33,24 @@ pub async fn migrate(owner_url: &str) -> Result<Vec<String>, AppError> {
         .collect())
 }
 
+/// Sets the app role's login password (from the deploy's secret), so the functions
+/// can connect as `adpilot_app`. Passwords never reach the logs.
+pub async fn set_app_password(owner_url: &str, password: &str) -> Result<(), AppError> {
+    let (client, connection) = tokio_postgres::connect(owner_url, NoTls).await?;
+    let driver = tokio::spawn(connection);
+    let sql: String = client
+        .query_one(
+            "SELECT format('ALTER ROLE adpilot_app WITH LOGIN PASSWORD %L', $1::text)",
+            &[&password],
+        )
+        .await?
+        .get(0);
+    client.batch_execute(&sql).await?;
+    drop(client);
+    let _ = driver.await;
+    Ok(())
+}
+
 /// A fingerprint of every migration's content: test templates are keyed by it.
 pub fn migration_checksum() -> String {
     let mut sum: u64 = 0xcbf2_9ce4_8422_2325;

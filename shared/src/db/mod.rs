@@ -7,7 +7,7 @@ mod pool;
 mod tenant;
 mod worker;
 
-pub use migrate::{migrate, migration_checksum};
+pub use migrate::{migrate, migration_checksum, set_app_password};
 pub use pool::build_pool;
 pub use tenant::{Db, Public, Tenant};
 pub use worker::{Worker, WorkerDb};
