@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Local API Gateway (HTTP API, payload 2.0) in front of the functions' real binaries.
+"""Local API Gateway (HTTP API, payload 2.0) and event sources in front of the functions'
+real binaries.
 
 Routes come from template.yaml (the HttpApi events of every AWS::Serverless::Function),
 so local and deployed wiring cannot drift. Each function binary runs as separate
@@ -9,6 +10,11 @@ time; more instances start on demand up to --max-instances per function, and req
 beyond that wait in a bounded queue. Each new instance's init duration (process start
 to first `next`) is logged. An instance that crashes is replaced on the next request,
 and the request it was serving gets a 502, as on AWS.
+
+With --moto it also runs the local AWS emulator (moto in server mode), creates the
+buckets and queues the template declares, and delivers each bucket's ObjectCreated
+notifications to the functions subscribed to them (S3 event source), the way S3 →
+Lambda does. It talks to the emulator only through the AWS SDK (boto3) at its endpoint.
 """
 import argparse
 import base64
@@ -62,21 +68,77 @@ class FunctionSpec:
         self.env, self.routes, self.events = env, routes, events
 
 
+STACK = {"AWS::StackName": "adpilot-local", "AWS::AccountId": "000000000000",
+         "AWS::Region": os.environ.get("AWS_REGION", "ap-south-1"), "AWS::Partition": "aws",
+         "AWS::URLSuffix": "amazonaws.com"}
+
+
+class Resolver:
+    """Evaluates the intrinsic functions that have a local meaning (pseudo parameters,
+    buckets and queues); anything else (secrets, the database) resolves to None and
+    comes from the environment instead."""
+
+    def __init__(self, resources):
+        self.resources = resources
+        self.physical = {}  # logical id -> bucket name / queue URL
+        self.arns = {}
+
+    def _sub(self, text, variables=None):
+        def one(m):
+            name = m.group(1)
+            if variables and name in variables:
+                v = self.resolve(variables[name])
+            elif name in STACK:
+                v = STACK[name]
+            elif "." in name:
+                v = self.arns.get(name.split(".")[0]) if name.endswith(".Arn") else None
+            else:
+                v = self.physical.get(name)
+            if v is None:
+                raise LookupError(name)
+            return str(v)
+        try:
+            return re.sub(r"\$\{([^}]+)\}", one, text)
+        except LookupError:
+            return None
+
+    def resolve(self, v):
+        if isinstance(v, (str, int, float)):
+            return str(v)
+        if not isinstance(v, dict) or len(v) != 1:
+            return None
+        (fn, arg), = v.items()
+        if fn == "Ref":
+            return STACK.get(arg) or self.physical.get(arg)
+        if fn == "Fn::Sub":
+            return self._sub(arg) if isinstance(arg, str) else self._sub(arg[0], arg[1])
+        if fn == "Fn::GetAtt":
+            name, attr = arg if isinstance(arg, list) else arg.split(".", 1)
+            return self.arns.get(name) if attr == "Arn" else None
+        return None
+
+
 def load_template(path):
     with open(path) as f:
         doc = yaml.load(f, Loader=CfnLoader)
     glob = (doc.get("Globals") or {}).get("Function") or {}
+    resources = doc.get("Resources") or {}
+    resolver = Resolver(resources)
+    for name, res in resources.items():
+        props = res.get("Properties") or {}
+        if res.get("Type") == "AWS::S3::Bucket":
+            resolver.physical[name] = resolver.resolve(props.get("BucketName")) or f"adpilot-local-{name.lower()}"
+        elif res.get("Type") == "AWS::SQS::Queue":
+            resolver.physical[name] = resolver.resolve(props.get("QueueName")) or f"adpilot-local-{name}"
     specs = []
-    for name, res in (doc.get("Resources") or {}).items():
+    for name, res in resources.items():
         if res.get("Type") != "AWS::Serverless::Function":
             continue
         props = res.get("Properties") or {}
         binary = ((res.get("Metadata") or {}).get("BuildProperties") or {}).get("Binary")
-        env = {}
+        env = {}  # raw template values, resolved when an instance starts
         for source in (glob, props):
-            for k, v in ((source.get("Environment") or {}).get("Variables") or {}).items():
-                if isinstance(v, (str, int, float)):  # intrinsic functions are AWS-only
-                    env[k] = str(v)
+            env.update((source.get("Environment") or {}).get("Variables") or {})
         routes, events = [], {}
         for ev_name, ev in (props.get("Events") or {}).items():
             events[ev_name] = ev
@@ -88,7 +150,7 @@ def load_template(path):
             int(props.get("Timeout", glob.get("Timeout", 3))),
             int(props.get("MemorySize", glob.get("MemorySize", 128))),
             env, routes, events))
-    return specs
+    return specs, resources, resolver
 
 
 class Route:
@@ -137,8 +199,8 @@ class Instance:
         self.server.instance = self
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
         port = self.server.server_address[1]
-        env = dict(os.environ)
-        env.update(fn.spec.env)
+        env = {k: v for k, v in ((k, fn.resolver.resolve(raw)) for k, raw in fn.spec.env.items()) if v is not None}
+        env.update(os.environ)
         env.update({
             "AWS_LAMBDA_RUNTIME_API": f"127.0.0.1:{port}",
             "AWS_LAMBDA_FUNCTION_NAME": fn.spec.name,
@@ -180,6 +242,25 @@ class Instance:
     def stop(self):
         if self.proc.poll() is None:
             self.proc.terminate()
+
+
+def as_lambda_record(record):
+    """The emulator's notification records lack fields real S3 always sends to Lambda
+    (userIdentity, requestParameters, responseElements, ownerIdentity, sequencer);
+    fill them in so functions parse exactly what AWS would give them."""
+    r = dict(record)
+    r.setdefault("userIdentity", {"principalId": "AWS:LOCAL"})
+    r.setdefault("requestParameters", {"sourceIPAddress": "127.0.0.1"})
+    r.setdefault("responseElements", {"x-amz-request-id": uuid.uuid4().hex[:16].upper(),
+                                      "x-amz-id-2": base64.b64encode(os.urandom(32)).decode()})
+    s3 = dict(r.get("s3") or {})
+    bucket = dict(s3.get("bucket") or {})
+    bucket.setdefault("ownerIdentity", {"principalId": "LOCAL"})
+    obj = dict(s3.get("object") or {})
+    obj.setdefault("sequencer", f"{time.time_ns():016X}")
+    s3.update(bucket=bucket, object=obj)
+    r["s3"] = s3
+    return r
 
 
 class RuntimeApiHandler(BaseHTTPRequestHandler):
@@ -243,8 +324,8 @@ class RuntimeApiHandler(BaseHTTPRequestHandler):
 class Function:
     """The instances of one function and the queue of requests waiting for one."""
 
-    def __init__(self, spec, bin_dir, max_instances, queue_limit):
-        self.spec = spec
+    def __init__(self, spec, resolver, bin_dir, max_instances, queue_limit):
+        self.spec, self.resolver = spec, resolver
         self.binary_path = os.path.join(bin_dir, spec.binary)
         self.max_instances, self.queue_limit = max_instances, queue_limit
         self.cond = threading.Condition()
@@ -301,6 +382,119 @@ class Function:
         with self.cond:
             for inst in list(self.all):
                 inst.stop()
+
+
+# --- local AWS: the emulator, its buckets and queues, S3 event delivery ------------------------
+
+class LocalAws:
+    """moto in server mode, and what the template declares in it."""
+
+    def __init__(self, port):
+        if port == 0:
+            import socket
+            with socket.socket() as probe:
+                probe.bind(("127.0.0.1", 0))
+                port = probe.getsockname()[1]
+        self.endpoint = f"http://127.0.0.1:{port}"
+        self.proc = subprocess.Popen(
+            [os.path.join(os.path.dirname(sys.executable), "moto_server"), "-H", "127.0.0.1", "-p", str(port)],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+        import boto3  # the AWS SDK, pointed at the emulator
+        kw = dict(endpoint_url=self.endpoint, region_name=STACK["AWS::Region"],
+                  aws_access_key_id="local", aws_secret_access_key="local")
+        self.s3, self.sqs = boto3.client("s3", **kw), boto3.client("sqs", **kw)
+        deadline = time.time() + 30
+        while True:
+            try:
+                self.s3.list_buckets()
+                break
+            except Exception:
+                if time.time() > deadline or self.proc.poll() is not None:
+                    raise SystemExit("gateway: the local AWS emulator (moto_server) did not start")
+                time.sleep(0.2)
+        log("aws_emulator_ready", endpoint=self.endpoint)
+
+    def env(self):
+        return {"AWS_ENDPOINT_URL": self.endpoint, "AWS_ACCESS_KEY_ID": "local",
+                "AWS_SECRET_ACCESS_KEY": "local", "AWS_REGION": STACK["AWS::Region"]}
+
+    def create(self, resources, resolver):
+        for name, res in resources.items():
+            if res.get("Type") == "AWS::S3::Bucket":
+                bucket = resolver.physical[name]
+                try:
+                    self.s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={
+                        "LocationConstraint": STACK["AWS::Region"]})
+                except self.s3.exceptions.BucketAlreadyOwnedByYou:
+                    pass
+                log("bucket", name=bucket)
+        for name, res in resources.items():  # dead-letter queues first, so redrive can point at them
+            if res.get("Type") == "AWS::SQS::Queue":
+                url = self.sqs.create_queue(QueueName=resolver.physical[name])["QueueUrl"]
+                arn = self.sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+                resolver.arns[name] = arn
+        for name, res in resources.items():
+            if res.get("Type") == "AWS::SQS::Queue":
+                queue = resolver.physical[name]
+                url = self.sqs.get_queue_url(QueueName=queue)["QueueUrl"]
+                resolver.physical[name] = url
+                redrive = (res.get("Properties") or {}).get("RedrivePolicy")
+                if redrive:
+                    target = resolver.resolve(redrive.get("deadLetterTargetArn"))
+                    self.sqs.set_queue_attributes(QueueUrl=url, Attributes={"RedrivePolicy": json.dumps(
+                        {"deadLetterTargetArn": target, "maxReceiveCount": str(redrive.get("maxReceiveCount", 5))})})
+                log("queue", name=queue, url=url)
+
+    def subscribe_s3(self, functions, resolver):
+        """Routes each bucket's notifications to a private queue per subscribed function,
+        and starts a poller that invokes the function with the S3 event."""
+        configs = {}
+        for fn in functions:
+            for ev_name, ev in fn.spec.events.items():
+                if ev.get("Type") != "S3":
+                    continue
+                p = ev.get("Properties") or {}
+                bucket = resolver.resolve(p.get("Bucket"))
+                queue_url = self.sqs.create_queue(QueueName=f"adpilot-local-s3-{fn.spec.name}-{ev_name}",
+                                                  Attributes={"VisibilityTimeout": "10"})["QueueUrl"]
+                arn = self.sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+                events = p.get("Events")
+                rules = ((p.get("Filter") or {}).get("S3Key") or {}).get("Rules") or []
+                conf = {"QueueArn": arn, "Events": events if isinstance(events, list) else [events]}
+                if rules:
+                    conf["Filter"] = {"Key": {"FilterRules": [{"Name": r["Name"], "Value": r["Value"]} for r in rules]}}
+                configs.setdefault(bucket, []).append(conf)
+                threading.Thread(target=self._deliver, args=(fn, queue_url), daemon=True).start()
+                log("s3_subscription", bucket=bucket, function=fn.spec.name, rules=rules)
+        for bucket, confs in configs.items():
+            self.s3.put_bucket_notification_configuration(
+                Bucket=bucket, NotificationConfiguration={"QueueConfigurations": confs})
+
+    def _deliver(self, fn, queue_url):
+        while True:
+            try:
+                got = self.sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10, WaitTimeSeconds=1,
+                                               AttributeNames=["ApproximateReceiveCount"])
+            except Exception as e:  # the emulator is going away
+                log("s3_delivery_stopped", function=fn.spec.name, error=str(e))
+                return
+            for msg in got.get("Messages", []):
+                body = json.loads(msg["Body"])
+                tries = int(msg["Attributes"].get("ApproximateReceiveCount", "1"))
+                if "Records" in body:
+                    body["Records"] = [as_lambda_record(r) for r in body["Records"]]
+                    keys = [r["s3"]["object"]["key"] for r in body["Records"]]
+                    kind, payload = fn.invoke(body)
+                    log("s3_event", function=fn.spec.name, keys=keys, outcome=kind, attempt=tries,
+                        **({"error": payload.decode(errors="replace")[:500]} if kind != "ok" else {}))
+                    # S3 invokes asynchronously: a failed event is retried twice, then dropped.
+                    if kind != "ok" and tries < 3:
+                        continue
+                self.sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=msg["ReceiptHandle"])
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.terminate()
 
 
 # --- HTTP API (payload format 2.0) ----------------------------------------------------------
@@ -439,11 +633,21 @@ def main():
     ap.add_argument("--port", type=int, default=int(os.environ.get("PORT", "3000")))
     ap.add_argument("--max-instances", type=int, default=4, help="per function")
     ap.add_argument("--queue-limit", type=int, default=100, help="waiting requests per function")
+    ap.add_argument("--moto", type=int, metavar="PORT", help="run the local AWS emulator on PORT (0: any free port)")
     args = ap.parse_args()
 
-    specs = load_template(args.template)
-    functions = {s.name: Function(s, args.bin_dir, args.max_instances, args.queue_limit) for s in specs}
-    missing = [f.binary_path for f in functions.values() if f.spec.routes and not os.path.exists(f.binary_path)]
+    specs, resources, resolver = load_template(args.template)
+    aws = None
+    if args.moto is not None:
+        aws = LocalAws(args.moto)
+        os.environ.update(aws.env())
+        aws.create(resources, resolver)
+    functions = {s.name: Function(s, resolver, args.bin_dir, args.max_instances, args.queue_limit) for s in specs}
+    if aws:
+        aws.subscribe_s3(functions.values(), resolver)
+    missing = [f.binary_path for f in functions.values()
+               if (f.spec.routes or (aws and any(e.get("Type") == "S3" for e in f.spec.events.values())))
+               and not os.path.exists(f.binary_path)]
     if missing:
         sys.exit(f"gateway: missing function binaries (build them first): {missing}")
     routes = [Route(m, p, functions[s.name]) for s in specs for m, p in s.routes]
@@ -456,6 +660,8 @@ def main():
     def shutdown(*_):
         for f in functions.values():
             f.stop_all()
+        if aws:
+            aws.stop()
         threading.Thread(target=server.shutdown, daemon=True).start()
 
     signal.signal(signal.SIGINT, shutdown)

@@ -6,7 +6,7 @@ use lambda_http::http::StatusCode;
 use serde::Serialize;
 
 /// One offending input field of a validation failure.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct FieldError {
     pub field: String,
     pub code: &'static str,
@@ -40,6 +40,12 @@ pub enum AppError {
     MethodNotAllowed,
     #[error("conflict: {detail}")]
     Conflict { code: &'static str, detail: String },
+    #[error("unprocessable: {detail}")]
+    Unprocessable {
+        code: &'static str,
+        field: &'static str,
+        detail: String,
+    },
     #[error("internal error: {0}")]
     Internal(String),
 }
@@ -61,6 +67,7 @@ impl AppError {
             Self::NotFound => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Self::Conflict { .. } => StatusCode::CONFLICT,
+            Self::Unprocessable { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -74,6 +81,7 @@ impl AppError {
             Self::NotFound => "not_found",
             Self::MethodNotAllowed => "method_not_allowed",
             Self::Conflict { code, .. } => code,
+            Self::Unprocessable { code, .. } => code,
             Self::Internal(_) => "internal_error",
         }
     }
@@ -86,6 +94,7 @@ impl AppError {
             Self::NotFound => "Not found",
             Self::MethodNotAllowed => "Method not allowed",
             Self::Conflict { .. } => "Conflict",
+            Self::Unprocessable { .. } => "The request cannot be carried out",
             Self::Internal(_) => "Internal server error",
         }
     }
@@ -101,6 +110,7 @@ impl AppError {
             Self::NotFound => "The resource does not exist.".to_owned(),
             Self::MethodNotAllowed => "This resource does not support that method.".to_owned(),
             Self::Conflict { detail, .. } => detail.clone(),
+            Self::Unprocessable { detail, .. } => detail.clone(),
             Self::Internal(_) => {
                 "Something went wrong on our side. Quote the request id if you contact support."
                     .to_owned()
@@ -121,6 +131,11 @@ impl AppError {
             code: self.code(),
             errors: match self {
                 Self::Validation(errors) => Some(errors.clone()),
+                Self::Unprocessable {
+                    code,
+                    field,
+                    detail,
+                } => Some(vec![FieldError::new(*field, code, detail.clone())]),
                 _ => None,
             },
             request_id: request_id.to_owned(),
@@ -128,14 +143,17 @@ impl AppError {
     }
 }
 
-/// `application/problem+json` body.
-#[derive(Debug, Serialize)]
+/// `application/problem+json` body (RFC 9457).
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Problem {
+    /// A URI naming the kind of problem.
     pub r#type: String,
     pub title: &'static str,
     pub status: u16,
     pub detail: String,
+    /// Stable, machine-readable code.
     pub code: &'static str,
+    /// The offending fields, for validation failures.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub errors: Option<Vec<FieldError>>,
     pub request_id: String,

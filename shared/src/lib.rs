@@ -3,6 +3,8 @@
 //! to problem+json, and authentication.
 
 pub mod auth;
+#[cfg(feature = "aws")]
+pub mod aws;
 pub mod config;
 pub mod crypto;
 pub mod db;

@@ -51,3 +51,16 @@ async fn route(state: &State, req: Request) -> Result<Response<Body>, AppError> 
         _ => Err(AppError::NotFound),
     }
 }
+
+/// This function's part of the OpenAPI document.
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(
+    routes::session::signup,
+    routes::session::login,
+    routes::session::refresh,
+    routes::session::logout,
+    routes::me::me,
+    routes::me::update_me,
+    routes::me::delete_me
+))]
+pub struct Api;

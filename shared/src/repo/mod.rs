@@ -1,8 +1,15 @@
 //! Repositories: the SQL for each table lives here, next to the row types it returns.
 //! Handlers call these with a tenant (or worker) transaction and never write SQL.
 
+pub mod analytics;
+pub mod assets;
+pub mod campaigns;
+pub mod jobs;
+pub mod profiles;
 pub mod refresh_tokens;
 pub mod retention;
+pub mod sql;
 pub mod subscriptions;
 pub mod system_config;
+pub mod usage;
 pub mod users;

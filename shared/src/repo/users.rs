@@ -11,7 +11,7 @@ use crate::error::{AppError, unique_violation};
 use crate::http::Patch;
 
 /// An account as the API shows it (never the password hash).
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct User {
     pub id: Uuid,
     pub email: String,

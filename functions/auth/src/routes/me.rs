@@ -6,10 +6,12 @@ use lambda_http::{Body, Request, Response};
 use serde::Deserialize;
 use shared::auth::authenticate;
 use shared::domain::{Fields, PersonName, Phone};
-use shared::error::AppError;
+use shared::error::{AppError, Problem};
 use shared::http::{Patch, json, json_body, no_content};
 use shared::repo::users::ProfileChange;
+use shared::repo::users::User;
 use shared::repo::{refresh_tokens, users};
+use utoipa::ToSchema;
 
 use crate::State;
 
@@ -19,6 +21,11 @@ const GONE: AppError = AppError::Unauthenticated {
     detail: "This account no longer exists. Sign up again to continue.",
 };
 
+#[utoipa::path(get, path = "/v1/me", tag = "auth", security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Your account", body = User),
+        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
+    ))]
 pub async fn me(state: &State, req: &Request) -> Result<Response<Body>, AppError> {
     let user = authenticate(req, &state.tokens)?;
     let found = state
@@ -28,14 +35,17 @@ pub async fn me(state: &State, req: &Request) -> Result<Response<Body>, AppError
     json(StatusCode::OK, &found.ok_or(GONE)?)
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-struct MeBody {
+pub struct MeBody {
     #[serde(default)]
+    #[schema(value_type = Option<String>)]
     first_name: Patch<String>,
     #[serde(default)]
+    #[schema(value_type = Option<String>)]
     last_name: Patch<String>,
     #[serde(default)]
+    #[schema(value_type = Option<String>)]
     phone: Patch<String>,
 }
 
@@ -61,6 +71,13 @@ fn parse_change(body: MeBody) -> Result<ProfileChange, AppError> {
     Ok(change)
 }
 
+#[utoipa::path(patch, path = "/v1/me", tag = "auth", security(("bearer" = [])), request_body = MeBody,
+    responses(
+        (status = 200, description = "Your updated account", body = User),
+        (status = 400, description = "Body is not JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
+    ))]
 /// `PATCH /v1/me` {first_name?, last_name?, phone?}: absent fields stay, `null` clears.
 pub async fn update_me(state: &State, req: &Request) -> Result<Response<Body>, AppError> {
     let user = authenticate(req, &state.tokens)?;
@@ -72,6 +89,11 @@ pub async fn update_me(state: &State, req: &Request) -> Result<Response<Body>, A
     json(StatusCode::OK, &updated.ok_or(GONE)?)
 }
 
+#[utoipa::path(delete, path = "/v1/me", tag = "auth", security(("bearer" = [])),
+    responses(
+        (status = 204, description = "Account deleted; every session ended"),
+        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
+    ))]
 /// `DELETE /v1/me` → 204.
 pub async fn delete_me(state: &State, req: &Request) -> Result<Response<Body>, AppError> {
     let user = authenticate(req, &state.tokens)?;

@@ -10,15 +10,16 @@ use shared::auth::password;
 use shared::auth::refresh::RefreshToken;
 use shared::db::Tenant;
 use shared::domain::{Email, Fields, Password, PersonName, Phone, TokenFamilyId, UserId};
-use shared::error::AppError;
+use shared::error::{AppError, Problem};
 use shared::http::{json, json_body, no_content};
 use shared::repo::users::{NewUser, User};
 use shared::repo::{refresh_tokens, subscriptions, system_config, users};
+use utoipa::ToSchema;
 
 use crate::State;
 
-#[derive(Serialize)]
-struct Session {
+#[derive(Serialize, ToSchema)]
+pub struct Session {
     user: User,
     access_token: String,
     refresh_token: String,
@@ -36,9 +37,9 @@ const BAD_REFRESH: AppError = AppError::Unauthenticated {
     detail: "The refresh token is invalid, expired or revoked. Log in again.",
 };
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-struct SignupBody {
+pub struct SignupBody {
     email: Option<String>,
     password: Option<String>,
     first_name: Option<String>,
@@ -84,6 +85,13 @@ fn parse_signup(body: SignupBody) -> Result<Signup, AppError> {
     })
 }
 
+#[utoipa::path(post, path = "/v1/auth/signup", tag = "auth", request_body = SignupBody,
+    responses(
+        (status = 201, description = "Account created; a session", body = Session),
+        (status = 400, description = "Body is not JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Email already registered", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
+    ))]
 /// `POST /v1/auth/signup` → 201 with a session. New accounts start a starter trial.
 pub async fn signup(state: &State, req: &Request) -> Result<Response<Body>, AppError> {
     let input = parse_signup(json_body(req)?)?;
@@ -113,13 +121,20 @@ pub async fn signup(state: &State, req: &Request) -> Result<Response<Body>, AppE
     json(StatusCode::CREATED, &session)
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-struct LoginBody {
+pub struct LoginBody {
     email: Option<String>,
     password: Option<String>,
 }
 
+#[utoipa::path(post, path = "/v1/auth/login", tag = "auth", request_body = LoginBody,
+    responses(
+        (status = 200, description = "A session", body = Session),
+        (status = 400, description = "Body is not JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Wrong email or password", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
+    ))]
 /// `POST /v1/auth/login`. A wrong email and a wrong password get the same answer.
 pub async fn login(state: &State, req: &Request) -> Result<Response<Body>, AppError> {
     let body: LoginBody = json_body(req)?;
@@ -155,9 +170,9 @@ pub async fn login(state: &State, req: &Request) -> Result<Response<Body>, AppEr
     json(StatusCode::OK, &session)
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-struct RefreshBody {
+pub struct RefreshBody {
     refresh_token: Option<String>,
 }
 
@@ -174,6 +189,13 @@ enum Rotation {
     Refused,
 }
 
+#[utoipa::path(post, path = "/v1/auth/refresh", tag = "auth", request_body = RefreshBody,
+    responses(
+        (status = 200, description = "A new session; the token sent is used up", body = Session),
+        (status = 400, description = "Body is not JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Token invalid, expired, revoked or reused", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
+    ))]
 /// `POST /v1/auth/refresh`: a new session for a usable refresh token, which is used up.
 pub async fn refresh(state: &State, req: &Request) -> Result<Response<Body>, AppError> {
     let presented = parse_refresh(req)?.ok_or(BAD_REFRESH)?;
@@ -205,6 +227,12 @@ pub async fn refresh(state: &State, req: &Request) -> Result<Response<Body>, App
     }
 }
 
+#[utoipa::path(post, path = "/v1/auth/logout", tag = "auth", request_body = RefreshBody,
+    responses(
+        (status = 204, description = "The session is over"),
+        (status = 400, description = "Body is not JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
+    ))]
 /// `POST /v1/auth/logout`: ends the session the refresh token belongs to. Answers 204
 /// whether or not the token was still live, so it cannot be used to probe tokens.
 pub async fn logout(state: &State, req: &Request) -> Result<Response<Body>, AppError> {

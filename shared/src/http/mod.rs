@@ -9,6 +9,14 @@ use serde::{Deserialize, Deserializer, Serialize};
 
 use crate::error::AppError;
 
+mod page;
+mod query;
+mod route;
+
+pub use page::{Cursor, Page, PageRequest};
+pub use query::Query;
+pub use route::{at, parse_id};
+
 /// The id that ties a response to its log lines: Lambda's request id when running
 /// under the Runtime API, otherwise a fresh one.
 pub fn request_id(req: &Request) -> String {

@@ -8,6 +8,10 @@ use uuid::Uuid;
 
 use crate::error::{AppError, FieldError};
 
+pub mod asset;
+pub mod campaign;
+pub mod profile;
+
 /// Why a raw value is not a valid domain value.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Invalid {
@@ -42,6 +46,11 @@ impl Fields {
             field,
             raw.ok_or_else(|| Invalid::new("required", format!("{field} is required"))),
         )
+    }
+
+    /// Whether `field` was already found invalid.
+    pub fn has(&self, field: &str) -> bool {
+        self.0.iter().any(|e| e.field == field)
     }
 
     pub fn finish(self) -> Result<(), AppError> {
@@ -88,6 +97,65 @@ id_type!(
     /// A refresh-token family: every token rotated from one login.
     TokenFamilyId
 );
+id_type!(
+    /// A creative asset (image or video) in a user's library.
+    AssetId
+);
+id_type!(
+    /// A campaign.
+    CampaignId
+);
+id_type!(
+    /// A background job.
+    JobId
+);
+
+/// A public web address: http or https, with a host, at most 2,000 characters.
+pub fn web_url(raw: &str) -> Result<String, Invalid> {
+    let bad = || {
+        Invalid::new(
+            "invalid_url",
+            "must be an http(s) address like https://example.com",
+        )
+    };
+    let trimmed = raw.trim();
+    if trimmed.len() > 2000 {
+        return Err(bad());
+    }
+    let parsed = url::Url::parse(trimmed).map_err(|_| bad())?;
+    let host_ok = parsed
+        .host_str()
+        .is_some_and(|h| h.contains('.') || h == "localhost");
+    if !matches!(parsed.scheme(), "http" | "https") || !host_ok {
+        return Err(bad());
+    }
+    Ok(parsed.to_string())
+}
+
+/// Free text: trimmed, non-empty, at most `max` characters, no control characters
+/// other than newlines and tabs.
+pub fn text(raw: &str, max: usize) -> Result<String, Invalid> {
+    let t = raw.trim();
+    if t.is_empty() {
+        return Err(Invalid::new(
+            "empty",
+            "must not be empty; send null to clear it",
+        ));
+    }
+    if t.chars().count() > max {
+        return Err(Invalid::new(
+            "too_long",
+            format!("must be at most {max} characters"),
+        ));
+    }
+    if t.chars().any(|c| c.is_control() && c != '\n' && c != '\t') {
+        return Err(Invalid::new(
+            "invalid_characters",
+            "must not contain control characters",
+        ));
+    }
+    Ok(t.to_owned())
+}
 
 /// A normalised email address: trimmed, lower-cased, one `@`, a dotted domain.
 #[derive(Clone, Debug, PartialEq, Eq)]

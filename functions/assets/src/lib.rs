@@ -1,0 +1,82 @@
+//! The asset library over HTTP: `POST /v1/assets/uploads` (a presigned S3 upload),
+//! `GET /v1/assets` (filtered, cursor-paged), `GET/PATCH/DELETE /v1/assets/{id}` and
+//! `GET /v1/assets/{id}/download` (a short-lived presigned download).
+
+pub mod routes;
+
+use lambda_http::http::Method;
+use lambda_http::{Body, Request, Response};
+use shared::auth::AccessTokens;
+use shared::aws::storage::Storage;
+use shared::config::{ConfigError, DbConfig};
+use shared::db::Db;
+use shared::error::AppError;
+use shared::http::at;
+
+pub struct State {
+    pub db: Db,
+    pub tokens: AccessTokens,
+    pub storage: Storage,
+}
+
+impl State {
+    pub async fn from_env() -> Result<Self, ConfigError> {
+        let aws = shared::aws::sdk_config().await;
+        Ok(Self {
+            db: Db::connect(&DbConfig::from_env()?)?,
+            tokens: AccessTokens::from_env()?,
+            storage: Storage::from_env(shared::aws::s3(&aws))?,
+        })
+    }
+}
+
+pub async fn handle(state: &State, req: Request) -> Response<Body> {
+    shared::http::serve(req, async |req| route(state, req).await).await
+}
+
+async fn route(state: &State, req: Request) -> Result<Response<Body>, AppError> {
+    let path = req.uri().path().to_owned();
+    let method = req.method().clone();
+    if at::<0>("/v1/assets/uploads", &path).is_some() {
+        return if method == Method::POST {
+            routes::upload(state, &req).await
+        } else {
+            Err(AppError::MethodNotAllowed)
+        };
+    }
+    if at::<0>("/v1/assets", &path).is_some() {
+        return if method == Method::GET {
+            routes::list(state, &req).await
+        } else {
+            Err(AppError::MethodNotAllowed)
+        };
+    }
+    if let Some([id]) = at("/v1/assets/{}/download", &path) {
+        return if method == Method::GET {
+            routes::download(state, &req, id).await
+        } else {
+            Err(AppError::MethodNotAllowed)
+        };
+    }
+    if let Some([id]) = at("/v1/assets/{}", &path) {
+        return match method {
+            Method::GET => routes::get(state, &req, id).await,
+            Method::PATCH => routes::update(state, &req, id).await,
+            Method::DELETE => routes::delete(state, &req, id).await,
+            _ => Err(AppError::MethodNotAllowed),
+        };
+    }
+    Err(AppError::NotFound)
+}
+
+/// This function's part of the OpenAPI document.
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(
+    routes::upload,
+    routes::list,
+    routes::get,
+    routes::update,
+    routes::delete,
+    routes::download
+))]
+pub struct Api;

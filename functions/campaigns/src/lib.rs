@@ -1,0 +1,84 @@
+//! Campaigns over HTTP: `POST/GET /v1/campaigns`, `GET/PATCH/DELETE /v1/campaigns/{id}`,
+//! and the assets a campaign uses, `/v1/campaigns/{id}/assets[/{asset_id}]`.
+
+mod assets;
+mod input;
+pub mod routes;
+
+use lambda_http::http::Method;
+use lambda_http::{Body, Request, Response};
+use shared::auth::AccessTokens;
+use shared::config::{ConfigError, DbConfig};
+use shared::db::Db;
+use shared::error::AppError;
+use shared::http::at;
+
+pub use assets::{attach_asset, detach_asset, get_asset, list_assets};
+
+pub struct State {
+    pub db: Db,
+    pub tokens: AccessTokens,
+}
+
+impl State {
+    pub async fn from_env() -> Result<Self, ConfigError> {
+        Ok(Self {
+            db: Db::connect(&DbConfig::from_env()?)?,
+            tokens: AccessTokens::from_env()?,
+        })
+    }
+}
+
+pub async fn handle(state: &State, req: Request) -> Response<Body> {
+    shared::http::serve(req, async |req| route(state, req).await).await
+}
+
+async fn route(state: &State, req: Request) -> Result<Response<Body>, AppError> {
+    let path = req.uri().path().to_owned();
+    let method = req.method().clone();
+    if at::<0>("/v1/campaigns", &path).is_some() {
+        return match method {
+            Method::GET => routes::list(state, &req).await,
+            Method::POST => routes::create(state, &req).await,
+            _ => Err(AppError::MethodNotAllowed),
+        };
+    }
+    if let Some([id]) = at("/v1/campaigns/{}", &path) {
+        return match method {
+            Method::GET => routes::get(state, &req, id).await,
+            Method::PATCH => routes::update(state, &req, id).await,
+            Method::DELETE => routes::delete(state, &req, id).await,
+            _ => Err(AppError::MethodNotAllowed),
+        };
+    }
+    if let Some([id]) = at("/v1/campaigns/{}/assets", &path) {
+        return match method {
+            Method::GET => list_assets(state, &req, id).await,
+            _ => Err(AppError::MethodNotAllowed),
+        };
+    }
+    if let Some([id, asset]) = at("/v1/campaigns/{}/assets/{}", &path) {
+        return match method {
+            Method::GET => get_asset(state, &req, id, asset).await,
+            Method::PUT => attach_asset(state, &req, id, asset).await,
+            Method::DELETE => detach_asset(state, &req, id, asset).await,
+            _ => Err(AppError::MethodNotAllowed),
+        };
+    }
+    Err(AppError::NotFound)
+}
+
+/// This function's part of the OpenAPI document.
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(
+    routes::create,
+    routes::list,
+    routes::get,
+    routes::update,
+    routes::delete,
+    assets::list_assets,
+    assets::get_asset,
+    assets::attach_asset,
+    assets::detach_asset
+))]
+pub struct Api;

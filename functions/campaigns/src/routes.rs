@@ -1,0 +1,166 @@
+//! Campaign routes. Another user's campaign is a 404, like one that does not exist.
+
+use lambda_http::http::StatusCode;
+use lambda_http::{Body, Request, Response};
+use shared::auth::authenticate;
+use shared::domain::campaign::{CampaignStatus, Purpose};
+use shared::domain::{CampaignId, Fields, Invalid};
+use shared::error::{AppError, Problem};
+use shared::http::{Page, PageRequest, Query, json, json_body, no_content, parse_id};
+use shared::repo::campaigns::{self, Campaign};
+
+use crate::State;
+use crate::input::{CampaignChange, NewCampaign, Refusal};
+
+#[utoipa::path(post, path = "/v1/campaigns", tag = "campaigns", security(("bearer" = [])),
+    request_body = NewCampaign,
+    responses(
+        (status = 201, description = "The new draft campaign", body = Campaign),
+        (status = 400, description = "Body is not JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn create(state: &State, req: &Request) -> Result<Response<Body>, AppError> {
+    let user = authenticate(req, &state.tokens)?;
+    let fields = json_body::<NewCampaign>(req)?.validate()?;
+    let campaign = state
+        .db
+        .tenant(user, async |t| campaigns::create(t, &fields).await)
+        .await?;
+    tracing::info!(user_id = %user, campaign_id = %campaign.id, "campaign created");
+    let mut res = json(StatusCode::CREATED, &campaign)?;
+    res.headers_mut().insert(
+        "location",
+        format!("/v1/campaigns/{}", campaign.id)
+            .parse()
+            .map_err(AppError::internal)?,
+    );
+    Ok(res)
+}
+
+#[utoipa::path(get, path = "/v1/campaigns", tag = "campaigns", security(("bearer" = [])),
+    params(
+        ("status" = Option<CampaignStatus>, Query, description = "Only campaigns in this status"),
+        ("purpose" = Option<Purpose>, Query, description = "Only campaigns with this purpose"),
+        ("limit" = Option<i64>, Query, minimum = 1, maximum = 100, description = "Page size (default 20)"),
+        ("cursor" = Option<String>, Query, description = "next_cursor of the previous page"),
+    ),
+    responses(
+        (status = 200, description = "A page of campaigns, newest first", body = Page<Campaign>),
+        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid parameters", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn list(state: &State, req: &Request) -> Result<Response<Body>, AppError> {
+    let user = authenticate(req, &state.tokens)?;
+    let q = Query::of(req);
+    let mut f = Fields::default();
+    q.reject_unknown(&mut f, &["status", "purpose", "limit", "cursor"]);
+    let status = q.one(&mut f, "status").map(str::to_owned);
+    let status = status.and_then(|s| {
+        f.check(
+            "status",
+            CampaignStatus::parse(&s).ok_or(Invalid::new("invalid", "not a campaign status")),
+        )
+    });
+    let purpose = q.one(&mut f, "purpose").map(str::to_owned);
+    let purpose = purpose.and_then(|p| {
+        f.check(
+            "purpose",
+            Purpose::parse(&p).ok_or(Invalid::new("invalid", "not a campaign purpose")),
+        )
+    });
+    let page = PageRequest::from_query(&q, &mut f);
+    f.finish()?;
+    let rows = state
+        .db
+        .tenant(user, async |t| {
+            campaigns::list(t, status, purpose, &page).await
+        })
+        .await?;
+    json(
+        StatusCode::OK,
+        &Page::from_rows(rows, &page, Campaign::cursor),
+    )
+}
+
+#[utoipa::path(get, path = "/v1/campaigns/{id}", tag = "campaigns", security(("bearer" = [])),
+    params(("id" = uuid::Uuid, Path, description = "Campaign id")),
+    responses(
+        (status = 200, description = "The campaign", body = Campaign),
+        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such campaign of yours", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn get(state: &State, req: &Request, id: &str) -> Result<Response<Body>, AppError> {
+    let user = authenticate(req, &state.tokens)?;
+    let id = CampaignId(parse_id(id)?);
+    let found = state
+        .db
+        .tenant(user, async |t| campaigns::get(t, id, false).await)
+        .await?;
+    json(StatusCode::OK, &found.ok_or(AppError::NotFound)?)
+}
+
+#[utoipa::path(patch, path = "/v1/campaigns/{id}", tag = "campaigns", security(("bearer" = [])),
+    params(("id" = uuid::Uuid, Path, description = "Campaign id")),
+    request_body = CampaignChange,
+    responses(
+        (status = 200, description = "The changed campaign", body = Campaign),
+        (status = 400, description = "Body is not JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such campaign of yours", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Status change not allowed from the current status", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn update(state: &State, req: &Request, id: &str) -> Result<Response<Body>, AppError> {
+    let user = authenticate(req, &state.tokens)?;
+    let id = CampaignId(parse_id(id)?);
+    let change: CampaignChange = json_body(req)?;
+    let updated = state
+        .db
+        .tenant(user, async |t| {
+            let current = campaigns::get(t, id, true).await?.ok_or(AppError::NotFound)?;
+            match change.apply(current.fields())? {
+                Ok(fields) => campaigns::update(t, id, &fields).await,
+                Err(Refusal::Transition { from, to }) => Err(AppError::Conflict {
+                    code: "invalid_status_transition",
+                    detail: format!(
+                        "A {} campaign cannot become {}. Allowed: draft → review → active ⇄ paused → completed, or cancelled.",
+                        from.as_str(),
+                        to.as_str()
+                    ),
+                }),
+            }
+        })
+        .await?;
+    json(StatusCode::OK, &updated)
+}
+
+#[utoipa::path(delete, path = "/v1/campaigns/{id}", tag = "campaigns", security(("bearer" = [])),
+    params(("id" = uuid::Uuid, Path, description = "Campaign id")),
+    responses(
+        (status = 204, description = "Deleted (softly: hidden from lists)"),
+        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such campaign of yours", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The campaign is active: pause or cancel it first", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn delete(state: &State, req: &Request, id: &str) -> Result<Response<Body>, AppError> {
+    let user = authenticate(req, &state.tokens)?;
+    let id = CampaignId(parse_id(id)?);
+    state
+        .db
+        .tenant(user, async |t| {
+            let current = campaigns::get(t, id, true)
+                .await?
+                .ok_or(AppError::NotFound)?;
+            if current.status == CampaignStatus::Active {
+                return Err(AppError::Conflict {
+                    code: "campaign_active",
+                    detail: "An active campaign cannot be deleted; pause or cancel it first."
+                        .into(),
+                });
+            }
+            campaigns::soft_delete(t, id).await
+        })
+        .await?;
+    Ok(no_content())
+}

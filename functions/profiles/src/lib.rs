@@ -1,0 +1,55 @@
+//! Business and brand profiles over HTTP:
+//! `GET/PUT /v1/business-profile`, `GET/PUT /v1/brand-profile`, `POST /v1/brand-profile/analyze`.
+
+pub mod routes;
+
+use lambda_http::http::Method;
+use lambda_http::{Body, Request, Response};
+use shared::auth::AccessTokens;
+use shared::config::{ConfigError, DbConfig};
+use shared::db::Db;
+use shared::error::AppError;
+
+pub struct State {
+    pub db: Db,
+    pub tokens: AccessTokens,
+}
+
+impl State {
+    pub async fn from_env() -> Result<Self, ConfigError> {
+        Ok(Self {
+            db: Db::connect(&DbConfig::from_env()?)?,
+            tokens: AccessTokens::from_env()?,
+        })
+    }
+}
+
+pub async fn handle(state: &State, req: Request) -> Response<Body> {
+    shared::http::serve(req, async |req| route(state, req).await).await
+}
+
+async fn route(state: &State, req: Request) -> Result<Response<Body>, AppError> {
+    let path = req.uri().path().trim_end_matches('/').to_owned();
+    match (path.as_str(), req.method().clone()) {
+        ("/v1/business-profile", Method::GET) => routes::get_business(state, &req).await,
+        ("/v1/business-profile", Method::PUT) => routes::put_business(state, &req).await,
+        ("/v1/brand-profile", Method::GET) => routes::get_brand(state, &req).await,
+        ("/v1/brand-profile", Method::PUT) => routes::put_brand(state, &req).await,
+        ("/v1/brand-profile/analyze", Method::POST) => routes::analyze(state, &req).await,
+        ("/v1/business-profile" | "/v1/brand-profile" | "/v1/brand-profile/analyze", _) => {
+            Err(AppError::MethodNotAllowed)
+        }
+        _ => Err(AppError::NotFound),
+    }
+}
+
+/// This function's part of the OpenAPI document.
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(
+    routes::get_business,
+    routes::put_business,
+    routes::get_brand,
+    routes::put_brand,
+    routes::analyze
+))]
+pub struct Api;

@@ -1,0 +1,150 @@
+//! The profile routes. A profile exists once it has been PUT; until then GET is a 404.
+//! Analysis is queued, not done here: the job stays `pending` until the analyzer runs.
+
+use lambda_http::http::StatusCode;
+use lambda_http::{Body, Request, Response};
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use shared::auth::authenticate;
+use shared::domain::profile::{BrandProfileInput, BusinessProfileInput};
+use shared::domain::{Fields, web_url};
+use shared::error::{AppError, Problem};
+use shared::http::{json, json_body};
+use shared::repo::profiles::{BrandProfile, BusinessProfile};
+use shared::repo::{jobs, profiles};
+use utoipa::ToSchema;
+
+use crate::State;
+
+const NO_BUSINESS_PROFILE: AppError = AppError::NotFound;
+
+#[utoipa::path(get, path = "/v1/business-profile", tag = "profiles", security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The business profile", body = BusinessProfile),
+        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No profile yet: PUT one", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn get_business(state: &State, req: &Request) -> Result<Response<Body>, AppError> {
+    let user = authenticate(req, &state.tokens)?;
+    let found = state
+        .db
+        .tenant(user, async |t| profiles::business(t).await)
+        .await?;
+    json(StatusCode::OK, &found.ok_or(NO_BUSINESS_PROFILE)?)
+}
+
+#[utoipa::path(put, path = "/v1/business-profile", tag = "profiles", security(("bearer" = [])),
+    request_body = BusinessProfileInput,
+    responses(
+        (status = 200, description = "The saved profile", body = BusinessProfile),
+        (status = 400, description = "Body is not JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn put_business(state: &State, req: &Request) -> Result<Response<Body>, AppError> {
+    let user = authenticate(req, &state.tokens)?;
+    let input = json_body::<BusinessProfileInput>(req)?.validate()?;
+    let saved = state
+        .db
+        .tenant(user, async |t| profiles::put_business(t, &input).await)
+        .await?;
+    json(StatusCode::OK, &saved)
+}
+
+#[utoipa::path(get, path = "/v1/brand-profile", tag = "profiles", security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The brand profile", body = BrandProfile),
+        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No brand profile yet", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn get_brand(state: &State, req: &Request) -> Result<Response<Body>, AppError> {
+    let user = authenticate(req, &state.tokens)?;
+    let found = state
+        .db
+        .tenant(user, async |t| profiles::brand(t).await)
+        .await?;
+    json(StatusCode::OK, &found.ok_or(AppError::NotFound)?)
+}
+
+#[utoipa::path(put, path = "/v1/brand-profile", tag = "profiles", security(("bearer" = [])),
+    request_body = BrandProfileInput,
+    responses(
+        (status = 200, description = "The saved brand profile", body = BrandProfile),
+        (status = 400, description = "Body is not JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn put_brand(state: &State, req: &Request) -> Result<Response<Body>, AppError> {
+    let user = authenticate(req, &state.tokens)?;
+    let input = json_body::<BrandProfileInput>(req)?.validate()?;
+    let saved = state
+        .db
+        .tenant(user, async |t| profiles::put_brand(t, &input).await)
+        .await?;
+    json(StatusCode::OK, &saved)
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AnalyzeRequest {
+    /// The website to learn the brand from.
+    #[schema(example = "https://example.com")]
+    website_url: Option<String>,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct JobAccepted {
+    pub job_id: uuid::Uuid,
+    /// Always `pending` when accepted; follow it at `GET /v1/jobs/{job_id}`.
+    pub status: String,
+}
+
+/// The queue topic brand analysis requests go to.
+pub const BRAND_ANALYSIS_TOPIC: &str = "brand-analysis";
+
+#[utoipa::path(post, path = "/v1/brand-profile/analyze", tag = "profiles", security(("bearer" = [])),
+    request_body = AnalyzeRequest,
+    responses(
+        (status = 202, description = "Analysis queued", body = JobAccepted),
+        (status = 400, description = "Body is not JSON", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Invalid website_url", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn analyze(state: &State, req: &Request) -> Result<Response<Body>, AppError> {
+    let user = authenticate(req, &state.tokens)?;
+    let body: AnalyzeRequest = json_body(req)?;
+    let mut f = Fields::default();
+    let url = f
+        .required("website_url", body.website_url)
+        .and_then(|u| f.check("website_url", web_url(&u)));
+    f.finish()?;
+    let url = url.expect("checked");
+    let job = state
+        .db
+        .tenant(user, async |t| {
+            let job = jobs::create(t, "brand_analysis", &json!({ "website_url": url })).await?;
+            jobs::enqueue(
+                t,
+                BRAND_ANALYSIS_TOPIC,
+                &json!({ "job_id": job.id, "user_id": user, "website_url": url }),
+            )
+            .await?;
+            Ok(job)
+        })
+        .await?;
+    tracing::info!(user_id = %user, job_id = %job.id, "brand analysis queued");
+    let mut res = json(
+        StatusCode::ACCEPTED,
+        &JobAccepted {
+            job_id: job.id,
+            status: job.status,
+        },
+    )?;
+    res.headers_mut().insert(
+        "location",
+        format!("/v1/jobs/{}", job.id)
+            .parse()
+            .map_err(AppError::internal)?,
+    );
+    Ok(res)
+}

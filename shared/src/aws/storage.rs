@@ -1,0 +1,170 @@
+//! Creative media in S3: presigned upload and download URLs, and reading an object's
+//! first bytes to learn what it really is. Objects are addressed as `s3://bucket/key`.
+
+use std::time::Duration;
+
+use aws_sdk_s3::presigning::PresigningConfig;
+use chrono::{DateTime, Utc};
+
+use crate::config::{ConfigError, required};
+use crate::error::AppError;
+
+#[derive(Clone)]
+pub struct Storage {
+    client: aws_sdk_s3::Client,
+    bucket: String,
+}
+
+/// A URL the client can use directly, and the headers it must send with it.
+#[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+pub struct Presigned {
+    pub url: String,
+    /// HTTP method to use.
+    pub method: String,
+    /// Headers the request must carry exactly.
+    pub headers: std::collections::BTreeMap<String, String>,
+    pub expires_at: DateTime<Utc>,
+}
+
+impl Storage {
+    pub fn new(client: aws_sdk_s3::Client, bucket: impl Into<String>) -> Self {
+        Self {
+            client,
+            bucket: bucket.into(),
+        }
+    }
+
+    /// The bucket from `ASSETS_BUCKET`.
+    pub fn from_env(client: aws_sdk_s3::Client) -> Result<Self, ConfigError> {
+        Ok(Self::new(client, required("ASSETS_BUCKET")?))
+    }
+
+    pub fn bucket(&self) -> &str {
+        &self.bucket
+    }
+
+    pub fn url_of(&self, key: &str) -> String {
+        format!("s3://{}/{key}", self.bucket)
+    }
+
+    /// The key of an `s3://` URL in this bucket.
+    pub fn key_of<'a>(&self, url: &'a str) -> Option<&'a str> {
+        url.strip_prefix("s3://")?
+            .strip_prefix(self.bucket.as_str())?
+            .strip_prefix('/')
+    }
+
+    fn presigning(ttl: Duration) -> Result<PresigningConfig, AppError> {
+        PresigningConfig::expires_in(ttl).map_err(AppError::internal)
+    }
+
+    pub async fn presign_put(
+        &self,
+        key: &str,
+        content_type: &str,
+        ttl: Duration,
+    ) -> Result<Presigned, AppError> {
+        let req = self
+            .client
+            .put_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .content_type(content_type)
+            .presigned(Self::presigning(ttl)?)
+            .await
+            .map_err(|e| AppError::Internal(format!("presign put: {e:?}")))?;
+        let headers = req
+            .headers()
+            .map(|(k, v)| (k.to_owned(), v.to_owned()))
+            .collect();
+        Ok(Presigned {
+            url: req.uri().to_owned(),
+            method: "PUT".into(),
+            headers,
+            expires_at: expiry(ttl),
+        })
+    }
+
+    pub async fn presign_get(
+        &self,
+        key: &str,
+        filename: Option<&str>,
+        ttl: Duration,
+    ) -> Result<Presigned, AppError> {
+        let mut op = self.client.get_object().bucket(&self.bucket).key(key);
+        if let Some(name) = filename {
+            op = op.response_content_disposition(format!(
+                "attachment; filename=\"{}\"",
+                name.replace('"', "")
+            ));
+        }
+        let req = op
+            .presigned(Self::presigning(ttl)?)
+            .await
+            .map_err(|e| AppError::Internal(format!("presign get: {e:?}")))?;
+        let headers = req
+            .headers()
+            .map(|(k, v)| (k.to_owned(), v.to_owned()))
+            .collect();
+        Ok(Presigned {
+            url: req.uri().to_owned(),
+            method: "GET".into(),
+            headers,
+            expires_at: expiry(ttl),
+        })
+    }
+
+    /// The object's size in bytes, or `None` if there is no such object.
+    pub async fn size(&self, key: &str) -> Result<Option<i64>, AppError> {
+        match self
+            .client
+            .head_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .send()
+            .await
+        {
+            Ok(head) => Ok(head.content_length()),
+            Err(e) if e.as_service_error().is_some_and(|s| s.is_not_found()) => Ok(None),
+            Err(e) => Err(AppError::Internal(format!("head object: {e:?}"))),
+        }
+    }
+
+    /// Up to `len` bytes of the object starting at `offset`.
+    pub async fn read_range(&self, key: &str, offset: u64, len: u64) -> Result<Vec<u8>, AppError> {
+        let range = format!("bytes={offset}-{}", offset + len.max(1) - 1);
+        let out = self
+            .client
+            .get_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .range(range)
+            .send()
+            .await
+            .map_err(|e| AppError::Internal(format!("get object range: {e:?}")))?;
+        let bytes = out
+            .body
+            .collect()
+            .await
+            .map_err(|e| AppError::Internal(format!("read object: {e}")))?;
+        Ok(bytes.into_bytes().to_vec())
+    }
+
+    /// Stores bytes (used by generation and by tests arranging state).
+    pub async fn put(&self, key: &str, content_type: &str, bytes: Vec<u8>) -> Result<(), AppError> {
+        self.client
+            .put_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .content_type(content_type)
+            .body(bytes.into())
+            .send()
+            .await
+            .map_err(|e| AppError::Internal(format!("put object: {e:?}")))?;
+        Ok(())
+    }
+}
+
+fn expiry(ttl: Duration) -> DateTime<Utc> {
+    Utc::now() + chrono::Duration::from_std(ttl).unwrap_or_default()
+}

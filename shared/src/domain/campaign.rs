@@ -1,0 +1,410 @@
+//! Campaign rules: purposes and the Meta objective each implies, INR budgets, the
+//! targeting spec in Meta's own field names, and the allowed status transitions.
+
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::{Fields, Invalid};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Purpose {
+    LeadGeneration,
+    Sales,
+    BrandAwareness,
+    AppInstalls,
+    EventPromotion,
+    StoreVisits,
+    Retargeting,
+}
+
+/// Meta Marketing API campaign objectives (ODAX).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[allow(clippy::enum_variant_names)]
+pub enum Objective {
+    #[serde(rename = "OUTCOME_AWARENESS")]
+    OutcomeAwareness,
+    #[serde(rename = "OUTCOME_TRAFFIC")]
+    OutcomeTraffic,
+    #[serde(rename = "OUTCOME_ENGAGEMENT")]
+    OutcomeEngagement,
+    #[serde(rename = "OUTCOME_LEADS")]
+    OutcomeLeads,
+    #[serde(rename = "OUTCOME_APP_PROMOTION")]
+    OutcomeAppPromotion,
+    #[serde(rename = "OUTCOME_SALES")]
+    OutcomeSales,
+}
+
+impl Purpose {
+    /// The objective a purpose implies when the client does not choose one.
+    pub fn default_objective(self) -> Objective {
+        match self {
+            Self::LeadGeneration => Objective::OutcomeLeads,
+            Self::Sales | Self::Retargeting => Objective::OutcomeSales,
+            Self::BrandAwareness | Self::StoreVisits => Objective::OutcomeAwareness,
+            Self::AppInstalls => Objective::OutcomeAppPromotion,
+            Self::EventPromotion => Objective::OutcomeEngagement,
+        }
+    }
+}
+
+macro_rules! string_enum {
+    ($t:ty) => {
+        impl $t {
+            pub fn as_str(self) -> String {
+                serde_json::to_value(self)
+                    .ok()
+                    .and_then(|v| v.as_str().map(str::to_owned))
+                    .unwrap_or_default()
+            }
+
+            pub fn parse(raw: &str) -> Option<Self> {
+                serde_json::from_value(serde_json::Value::String(raw.to_owned())).ok()
+            }
+        }
+    };
+}
+string_enum!(Purpose);
+string_enum!(Objective);
+string_enum!(CampaignStatus);
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum CampaignStatus {
+    Draft,
+    Review,
+    Active,
+    Paused,
+    Completed,
+    Cancelled,
+}
+
+impl CampaignStatus {
+    /// draft → review → active ⇄ paused → completed; anything not cancelled → cancelled.
+    pub fn can_become(self, next: Self) -> bool {
+        use CampaignStatus::*;
+        matches!(
+            (self, next),
+            (Draft, Review)
+                | (Review, Active)
+                | (Active, Paused)
+                | (Paused, Active)
+                | (Active, Completed)
+                | (Paused, Completed)
+        ) || (next == Cancelled && self != Cancelled)
+    }
+}
+
+/// An amount of INR: positive, at most two decimals, below ₹10,000,000,000.
+pub fn inr(raw: &str) -> Result<Decimal, Invalid> {
+    let bad = || {
+        Invalid::new(
+            "invalid_amount",
+            "must be a positive INR amount with at most 2 decimals, like \"1500.00\"",
+        )
+    };
+    let d: Decimal = raw.trim().parse().map_err(|_| bad())?;
+    if d <= Decimal::ZERO || d.normalize().scale() > 2 || d >= Decimal::from(10_000_000_000i64) {
+        return Err(bad());
+    }
+    Ok(d.round_dp(2))
+}
+
+/// Meta's targeting spec, in Meta's field names.
+#[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TargetAudience {
+    #[schema(minimum = 13, maximum = 65)]
+    pub age_min: Option<u8>,
+    #[schema(minimum = 13, maximum = 65)]
+    pub age_max: Option<u8>,
+    /// 1 = male, 2 = female; empty or absent for all.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub genders: Vec<u8>,
+    pub geo_locations: Option<GeoLocations>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub interests: Vec<Interest>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct GeoLocations {
+    /// ISO 3166-1 alpha-2 codes, e.g. "IN".
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub countries: Vec<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub regions: Vec<GeoKey>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub cities: Vec<City>,
+}
+
+/// A Meta location key (from the Targeting Search API), e.g. a region "1728".
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct GeoKey {
+    #[schema(pattern = "^[0-9]{1,20}$")]
+    pub key: String,
+    pub name: Option<String>,
+}
+
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct City {
+    #[schema(pattern = "^[0-9]{1,20}$")]
+    pub key: String,
+    pub name: Option<String>,
+    /// 10–50 miles or 17–80 kilometres around the city.
+    pub radius: Option<u16>,
+    pub distance_unit: Option<DistanceUnit>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum DistanceUnit {
+    Mile,
+    Kilometer,
+}
+
+/// A Meta interest, by its id and name.
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Interest {
+    #[schema(pattern = "^[0-9]{1,20}$", example = "6003139266461")]
+    pub id: String,
+    #[schema(max_length = 200)]
+    pub name: String,
+}
+
+fn numeric_key(raw: &str) -> bool {
+    !raw.is_empty() && raw.len() <= 20 && raw.bytes().all(|b| b.is_ascii_digit())
+}
+
+impl TargetAudience {
+    /// Reports every rule the spec breaks, under `target_audience.<path>`.
+    pub fn check(&self, f: &mut Fields) {
+        let p = |s: &str| format!("target_audience.{s}");
+        let mut bad = |field: String, code: &'static str, msg: String| {
+            f.check::<()>(&field, Err(Invalid::new(code, msg)));
+        };
+        for (name, age) in [("age_min", self.age_min), ("age_max", self.age_max)] {
+            if let Some(a) = age.filter(|a| !(13..=65).contains(a)) {
+                bad(p(name), "out_of_range", format!("{a} is not within 13–65"));
+            }
+        }
+        if let (Some(lo), Some(hi)) = (self.age_min, self.age_max)
+            && lo > hi
+        {
+            bad(
+                p("age_max"),
+                "out_of_range",
+                "must be at least age_min".into(),
+            );
+        }
+        if self.genders.iter().any(|g| !matches!(g, 1 | 2)) || self.genders.len() > 2 {
+            bad(
+                p("genders"),
+                "invalid",
+                "use [1] (men), [2] (women) or [1, 2]".into(),
+            );
+        }
+        match &self.geo_locations {
+            None => bad(
+                p("geo_locations"),
+                "required",
+                "Meta needs at least one location".into(),
+            ),
+            Some(geo) => {
+                if geo.countries.is_empty() && geo.regions.is_empty() && geo.cities.is_empty() {
+                    bad(
+                        p("geo_locations"),
+                        "required",
+                        "give at least one country, region or city".into(),
+                    );
+                }
+                for (i, c) in geo.countries.iter().enumerate() {
+                    if c.len() != 2 || !c.bytes().all(|b| b.is_ascii_uppercase()) {
+                        bad(
+                            p(&format!("geo_locations.countries[{i}]")),
+                            "invalid_country",
+                            "use an ISO code like IN".into(),
+                        );
+                    }
+                }
+                for (i, r) in geo.regions.iter().enumerate() {
+                    if !numeric_key(&r.key) {
+                        bad(
+                            p(&format!("geo_locations.regions[{i}].key")),
+                            "invalid_key",
+                            "must be a Meta location key".into(),
+                        );
+                    }
+                }
+                for (i, c) in geo.cities.iter().enumerate() {
+                    if !numeric_key(&c.key) {
+                        bad(
+                            p(&format!("geo_locations.cities[{i}].key")),
+                            "invalid_key",
+                            "must be a Meta location key".into(),
+                        );
+                    }
+                    let range = match c.distance_unit.unwrap_or(DistanceUnit::Kilometer) {
+                        DistanceUnit::Mile => 10..=50,
+                        DistanceUnit::Kilometer => 17..=80,
+                    };
+                    if c.radius.is_some_and(|r| !range.contains(&r)) {
+                        bad(
+                            p(&format!("geo_locations.cities[{i}].radius")),
+                            "out_of_range",
+                            format!("must be within {range:?}"),
+                        );
+                    }
+                }
+                if geo.countries.len() + geo.regions.len() + geo.cities.len() > 200 {
+                    bad(
+                        p("geo_locations"),
+                        "too_many",
+                        "at most 200 locations".into(),
+                    );
+                }
+            }
+        }
+        if self.interests.len() > 100 {
+            bad(p("interests"), "too_many", "at most 100 interests".into());
+        }
+        for (i, it) in self.interests.iter().enumerate() {
+            if !numeric_key(&it.id) {
+                bad(
+                    p(&format!("interests[{i}].id")),
+                    "invalid_key",
+                    "must be a Meta interest id".into(),
+                );
+            }
+            if it.name.trim().is_empty() || it.name.chars().count() > 200 {
+                bad(
+                    p(&format!("interests[{i}].name")),
+                    "invalid",
+                    "must be 1–200 characters".into(),
+                );
+            }
+        }
+    }
+}
+
+/// What the optimizer aims for.
+#[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OptimizationGoals {
+    /// Target cost per acquisition in INR, e.g. "250.00".
+    #[schema(value_type = Option<String>, example = "250.00")]
+    pub target_cpa: Option<String>,
+    /// Target return on ad spend, e.g. "3.5".
+    #[schema(value_type = Option<String>, example = "3.5")]
+    pub target_roas: Option<String>,
+}
+
+impl OptimizationGoals {
+    pub fn check(&self, f: &mut Fields) {
+        if let Some(cpa) = &self.target_cpa {
+            f.check("optimization_goals.target_cpa", inr(cpa));
+        }
+        if let Some(roas) = &self.target_roas {
+            let ok = roas
+                .parse::<Decimal>()
+                .is_ok_and(|r| r > Decimal::ZERO && r < Decimal::from(1000));
+            if !ok {
+                f.check::<()>(
+                    "optimization_goals.target_roas",
+                    Err(Invalid::new(
+                        "invalid",
+                        "must be a ratio above 0 and below 1000",
+                    )),
+                );
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_purpose_implies_its_objective() {
+        use Objective::*;
+        use Purpose::*;
+        let table = [
+            (LeadGeneration, OutcomeLeads),
+            (Sales, OutcomeSales),
+            (Retargeting, OutcomeSales),
+            (BrandAwareness, OutcomeAwareness),
+            (AppInstalls, OutcomeAppPromotion),
+            (EventPromotion, OutcomeEngagement),
+            (StoreVisits, OutcomeAwareness),
+        ];
+        for (purpose, objective) in table {
+            assert_eq!(purpose.default_objective(), objective, "{purpose:?}");
+        }
+        assert_eq!(OutcomeLeads.as_str(), "OUTCOME_LEADS");
+    }
+
+    #[test]
+    fn status_moves_only_along_the_lifecycle() {
+        use CampaignStatus::*;
+        for (from, to) in [
+            (Draft, Review),
+            (Review, Active),
+            (Active, Paused),
+            (Paused, Active),
+            (Paused, Completed),
+            (Completed, Cancelled),
+        ] {
+            assert!(from.can_become(to), "{from:?} → {to:?}");
+        }
+        for (from, to) in [
+            (Draft, Active),
+            (Active, Draft),
+            (Completed, Active),
+            (Cancelled, Draft),
+            (Cancelled, Cancelled),
+        ] {
+            assert!(!from.can_become(to), "{from:?} → {to:?}");
+        }
+    }
+
+    #[test]
+    fn budgets_are_positive_inr_with_two_decimals() {
+        assert_eq!(inr("1500").unwrap().to_string(), "1500");
+        assert_eq!(inr("99.50").unwrap().to_string(), "99.50");
+        for bad in ["0", "-5", "1.005", "abc", "10000000000"] {
+            assert!(inr(bad).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn targeting_rules_name_the_offending_path() {
+        let spec: TargetAudience = serde_json::from_value(serde_json::json!({
+            "age_min": 30, "age_max": 20, "genders": [3],
+            "geo_locations": {"countries": ["india"], "cities": [{"key": "2420605", "radius": 5, "distance_unit": "mile"}]},
+            "interests": [{"id": "abc", "name": "Yoga"}]
+        }))
+        .unwrap();
+        let mut f = Fields::default();
+        spec.check(&mut f);
+        let crate::AppError::Validation(errors) = f.finish().unwrap_err() else {
+            panic!()
+        };
+        let names: Vec<_> = errors.iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "target_audience.age_max",
+                "target_audience.genders",
+                "target_audience.geo_locations.countries[0]",
+                "target_audience.geo_locations.cities[0].radius",
+                "target_audience.interests[0].id"
+            ]
+        );
+    }
+}

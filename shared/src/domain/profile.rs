@@ -1,0 +1,348 @@
+//! Business and brand profiles: the typed shapes clients send and receive, and the
+//! rules each field must satisfy. Brand data is structured JSON with a schema, not a
+//! free-form blob.
+
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::{Fields, Invalid, text, web_url};
+
+/// What kind of business this is.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum BusinessType {
+    Restaurant,
+    Healthcare,
+    Ecommerce,
+    Retail,
+    Education,
+    RealEstate,
+    Fitness,
+    Beauty,
+    ProfessionalServices,
+    Hospitality,
+    Automotive,
+    Travel,
+    Other,
+}
+
+/// Monthly advertising budget, in INR.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub enum BudgetRange {
+    #[serde(rename = "0-10000")]
+    UpTo10k,
+    #[serde(rename = "10000-50000")]
+    From10kTo50k,
+    #[serde(rename = "50000-200000")]
+    From50kTo2l,
+    #[serde(rename = "200000-1000000")]
+    From2lTo10l,
+    #[serde(rename = "1000000+")]
+    Over10l,
+}
+
+impl BusinessType {
+    pub fn as_str(self) -> String {
+        serde_json::to_value(self)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_owned))
+            .unwrap_or_default()
+    }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        serde_json::from_value(serde_json::Value::String(raw.to_owned())).ok()
+    }
+}
+
+impl BudgetRange {
+    pub fn as_str(self) -> String {
+        serde_json::to_value(self)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_owned))
+            .unwrap_or_default()
+    }
+
+    pub fn parse(raw: &str) -> Option<Self> {
+        serde_json::from_value(serde_json::Value::String(raw.to_owned())).ok()
+    }
+}
+
+/// A business profile as sent with `PUT /v1/business-profile` (the whole profile;
+/// omitted fields are cleared).
+#[derive(Clone, Debug, Default, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BusinessProfileInput {
+    #[schema(max_length = 255)]
+    pub business_name: Option<String>,
+    pub business_type: Option<BusinessType>,
+    #[schema(max_length = 100)]
+    pub industry: Option<String>,
+    #[schema(example = "https://example.com")]
+    pub website_url: Option<String>,
+    #[schema(max_length = 500)]
+    pub business_address: Option<String>,
+    #[schema(max_length = 2000)]
+    pub target_audience_description: Option<String>,
+    pub monthly_budget_range: Option<BudgetRange>,
+}
+
+impl BusinessProfileInput {
+    /// The same profile with every field normalised, or the fields that are wrong.
+    pub fn validate(self) -> Result<Self, crate::AppError> {
+        let mut f = Fields::default();
+        let mut opt =
+            |field: &str, v: Option<String>, check: &dyn Fn(&str) -> Result<String, Invalid>| {
+                v.and_then(|v| f.check(field, check(&v)))
+            };
+        let out = Self {
+            business_name: opt("business_name", self.business_name, &|v| text(v, 255)),
+            industry: opt("industry", self.industry, &|v| text(v, 100)),
+            website_url: opt("website_url", self.website_url, &web_url),
+            business_address: opt("business_address", self.business_address, &|v| text(v, 500)),
+            target_audience_description: opt(
+                "target_audience_description",
+                self.target_audience_description,
+                &|v| text(v, 2000),
+            ),
+            business_type: self.business_type,
+            monthly_budget_range: self.monthly_budget_range,
+        };
+        f.finish()?;
+        Ok(out)
+    }
+}
+
+/// Brand colours as `#RRGGBB`.
+#[derive(Clone, Debug, Default, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ColorPalette {
+    #[schema(pattern = "^#[0-9A-Fa-f]{6}$", example = "#2E86AB")]
+    pub primary: Option<String>,
+    #[schema(pattern = "^#[0-9A-Fa-f]{6}$")]
+    pub secondary: Option<String>,
+    #[schema(pattern = "^#[0-9A-Fa-f]{6}$")]
+    pub accent: Option<String>,
+    #[schema(pattern = "^#[0-9A-Fa-f]{6}$")]
+    pub background: Option<String>,
+    #[schema(pattern = "^#[0-9A-Fa-f]{6}$")]
+    pub text: Option<String>,
+}
+
+#[derive(Clone, Debug, Default, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Typography {
+    #[schema(max_length = 100, example = "Poppins")]
+    pub heading_font: Option<String>,
+    #[schema(max_length = 100)]
+    pub body_font: Option<String>,
+    #[schema(minimum = 8, maximum = 72)]
+    pub base_size_px: Option<u8>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Tone {
+    Professional,
+    Friendly,
+    Playful,
+    Luxurious,
+    Bold,
+    Caring,
+    Authoritative,
+}
+
+#[derive(Clone, Debug, Default, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BrandVoice {
+    pub tone: Option<Tone>,
+    #[schema(max_length = 100, example = "warm and direct")]
+    pub style: Option<String>,
+    #[schema(max_length = 100, example = "trustworthy")]
+    pub personality: Option<String>,
+}
+
+/// Phrases the brand uses: each at most 200 characters, at most 20 of each kind.
+#[derive(Clone, Debug, Default, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct MessagingPatterns {
+    #[serde(default)]
+    #[schema(max_items = 20)]
+    pub key_phrases: Vec<String>,
+    #[serde(default)]
+    #[schema(max_items = 20)]
+    pub value_propositions: Vec<String>,
+    #[serde(default)]
+    #[schema(max_items = 20)]
+    pub usps: Vec<String>,
+}
+
+#[derive(Clone, Debug, Default, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BrandGuidelines {
+    #[serde(default)]
+    #[schema(max_items = 20)]
+    pub dos: Vec<String>,
+    #[serde(default)]
+    #[schema(max_items = 20)]
+    pub donts: Vec<String>,
+    #[schema(max_length = 2000)]
+    pub summary: Option<String>,
+}
+
+/// The editable part of a brand profile (`PUT /v1/brand-profile`, whole replacement).
+#[derive(Clone, Debug, Default, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BrandProfileInput {
+    #[schema(example = "https://example.com")]
+    pub website_url: Option<String>,
+    #[schema(example = "https://example.com")]
+    pub logo_url: Option<String>,
+    pub color_palette: Option<ColorPalette>,
+    pub typography: Option<Typography>,
+    pub brand_voice: Option<BrandVoice>,
+    pub messaging_patterns: Option<MessagingPatterns>,
+    pub guidelines: Option<BrandGuidelines>,
+}
+
+fn hex_color(raw: &str) -> Result<String, Invalid> {
+    let ok =
+        raw.len() == 7 && raw.starts_with('#') && raw[1..].chars().all(|c| c.is_ascii_hexdigit());
+    if ok {
+        Ok(raw.to_ascii_uppercase())
+    } else {
+        Err(Invalid::new(
+            "invalid_color",
+            "must be a colour like #2E86AB",
+        ))
+    }
+}
+
+fn phrases(f: &mut Fields, field: &str, list: Vec<String>, max_len: usize) -> Vec<String> {
+    if list.len() > 20 {
+        f.check::<()>(field, Err(Invalid::new("too_many", "at most 20 entries")));
+    }
+    list.iter()
+        .enumerate()
+        .filter_map(|(i, p)| f.check(&format!("{field}[{i}]"), text(p, max_len)))
+        .collect()
+}
+
+impl BrandProfileInput {
+    pub fn validate(self) -> Result<Self, crate::AppError> {
+        let mut f = Fields::default();
+        let website_url = self
+            .website_url
+            .and_then(|u| f.check("website_url", web_url(&u)));
+        let logo_url = self.logo_url.and_then(|u| f.check("logo_url", web_url(&u)));
+        let color_palette = self.color_palette.map(|p| {
+            let mut c = |name: &str, v: Option<String>| {
+                v.and_then(|v| f.check(&format!("color_palette.{name}"), hex_color(&v)))
+            };
+            ColorPalette {
+                primary: c("primary", p.primary),
+                secondary: c("secondary", p.secondary),
+                accent: c("accent", p.accent),
+                background: c("background", p.background),
+                text: c("text", p.text),
+            }
+        });
+        let typography = self.typography.map(|t| {
+            if let Some(size) = t.base_size_px.filter(|s| !(8..=72).contains(s)) {
+                f.check::<()>(
+                    "typography.base_size_px",
+                    Err(Invalid::new(
+                        "out_of_range",
+                        format!("{size} is not within 8–72"),
+                    )),
+                );
+            }
+            Typography {
+                heading_font: t
+                    .heading_font
+                    .and_then(|v| f.check("typography.heading_font", text(&v, 100))),
+                body_font: t
+                    .body_font
+                    .and_then(|v| f.check("typography.body_font", text(&v, 100))),
+                base_size_px: t.base_size_px,
+            }
+        });
+        let brand_voice = self.brand_voice.map(|v| BrandVoice {
+            tone: v.tone,
+            style: v
+                .style
+                .and_then(|s| f.check("brand_voice.style", text(&s, 100))),
+            personality: v
+                .personality
+                .and_then(|s| f.check("brand_voice.personality", text(&s, 100))),
+        });
+        let messaging_patterns = self.messaging_patterns.map(|m| MessagingPatterns {
+            key_phrases: phrases(&mut f, "messaging_patterns.key_phrases", m.key_phrases, 200),
+            value_propositions: phrases(
+                &mut f,
+                "messaging_patterns.value_propositions",
+                m.value_propositions,
+                200,
+            ),
+            usps: phrases(&mut f, "messaging_patterns.usps", m.usps, 200),
+        });
+        let guidelines = self.guidelines.map(|g| BrandGuidelines {
+            dos: phrases(&mut f, "guidelines.dos", g.dos, 300),
+            donts: phrases(&mut f, "guidelines.donts", g.donts, 300),
+            summary: g
+                .summary
+                .and_then(|s| f.check("guidelines.summary", text(&s, 2000))),
+        });
+        f.finish()?;
+        Ok(Self {
+            website_url,
+            logo_url,
+            color_palette,
+            typography,
+            brand_voice,
+            messaging_patterns,
+            guidelines,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn business_types_and_budget_ranges_round_trip() {
+        assert_eq!(
+            BusinessType::parse("real_estate"),
+            Some(BusinessType::RealEstate)
+        );
+        assert_eq!(BusinessType::RealEstate.as_str(), "real_estate");
+        assert_eq!(
+            BudgetRange::parse("10000-50000"),
+            Some(BudgetRange::From10kTo50k)
+        );
+        assert_eq!(BudgetRange::Over10l.as_str(), "1000000+");
+        assert!(BusinessType::parse("casino").is_none());
+    }
+
+    #[test]
+    fn brand_fields_are_checked_with_their_paths() {
+        let input: BrandProfileInput = serde_json::from_value(serde_json::json!({
+            "color_palette": {"primary": "#2e86ab", "accent": "green"},
+            "typography": {"base_size_px": 200},
+            "messaging_patterns": {"key_phrases": ["ok", " "]}
+        }))
+        .unwrap();
+        let crate::AppError::Validation(errors) = input.validate().unwrap_err() else {
+            panic!()
+        };
+        let names: Vec<_> = errors.iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(
+            names,
+            [
+                "color_palette.accent",
+                "typography.base_size_px",
+                "messaging_patterns.key_phrases[1]"
+            ]
+        );
+    }
+}

@@ -1,0 +1,215 @@
+//! Reading `performance_analytics`. The sync worker stores several kinds of rows per
+//! day: the daily total (no hour, no breakdown), hourly totals, and breakdown rows
+//! (platform/placement, age/gender, location). Every figure here is summed from the
+//! rows of one kind, and ratios are computed from the sums — never averaged — and are
+//! null when their divisor is zero.
+
+use chrono::NaiveDate;
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+use tokio_postgres::Row;
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use crate::db::Tenant;
+use crate::domain::CampaignId;
+use crate::error::AppError;
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Granularity {
+    Day,
+    Hour,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Breakdown {
+    None,
+    Platform,
+    Placement,
+    Age,
+    Gender,
+    Location,
+}
+
+impl Breakdown {
+    /// The column whose value names a series, and the filter picking its rows.
+    fn rows(self) -> (&'static str, &'static str) {
+        match self {
+            Self::None => (
+                "NULL::text",
+                "platform IS NULL AND placement IS NULL AND age_range IS NULL AND gender IS NULL AND location IS NULL",
+            ),
+            Self::Platform => (
+                "platform",
+                "platform IS NOT NULL AND age_range IS NULL AND gender IS NULL AND location IS NULL",
+            ),
+            Self::Placement => (
+                "placement",
+                "placement IS NOT NULL AND age_range IS NULL AND gender IS NULL AND location IS NULL",
+            ),
+            Self::Age => (
+                "age_range",
+                "age_range IS NOT NULL AND platform IS NULL AND location IS NULL",
+            ),
+            Self::Gender => (
+                "gender",
+                "gender IS NOT NULL AND platform IS NULL AND location IS NULL",
+            ),
+            Self::Location => (
+                "location",
+                "location IS NOT NULL AND platform IS NULL AND age_range IS NULL AND gender IS NULL",
+            ),
+        }
+    }
+}
+
+/// Summed figures of one bucket (a day, an hour, a breakdown value, or a whole range).
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct Metrics {
+    pub impressions: i64,
+    pub clicks: i64,
+    #[schema(value_type = String, example = "1520.50")]
+    pub spend: Decimal,
+    pub conversions: i64,
+    #[schema(value_type = String, example = "6100.00")]
+    pub conversion_value: Decimal,
+    /// clicks / impressions.
+    #[schema(value_type = Option<String>)]
+    pub ctr: Option<Decimal>,
+    /// spend / clicks, INR.
+    #[schema(value_type = Option<String>)]
+    pub cpc: Option<Decimal>,
+    /// spend / conversions, INR.
+    #[schema(value_type = Option<String>)]
+    pub cpa: Option<Decimal>,
+    /// conversion value / spend.
+    #[schema(value_type = Option<String>)]
+    pub roas: Option<Decimal>,
+}
+
+const SUMS: &str = "coalesce(sum(impressions), 0)::int8 AS impressions, coalesce(sum(clicks), 0)::int8 AS clicks, \
+    coalesce(sum(spend), 0)::numeric(14,2) AS spend, coalesce(sum(conversions), 0)::int8 AS conversions, \
+    coalesce(sum(conversion_value), 0)::numeric(14,2) AS conversion_value, \
+    CASE WHEN sum(impressions) > 0 THEN round(sum(clicks)::numeric / sum(impressions), 6) END AS ctr, \
+    CASE WHEN sum(clicks) > 0 THEN round(sum(spend) / sum(clicks), 4) END AS cpc, \
+    CASE WHEN sum(conversions) > 0 THEN round(sum(spend) / sum(conversions), 4) END AS cpa, \
+    CASE WHEN sum(spend) > 0 THEN round(sum(conversion_value) / sum(spend), 4) END AS roas";
+
+impl From<&Row> for Metrics {
+    fn from(r: &Row) -> Self {
+        Self {
+            impressions: r.get("impressions"),
+            clicks: r.get("clicks"),
+            spend: r.get("spend"),
+            conversions: r.get("conversions"),
+            conversion_value: r.get("conversion_value"),
+            ctr: r.get("ctr"),
+            cpc: r.get("cpc"),
+            cpa: r.get("cpa"),
+            roas: r.get("roas"),
+        }
+    }
+}
+
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct Point {
+    pub date: NaiveDate,
+    /// 0–23, for hourly series.
+    pub hour: Option<i32>,
+    /// The breakdown value (e.g. "instagram", "25-34", "female").
+    pub key: Option<String>,
+    #[serde(flatten)]
+    pub metrics: Metrics,
+}
+
+/// The series for one campaign over `[from, to]`.
+pub async fn series(
+    t: &Tenant<'_>,
+    campaign: CampaignId,
+    from: NaiveDate,
+    to: NaiveDate,
+    granularity: Granularity,
+    breakdown: Breakdown,
+) -> Result<Vec<Point>, AppError> {
+    let (key, kind) = breakdown.rows();
+    let hour = match granularity {
+        Granularity::Day => "hour IS NULL",
+        Granularity::Hour => "hour IS NOT NULL",
+    };
+    let sql = format!(
+        "SELECT date, hour, {key} AS key, {SUMS} FROM performance_analytics \
+         WHERE campaign_id = $1 AND date BETWEEN $2 AND $3 AND {hour} AND {kind} \
+         GROUP BY date, hour, {key} ORDER BY date, hour NULLS FIRST, key NULLS FIRST"
+    );
+    let rows = t.tx.query(&sql, &[&campaign.0, &from, &to]).await?;
+    Ok(rows
+        .iter()
+        .map(|r| Point {
+            date: r.get("date"),
+            hour: r.get("hour"),
+            key: r.get("key"),
+            metrics: Metrics::from(r),
+        })
+        .collect())
+}
+
+const DAILY_TOTALS: &str = "hour IS NULL AND platform IS NULL AND placement IS NULL AND age_range IS NULL \
+                            AND gender IS NULL AND location IS NULL";
+
+/// The campaign's totals over `[from, to]`, from its daily total rows.
+pub async fn totals(
+    t: &Tenant<'_>,
+    campaign: CampaignId,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> Result<Metrics, AppError> {
+    let sql = format!(
+        "SELECT {SUMS} FROM performance_analytics WHERE campaign_id = $1 AND date BETWEEN $2 AND $3 AND {DAILY_TOTALS}"
+    );
+    Ok(Metrics::from(
+        &t.tx.query_one(&sql, &[&campaign.0, &from, &to]).await?,
+    ))
+}
+
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct CampaignSummary {
+    pub campaign_id: Uuid,
+    pub name: String,
+    pub status: String,
+    #[serde(flatten)]
+    pub metrics: Metrics,
+}
+
+/// Per-campaign totals for every live campaign of the tenant over `[from, to]`.
+pub async fn summary(
+    t: &Tenant<'_>,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> Result<(Vec<CampaignSummary>, Metrics), AppError> {
+    let per = format!(
+        "SELECT c.id, c.name, c.status, {SUMS} FROM campaigns c \
+         LEFT JOIN performance_analytics pa ON pa.campaign_id = c.id AND pa.date BETWEEN $2 AND $3 AND pa.{DAILY_TOTALS_PA} \
+         WHERE c.user_id = $1 AND c.deleted_at IS NULL \
+         GROUP BY c.id ORDER BY c.created_at DESC, c.id DESC LIMIT 1000",
+        DAILY_TOTALS_PA = DAILY_TOTALS.replace(" AND ", " AND pa.")
+    );
+    let rows = t.tx.query(&per, &[&t.user().0, &from, &to]).await?;
+    let campaigns = rows
+        .iter()
+        .map(|r| CampaignSummary {
+            campaign_id: r.get("id"),
+            name: r.get("name"),
+            status: r.get("status"),
+            metrics: Metrics::from(r),
+        })
+        .collect();
+    let all = format!(
+        "SELECT {SUMS} FROM performance_analytics pa JOIN campaigns c ON c.id = pa.campaign_id \
+         WHERE c.user_id = $1 AND c.deleted_at IS NULL AND pa.date BETWEEN $2 AND $3 AND pa.{}",
+        DAILY_TOTALS.replace(" AND ", " AND pa.")
+    );
+    let total = Metrics::from(&t.tx.query_one(&all, &[&t.user().0, &from, &to]).await?);
+    Ok((campaigns, total))
+}

@@ -1,0 +1,383 @@
+//! `campaigns` and `campaign_assets`: a user's campaigns and the creatives they use.
+
+use chrono::{DateTime, NaiveDate, Utc};
+use rust_decimal::Decimal;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+use tokio_postgres::Row;
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use crate::db::Tenant;
+use crate::domain::campaign::{
+    CampaignStatus, Objective, OptimizationGoals, Purpose, TargetAudience,
+};
+use crate::domain::{AssetId, CampaignId};
+use crate::error::AppError;
+use crate::http::{Cursor, PageRequest};
+use crate::repo::assets::Asset;
+use crate::repo::sql::Statement;
+
+/// Performance totals cached on the campaign by the sync worker.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct CampaignTotals {
+    #[schema(value_type = String, example = "1520.50")]
+    pub spend: Decimal,
+    pub impressions: i64,
+    pub clicks: i64,
+    pub conversions: i64,
+}
+
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct Campaign {
+    pub id: Uuid,
+    pub name: String,
+    pub purpose: Purpose,
+    pub objective: Objective,
+    pub status: CampaignStatus,
+    /// pending, approved or rejected (Meta's review).
+    pub approval_status: String,
+    /// Always INR.
+    pub currency: String,
+    #[schema(value_type = Option<String>, example = "500.00")]
+    pub daily_budget: Option<Decimal>,
+    #[schema(value_type = Option<String>, example = "15000.00")]
+    pub total_budget: Option<Decimal>,
+    pub start_date: Option<NaiveDate>,
+    pub end_date: Option<NaiveDate>,
+    pub target_audience: Option<TargetAudience>,
+    #[schema(value_type = Option<Object>)]
+    pub audience_size_estimate: Option<Value>,
+    pub ai_optimization_enabled: bool,
+    pub optimization_goals: Option<OptimizationGoals>,
+    pub meta_campaign_id: Option<String>,
+    pub totals: CampaignTotals,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+impl Campaign {
+    pub fn cursor(&self) -> Cursor {
+        Cursor {
+            created_at: self.created_at,
+            id: self.id,
+        }
+    }
+
+    /// The editable fields, to be changed and written back.
+    pub fn fields(&self) -> CampaignFields {
+        CampaignFields {
+            name: self.name.clone(),
+            purpose: self.purpose,
+            objective: self.objective,
+            daily_budget: self.daily_budget,
+            total_budget: self.total_budget,
+            start_date: self.start_date,
+            end_date: self.end_date,
+            target_audience: self.target_audience.clone(),
+            ai_optimization_enabled: self.ai_optimization_enabled,
+            optimization_goals: self.optimization_goals.clone(),
+            status: self.status,
+        }
+    }
+}
+
+fn typed<T: DeserializeOwned>(r: &Row, column: &str) -> Option<T> {
+    r.get::<_, Option<Value>>(column)
+        .and_then(|v| serde_json::from_value(v).ok())
+}
+
+impl From<&Row> for Campaign {
+    fn from(r: &Row) -> Self {
+        let purpose = Purpose::parse(r.get("purpose")).unwrap_or(Purpose::Sales);
+        Self {
+            id: r.get("id"),
+            name: r.get("name"),
+            purpose,
+            objective: r
+                .get::<_, Option<&str>>("objective")
+                .and_then(Objective::parse)
+                .unwrap_or_else(|| purpose.default_objective()),
+            status: CampaignStatus::parse(r.get("status")).unwrap_or(CampaignStatus::Draft),
+            approval_status: r.get("approval_status"),
+            currency: r.get("currency"),
+            daily_budget: r.get("daily_budget"),
+            total_budget: r.get("total_budget"),
+            start_date: r.get("start_date"),
+            end_date: r.get("end_date"),
+            target_audience: typed(r, "target_audience"),
+            audience_size_estimate: r.get("audience_size_estimate"),
+            ai_optimization_enabled: r.get("ai_optimization_enabled"),
+            optimization_goals: typed(r, "optimization_goals"),
+            meta_campaign_id: r.get("meta_campaign_id"),
+            totals: CampaignTotals {
+                spend: r.get("total_spend"),
+                impressions: r.get("total_impressions"),
+                clicks: r.get("total_clicks"),
+                conversions: r.get("total_conversions"),
+            },
+            created_at: r.get("created_at"),
+            updated_at: r.get("updated_at"),
+        }
+    }
+}
+
+/// Every field a user sets on a campaign, already validated.
+#[derive(Clone, Debug)]
+pub struct CampaignFields {
+    pub name: String,
+    pub purpose: Purpose,
+    pub objective: Objective,
+    pub daily_budget: Option<Decimal>,
+    pub total_budget: Option<Decimal>,
+    pub start_date: Option<NaiveDate>,
+    pub end_date: Option<NaiveDate>,
+    pub target_audience: Option<TargetAudience>,
+    pub ai_optimization_enabled: bool,
+    pub optimization_goals: Option<OptimizationGoals>,
+    pub status: CampaignStatus,
+}
+
+const COLUMNS: &str = "id, name, purpose, objective, status, approval_status, currency, daily_budget, total_budget, \
+                       start_date, end_date, target_audience, audience_size_estimate, ai_optimization_enabled, \
+                       optimization_goals, meta_campaign_id, total_spend, total_impressions, total_clicks, \
+                       total_conversions, created_at, updated_at";
+
+fn json<T: Serialize>(v: &Option<T>) -> Result<Option<Value>, AppError> {
+    v.as_ref()
+        .map(serde_json::to_value)
+        .transpose()
+        .map_err(AppError::internal)
+}
+
+pub async fn create(t: &Tenant<'_>, c: &CampaignFields) -> Result<Campaign, AppError> {
+    let sql = format!(
+        "INSERT INTO campaigns (user_id, name, purpose, objective, currency, daily_budget, total_budget, start_date, \
+                                end_date, target_audience, ai_optimization_enabled, optimization_goals, status) \
+         VALUES ($1, $2, $3, $4, 'INR', $5, $6, $7, $8, $9, $10, $11, $12) RETURNING {COLUMNS}"
+    );
+    let row =
+        t.tx.query_one(
+            &sql,
+            &[
+                &t.user().0,
+                &c.name,
+                &c.purpose.as_str(),
+                &c.objective.as_str(),
+                &c.daily_budget,
+                &c.total_budget,
+                &c.start_date,
+                &c.end_date,
+                &json(&c.target_audience)?,
+                &c.ai_optimization_enabled,
+                &json(&c.optimization_goals)?,
+                &c.status.as_str(),
+            ],
+        )
+        .await?;
+    Ok(Campaign::from(&row))
+}
+
+/// The campaign, locked for the rest of the transaction when `for_update`.
+pub async fn get(
+    t: &Tenant<'_>,
+    id: CampaignId,
+    for_update: bool,
+) -> Result<Option<Campaign>, AppError> {
+    let lock = if for_update { " FOR UPDATE" } else { "" };
+    let sql = format!("SELECT {COLUMNS} FROM campaigns WHERE id = $1 AND deleted_at IS NULL{lock}");
+    Ok(t.tx
+        .query_opt(&sql, &[&id.0])
+        .await?
+        .as_ref()
+        .map(Campaign::from))
+}
+
+pub async fn update(
+    t: &Tenant<'_>,
+    id: CampaignId,
+    c: &CampaignFields,
+) -> Result<Campaign, AppError> {
+    let sql = format!(
+        "UPDATE campaigns SET name = $2, purpose = $3, objective = $4, daily_budget = $5, total_budget = $6, \
+                start_date = $7, end_date = $8, target_audience = $9, ai_optimization_enabled = $10, \
+                optimization_goals = $11, status = $12 \
+         WHERE id = $1 AND deleted_at IS NULL RETURNING {COLUMNS}"
+    );
+    let row =
+        t.tx.query_one(
+            &sql,
+            &[
+                &id.0,
+                &c.name,
+                &c.purpose.as_str(),
+                &c.objective.as_str(),
+                &c.daily_budget,
+                &c.total_budget,
+                &c.start_date,
+                &c.end_date,
+                &json(&c.target_audience)?,
+                &c.ai_optimization_enabled,
+                &json(&c.optimization_goals)?,
+                &c.status.as_str(),
+            ],
+        )
+        .await?;
+    Ok(Campaign::from(&row))
+}
+
+pub async fn soft_delete(t: &Tenant<'_>, id: CampaignId) -> Result<(), AppError> {
+    t.tx.execute(
+        "UPDATE campaigns SET deleted_at = now() WHERE id = $1",
+        &[&id.0],
+    )
+    .await?;
+    Ok(())
+}
+
+pub async fn list(
+    t: &Tenant<'_>,
+    status: Option<CampaignStatus>,
+    purpose: Option<Purpose>,
+    page: &PageRequest,
+) -> Result<Vec<Campaign>, AppError> {
+    let mut q = Statement::new(format!(
+        "SELECT {COLUMNS} FROM campaigns WHERE deleted_at IS NULL"
+    ));
+    let user = q.bind(t.user().0);
+    q.push(&format!(" AND user_id = {user}"));
+    if let Some(s) = status {
+        let p = q.bind(s.as_str());
+        q.push(&format!(" AND status = {p}"));
+    }
+    if let Some(p) = purpose {
+        let p = q.bind(p.as_str());
+        q.push(&format!(" AND purpose = {p}"));
+    }
+    if let Some(c) = &page.after {
+        let (at, id) = (q.bind(c.created_at), q.bind(c.id));
+        q.push(&format!(" AND (created_at, id) < ({at}, {id})"));
+    }
+    let limit = q.bind(page.fetch());
+    q.push(&format!(" ORDER BY created_at DESC, id DESC LIMIT {limit}"));
+    Ok(t.tx
+        .query(&q.sql, &q.params())
+        .await?
+        .iter()
+        .map(Campaign::from)
+        .collect())
+}
+
+/// An asset used by a campaign, and in which role.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct CampaignAsset {
+    pub campaign_id: Uuid,
+    /// primary, variation or test.
+    pub asset_role: String,
+    pub is_active: bool,
+    #[schema(value_type = Option<String>)]
+    pub performance_score: Option<Decimal>,
+    pub created_at: DateTime<Utc>,
+    pub asset: Asset,
+}
+
+const LINK_SQL: &str = "SELECT ca.campaign_id, ca.asset_role, ca.is_active, ca.performance_score, \
+                        ca.created_at AS linked_at, a.* FROM campaign_assets ca \
+                        JOIN creative_assets a ON a.id = ca.asset_id";
+
+impl From<&Row> for CampaignAsset {
+    fn from(r: &Row) -> Self {
+        Self {
+            campaign_id: r.get("campaign_id"),
+            asset_role: r.get("asset_role"),
+            is_active: r.get("is_active"),
+            performance_score: r.get("performance_score"),
+            created_at: r.get("linked_at"),
+            asset: Asset::from(r),
+        }
+    }
+}
+
+pub async fn assets(t: &Tenant<'_>, campaign: CampaignId) -> Result<Vec<CampaignAsset>, AppError> {
+    let sql = format!("{LINK_SQL} WHERE ca.campaign_id = $1 ORDER BY ca.created_at, a.id");
+    Ok(t.tx
+        .query(&sql, &[&campaign.0])
+        .await?
+        .iter()
+        .map(CampaignAsset::from)
+        .collect())
+}
+
+pub async fn asset(
+    t: &Tenant<'_>,
+    campaign: CampaignId,
+    asset: AssetId,
+) -> Result<Option<CampaignAsset>, AppError> {
+    let sql = format!("{LINK_SQL} WHERE ca.campaign_id = $1 AND ca.asset_id = $2");
+    Ok(t.tx
+        .query_opt(&sql, &[&campaign.0, &asset.0])
+        .await?
+        .as_ref()
+        .map(CampaignAsset::from))
+}
+
+/// Links an asset (or changes its role). Returns true when the link is new, in which
+/// case the asset's usage count went up by one.
+pub async fn attach(
+    t: &Tenant<'_>,
+    campaign: CampaignId,
+    asset: AssetId,
+    role: &str,
+) -> Result<bool, AppError> {
+    let inserted: bool =
+        t.tx.query_one(
+            "INSERT INTO campaign_assets (campaign_id, asset_id, asset_role) VALUES ($1, $2, $3) \
+             ON CONFLICT (campaign_id, asset_id) DO UPDATE SET asset_role = EXCLUDED.asset_role \
+             RETURNING (xmax = 0)",
+            &[&campaign.0, &asset.0, &role],
+        )
+        .await?
+        .get(0);
+    if inserted {
+        t.tx.execute(
+            "UPDATE creative_assets SET usage_count = usage_count + 1 WHERE id = $1",
+            &[&asset.0],
+        )
+        .await?;
+    }
+    Ok(inserted)
+}
+
+/// Unlinks an asset; its usage count goes down by one if it was linked.
+pub async fn detach(
+    t: &Tenant<'_>,
+    campaign: CampaignId,
+    asset: AssetId,
+) -> Result<bool, AppError> {
+    let n =
+        t.tx.execute(
+            "DELETE FROM campaign_assets WHERE campaign_id = $1 AND asset_id = $2",
+            &[&campaign.0, &asset.0],
+        )
+        .await?;
+    if n == 1 {
+        t.tx.execute(
+            "UPDATE creative_assets SET usage_count = greatest(usage_count - 1, 0) WHERE id = $1",
+            &[&asset.0],
+        )
+        .await?;
+    }
+    Ok(n == 1)
+}
+
+/// The asset row locked for linking: its status, if it is the tenant's and not deleted.
+pub async fn lock_asset(t: &Tenant<'_>, asset: AssetId) -> Result<Option<String>, AppError> {
+    let row =
+        t.tx.query_opt(
+            "SELECT status FROM creative_assets WHERE id = $1 AND deleted_at IS NULL FOR UPDATE",
+            &[&asset.0],
+        )
+        .await?;
+    Ok(row.map(|r| r.get(0)))
+}
