@@ -96,3 +96,21 @@ PY
     export JWT_SECRET=${JWT_SECRET:-$DEV_JWT_SECRET}
     export TOKEN_ENCRYPTION_KEYS=${TOKEN_ENCRYPTION_KEYS:-$DEV_TOKEN_ENCRYPTION_KEYS}
 }
+
+# Starts the local AWS emulator (moto) for the test suite on a free port and exports the
+# standard SDK settings pointing at it; it stops when the calling script exits.
+start_test_aws() {
+    local port
+    port=$("$VENV/bin/python" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+    "$VENV/bin/moto_server" -H 127.0.0.1 -p "$port" >"$LOCAL/moto-test.log" 2>&1 &
+    MOTO_PID=$!
+    trap 'kill $MOTO_PID 2>/dev/null || true' EXIT
+    export AWS_ENDPOINT_URL="http://127.0.0.1:$port" AWS_REGION=ap-south-1
+    export AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test
+    for _ in $(seq 100); do
+        curl -s -o /dev/null "$AWS_ENDPOINT_URL" && return
+        sleep 0.1
+    done
+    say "moto did not start; see .local/moto-test.log"
+    return 1
+}

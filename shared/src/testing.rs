@@ -168,3 +168,117 @@ pub fn db_config(database_url: String) -> DbConfig {
         statement_timeout_ms: 10_000,
     }
 }
+
+/// Calling a function's handler the way API Gateway would, and reading its answer.
+pub mod api {
+    use lambda_http::http::{Method, StatusCode};
+    use lambda_http::{Body, Request, Response};
+    use serde_json::Value;
+
+    use crate::auth::AccessTokens;
+    use crate::domain::UserId;
+
+    use super::TestDb;
+
+    pub const SECRET: &[u8] = b"test-secret-test-secret-test-secret!";
+
+    pub fn tokens() -> AccessTokens {
+        AccessTokens::new(SECRET, 900)
+    }
+
+    /// A signed-up user, created the way signup does (account + trial subscription).
+    pub struct TestUser {
+        pub id: UserId,
+        pub token: String,
+    }
+
+    impl TestUser {
+        pub async fn create(db: &TestDb, email: &str) -> Self {
+            let id = UserId::new();
+            db.superuser()
+                .await
+                .batch_execute(&format!(
+                    "INSERT INTO users (id, email, password_hash) VALUES ('{id}', '{email}', 'x');
+                     INSERT INTO subscriptions (user_id, tier, price, status, current_period_start,
+                                                current_period_end, monthly_ai_credits_limit)
+                     VALUES ('{id}', 'starter', 0, 'trial', now() - interval '1 day', now() + interval '13 days', 50);"
+                ))
+                .await
+                .expect("create test user");
+            Self { id, token: tokens().issue(id).expect("token") }
+        }
+    }
+
+    pub struct Reply {
+        pub status: StatusCode,
+        pub content_type: String,
+        pub location: Option<String>,
+        pub body: Value,
+    }
+
+    impl Reply {
+        /// The names of the invalid fields of a validation problem.
+        pub fn fields(&self) -> Vec<String> {
+            self.body["errors"]
+                .as_array()
+                .map(|a| a.iter().filter_map(|e| e["field"].as_str().map(str::to_owned)).collect())
+                .unwrap_or_default()
+        }
+
+        pub fn code(&self) -> &str {
+            self.body["code"].as_str().unwrap_or("")
+        }
+
+        pub fn id(&self) -> String {
+            self.body["id"].as_str().expect("an id").to_owned()
+        }
+    }
+
+    pub fn request(method: Method, path: &str, body: Option<&Value>, token: Option<&str>) -> Request {
+        let mut req = Request::new(body.map_or(Body::Empty, |b| Body::Text(b.to_string())));
+        *req.method_mut() = method;
+        *req.uri_mut() = path.parse().expect("a valid path");
+        req.headers_mut().insert("content-type", "application/json".parse().unwrap());
+        if let Some(t) = token {
+            req.headers_mut().insert("authorization", format!("Bearer {t}").parse().unwrap());
+        }
+        req
+    }
+
+    pub fn reply(res: Response<Body>) -> Reply {
+        let header = |name: &str| res.headers().get(name).and_then(|v| v.to_str().ok()).map(str::to_owned);
+        let body = match res.body() {
+            Body::Text(t) => serde_json::from_str(t).expect("a JSON body"),
+            Body::Binary(b) => serde_json::from_slice(b).expect("a JSON body"),
+            _ => Value::Null,
+        };
+        Reply { status: res.status(), content_type: header("content-type").unwrap_or_default(), location: header("location"), body }
+    }
+}
+
+/// S3 through the local emulator (`AWS_ENDPOINT_URL`, started by `infra/test`): a fresh
+/// bucket per test, through the same SDK client production uses.
+#[cfg(feature = "aws")]
+pub async fn storage() -> crate::aws::storage::Storage {
+    assert!(
+        std::env::var_os("AWS_ENDPOINT_URL").is_some(),
+        "AWS_ENDPOINT_URL is not set: run the tests through infra/test, which starts the local AWS emulator"
+    );
+    let config = crate::aws::sdk_config().await;
+    let client = crate::aws::s3(&config);
+    let bucket = format!("adpilot-test-{}", uuid::Uuid::new_v4().simple());
+    client
+        .create_bucket()
+        .bucket(&bucket)
+        .create_bucket_configuration(
+            aws_sdk_s3::types::CreateBucketConfiguration::builder()
+                .location_constraint(aws_sdk_s3::types::BucketLocationConstraint::from(
+                    config.region().map(|r| r.as_ref()).unwrap_or("ap-south-1"),
+                ))
+                .build(),
+        )
+        .send()
+        .await
+        .expect("create test bucket in the emulator");
+    crate::aws::storage::Storage::new(client, bucket)
+}
