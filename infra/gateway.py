@@ -211,7 +211,9 @@ class Instance:
             "AWS_REGION": os.environ.get("AWS_REGION", "ap-south-1"),
         })
         self.started = time.monotonic()
-        self.proc = subprocess.Popen([fn.binary_path], env=env, stdin=subprocess.DEVNULL)
+        # Function logs join the gateway's log stream (stderr), like CloudWatch; stdout
+        # is kept for the gateway's own "listening" line.
+        self.proc = subprocess.Popen([fn.binary_path], env=env, stdin=subprocess.DEVNULL, stdout=sys.stderr.fileno())
         threading.Thread(target=self._watch, daemon=True).start()
 
     def on_next(self):
@@ -623,6 +625,12 @@ class ApiHandler(BaseHTTPRequestHandler):
             request_id=request_id, duration_ms=round((time.monotonic() - started) * 1000, 1))
 
     do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = do_HEAD = do_OPTIONS = _handle
+
+    def __getattr__(self, name):
+        # Any other method (TRACE, QUERY, …) is routed too: API Gateway answers 404.
+        if name.startswith("do_"):
+            return self._handle
+        raise AttributeError(name)
 
 
 def main():

@@ -205,7 +205,10 @@ pub mod api {
                 ))
                 .await
                 .expect("create test user");
-            Self { id, token: tokens().issue(id).expect("token") }
+            Self {
+                id,
+                token: tokens().issue(id).expect("token"),
+            }
         }
     }
 
@@ -221,7 +224,11 @@ pub mod api {
         pub fn fields(&self) -> Vec<String> {
             self.body["errors"]
                 .as_array()
-                .map(|a| a.iter().filter_map(|e| e["field"].as_str().map(str::to_owned)).collect())
+                .map(|a| {
+                    a.iter()
+                        .filter_map(|e| e["field"].as_str().map(str::to_owned))
+                        .collect()
+                })
                 .unwrap_or_default()
         }
 
@@ -234,25 +241,42 @@ pub mod api {
         }
     }
 
-    pub fn request(method: Method, path: &str, body: Option<&Value>, token: Option<&str>) -> Request {
+    pub fn request(
+        method: Method,
+        path: &str,
+        body: Option<&Value>,
+        token: Option<&str>,
+    ) -> Request {
         let mut req = Request::new(body.map_or(Body::Empty, |b| Body::Text(b.to_string())));
         *req.method_mut() = method;
         *req.uri_mut() = path.parse().expect("a valid path");
-        req.headers_mut().insert("content-type", "application/json".parse().unwrap());
+        req.headers_mut()
+            .insert("content-type", "application/json".parse().unwrap());
         if let Some(t) = token {
-            req.headers_mut().insert("authorization", format!("Bearer {t}").parse().unwrap());
+            req.headers_mut()
+                .insert("authorization", format!("Bearer {t}").parse().unwrap());
         }
         req
     }
 
     pub fn reply(res: Response<Body>) -> Reply {
-        let header = |name: &str| res.headers().get(name).and_then(|v| v.to_str().ok()).map(str::to_owned);
+        let header = |name: &str| {
+            res.headers()
+                .get(name)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned)
+        };
         let body = match res.body() {
             Body::Text(t) => serde_json::from_str(t).expect("a JSON body"),
             Body::Binary(b) => serde_json::from_slice(b).expect("a JSON body"),
             _ => Value::Null,
         };
-        Reply { status: res.status(), content_type: header("content-type").unwrap_or_default(), location: header("location"), body }
+        Reply {
+            status: res.status(),
+            content_type: header("content-type").unwrap_or_default(),
+            location: header("location"),
+            body,
+        }
     }
 }
 

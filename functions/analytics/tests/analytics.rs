@@ -4,9 +4,22 @@
 
 use analytics::State;
 use lambda_http::http::{Method, StatusCode};
-use serde_json::{Value, json};
+use serde_json::Value;
 use shared::testing::TestDb;
 use shared::testing::api::{Reply, TestUser, reply, request, tokens};
+
+/// (date, hour, [platform, placement, age, gender, location], impressions, clicks, spend,
+/// conversions, conversion value)
+type Row<'a> = (
+    &'a str,
+    Option<i32>,
+    [Option<&'a str>; 5],
+    i64,
+    i64,
+    &'a str,
+    i64,
+    &'a str,
+);
 
 const CAMPAIGN: &str = "00000000-0000-0000-0000-0000000000c1";
 
@@ -29,14 +42,31 @@ impl App {
             ))
             .await
             .unwrap();
-        Self { state: State { db: db.db(), tokens: tokens() }, db, user }
+        Self {
+            state: State {
+                db: db.db(),
+                tokens: tokens(),
+            },
+            db,
+            user,
+        }
     }
 
     /// Rows as the sync worker writes them: (date, hour, platform, placement, age, gender,
     /// location, impressions, clicks, spend, conversions, conversion value).
-    async fn rows(&self, rows: &[(&str, Option<i32>, [Option<&str>; 5], i64, i64, &str, i64, &str)]) {
+    async fn rows(&self, rows: &[Row<'_>]) {
         let su = self.db.superuser().await;
-        for (date, hour, [platform, placement, age, gender, location], imp, clk, spend, conv, value) in rows {
+        for (
+            date,
+            hour,
+            [platform, placement, age, gender, location],
+            imp,
+            clk,
+            spend,
+            conv,
+            value,
+        ) in rows
+        {
             su.execute(
                 "INSERT INTO performance_analytics (campaign_id, date, hour, platform, placement, age_range, gender,
                      location, impressions, clicks, spend, conversions, conversion_value)
@@ -49,7 +79,13 @@ impl App {
     }
 
     async fn get(&self, path: &str) -> Reply {
-        reply(analytics::handle(&self.state, request(Method::GET, path, None, Some(&self.user.token))).await)
+        reply(
+            analytics::handle(
+                &self.state,
+                request(Method::GET, path, None, Some(&self.user.token)),
+            )
+            .await,
+        )
     }
 }
 
@@ -62,12 +98,66 @@ async fn arranged() -> App {
         ("2026-11-02", None, NONE, 3000, 30, "300.00", 0, "0"),
         ("2026-11-02", Some(9), NONE, 1000, 10, "100.00", 0, "0"),
         ("2026-11-02", Some(10), NONE, 2000, 20, "200.00", 0, "0"),
-        ("2026-11-02", None, [Some("facebook"), Some("feed"), None, None, None], 1000, 10, "100.00", 0, "0"),
-        ("2026-11-02", None, [Some("instagram"), Some("feed"), None, None, None], 1500, 15, "150.00", 0, "0"),
-        ("2026-11-02", None, [Some("instagram"), Some("story"), None, None, None], 500, 5, "50.00", 0, "0"),
-        ("2026-11-02", None, [None, None, Some("25-34"), Some("female"), None], 2000, 25, "250.00", 0, "0"),
-        ("2026-11-02", None, [None, None, Some("25-34"), Some("male"), None], 1000, 5, "50.00", 0, "0"),
-        ("2026-11-02", None, [None, None, None, None, Some("Maharashtra")], 3000, 30, "300.00", 0, "0"),
+        (
+            "2026-11-02",
+            None,
+            [Some("facebook"), Some("feed"), None, None, None],
+            1000,
+            10,
+            "100.00",
+            0,
+            "0",
+        ),
+        (
+            "2026-11-02",
+            None,
+            [Some("instagram"), Some("feed"), None, None, None],
+            1500,
+            15,
+            "150.00",
+            0,
+            "0",
+        ),
+        (
+            "2026-11-02",
+            None,
+            [Some("instagram"), Some("story"), None, None, None],
+            500,
+            5,
+            "50.00",
+            0,
+            "0",
+        ),
+        (
+            "2026-11-02",
+            None,
+            [None, None, Some("25-34"), Some("female"), None],
+            2000,
+            25,
+            "250.00",
+            0,
+            "0",
+        ),
+        (
+            "2026-11-02",
+            None,
+            [None, None, Some("25-34"), Some("male"), None],
+            1000,
+            5,
+            "50.00",
+            0,
+            "0",
+        ),
+        (
+            "2026-11-02",
+            None,
+            [None, None, None, None, Some("Maharashtra")],
+            3000,
+            30,
+            "300.00",
+            0,
+            "0",
+        ),
     ])
     .await;
     app
@@ -80,14 +170,37 @@ fn series(r: &Reply) -> &Vec<Value> {
 #[tokio::test]
 async fn the_daily_series_sums_daily_totals_and_computes_ratios_from_sums() {
     let app = arranged().await;
-    let r = app.get(&format!("/v1/campaigns/{CAMPAIGN}/performance?from=2026-11-01&to=2026-11-03")).await;
+    let r = app
+        .get(&format!(
+            "/v1/campaigns/{CAMPAIGN}/performance?from=2026-11-01&to=2026-11-03"
+        ))
+        .await;
     assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
     let s = series(&r);
     assert_eq!(s.len(), 2, "one point per day with data");
     assert_eq!(s[0]["date"], "2026-11-01");
-    assert_eq!((s[0]["impressions"].as_i64(), s[0]["clicks"].as_i64()), (Some(1000), Some(20)));
-    assert_eq!((s[0]["ctr"].as_str(), s[0]["cpc"].as_str(), s[0]["cpa"].as_str(), s[0]["roas"].as_str()), (Some("0.020000"), Some("10.0000"), Some("100.0000"), Some("5.0000")));
-    assert!(s[1]["cpa"].is_null() && s[1]["spend"] == "300.00", "no conversions: no cpa");
+    assert_eq!(
+        (s[0]["impressions"].as_i64(), s[0]["clicks"].as_i64()),
+        (Some(1000), Some(20))
+    );
+    assert_eq!(
+        (
+            s[0]["ctr"].as_str(),
+            s[0]["cpc"].as_str(),
+            s[0]["cpa"].as_str(),
+            s[0]["roas"].as_str()
+        ),
+        (
+            Some("0.020000"),
+            Some("10.0000"),
+            Some("100.0000"),
+            Some("5.0000")
+        )
+    );
+    assert!(
+        s[1]["cpa"].is_null() && s[1]["spend"] == "300.00",
+        "no conversions: no cpa"
+    );
     // Totals: 50 clicks / 4000 impressions, not the mean of the daily ctrs.
     assert_eq!(r.body["totals"]["ctr"], "0.012500");
     assert_eq!(r.body["totals"]["spend"], "500.00");
@@ -99,15 +212,40 @@ async fn hourly_and_breakdown_series_use_only_their_own_rows() {
     let app = arranged().await;
     let base = format!("/v1/campaigns/{CAMPAIGN}/performance?from=2026-11-02&to=2026-11-02");
     let hourly = app.get(&format!("{base}&granularity=hour")).await;
-    let hours: Vec<_> = series(&hourly).iter().map(|p| p["hour"].as_i64().unwrap()).collect();
+    let hours: Vec<_> = series(&hourly)
+        .iter()
+        .map(|p| p["hour"].as_i64().unwrap())
+        .collect();
     assert_eq!(hours, [9, 10]);
 
     let platform = app.get(&format!("{base}&breakdown=platform")).await;
-    let got: Vec<_> = series(&platform).iter().map(|p| (p["key"].as_str().unwrap().to_owned(), p["impressions"].as_i64().unwrap())).collect();
-    assert_eq!(got, [("facebook".to_owned(), 1000), ("instagram".to_owned(), 2000)]);
+    let got: Vec<_> = series(&platform)
+        .iter()
+        .map(|p| {
+            (
+                p["key"].as_str().unwrap().to_owned(),
+                p["impressions"].as_i64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        got,
+        [
+            ("facebook".to_owned(), 1000),
+            ("instagram".to_owned(), 2000)
+        ]
+    );
 
     let placement = app.get(&format!("{base}&breakdown=placement")).await;
-    let got: Vec<_> = series(&placement).iter().map(|p| (p["key"].as_str().unwrap().to_owned(), p["clicks"].as_i64().unwrap())).collect();
+    let got: Vec<_> = series(&placement)
+        .iter()
+        .map(|p| {
+            (
+                p["key"].as_str().unwrap().to_owned(),
+                p["clicks"].as_i64().unwrap(),
+            )
+        })
+        .collect();
     assert_eq!(got, [("feed".to_owned(), 25), ("story".to_owned(), 5)]);
 
     let age = app.get(&format!("{base}&breakdown=age")).await;
@@ -124,18 +262,35 @@ async fn ranges_and_choices_are_validated() {
     let app = arranged().await;
     let p = format!("/v1/campaigns/{CAMPAIGN}/performance");
     let r = app.get(&format!("{p}?from=2026-11-10&to=2026-11-01")).await;
-    assert_eq!((r.status, r.fields()), (StatusCode::UNPROCESSABLE_ENTITY, vec!["to".to_owned()]));
+    assert_eq!(
+        (r.status, r.fields()),
+        (StatusCode::UNPROCESSABLE_ENTITY, vec!["to".to_owned()])
+    );
     let r = app.get(&format!("{p}?from=2024-01-01&to=2026-01-01")).await;
     assert_eq!(r.fields(), ["to"], "at most 400 days");
-    let r = app.get(&format!("{p}?from=yesterday&granularity=minute&breakdown=city")).await;
+    let r = app
+        .get(&format!(
+            "{p}?from=yesterday&granularity=minute&breakdown=city"
+        ))
+        .await;
     assert_eq!(r.fields(), ["from", "granularity", "breakdown"]);
-    let r = app.get(&format!("{p}?granularity=hour&breakdown=age")).await;
+    let r = app
+        .get(&format!("{p}?granularity=hour&breakdown=age"))
+        .await;
     assert_eq!(r.fields(), ["breakdown"]);
     let default = app.get(&p).await;
     let today = chrono::Utc::now().date_naive();
     assert_eq!(default.status, StatusCode::OK);
-    assert_eq!(default.body["to"], today.to_string(), "the default range ends today");
-    assert_eq!(default.body["from"], (today - chrono::Duration::days(29)).to_string(), "and covers 30 days");
+    assert_eq!(
+        default.body["to"],
+        today.to_string(),
+        "the default range ends today"
+    );
+    assert_eq!(
+        default.body["from"],
+        (today - chrono::Duration::days(29)).to_string(),
+        "and covers 30 days"
+    );
 }
 
 #[tokio::test]
@@ -147,12 +302,17 @@ async fn the_summary_has_every_campaign_and_a_total() {
         .batch_execute(&format!("INSERT INTO campaigns (user_id, name, purpose, daily_budget) VALUES ('{}', 'Quiet', 'sales', 1)", app.user.id))
         .await
         .unwrap();
-    let r = app.get("/v1/analytics/summary?from=2026-11-01&to=2026-11-30").await;
+    let r = app
+        .get("/v1/analytics/summary?from=2026-11-01&to=2026-11-30")
+        .await;
     assert_eq!(r.status, StatusCode::OK);
     let campaigns = r.body["campaigns"].as_array().unwrap();
     assert_eq!(campaigns.len(), 2);
     let quiet = campaigns.iter().find(|c| c["name"] == "Quiet").unwrap();
-    assert_eq!((quiet["impressions"].as_i64(), quiet["ctr"].is_null()), (Some(0), true));
+    assert_eq!(
+        (quiet["impressions"].as_i64(), quiet["ctr"].is_null()),
+        (Some(0), true)
+    );
     assert_eq!(r.body["totals"]["impressions"], 4000);
 }
 
@@ -161,11 +321,29 @@ async fn another_users_campaign_is_not_found_and_their_summary_is_empty() {
     let app = arranged().await;
     let other = TestUser::create(&app.db, "other@example.com").await;
     let as_other = |path: String| request(Method::GET, &path, None, Some(&other.token));
-    let r = reply(analytics::handle(&app.state, as_other(format!("/v1/campaigns/{CAMPAIGN}/performance"))).await);
+    let r = reply(
+        analytics::handle(
+            &app.state,
+            as_other(format!("/v1/campaigns/{CAMPAIGN}/performance")),
+        )
+        .await,
+    );
     assert_eq!(r.status, StatusCode::NOT_FOUND);
-    let r = reply(analytics::handle(&app.state, as_other("/v1/analytics/summary?from=2026-11-01&to=2026-11-30".into())).await);
+    let r = reply(
+        analytics::handle(
+            &app.state,
+            as_other("/v1/analytics/summary?from=2026-11-01&to=2026-11-30".into()),
+        )
+        .await,
+    );
     assert!(r.body["campaigns"].as_array().unwrap().is_empty());
     assert_eq!(r.body["totals"]["impressions"], 0);
-    let r = reply(analytics::handle(&app.state, request(Method::GET, "/v1/analytics/summary", None, None)).await);
+    let r = reply(
+        analytics::handle(
+            &app.state,
+            request(Method::GET, "/v1/analytics/summary", None, None),
+        )
+        .await,
+    );
     assert_eq!(r.status, StatusCode::UNAUTHORIZED);
 }

@@ -16,20 +16,35 @@ struct App {
 }
 
 fn fixture(name: &str) -> Vec<u8> {
-    std::fs::read(format!("{}/tests/fixtures/{name}", env!("CARGO_MANIFEST_DIR"))).expect("fixture")
+    std::fs::read(format!(
+        "{}/tests/fixtures/{name}",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .expect("fixture")
 }
 
 /// The real S3 event shape, with the key URL-encoded as S3 sends it.
 fn event(bucket: &str, key: &str) -> S3Event {
     let encoded: String = key
         .split('/')
-        .map(|part| percent_encoding::utf8_percent_encode(part, percent_encoding::NON_ALPHANUMERIC).to_string())
+        .map(|part| {
+            percent_encoding::utf8_percent_encode(part, percent_encoding::NON_ALPHANUMERIC)
+                .to_string()
+        })
         .collect::<Vec<_>>()
         .join("%2F")
         .replace("%20", "+")
         .replace("%2E", ".");
-    let raw = std::fs::read_to_string(format!("{}/tests/fixtures/s3-put-event.json", env!("CARGO_MANIFEST_DIR"))).unwrap();
-    serde_json::from_str(&raw.replace("BUCKET", bucket).replace("\"KEY\"", &format!("\"{encoded}\""))).unwrap()
+    let raw = std::fs::read_to_string(format!(
+        "{}/tests/fixtures/s3-put-event.json",
+        env!("CARGO_MANIFEST_DIR")
+    ))
+    .unwrap();
+    serde_json::from_str(
+        &raw.replace("BUCKET", bucket)
+            .replace("\"KEY\"", &format!("\"{encoded}\"")),
+    )
+    .unwrap()
 }
 
 impl App {
@@ -37,7 +52,14 @@ impl App {
         let db = TestDb::fresh().await;
         let user = TestUser::create(&db, "owner@example.com").await;
         let storage: Storage = shared::testing::storage().await;
-        Self { state: State { db: db.db(), storage }, db, user }
+        Self {
+            state: State {
+                db: db.db(),
+                storage,
+            },
+            db,
+            user,
+        }
     }
 
     /// An upload as the assets function leaves it: a `processing` row claiming
@@ -46,7 +68,11 @@ impl App {
         let id = uuid::Uuid::new_v4();
         let key = format!("uploads/{}/{id}/{filename}", self.user.id);
         self.state.storage.put(&key, claimed, bytes).await.unwrap();
-        let asset_type = if claimed.starts_with("video") { "video" } else { "image" };
+        let asset_type = if claimed.starts_with("video") {
+            "video"
+        } else {
+            "image"
+        };
         self.db
             .superuser()
             .await
@@ -61,7 +87,9 @@ impl App {
     }
 
     async fn deliver(&self, key: &str) {
-        asset_uploaded::handle(&self.state, event(self.state.storage.bucket(), key)).await.unwrap();
+        asset_uploaded::handle(&self.state, event(self.state.storage.bucket(), key))
+            .await
+            .unwrap();
     }
 
     async fn row(&self, id: uuid::Uuid) -> Value {
@@ -94,16 +122,28 @@ async fn a_jpeg_becomes_active_with_its_dimensions_and_format() {
     let row = processed("Diwali offer.jpg", "image/jpeg", "portrait.jpg").await;
     assert_eq!(row["status"], "active");
     assert_eq!(row["format"], "4:5");
-    assert_eq!(row["dimensions"], serde_json::json!({"width": 1080, "height": 1350}));
+    assert_eq!(
+        row["dimensions"],
+        serde_json::json!({"width": 1080, "height": 1350})
+    );
     assert_eq!(row["file_size"], fixture("portrait.jpg").len());
 }
 
 #[tokio::test]
 async fn png_and_webp_images_are_measured_too() {
     let png = processed("square.png", "image/png", "square.png").await;
-    assert_eq!((png["status"].as_str(), png["format"].as_str()), (Some("active"), Some("1:1")));
+    assert_eq!(
+        (png["status"].as_str(), png["format"].as_str()),
+        (Some("active"), Some("1:1"))
+    );
     let webp = processed("wide.webp", "image/webp", "landscape.webp").await;
-    assert_eq!((webp["format"].as_str(), webp["dimensions"]["width"].as_i64()), (Some("16:9"), Some(640)));
+    assert_eq!(
+        (
+            webp["format"].as_str(),
+            webp["dimensions"]["width"].as_i64()
+        ),
+        (Some("16:9"), Some(640))
+    );
 }
 
 #[tokio::test]
@@ -111,7 +151,10 @@ async fn an_mp4_is_measured_from_its_moov_box_even_after_the_media_data() {
     let row = processed("clip.mp4", "video/mp4", "clip.mp4").await;
     assert_eq!(row["status"], "active", "{row}");
     assert_eq!(row["format"], "16:9");
-    assert_eq!(row["dimensions"], serde_json::json!({"width": 320, "height": 180}));
+    assert_eq!(
+        row["dimensions"],
+        serde_json::json!({"width": 320, "height": 180})
+    );
     let duration = row["duration"].as_f64().unwrap();
     assert!((0.9..=1.2).contains(&duration), "duration {duration}");
 }
@@ -119,7 +162,10 @@ async fn an_mp4_is_measured_from_its_moov_box_even_after_the_media_data() {
 #[tokio::test]
 async fn a_quicktime_video_is_recognised_as_such() {
     let row = processed("story.mov", "video/quicktime", "vertical.mov").await;
-    assert_eq!((row["status"].as_str(), row["format"].as_str()), (Some("active"), Some("9:16")));
+    assert_eq!(
+        (row["status"].as_str(), row["format"].as_str()),
+        (Some("active"), Some("9:16"))
+    );
     assert_eq!(row["content_type"], "video/quicktime");
 }
 
@@ -127,7 +173,13 @@ async fn a_quicktime_video_is_recognised_as_such() {
 async fn a_text_file_named_png_fails_with_a_reason() {
     let row = processed("sneaky.png", "image/png", "not-an-image.png").await;
     assert_eq!(row["status"], "failed");
-    assert!(row["failure_reason"].as_str().unwrap().contains("not a JPEG, PNG, WebP, MP4 or QuickTime"), "{row}");
+    assert!(
+        row["failure_reason"]
+            .as_str()
+            .unwrap()
+            .contains("not a JPEG, PNG, WebP, MP4 or QuickTime"),
+        "{row}"
+    );
     assert!(row["format"].is_null());
 }
 
@@ -135,24 +187,43 @@ async fn a_text_file_named_png_fails_with_a_reason() {
 async fn bytes_that_differ_from_the_claimed_type_fail() {
     let row = processed("photo.png", "image/png", "portrait.jpg").await;
     assert_eq!(row["status"], "failed");
-    assert_eq!(row["failure_reason"], "the file is image/jpeg, not image/png as claimed");
+    assert_eq!(
+        row["failure_reason"],
+        "the file is image/jpeg, not image/png as claimed"
+    );
 }
 
 #[tokio::test]
 async fn an_unusable_aspect_ratio_fails() {
     let row = processed("panorama.png", "image/png", "panorama.png").await;
     assert_eq!(row["status"], "failed");
-    assert!(row["failure_reason"].as_str().unwrap().contains("too far from"), "{row}");
+    assert!(
+        row["failure_reason"]
+            .as_str()
+            .unwrap()
+            .contains("too far from"),
+        "{row}"
+    );
 }
 
 #[tokio::test]
 async fn a_redelivered_event_changes_nothing() {
     let app = App::new().await;
-    let (id, key) = app.upload("again.jpg", "image/jpeg", fixture("portrait.jpg")).await;
+    let (id, key) = app
+        .upload("again.jpg", "image/jpeg", fixture("portrait.jpg"))
+        .await;
     app.deliver(&key).await;
     let first = app.row(id).await;
     // Someone marks it a favourite; a late duplicate event must not undo anything.
-    app.db.superuser().await.execute("UPDATE creative_assets SET is_favorite = true WHERE id = $1", &[&id]).await.unwrap();
+    app.db
+        .superuser()
+        .await
+        .execute(
+            "UPDATE creative_assets SET is_favorite = true WHERE id = $1",
+            &[&id],
+        )
+        .await
+        .unwrap();
     let before = app.row(id).await;
     app.deliver(&key).await;
     let after = app.row(id).await;
@@ -163,9 +234,17 @@ async fn a_redelivered_event_changes_nothing() {
 #[tokio::test]
 async fn keys_outside_the_upload_layout_or_of_unknown_assets_are_ignored() {
     let app = App::new().await;
-    app.state.storage.put("elsewhere/file.png", "image/png", fixture("square.png")).await.unwrap();
+    app.state
+        .storage
+        .put("elsewhere/file.png", "image/png", fixture("square.png"))
+        .await
+        .unwrap();
     app.deliver("elsewhere/file.png").await;
     let ghost = format!("uploads/{}/{}/ghost.png", app.user.id, uuid::Uuid::new_v4());
-    app.state.storage.put(&ghost, "image/png", fixture("square.png")).await.unwrap();
+    app.state
+        .storage
+        .put(&ghost, "image/png", fixture("square.png"))
+        .await
+        .unwrap();
     app.deliver(&ghost).await;
 }

@@ -71,12 +71,15 @@ async fn route(state: &State, req: Request) -> Result<Response<Body>, AppError> 
 
 /// This function's part of the OpenAPI document.
 #[derive(utoipa::OpenApi)]
-#[openapi(paths(
-    routes::upload,
-    routes::list,
-    routes::get,
-    routes::update,
-    routes::delete,
-    routes::download
-))]
+#[openapi(
+    paths(
+        routes::upload,
+        routes::list,
+        routes::get,
+        routes::update,
+        routes::delete,
+        routes::download
+    ),
+    components(schemas(shared::domain::asset::AssetType, shared::domain::asset::Format))
+)]
 pub struct Api;

@@ -76,7 +76,7 @@ fn parse_upload(body: UploadRequest) -> Result<Upload, AppError> {
     })
 }
 
-#[utoipa::path(post, path = "/v1/assets/uploads", tag = "assets", security(("bearer" = [])),
+#[utoipa::path(post, path = "/v1/assets/uploads", operation_id = "start_upload", tag = "assets", security(("bearer" = [])),
     request_body = UploadRequest,
     responses(
         (status = 201, description = "Asset created; PUT the bytes to upload.url", body = UploadTicket),
@@ -169,7 +169,7 @@ fn parse_filter(q: &Query, f: &mut Fields) -> AssetFilter {
     }
 }
 
-#[utoipa::path(get, path = "/v1/assets", tag = "assets", security(("bearer" = [])),
+#[utoipa::path(get, path = "/v1/assets", operation_id = "list_library_assets", tag = "assets", security(("bearer" = [])),
     params(
         ("type" = Option<AssetType>, Query, description = "image or video"),
         ("format" = Option<Format>, Query, description = "1:1, 4:5, 16:9 or 9:16"),
@@ -214,7 +214,7 @@ pub async fn list(state: &State, req: &Request) -> Result<Response<Body>, AppErr
     json(StatusCode::OK, &Page::from_rows(rows, &page, Asset::cursor))
 }
 
-#[utoipa::path(get, path = "/v1/assets/{id}", tag = "assets", security(("bearer" = [])),
+#[utoipa::path(get, path = "/v1/assets/{id}", operation_id = "get_library_asset", tag = "assets", security(("bearer" = [])),
     params(("id" = uuid::Uuid, Path, description = "Asset id")),
     responses(
         (status = 200, description = "The asset", body = Asset),
@@ -239,7 +239,7 @@ pub struct AssetChange {
     pub is_favorite: Option<bool>,
 }
 
-#[utoipa::path(patch, path = "/v1/assets/{id}", tag = "assets", security(("bearer" = [])),
+#[utoipa::path(patch, path = "/v1/assets/{id}", operation_id = "update_library_asset", tag = "assets", security(("bearer" = [])),
     params(("id" = uuid::Uuid, Path, description = "Asset id")),
     request_body = AssetChange,
     responses(
@@ -265,7 +265,7 @@ pub async fn update(state: &State, req: &Request, id: &str) -> Result<Response<B
     json(StatusCode::OK, &updated.ok_or(AppError::NotFound)?)
 }
 
-#[utoipa::path(delete, path = "/v1/assets/{id}", tag = "assets", security(("bearer" = [])),
+#[utoipa::path(delete, path = "/v1/assets/{id}", operation_id = "delete_library_asset", tag = "assets", security(("bearer" = [])),
     params(("id" = uuid::Uuid, Path, description = "Asset id")),
     responses(
         (status = 204, description = "Deleted (softly: hidden from the library)"),
@@ -286,7 +286,7 @@ pub async fn delete(state: &State, req: &Request, id: &str) -> Result<Response<B
     }
 }
 
-#[utoipa::path(get, path = "/v1/assets/{id}/download", tag = "assets", security(("bearer" = [])),
+#[utoipa::path(get, path = "/v1/assets/{id}/download", operation_id = "download_library_asset", tag = "assets", security(("bearer" = [])),
     params(("id" = uuid::Uuid, Path, description = "Asset id")),
     responses(
         (status = 200, description = "A download URL valid for 5 minutes", body = Presigned),

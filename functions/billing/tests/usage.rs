@@ -9,7 +9,10 @@ use shared::testing::api::{TestUser, reply, request, tokens};
 #[tokio::test]
 async fn usage_shows_net_credits_per_feature_and_what_is_left() {
     let db = TestDb::fresh().await;
-    let state = State { db: db.db(), tokens: tokens() };
+    let state = State {
+        db: db.db(),
+        tokens: tokens(),
+    };
     let user = TestUser::create(&db, "owner@example.com").await;
     let other = TestUser::create(&db, "other@example.com").await;
     db.superuser()
@@ -27,18 +30,54 @@ async fn usage_shows_net_credits_per_feature_and_what_is_left() {
         ))
         .await
         .unwrap();
-    let r = reply(billing::handle(&state, request(Method::GET, "/v1/usage", None, Some(&user.token))).await);
+    let r = reply(
+        billing::handle(
+            &state,
+            request(Method::GET, "/v1/usage", None, Some(&user.token)),
+        )
+        .await,
+    );
     assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
     assert_eq!(r.body["current_period"]["credits_limit"], 50);
     assert_eq!(r.body["current_period"]["credits_remaining"], 43);
     let features = r.body["by_feature"].as_array().unwrap();
     assert_eq!(features[0]["feature"], "image_generation");
-    assert_eq!((features[0]["credits"].as_i64(), features[0]["uses"].as_i64()), (Some(2), Some(2)));
-    assert_eq!((features[1]["credits"].as_i64(), features[1]["uses"].as_i64()), (Some(0), Some(1)), "the refund nets out");
+    assert_eq!(
+        (
+            features[0]["credits"].as_i64(),
+            features[0]["uses"].as_i64()
+        ),
+        (Some(2), Some(2))
+    );
+    assert_eq!(
+        (
+            features[1]["credits"].as_i64(),
+            features[1]["uses"].as_i64()
+        ),
+        (Some(0), Some(1)),
+        "the refund nets out"
+    );
 
-    let bad = reply(billing::handle(&state, request(Method::GET, "/v1/usage?from=2026-12-01&to=2026-11-01", None, Some(&user.token))).await);
+    let bad = reply(
+        billing::handle(
+            &state,
+            request(
+                Method::GET,
+                "/v1/usage?from=2026-12-01&to=2026-11-01",
+                None,
+                Some(&user.token),
+            ),
+        )
+        .await,
+    );
     assert_eq!(bad.status, StatusCode::UNPROCESSABLE_ENTITY);
-    let bad = reply(billing::handle(&state, request(Method::GET, "/v1/usage?since=x", None, Some(&user.token))).await);
+    let bad = reply(
+        billing::handle(
+            &state,
+            request(Method::GET, "/v1/usage?since=x", None, Some(&user.token)),
+        )
+        .await,
+    );
     assert_eq!(bad.fields(), ["since"]);
     let anon = reply(billing::handle(&state, request(Method::GET, "/v1/usage", None, None)).await);
     assert_eq!(anon.status, StatusCode::UNAUTHORIZED);

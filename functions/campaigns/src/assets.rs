@@ -36,7 +36,8 @@ impl AssetRole {
 #[serde(deny_unknown_fields)]
 pub struct AttachAsset {
     /// Defaults to primary.
-    pub role: Option<AssetRole>,
+    #[serde(alias = "role")]
+    pub asset_role: Option<AssetRole>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -48,7 +49,7 @@ fn ids(campaign: &str, asset: &str) -> Result<(CampaignId, AssetId), AppError> {
     Ok((CampaignId(parse_id(campaign)?), AssetId(parse_id(asset)?)))
 }
 
-#[utoipa::path(get, path = "/v1/campaigns/{id}/assets", tag = "campaigns", security(("bearer" = [])),
+#[utoipa::path(get, path = "/v1/campaigns/{id}/assets", operation_id = "list_campaign_assets", tag = "campaigns", security(("bearer" = [])),
     params(("id" = uuid::Uuid, Path, description = "Campaign id")),
     responses(
         (status = 200, description = "The campaign's assets", body = CampaignAssets),
@@ -74,7 +75,7 @@ pub async fn list_assets(
     json(StatusCode::OK, &CampaignAssets { items })
 }
 
-#[utoipa::path(get, path = "/v1/campaigns/{id}/assets/{asset_id}", tag = "campaigns", security(("bearer" = [])),
+#[utoipa::path(get, path = "/v1/campaigns/{id}/assets/{asset_id}", operation_id = "get_campaign_asset", tag = "campaigns", security(("bearer" = [])),
     params(("id" = uuid::Uuid, Path, description = "Campaign id"), ("asset_id" = uuid::Uuid, Path, description = "Asset id")),
     responses(
         (status = 200, description = "The asset's use in the campaign", body = CampaignAsset),
@@ -96,7 +97,7 @@ pub async fn get_asset(
     json(StatusCode::OK, &link.ok_or(AppError::NotFound)?)
 }
 
-#[utoipa::path(put, path = "/v1/campaigns/{id}/assets/{asset_id}", tag = "campaigns", security(("bearer" = [])),
+#[utoipa::path(put, path = "/v1/campaigns/{id}/assets/{asset_id}", operation_id = "attach_campaign_asset", tag = "campaigns", security(("bearer" = [])),
     params(("id" = uuid::Uuid, Path, description = "Campaign id"), ("asset_id" = uuid::Uuid, Path, description = "Asset id")),
     request_body = AttachAsset,
     responses(
@@ -116,7 +117,9 @@ pub async fn attach_asset(
 ) -> Result<Response<Body>, AppError> {
     let user = authenticate(req, &state.tokens)?;
     let (id, asset) = ids(id, asset)?;
-    let role = json_body::<AttachAsset>(req)?.role.unwrap_or_default();
+    let role = json_body::<AttachAsset>(req)?
+        .asset_role
+        .unwrap_or_default();
     let (created, link) = state
         .db
         .tenant(user, async |t| {
@@ -152,7 +155,7 @@ pub async fn attach_asset(
     )
 }
 
-#[utoipa::path(delete, path = "/v1/campaigns/{id}/assets/{asset_id}", tag = "campaigns", security(("bearer" = [])),
+#[utoipa::path(delete, path = "/v1/campaigns/{id}/assets/{asset_id}", operation_id = "detach_campaign_asset", tag = "campaigns", security(("bearer" = [])),
     params(("id" = uuid::Uuid, Path, description = "Campaign id"), ("asset_id" = uuid::Uuid, Path, description = "Asset id")),
     responses(
         (status = 204, description = "The asset no longer belongs to the campaign"),

@@ -12,7 +12,7 @@ use shared::repo::campaigns::{self, Campaign};
 use crate::State;
 use crate::input::{CampaignChange, NewCampaign, Refusal};
 
-#[utoipa::path(post, path = "/v1/campaigns", tag = "campaigns", security(("bearer" = [])),
+#[utoipa::path(post, path = "/v1/campaigns", operation_id = "create_campaign", tag = "campaigns", security(("bearer" = [])),
     request_body = NewCampaign,
     responses(
         (status = 201, description = "The new draft campaign", body = Campaign),
@@ -38,7 +38,7 @@ pub async fn create(state: &State, req: &Request) -> Result<Response<Body>, AppE
     Ok(res)
 }
 
-#[utoipa::path(get, path = "/v1/campaigns", tag = "campaigns", security(("bearer" = [])),
+#[utoipa::path(get, path = "/v1/campaigns", operation_id = "list_campaigns", tag = "campaigns", security(("bearer" = [])),
     params(
         ("status" = Option<CampaignStatus>, Query, description = "Only campaigns in this status"),
         ("purpose" = Option<Purpose>, Query, description = "Only campaigns with this purpose"),
@@ -83,7 +83,7 @@ pub async fn list(state: &State, req: &Request) -> Result<Response<Body>, AppErr
     )
 }
 
-#[utoipa::path(get, path = "/v1/campaigns/{id}", tag = "campaigns", security(("bearer" = [])),
+#[utoipa::path(get, path = "/v1/campaigns/{id}", operation_id = "get_campaign", tag = "campaigns", security(("bearer" = [])),
     params(("id" = uuid::Uuid, Path, description = "Campaign id")),
     responses(
         (status = 200, description = "The campaign", body = Campaign),
@@ -100,7 +100,7 @@ pub async fn get(state: &State, req: &Request, id: &str) -> Result<Response<Body
     json(StatusCode::OK, &found.ok_or(AppError::NotFound)?)
 }
 
-#[utoipa::path(patch, path = "/v1/campaigns/{id}", tag = "campaigns", security(("bearer" = [])),
+#[utoipa::path(patch, path = "/v1/campaigns/{id}", operation_id = "update_campaign", tag = "campaigns", security(("bearer" = [])),
     params(("id" = uuid::Uuid, Path, description = "Campaign id")),
     request_body = CampaignChange,
     responses(
@@ -135,7 +135,7 @@ pub async fn update(state: &State, req: &Request, id: &str) -> Result<Response<B
     json(StatusCode::OK, &updated)
 }
 
-#[utoipa::path(delete, path = "/v1/campaigns/{id}", tag = "campaigns", security(("bearer" = [])),
+#[utoipa::path(delete, path = "/v1/campaigns/{id}", operation_id = "delete_campaign", tag = "campaigns", security(("bearer" = [])),
     params(("id" = uuid::Uuid, Path, description = "Campaign id")),
     responses(
         (status = 204, description = "Deleted (softly: hidden from lists)"),

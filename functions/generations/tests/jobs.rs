@@ -8,7 +8,10 @@ use shared::testing::api::{TestUser, reply, request, tokens};
 #[tokio::test]
 async fn a_user_sees_their_jobs_status_and_no_one_elses() {
     let db = TestDb::fresh().await;
-    let state = State { db: db.db(), tokens: tokens() };
+    let state = State {
+        db: db.db(),
+        tokens: tokens(),
+    };
     let owner = TestUser::create(&db, "owner@example.com").await;
     let other = TestUser::create(&db, "other@example.com").await;
     let job: uuid::Uuid = db
@@ -25,15 +28,36 @@ async fn a_user_sees_their_jobs_status_and_no_one_elses() {
         .get(0);
     let path = format!("/v1/jobs/{job}");
 
-    let r = reply(generations::handle(&state, request(Method::GET, &path, None, Some(&owner.token))).await);
+    let r = reply(
+        generations::handle(
+            &state,
+            request(Method::GET, &path, None, Some(&owner.token)),
+        )
+        .await,
+    );
     assert_eq!(r.status, StatusCode::OK);
-    assert_eq!((r.body["status"].as_str(), r.body["progress"].as_i64()), (Some("failed"), Some(40)));
+    assert_eq!(
+        (r.body["status"].as_str(), r.body["progress"].as_i64()),
+        (Some("failed"), Some(40))
+    );
     assert_eq!(r.body["error_message"], "site unreachable");
     assert!(r.body["started_at"].is_string() && r.body["completed_at"].is_null());
 
-    let r = reply(generations::handle(&state, request(Method::GET, &path, None, Some(&other.token))).await);
+    let r = reply(
+        generations::handle(
+            &state,
+            request(Method::GET, &path, None, Some(&other.token)),
+        )
+        .await,
+    );
     assert_eq!(r.status, StatusCode::NOT_FOUND);
-    let r = reply(generations::handle(&state, request(Method::GET, "/v1/jobs/nope", None, Some(&owner.token))).await);
+    let r = reply(
+        generations::handle(
+            &state,
+            request(Method::GET, "/v1/jobs/nope", None, Some(&owner.token)),
+        )
+        .await,
+    );
     assert_eq!(r.status, StatusCode::NOT_FOUND);
     let r = reply(generations::handle(&state, request(Method::GET, &path, None, None)).await);
     assert_eq!(r.status, StatusCode::UNAUTHORIZED);

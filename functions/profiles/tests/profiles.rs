@@ -17,7 +17,14 @@ impl App {
     async fn new() -> Self {
         let db = TestDb::fresh().await;
         let user = TestUser::create(&db, "owner@example.com").await;
-        Self { state: State { db: db.db(), tokens: tokens() }, db, user }
+        Self {
+            state: State {
+                db: db.db(),
+                tokens: tokens(),
+            },
+            db,
+            user,
+        }
     }
 
     async fn call(&self, method: Method, path: &str, body: Option<Value>) -> Reply {
@@ -25,14 +32,25 @@ impl App {
     }
 
     async fn as_user(&self, token: &str, method: Method, path: &str, body: Option<Value>) -> Reply {
-        reply(profiles::handle(&self.state, request(method, path, body.as_ref(), Some(token))).await)
+        reply(
+            profiles::handle(
+                &self.state,
+                request(method, path, body.as_ref(), Some(token)),
+            )
+            .await,
+        )
     }
 }
 
 #[tokio::test]
 async fn a_business_profile_is_404_until_put_then_replaced_whole() {
     let app = App::new().await;
-    assert_eq!(app.call(Method::GET, "/v1/business-profile", None).await.status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        app.call(Method::GET, "/v1/business-profile", None)
+            .await
+            .status,
+        StatusCode::NOT_FOUND
+    );
 
     let put = app
         .call(
@@ -46,9 +64,21 @@ async fn a_business_profile_is_404_until_put_then_replaced_whole() {
     assert_eq!(put.body["business_name"], "Spice Route");
     assert_eq!(put.body["monthly_budget_range"], "10000-50000");
 
-    let again = app.call(Method::PUT, "/v1/business-profile", Some(json!({"business_name": "Spice Route 2"}))).await;
-    assert_eq!(again.body["id"], put.body["id"], "still one profile per user");
-    assert!(again.body["industry"].is_null(), "PUT replaces the whole profile");
+    let again = app
+        .call(
+            Method::PUT,
+            "/v1/business-profile",
+            Some(json!({"business_name": "Spice Route 2"})),
+        )
+        .await;
+    assert_eq!(
+        again.body["id"], put.body["id"],
+        "still one profile per user"
+    );
+    assert!(
+        again.body["industry"].is_null(),
+        "PUT replaces the whole profile"
+    );
     let got = app.call(Method::GET, "/v1/business-profile", None).await;
     assert_eq!(got.body["business_name"], "Spice Route 2");
 }
@@ -64,9 +94,19 @@ async fn business_profile_fields_are_validated_by_name() {
         )
         .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert_eq!(r.fields(), ["business_type"], "enum fields fail at parse time, first");
+    assert_eq!(
+        r.fields(),
+        ["business_type"],
+        "enum fields fail at parse time, first"
+    );
 
-    let r = app.call(Method::PUT, "/v1/business-profile", Some(json!({"website_url": "ftp://x", "industry": ""}))).await;
+    let r = app
+        .call(
+            Method::PUT,
+            "/v1/business-profile",
+            Some(json!({"website_url": "ftp://x", "industry": ""})),
+        )
+        .await;
     assert_eq!(r.fields(), ["industry", "website_url"]);
 }
 
@@ -81,7 +121,9 @@ async fn a_brand_profile_is_typed_json() {
         "messaging_patterns": {"key_phrases": ["Taste of home"], "usps": ["Open till 2am"]},
         "guidelines": {"dos": ["Show the food"], "donts": ["No stock photos"]}
     });
-    let r = app.call(Method::PUT, "/v1/brand-profile", Some(brand)).await;
+    let r = app
+        .call(Method::PUT, "/v1/brand-profile", Some(brand))
+        .await;
     assert_eq!(r.status, StatusCode::OK);
     assert_eq!(r.body["color_palette"]["primary"], "#2E86AB");
     assert_eq!(r.body["brand_voice"]["tone"], "friendly");
@@ -89,30 +131,58 @@ async fn a_brand_profile_is_typed_json() {
     assert!(r.body["website_analysis"].is_null());
 
     let bad = app
-        .call(Method::PUT, "/v1/brand-profile", Some(json!({"color_palette": {"primary": "blue"}, "logo_url": "nope"})))
+        .call(
+            Method::PUT,
+            "/v1/brand-profile",
+            Some(json!({"color_palette": {"primary": "blue"}, "logo_url": "nope"})),
+        )
         .await;
     assert_eq!(bad.fields(), ["logo_url", "color_palette.primary"]);
-    let unknown = app.call(Method::PUT, "/v1/brand-profile", Some(json!({"brand_voice": {"mood": "x"}}))).await;
+    let unknown = app
+        .call(
+            Method::PUT,
+            "/v1/brand-profile",
+            Some(json!({"brand_voice": {"mood": "x"}})),
+        )
+        .await;
     assert_eq!(unknown.fields(), ["brand_voice.mood"]);
-    let blob = app.call(Method::PUT, "/v1/brand-profile", Some(json!({"color_palette": "red"}))).await;
+    let blob = app
+        .call(
+            Method::PUT,
+            "/v1/brand-profile",
+            Some(json!({"color_palette": "red"})),
+        )
+        .await;
     assert_eq!(blob.fields(), ["color_palette"]);
 }
 
 #[tokio::test]
 async fn analysis_is_queued_as_a_pending_job_with_an_outbox_message() {
     let app = App::new().await;
-    let r = app.call(Method::POST, "/v1/brand-profile/analyze", Some(json!({"website_url": "https://example.com"}))).await;
+    let r = app
+        .call(
+            Method::POST,
+            "/v1/brand-profile/analyze",
+            Some(json!({"website_url": "https://example.com"})),
+        )
+        .await;
     assert_eq!(r.status, StatusCode::ACCEPTED);
     assert_eq!(r.body["status"], "pending");
     let job_id = r.body["job_id"].as_str().unwrap().to_owned();
-    assert_eq!(r.location.as_deref(), Some(format!("/v1/jobs/{job_id}").as_str()));
+    assert_eq!(
+        r.location.as_deref(),
+        Some(format!("/v1/jobs/{job_id}").as_str())
+    );
 
     let su = app.db.superuser().await;
     let job = su
         .query_one("SELECT job_type, status, parameters->>'website_url' FROM background_jobs WHERE id = $1::text::uuid", &[&job_id])
         .await
         .unwrap();
-    assert_eq!((job.get::<_, String>(0), job.get::<_, String>(1)), ("brand_analysis".into(), "pending".into()));
+    assert_eq!(
+        (job.get::<_, String>(0), job.get::<_, String>(1)),
+        ("brand_analysis".into(), "pending".into())
+    );
     assert_eq!(job.get::<_, String>(2), "https://example.com/");
     let msg = su
         .query_one("SELECT topic, payload->>'job_id', sent_at IS NULL FROM outbox WHERE payload->>'job_id' = $1", &[&job_id])
@@ -121,7 +191,9 @@ async fn analysis_is_queued_as_a_pending_job_with_an_outbox_message() {
     assert_eq!(msg.get::<_, String>(0), "brand-analysis");
     assert!(msg.get::<_, bool>(2), "waiting to be relayed");
 
-    let missing = app.call(Method::POST, "/v1/brand-profile/analyze", Some(json!({}))).await;
+    let missing = app
+        .call(Method::POST, "/v1/brand-profile/analyze", Some(json!({})))
+        .await;
     assert_eq!(missing.fields(), ["website_url"]);
 }
 
@@ -135,20 +207,46 @@ async fn every_route_needs_a_token_and_other_methods_are_refused() {
         (Method::PUT, "/v1/brand-profile"),
         (Method::POST, "/v1/brand-profile/analyze"),
     ] {
-        let r = reply(profiles::handle(&app.state, request(method.clone(), path, Some(&json!({})), None)).await);
+        let r = reply(
+            profiles::handle(
+                &app.state,
+                request(method.clone(), path, Some(&json!({})), None),
+            )
+            .await,
+        );
         assert_eq!(r.status, StatusCode::UNAUTHORIZED, "{method} {path}");
         assert_eq!(r.content_type, "application/problem+json");
     }
-    assert_eq!(app.call(Method::DELETE, "/v1/brand-profile", None).await.status, StatusCode::METHOD_NOT_ALLOWED);
+    assert_eq!(
+        app.call(Method::DELETE, "/v1/brand-profile", None)
+            .await
+            .status,
+        StatusCode::METHOD_NOT_ALLOWED
+    );
 }
 
 #[tokio::test]
 async fn another_user_never_sees_my_profiles() {
     let app = App::new().await;
-    app.call(Method::PUT, "/v1/business-profile", Some(json!({"business_name": "Mine"}))).await;
-    app.call(Method::PUT, "/v1/brand-profile", Some(json!({"logo_url": "https://example.com/logo.png"}))).await;
+    app.call(
+        Method::PUT,
+        "/v1/business-profile",
+        Some(json!({"business_name": "Mine"})),
+    )
+    .await;
+    app.call(
+        Method::PUT,
+        "/v1/brand-profile",
+        Some(json!({"logo_url": "https://example.com/logo.png"})),
+    )
+    .await;
     let other = TestUser::create(&app.db, "other@example.com").await;
     for path in ["/v1/business-profile", "/v1/brand-profile"] {
-        assert_eq!(app.as_user(&other.token, Method::GET, path, None).await.status, StatusCode::NOT_FOUND);
+        assert_eq!(
+            app.as_user(&other.token, Method::GET, path, None)
+                .await
+                .status,
+            StatusCode::NOT_FOUND
+        );
     }
 }
