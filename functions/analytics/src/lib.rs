@@ -5,9 +5,7 @@ use chrono::{Duration, NaiveDate, Utc};
 use lambda_http::http::{Method, StatusCode};
 use lambda_http::{Body, Request, Response};
 use serde::Serialize;
-use shared::auth::{AccessTokens, authenticate};
-use shared::config::{ConfigError, DbConfig};
-use shared::db::Db;
+use shared::auth::authenticate;
 use shared::domain::{CampaignId, Fields, Invalid};
 use shared::error::{AppError, Problem};
 use shared::http::{Query, at, json, parse_id};
@@ -15,19 +13,8 @@ use shared::repo::analytics::{self, Breakdown, CampaignSummary, Granularity, Met
 use shared::repo::campaigns;
 use utoipa::ToSchema;
 
-pub struct State {
-    pub db: Db,
-    pub tokens: AccessTokens,
-}
-
-impl State {
-    pub async fn from_env() -> Result<Self, ConfigError> {
-        Ok(Self {
-            db: Db::connect(&DbConfig::from_env()?)?,
-            tokens: AccessTokens::from_env()?,
-        })
-    }
-}
+/// The pool and token verifier, built once per cold start.
+pub type State = shared::http::Context;
 
 pub async fn handle(state: &State, req: Request) -> Response<Body> {
     shared::http::serve(req, async |req| route(state, req).await).await

@@ -5,28 +5,15 @@ use chrono::{DateTime, NaiveDate, Utc};
 use lambda_http::http::{Method, StatusCode};
 use lambda_http::{Body, Request, Response};
 use serde::Serialize;
-use shared::auth::{AccessTokens, authenticate};
-use shared::config::{ConfigError, DbConfig};
-use shared::db::Db;
+use shared::auth::authenticate;
 use shared::domain::{Fields, Invalid};
 use shared::error::{AppError, Problem};
 use shared::http::{Query, json};
 use shared::repo::usage::{self, Allowance, FeatureUsage};
 use utoipa::ToSchema;
 
-pub struct State {
-    pub db: Db,
-    pub tokens: AccessTokens,
-}
-
-impl State {
-    pub async fn from_env() -> Result<Self, ConfigError> {
-        Ok(Self {
-            db: Db::connect(&DbConfig::from_env()?)?,
-            tokens: AccessTokens::from_env()?,
-        })
-    }
-}
+/// The pool and token verifier, built once per cold start.
+pub type State = shared::http::Context;
 
 pub async fn handle(state: &State, req: Request) -> Response<Body> {
     shared::http::serve(req, async |req| route(state, req).await).await

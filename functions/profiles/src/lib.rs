@@ -5,24 +5,10 @@ pub mod routes;
 
 use lambda_http::http::Method;
 use lambda_http::{Body, Request, Response};
-use shared::auth::AccessTokens;
-use shared::config::{ConfigError, DbConfig};
-use shared::db::Db;
 use shared::error::AppError;
 
-pub struct State {
-    pub db: Db,
-    pub tokens: AccessTokens,
-}
-
-impl State {
-    pub async fn from_env() -> Result<Self, ConfigError> {
-        Ok(Self {
-            db: Db::connect(&DbConfig::from_env()?)?,
-            tokens: AccessTokens::from_env()?,
-        })
-    }
-}
+/// The pool and token verifier, built once per cold start.
+pub type State = shared::http::Context;
 
 pub async fn handle(state: &State, req: Request) -> Response<Body> {
     shared::http::serve(req, async |req| route(state, req).await).await

@@ -50,22 +50,6 @@ impl Purpose {
     }
 }
 
-macro_rules! string_enum {
-    ($t:ty) => {
-        impl $t {
-            pub fn as_str(self) -> String {
-                serde_json::to_value(self)
-                    .ok()
-                    .and_then(|v| v.as_str().map(str::to_owned))
-                    .unwrap_or_default()
-            }
-
-            pub fn parse(raw: &str) -> Option<Self> {
-                serde_json::from_value(serde_json::Value::String(raw.to_owned())).ok()
-            }
-        }
-    };
-}
 string_enum!(Purpose);
 string_enum!(Objective);
 string_enum!(CampaignStatus);

@@ -8,6 +8,25 @@ use uuid::Uuid;
 
 use crate::error::{AppError, FieldError};
 
+/// `as_str`/`parse` for an enum through its serde names, so the wire, the database
+/// and the code use one spelling.
+macro_rules! string_enum {
+    ($t:ty) => {
+        impl $t {
+            pub fn as_str(self) -> String {
+                serde_json::to_value(self)
+                    .ok()
+                    .and_then(|v| v.as_str().map(str::to_owned))
+                    .unwrap_or_default()
+            }
+
+            pub fn parse(raw: &str) -> Option<Self> {
+                serde_json::from_value(serde_json::Value::String(raw.to_owned())).ok()
+            }
+        }
+    };
+}
+
 pub mod asset;
 pub mod campaign;
 pub mod profile;

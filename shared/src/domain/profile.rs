@@ -41,31 +41,8 @@ pub enum BudgetRange {
     Over10l,
 }
 
-impl BusinessType {
-    pub fn as_str(self) -> String {
-        serde_json::to_value(self)
-            .ok()
-            .and_then(|v| v.as_str().map(str::to_owned))
-            .unwrap_or_default()
-    }
-
-    pub fn parse(raw: &str) -> Option<Self> {
-        serde_json::from_value(serde_json::Value::String(raw.to_owned())).ok()
-    }
-}
-
-impl BudgetRange {
-    pub fn as_str(self) -> String {
-        serde_json::to_value(self)
-            .ok()
-            .and_then(|v| v.as_str().map(str::to_owned))
-            .unwrap_or_default()
-    }
-
-    pub fn parse(raw: &str) -> Option<Self> {
-        serde_json::from_value(serde_json::Value::String(raw.to_owned())).ok()
-    }
-}
+string_enum!(BusinessType);
+string_enum!(BudgetRange);
 
 /// A business profile as sent with `PUT /v1/business-profile` (the whole profile;
 /// omitted fields are cleared).

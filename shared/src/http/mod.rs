@@ -9,10 +9,12 @@ use serde::{Deserialize, Deserializer, Serialize};
 
 use crate::error::AppError;
 
+mod context;
 mod page;
 mod query;
 mod route;
 
+pub use context::Context;
 pub use page::{Cursor, Page, PageRequest};
 pub use query::Query;
 pub use route::{at, parse_id};

@@ -201,12 +201,7 @@ pub async fn list(
             " AND (filename ILIKE {p} OR prompt ILIKE {p} OR array_to_string(tags, ' ') ILIKE {p})"
         ));
     }
-    if let Some(c) = &page.after {
-        let (at, id) = (q.bind(c.created_at), q.bind(c.id));
-        q.push(&format!(" AND (created_at, id) < ({at}, {id})"));
-    }
-    let limit = q.bind(page.fetch());
-    q.push(&format!(" ORDER BY created_at DESC, id DESC LIMIT {limit}"));
+    q.page(page);
     Ok(t.tx
         .query(&q.sql, &q.params())
         .await?

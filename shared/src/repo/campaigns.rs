@@ -255,12 +255,7 @@ pub async fn list(
         let p = q.bind(p.as_str());
         q.push(&format!(" AND purpose = {p}"));
     }
-    if let Some(c) = &page.after {
-        let (at, id) = (q.bind(c.created_at), q.bind(c.id));
-        q.push(&format!(" AND (created_at, id) < ({at}, {id})"));
-    }
-    let limit = q.bind(page.fetch());
-    q.push(&format!(" ORDER BY created_at DESC, id DESC LIMIT {limit}"));
+    q.page(page);
     Ok(t.tx
         .query(&q.sql, &q.params())
         .await?

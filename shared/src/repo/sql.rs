@@ -2,6 +2,8 @@
 
 use tokio_postgres::types::ToSql;
 
+use crate::http::PageRequest;
+
 pub struct Statement {
     pub sql: String,
     params: Vec<Box<dyn ToSql + Sync + Send>>,
@@ -23,6 +25,16 @@ impl Statement {
 
     pub fn push(&mut self, sql: &str) {
         self.sql.push_str(sql);
+    }
+
+    /// Newest first from the page's cursor on, one row more than a page (see `Page`).
+    pub fn page(&mut self, page: &PageRequest) {
+        if let Some(c) = &page.after {
+            let (at, id) = (self.bind(c.created_at), self.bind(c.id));
+            self.push(&format!(" AND (created_at, id) < ({at}, {id})"));
+        }
+        let limit = self.bind(page.fetch());
+        self.push(&format!(" ORDER BY created_at DESC, id DESC LIMIT {limit}"));
     }
 
     pub fn params(&self) -> Vec<&(dyn ToSql + Sync)> {

@@ -1,0 +1,21 @@
+//! What every HTTP function serving signed-in users needs, built once per cold start:
+//! the app role's pool and the access-token verifier.
+
+use crate::auth::AccessTokens;
+use crate::config::{ConfigError, DbConfig};
+use crate::db::Db;
+
+pub struct Context {
+    pub db: Db,
+    pub tokens: AccessTokens,
+}
+
+impl Context {
+    /// From `DATABASE_URL` and `JWT_SECRET` (see `DbConfig` and `AccessTokens`).
+    pub async fn from_env() -> Result<Self, ConfigError> {
+        Ok(Self {
+            db: Db::connect(&DbConfig::from_env()?)?,
+            tokens: AccessTokens::from_env()?,
+        })
+    }
+}
