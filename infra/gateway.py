@@ -230,6 +230,7 @@ class Instance:
     def _watch(self):
         code = self.proc.wait()
         self.alive = False
+        log("instance_exited", function=self.fn.spec.name, instance=self.seq, exit_code=code)
         if self.current and not self.current.done.is_set():
             self.current.finish("crash", f"process exited with {code}")
         while not self.inbox.empty():
@@ -238,7 +239,6 @@ class Instance:
                 pending.finish("crash", f"process exited with {code} during init")
         self.inbox.put(None)
         self.server.shutdown()
-        log("instance_exited", function=self.fn.spec.name, instance=self.seq, exit_code=code)
         self.fn.forget(self)
 
     def stop(self):
