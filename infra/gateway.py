@@ -11,7 +11,8 @@ beyond that wait in a bounded queue. Each new instance's init duration (process 
 to first `next`) is logged. An instance that crashes is replaced on the next request,
 and the request it was serving gets a 502, as on AWS.
 
-With --moto it also runs the local AWS emulator (moto in server mode), creates the
+With --moto it also runs the schedules (EventBridge rate expressions; cron ones daily),
+and the local AWS emulator (moto in server mode), creates the
 buckets and queues the template declares, and delivers each bucket's ObjectCreated
 notifications to the functions subscribed to them (S3 event source), the way S3 →
 Lambda does. It talks to the emulator only through the AWS SDK (boto3) at its endpoint.
@@ -499,6 +500,41 @@ class LocalAws:
             self.proc.terminate()
 
 
+# --- EventBridge schedules ----------------------------------------------------------------------
+
+def schedule_seconds(expression):
+    """rate(N minute|minutes|hour|hours|day|days) → seconds; a cron(...) runs daily locally."""
+    m = re.match(r"rate\((\d+)\s+(minute|hour|day)s?\)", expression or "")
+    if m:
+        return int(m.group(1)) * {"minute": 60, "hour": 3600, "day": 86400}[m.group(2)]
+    return 86400
+
+
+def start_schedules(functions, first_after=5):
+    """Invokes each function on its Schedule events: first shortly after start (so a
+    newcomer sees scheduled work happen), then at the schedule's rate."""
+    for fn in functions:
+        for ev_name, ev in fn.spec.events.items():
+            if ev.get("Type") != "Schedule":
+                continue
+            p = ev.get("Properties") or {}
+            every = schedule_seconds(p.get("Schedule"))
+            payload = json.loads(p["Input"]) if p.get("Input") else {
+                "version": "0", "id": str(uuid.uuid4()), "detail-type": "Scheduled Event", "source": "aws.events",
+                "account": STACK["AWS::AccountId"], "region": STACK["AWS::Region"], "resources": [], "detail": {}}
+
+            def tick(fn=fn, ev_name=ev_name, every=every, payload=payload):
+                time.sleep(first_after)
+                while True:
+                    kind, out = fn.invoke(payload)
+                    log("schedule", function=fn.spec.name, schedule=ev_name, outcome=kind,
+                        result=out.decode(errors="replace")[:300])
+                    time.sleep(every)
+
+            threading.Thread(target=tick, daemon=True).start()
+            log("schedule_registered", function=fn.spec.name, schedule=ev_name, every_seconds=every)
+
+
 # --- HTTP API (payload format 2.0) ----------------------------------------------------------
 
 def build_event(handler, route, params, body):
@@ -653,8 +689,9 @@ def main():
     functions = {s.name: Function(s, resolver, args.bin_dir, args.max_instances, args.queue_limit) for s in specs}
     if aws:
         aws.subscribe_s3(functions.values(), resolver)
+        start_schedules(functions.values())
     missing = [f.binary_path for f in functions.values()
-               if (f.spec.routes or (aws and any(e.get("Type") == "S3" for e in f.spec.events.values())))
+               if (f.spec.routes or (aws and any(e.get("Type") in ("S3", "Schedule") for e in f.spec.events.values())))
                and not os.path.exists(f.binary_path)]
     if missing:
         sys.exit(f"gateway: missing function binaries (build them first): {missing}")

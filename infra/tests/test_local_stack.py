@@ -160,6 +160,22 @@ class LocalStack(unittest.TestCase):
         status, _, page = http("GET", self.url("/v1/assets?type=image&status=active"), token=token)
         self.assertEqual({a["id"] for a in page["items"]}, {jpeg["id"], png["id"]})
 
+    def test_brand_analysis_is_queued_and_the_outbox_relayed_to_sqs(self):
+        token = self.signup()
+        status, headers, accepted = http("POST", self.url("/v1/brand-profile/analyze"),
+                                         {"website_url": "https://example.com"}, token=token)
+        self.assertEqual(status, 202, accepted)
+        job = accepted["job_id"]
+        sent = ""
+        for _ in range(90):  # the maintenance schedule relays the outbox shortly after start, then every minute
+            sent = psql(f"SELECT sent_at IS NOT NULL FROM outbox WHERE payload->>'job_id' = '{job}'", self.db)
+            if sent == "t":
+                break
+            time.sleep(1)
+        self.assertEqual(sent, "t", "the outbox message reached the brand-analysis queue")
+        status, _, state = http("GET", self.url(f"/v1/jobs/{job}"), token=token)
+        self.assertEqual((status, state["status"]), (200, "pending"), "no analyzer yet: the job honestly waits")
+
     def test_schemathesis_finds_no_server_errors_and_no_schema_violations(self):
         token = self.signup()
         run = subprocess.run(

@@ -11,7 +11,7 @@ use shared::domain::{Fields, web_url};
 use shared::error::{AppError, Problem};
 use shared::http::{json, json_body};
 use shared::repo::profiles::{BrandProfile, BusinessProfile};
-use shared::repo::{jobs, profiles};
+use shared::repo::{jobs, outbox, profiles};
 use utoipa::ToSchema;
 
 use crate::State;
@@ -123,7 +123,7 @@ pub async fn analyze(state: &State, req: &Request) -> Result<Response<Body>, App
         .db
         .tenant(user, async |t| {
             let job = jobs::create(t, "brand_analysis", &json!({ "website_url": url })).await?;
-            jobs::enqueue(
+            outbox::enqueue(
                 t,
                 BRAND_ANALYSIS_TOPIC,
                 &json!({ "job_id": job.id, "user_id": user, "website_url": url }),

@@ -1,5 +1,4 @@
-//! `background_jobs`: long-running work a user can watch, and `outbox`: the messages
-//! that must follow a commit (relayed to their queue after the transaction commits).
+//! `background_jobs`: long-running work a user can watch.
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -74,15 +73,4 @@ pub async fn get(t: &Tenant<'_>, id: JobId) -> Result<Option<Job>, AppError> {
         .await?
         .as_ref()
         .map(Job::from))
-}
-
-/// Queues a message for `topic` as part of the tenant's transaction: it is sent only
-/// if the transaction commits, and it is not lost if the sender crashes after commit.
-pub async fn enqueue(t: &Tenant<'_>, topic: &str, payload: &Value) -> Result<(), AppError> {
-    t.tx.execute(
-        "INSERT INTO outbox (user_id, topic, payload) VALUES ($1, $2, $3)",
-        &[&t.user().0, &topic, payload],
-    )
-    .await?;
-    Ok(())
 }

@@ -5,6 +5,7 @@ pub mod analytics;
 pub mod assets;
 pub mod campaigns;
 pub mod jobs;
+pub mod outbox;
 pub mod profiles;
 pub mod refresh_tokens;
 pub mod retention;

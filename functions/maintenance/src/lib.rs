@@ -1,0 +1,95 @@
+//! Scheduled upkeep, as the worker role. Two schedules in template.yaml pass a task:
+//! `relay-outbox` (every minute) sends committed outbox messages to their queues;
+//! `daily` also creates the coming months' `performance_analytics` partitions and
+//! applies the retention policy (`cleanup_old_data()`).
+
+pub mod relay;
+
+use std::collections::HashMap;
+
+use chrono::{Datelike, Months, NaiveDate, Utc};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use shared::config::{ConfigError, DbConfig};
+use shared::db::WorkerDb;
+use shared::error::AppError;
+use shared::repo::retention;
+
+pub struct State {
+    pub db: WorkerDb,
+    pub sqs: aws_sdk_sqs::Client,
+    /// Queue URL per outbox topic, from `QUEUE_URL_<TOPIC>` (topic upper-cased, `-` → `_`).
+    pub queues: HashMap<String, String>,
+}
+
+impl State {
+    pub async fn from_env() -> Result<Self, ConfigError> {
+        let aws = shared::aws::sdk_config().await;
+        Ok(Self {
+            db: WorkerDb::connect(&DbConfig::owner_from_env()?)?,
+            sqs: shared::aws::sqs(&aws),
+            queues: queues_from_env(std::env::vars()),
+        })
+    }
+}
+
+/// `QUEUE_URL_BRAND_ANALYSIS=…` serves topic `brand-analysis`.
+pub fn queues_from_env(vars: impl Iterator<Item = (String, String)>) -> HashMap<String, String> {
+    vars.filter_map(|(k, v)| {
+        Some((
+            k.strip_prefix("QUEUE_URL_")?
+                .to_lowercase()
+                .replace('_', "-"),
+            v,
+        ))
+    })
+    .filter(|(_, v)| !v.is_empty())
+    .collect()
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+enum Task {
+    RelayOutbox,
+    Daily,
+}
+
+/// Months ahead of the current one that always have a partition.
+const MONTHS_AHEAD: u32 = 3;
+
+pub async fn handle(state: &State, event: Value) -> Result<Value, AppError> {
+    let task: Task = serde_json::from_value(event.get("task").cloned().unwrap_or(Value::Null))
+        .map_err(|_| {
+            AppError::Internal(format!(
+                "unknown maintenance event {event}; expected task relay-outbox or daily"
+            ))
+        })?;
+    let relayed = relay::relay_outbox(state).await?;
+    let mut report = json!({ "outbox": relayed });
+    if matches!(task, Task::Daily) {
+        report["partitions"] = json!(ensure_partitions(state, Utc::now().date_naive()).await?);
+        report["retention"] = state
+            .db
+            .run("retention", async |w| retention::cleanup_old_data(w).await)
+            .await?;
+    }
+    tracing::info!(task = ?task, %report, "maintenance done");
+    Ok(report)
+}
+
+/// The partitions of this month and the next three exist afterwards (idempotent).
+pub async fn ensure_partitions(state: &State, today: NaiveDate) -> Result<Vec<String>, AppError> {
+    let first = NaiveDate::from_ymd_opt(today.year(), today.month(), 1).expect("first of month");
+    state
+        .db
+        .run("partitions", async |w| {
+            let mut made = Vec::new();
+            for ahead in 0..=MONTHS_AHEAD {
+                made.push(
+                    retention::ensure_analytics_partition(w, first + Months::new(ahead)).await?,
+                );
+            }
+            Ok(made)
+        })
+        .await
+}

@@ -1,0 +1,199 @@
+//! Scheduled upkeep: committed outbox messages reach their queue exactly once, failures
+//! wait with backoff, partitions exist ahead of time, and retention runs daily.
+
+use chrono::NaiveDate;
+use maintenance::{State, handle};
+use serde_json::{Value, json};
+use shared::testing::TestDb;
+use shared::testing::api::TestUser;
+
+async fn sqs() -> aws_sdk_sqs::Client {
+    assert!(
+        std::env::var_os("AWS_ENDPOINT_URL").is_some(),
+        "run through infra/test (it starts the local AWS emulator)"
+    );
+    shared::aws::sqs(&shared::aws::sdk_config().await)
+}
+
+async fn app(with_queue: bool) -> (State, TestDb, Option<String>) {
+    let db = TestDb::fresh().await;
+    let sqs = sqs().await;
+    let mut queues = std::collections::HashMap::new();
+    let mut url = None;
+    if with_queue {
+        let name = format!("brand-analysis-{}", uuid::Uuid::new_v4().simple());
+        let u = sqs
+            .create_queue()
+            .queue_name(name)
+            .send()
+            .await
+            .unwrap()
+            .queue_url
+            .unwrap();
+        queues.insert("brand-analysis".to_owned(), u.clone());
+        url = Some(u);
+    }
+    (
+        State {
+            db: db.worker(),
+            sqs,
+            queues,
+        },
+        db,
+        url,
+    )
+}
+
+async fn enqueue(db: &TestDb, user: &TestUser, payload: Value) {
+    db.superuser()
+        .await
+        .execute(
+            "INSERT INTO outbox (user_id, topic, payload) VALUES ($1, 'brand-analysis', $2)",
+            &[&user.id.0, &payload],
+        )
+        .await
+        .unwrap();
+}
+
+async fn received(state: &State, url: &str) -> Vec<Value> {
+    let got = state
+        .sqs
+        .receive_message()
+        .queue_url(url)
+        .max_number_of_messages(10)
+        .send()
+        .await
+        .unwrap();
+    got.messages()
+        .iter()
+        .map(|m| serde_json::from_str(m.body().unwrap()).unwrap())
+        .collect()
+}
+
+#[tokio::test]
+async fn committed_messages_reach_their_queue_once() {
+    let (state, db, url) = app(true).await;
+    let user = TestUser::create(&db, "owner@example.com").await;
+    enqueue(&db, &user, json!({"job_id": "j1"})).await;
+    enqueue(&db, &user, json!({"job_id": "j2"})).await;
+
+    let report = handle(&state, json!({"task": "relay-outbox"}))
+        .await
+        .unwrap();
+    assert_eq!(report["outbox"], json!({"sent": 2, "failed": 0}));
+    let url = url.unwrap();
+    let mut jobs: Vec<String> = received(&state, &url)
+        .await
+        .iter()
+        .map(|m| m["job_id"].as_str().unwrap().to_owned())
+        .collect();
+    jobs.sort();
+    assert_eq!(jobs, ["j1", "j2"]);
+
+    let again = handle(&state, json!({"task": "relay-outbox"}))
+        .await
+        .unwrap();
+    assert_eq!(
+        again["outbox"],
+        json!({"sent": 0, "failed": 0}),
+        "sent messages are not sent again"
+    );
+    let unsent: i64 = db
+        .superuser()
+        .await
+        .query_one("SELECT count(*) FROM outbox WHERE sent_at IS NULL", &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(unsent, 0);
+}
+
+#[tokio::test]
+async fn a_message_without_a_queue_waits_with_a_reason_and_backoff() {
+    let (state, db, _) = app(false).await;
+    let user = TestUser::create(&db, "owner@example.com").await;
+    enqueue(&db, &user, json!({"job_id": "j1"})).await;
+    let report = handle(&state, json!({"task": "relay-outbox"}))
+        .await
+        .unwrap();
+    assert_eq!(report["outbox"], json!({"sent": 0, "failed": 1}));
+    let row = db
+        .superuser()
+        .await
+        .query_one(
+            "SELECT attempts, last_error, available_at > now() + interval '5 seconds' FROM outbox",
+            &[],
+        )
+        .await
+        .unwrap();
+    assert_eq!(row.get::<_, i32>(0), 1);
+    assert!(
+        row.get::<_, String>(1)
+            .contains("no queue configured for topic brand-analysis")
+    );
+    assert!(row.get::<_, bool>(2), "retried later, not in a hot loop");
+    let again = handle(&state, json!({"task": "relay-outbox"}))
+        .await
+        .unwrap();
+    assert_eq!(
+        again["outbox"],
+        json!({"sent": 0, "failed": 0}),
+        "not due yet"
+    );
+}
+
+#[tokio::test]
+async fn the_daily_task_creates_partitions_ahead_and_applies_retention() {
+    let (state, db, _) = app(true).await;
+    let made =
+        maintenance::ensure_partitions(&state, NaiveDate::from_ymd_opt(2031, 11, 15).unwrap())
+            .await
+            .unwrap();
+    assert_eq!(
+        made,
+        [
+            "performance_analytics_y2031m11",
+            "performance_analytics_y2031m12",
+            "performance_analytics_y2032m01",
+            "performance_analytics_y2032m02"
+        ]
+    );
+    let report = handle(&state, json!({"task": "daily"})).await.unwrap();
+    assert_eq!(report["partitions"].as_array().unwrap().len(), 4);
+    assert!(report["retention"]["dropped_partitions"].is_array());
+    let exists: bool = db
+        .superuser()
+        .await
+        .query_one(
+            "SELECT to_regclass('performance_analytics_y2032m02') IS NOT NULL",
+            &[],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert!(exists);
+}
+
+#[tokio::test]
+async fn an_unknown_task_is_an_error_not_a_silent_success() {
+    let (state, _db, _) = app(false).await;
+    assert!(handle(&state, json!({"task": "defragment"})).await.is_err());
+    assert!(handle(&state, json!({})).await.is_err());
+}
+
+#[test]
+fn queue_urls_come_from_queue_url_variables() {
+    let vars = [
+        (
+            "QUEUE_URL_BRAND_ANALYSIS".to_owned(),
+            "http://q/1".to_owned(),
+        ),
+        ("OTHER".to_owned(), "x".to_owned()),
+    ];
+    let queues = maintenance::queues_from_env(vars.into_iter());
+    assert_eq!(
+        queues.get("brand-analysis").map(String::as_str),
+        Some("http://q/1")
+    );
+    assert_eq!(queues.len(), 1);
+}

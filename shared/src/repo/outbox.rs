@@ -1,0 +1,73 @@
+//! `outbox`: messages that must follow a commit. A tenant transaction enqueues them with
+//! its other writes; the relay (maintenance, as the worker role) sends them to their
+//! queue afterwards and marks them sent, retrying with backoff when sending fails.
+
+use chrono::{DateTime, Utc};
+use serde_json::Value;
+
+use crate::db::{Tenant, Worker};
+use crate::error::AppError;
+
+/// Queues a message for `topic` as part of the tenant's transaction: it is sent only
+/// if the transaction commits, and it is not lost if the sender crashes after commit.
+pub async fn enqueue(t: &Tenant<'_>, topic: &str, payload: &Value) -> Result<(), AppError> {
+    t.tx.execute(
+        "INSERT INTO outbox (user_id, topic, payload) VALUES ($1, $2, $3)",
+        &[&t.user().0, &topic, payload],
+    )
+    .await?;
+    Ok(())
+}
+
+pub struct Pending {
+    pub id: i64,
+    pub topic: String,
+    pub payload: Value,
+    pub attempts: i32,
+    pub created_at: DateTime<Utc>,
+}
+
+/// Up to `limit` messages due for sending, oldest first, locked so that concurrent
+/// relays never send the same message twice.
+pub async fn claim_due(w: &Worker<'_>, limit: i64) -> Result<Vec<Pending>, AppError> {
+    let rows = w
+        .tx
+        .query(
+            "SELECT id, topic, payload, attempts, created_at FROM outbox \
+             WHERE sent_at IS NULL AND available_at <= now() ORDER BY id LIMIT $1 FOR UPDATE SKIP LOCKED",
+            &[&limit],
+        )
+        .await?;
+    Ok(rows
+        .iter()
+        .map(|r| Pending {
+            id: r.get(0),
+            topic: r.get(1),
+            payload: r.get(2),
+            attempts: r.get(3),
+            created_at: r.get(4),
+        })
+        .collect())
+}
+
+pub async fn mark_sent(w: &Worker<'_>, id: i64) -> Result<(), AppError> {
+    w.tx.execute("UPDATE outbox SET sent_at = now(), attempts = attempts + 1, last_error = NULL WHERE id = $1", &[&id])
+        .await?;
+    Ok(())
+}
+
+/// Records a failed attempt; the message becomes due again after `retry_in_seconds`.
+pub async fn mark_failed(
+    w: &Worker<'_>,
+    id: i64,
+    error: &str,
+    retry_in_seconds: i64,
+) -> Result<(), AppError> {
+    w.tx.execute(
+        "UPDATE outbox SET attempts = attempts + 1, last_error = $2, \
+                available_at = now() + make_interval(secs => $3) WHERE id = $1",
+        &[&id, &error, &(retry_in_seconds as f64)],
+    )
+    .await?;
+    Ok(())
+}
