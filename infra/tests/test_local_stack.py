@@ -52,7 +52,7 @@ def http(method, url, body=None, token=None, raw=None, headers=None):
 class LocalStack(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
-        cls.db = f"adpilot_t_stack_{uuid.uuid4().hex[:12]}"
+        cls.db = f"adpilot_test_stack_{uuid.uuid4().hex[:12]}"
         psql(f"CREATE DATABASE {cls.db} OWNER adpilot_owner")
         env = dict(os.environ,
                    DATABASE_OWNER_URL=f"postgres://adpilot_owner@{PG['host']}:{PG['port']}/{cls.db}",

@@ -52,7 +52,7 @@ impl TestDb {
         crate::telemetry::init_for_tests();
         let admin = superuser().await;
         let template = ensure_template(&admin).await;
-        let name = format!("adpilot_t_{}", uuid::Uuid::new_v4().simple());
+        let name = format!("adpilot_test_{}", uuid::Uuid::new_v4().simple());
         let create = format!("CREATE DATABASE {name} TEMPLATE {template} OWNER {OWNER_ROLE}");
         for attempt in 0.. {
             match admin.batch_execute(&create).await {
@@ -74,7 +74,7 @@ impl TestDb {
         crate::telemetry::init_for_tests();
         let admin = superuser().await;
         bootstrap_owner(&admin).await;
-        let name = format!("adpilot_t_{}", uuid::Uuid::new_v4().simple());
+        let name = format!("adpilot_test_{}", uuid::Uuid::new_v4().simple());
         admin
             .batch_execute(&format!("CREATE DATABASE {name} OWNER {OWNER_ROLE}"))
             .await
@@ -116,7 +116,7 @@ impl TestDb {
 /// Creates the owner role if needed (as a deploy's bootstrap would), then the
 /// template database for the current migrations, once across all test processes.
 async fn ensure_template(admin: &Client) -> String {
-    let template = format!("adpilot_tmpl_{}", migration_checksum());
+    let template = format!("adpilot_test_template_{}", migration_checksum());
     admin
         .execute("SELECT pg_advisory_lock($1)", &[&TEMPLATE_LOCK])
         .await
