@@ -8,6 +8,7 @@ use serde::Serialize;
 use shared::auth::authenticate;
 use shared::domain::{CampaignId, Fields, Invalid};
 use shared::error::{AppError, Problem};
+use shared::http::docs::{InvalidInput, NotAuthenticated};
 use shared::http::{Query, at, json, parse_id};
 use shared::repo::analytics::{self, Breakdown, CampaignSummary, Granularity, Metrics, Point};
 use shared::repo::campaigns;
@@ -114,9 +115,9 @@ pub struct Performance {
     ),
     responses(
         (status = 200, description = "The campaign's performance", body = Performance),
-        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
+        NotAuthenticated,
         (status = 404, description = "No such campaign of yours", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid parameters", body = Problem, content_type = "application/problem+json"),
+        InvalidInput,
     ))]
 pub async fn performance(
     state: &State,
@@ -186,8 +187,8 @@ pub struct Summary {
     ),
     responses(
         (status = 200, description = "Figures per campaign and in total", body = Summary),
-        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid parameters", body = Problem, content_type = "application/problem+json"),
+        NotAuthenticated,
+        InvalidInput,
     ))]
 pub async fn summary(state: &State, req: &Request) -> Result<Response<Body>, AppError> {
     let user = authenticate(req, &state.tokens)?;

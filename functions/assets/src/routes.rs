@@ -11,6 +11,7 @@ use shared::aws::storage::Presigned;
 use shared::domain::asset::{self, AssetType, Format, MediaType};
 use shared::domain::{AssetId, Fields, Invalid};
 use shared::error::{AppError, Problem};
+use shared::http::docs::{InvalidInput, NotAuthenticated, NotJson};
 use shared::http::{Page, PageRequest, Query, json, json_body, no_content, parse_id};
 use shared::repo::assets::{self, Asset, AssetFilter, Deletion, TagMatch};
 use utoipa::ToSchema;
@@ -80,8 +81,8 @@ fn parse_upload(body: UploadRequest) -> Result<Upload, AppError> {
     request_body = UploadRequest,
     responses(
         (status = 201, description = "Asset created; PUT the bytes to upload.url", body = UploadTicket),
-        (status = 400, description = "Body is not JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
+        NotJson,
+        NotAuthenticated,
         (status = 422, description = "Unsupported type, bad name or too large", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn upload(state: &State, req: &Request) -> Result<Response<Body>, AppError> {
@@ -183,8 +184,8 @@ fn parse_filter(q: &Query, f: &mut Fields) -> AssetFilter {
     ),
     responses(
         (status = 200, description = "A page of assets, newest first", body = Page<Asset>),
-        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid parameters", body = Problem, content_type = "application/problem+json"),
+        NotAuthenticated,
+        InvalidInput,
     ))]
 pub async fn list(state: &State, req: &Request) -> Result<Response<Body>, AppError> {
     let user = authenticate(req, &state.tokens)?;
@@ -218,7 +219,7 @@ pub async fn list(state: &State, req: &Request) -> Result<Response<Body>, AppErr
     params(("id" = uuid::Uuid, Path, description = "Asset id")),
     responses(
         (status = 200, description = "The asset", body = Asset),
-        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
+        NotAuthenticated,
         (status = 404, description = "No such asset of yours", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn get(state: &State, req: &Request, id: &str) -> Result<Response<Body>, AppError> {
@@ -244,10 +245,10 @@ pub struct AssetChange {
     request_body = AssetChange,
     responses(
         (status = 200, description = "The changed asset", body = Asset),
-        (status = 400, description = "Body is not JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
+        NotJson,
+        NotAuthenticated,
         (status = 404, description = "No such asset of yours", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
+        InvalidInput,
     ))]
 pub async fn update(state: &State, req: &Request, id: &str) -> Result<Response<Body>, AppError> {
     let user = authenticate(req, &state.tokens)?;
@@ -269,7 +270,7 @@ pub async fn update(state: &State, req: &Request, id: &str) -> Result<Response<B
     params(("id" = uuid::Uuid, Path, description = "Asset id")),
     responses(
         (status = 204, description = "Deleted (softly: hidden from the library)"),
-        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
+        NotAuthenticated,
         (status = 404, description = "No such asset of yours", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "An active campaign uses it", body = Problem, content_type = "application/problem+json"),
     ))]
@@ -290,7 +291,7 @@ pub async fn delete(state: &State, req: &Request, id: &str) -> Result<Response<B
     params(("id" = uuid::Uuid, Path, description = "Asset id")),
     responses(
         (status = 200, description = "A download URL valid for 5 minutes", body = Presigned),
-        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
+        NotAuthenticated,
         (status = 404, description = "No such asset of yours", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The asset is not active yet (or failed)", body = Problem, content_type = "application/problem+json"),
     ))]

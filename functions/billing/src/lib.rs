@@ -7,7 +7,8 @@ use lambda_http::{Body, Request, Response};
 use serde::Serialize;
 use shared::auth::authenticate;
 use shared::domain::{Fields, Invalid};
-use shared::error::{AppError, Problem};
+use shared::error::AppError;
+use shared::http::docs::{InvalidInput, NotAuthenticated};
 use shared::http::{Query, json};
 use shared::repo::usage::{self, Allowance, FeatureUsage};
 use utoipa::ToSchema;
@@ -52,8 +53,8 @@ fn day_start(d: NaiveDate) -> DateTime<Utc> {
     ),
     responses(
         (status = 200, description = "Credits used and left", body = Usage),
-        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid range", body = Problem, content_type = "application/problem+json"),
+        NotAuthenticated,
+        InvalidInput,
     ))]
 pub async fn get_usage(state: &State, req: &Request) -> Result<Response<Body>, AppError> {
     let user = authenticate(req, &state.tokens)?;

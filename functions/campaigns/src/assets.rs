@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use shared::auth::authenticate;
 use shared::domain::{AssetId, CampaignId};
 use shared::error::{AppError, Problem};
+use shared::http::docs::{NotAuthenticated, NotJson};
 use shared::http::{json, json_body, no_content, parse_id};
 use shared::repo::campaigns::{self, CampaignAsset};
 use utoipa::ToSchema;
@@ -53,7 +54,7 @@ fn ids(campaign: &str, asset: &str) -> Result<(CampaignId, AssetId), AppError> {
     params(("id" = uuid::Uuid, Path, description = "Campaign id")),
     responses(
         (status = 200, description = "The campaign's assets", body = CampaignAssets),
-        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
+        NotAuthenticated,
         (status = 404, description = "No such campaign of yours", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn list_assets(
@@ -79,7 +80,7 @@ pub async fn list_assets(
     params(("id" = uuid::Uuid, Path, description = "Campaign id"), ("asset_id" = uuid::Uuid, Path, description = "Asset id")),
     responses(
         (status = 200, description = "The asset's use in the campaign", body = CampaignAsset),
-        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
+        NotAuthenticated,
         (status = 404, description = "Not linked, or not yours", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn get_asset(
@@ -103,8 +104,8 @@ pub async fn get_asset(
     responses(
         (status = 200, description = "The link's role was updated", body = CampaignAsset),
         (status = 201, description = "The asset now belongs to the campaign", body = CampaignAsset),
-        (status = 400, description = "Body is not JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
+        NotJson,
+        NotAuthenticated,
         (status = 404, description = "No such campaign or asset of yours", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The asset is not active (still processing, or failed)", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid role", body = Problem, content_type = "application/problem+json"),
@@ -159,7 +160,7 @@ pub async fn attach_asset(
     params(("id" = uuid::Uuid, Path, description = "Campaign id"), ("asset_id" = uuid::Uuid, Path, description = "Asset id")),
     responses(
         (status = 204, description = "The asset no longer belongs to the campaign"),
-        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
+        NotAuthenticated,
         (status = 404, description = "Not linked, or not yours", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn detach_asset(

@@ -6,6 +6,7 @@ use shared::auth::authenticate;
 use shared::domain::campaign::{CampaignStatus, Purpose};
 use shared::domain::{CampaignId, Fields, Invalid};
 use shared::error::{AppError, Problem};
+use shared::http::docs::{InvalidInput, NotAuthenticated, NotJson};
 use shared::http::{Page, PageRequest, Query, json, json_body, no_content, parse_id};
 use shared::repo::campaigns::{self, Campaign};
 
@@ -16,9 +17,9 @@ use crate::input::{CampaignChange, NewCampaign, Refusal};
     request_body = NewCampaign,
     responses(
         (status = 201, description = "The new draft campaign", body = Campaign),
-        (status = 400, description = "Body is not JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
+        NotJson,
+        NotAuthenticated,
+        InvalidInput,
     ))]
 pub async fn create(state: &State, req: &Request) -> Result<Response<Body>, AppError> {
     let user = authenticate(req, &state.tokens)?;
@@ -47,8 +48,8 @@ pub async fn create(state: &State, req: &Request) -> Result<Response<Body>, AppE
     ),
     responses(
         (status = 200, description = "A page of campaigns, newest first", body = Page<Campaign>),
-        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid parameters", body = Problem, content_type = "application/problem+json"),
+        NotAuthenticated,
+        InvalidInput,
     ))]
 pub async fn list(state: &State, req: &Request) -> Result<Response<Body>, AppError> {
     let user = authenticate(req, &state.tokens)?;
@@ -87,7 +88,7 @@ pub async fn list(state: &State, req: &Request) -> Result<Response<Body>, AppErr
     params(("id" = uuid::Uuid, Path, description = "Campaign id")),
     responses(
         (status = 200, description = "The campaign", body = Campaign),
-        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
+        NotAuthenticated,
         (status = 404, description = "No such campaign of yours", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn get(state: &State, req: &Request, id: &str) -> Result<Response<Body>, AppError> {
@@ -105,11 +106,11 @@ pub async fn get(state: &State, req: &Request, id: &str) -> Result<Response<Body
     request_body = CampaignChange,
     responses(
         (status = 200, description = "The changed campaign", body = Campaign),
-        (status = 400, description = "Body is not JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
+        NotJson,
+        NotAuthenticated,
         (status = 404, description = "No such campaign of yours", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Status change not allowed from the current status", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
+        InvalidInput,
     ))]
 pub async fn update(state: &State, req: &Request, id: &str) -> Result<Response<Body>, AppError> {
     let user = authenticate(req, &state.tokens)?;
@@ -139,7 +140,7 @@ pub async fn update(state: &State, req: &Request, id: &str) -> Result<Response<B
     params(("id" = uuid::Uuid, Path, description = "Campaign id")),
     responses(
         (status = 204, description = "Deleted (softly: hidden from lists)"),
-        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
+        NotAuthenticated,
         (status = 404, description = "No such campaign of yours", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The campaign is active: pause or cancel it first", body = Problem, content_type = "application/problem+json"),
     ))]

@@ -6,6 +6,7 @@ use lambda_http::{Body, Request, Response};
 use shared::auth::authenticate;
 use shared::domain::JobId;
 use shared::error::{AppError, Problem};
+use shared::http::docs::NotAuthenticated;
 use shared::http::{at, json, parse_id};
 use shared::repo::jobs::{self, Job};
 
@@ -31,7 +32,7 @@ async fn route(state: &State, req: Request) -> Result<Response<Body>, AppError> 
     params(("id" = uuid::Uuid, Path, description = "The job id")),
     responses(
         (status = 200, description = "The job's status, progress, result or error", body = Job),
-        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
+        NotAuthenticated,
         (status = 404, description = "No such job of yours", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn get_job(state: &State, req: &Request, id: &str) -> Result<Response<Body>, AppError> {

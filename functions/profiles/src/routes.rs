@@ -9,6 +9,7 @@ use shared::auth::authenticate;
 use shared::domain::profile::{BrandProfileInput, BusinessProfileInput};
 use shared::domain::{Fields, web_url};
 use shared::error::{AppError, Problem};
+use shared::http::docs::{InvalidInput, NotAuthenticated, NotJson};
 use shared::http::{json, json_body};
 use shared::repo::profiles::{BrandProfile, BusinessProfile};
 use shared::repo::{jobs, outbox, profiles};
@@ -21,7 +22,7 @@ const NO_BUSINESS_PROFILE: AppError = AppError::NotFound;
 #[utoipa::path(get, path = "/v1/business-profile", tag = "profiles", security(("bearer" = [])),
     responses(
         (status = 200, description = "The business profile", body = BusinessProfile),
-        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
+        NotAuthenticated,
         (status = 404, description = "No profile yet: PUT one", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn get_business(state: &State, req: &Request) -> Result<Response<Body>, AppError> {
@@ -37,9 +38,9 @@ pub async fn get_business(state: &State, req: &Request) -> Result<Response<Body>
     request_body = BusinessProfileInput,
     responses(
         (status = 200, description = "The saved profile", body = BusinessProfile),
-        (status = 400, description = "Body is not JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
+        NotJson,
+        NotAuthenticated,
+        InvalidInput,
     ))]
 pub async fn put_business(state: &State, req: &Request) -> Result<Response<Body>, AppError> {
     let user = authenticate(req, &state.tokens)?;
@@ -54,7 +55,7 @@ pub async fn put_business(state: &State, req: &Request) -> Result<Response<Body>
 #[utoipa::path(get, path = "/v1/brand-profile", tag = "profiles", security(("bearer" = [])),
     responses(
         (status = 200, description = "The brand profile", body = BrandProfile),
-        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
+        NotAuthenticated,
         (status = 404, description = "No brand profile yet", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn get_brand(state: &State, req: &Request) -> Result<Response<Body>, AppError> {
@@ -70,9 +71,9 @@ pub async fn get_brand(state: &State, req: &Request) -> Result<Response<Body>, A
     request_body = BrandProfileInput,
     responses(
         (status = 200, description = "The saved brand profile", body = BrandProfile),
-        (status = 400, description = "Body is not JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
+        NotJson,
+        NotAuthenticated,
+        InvalidInput,
     ))]
 pub async fn put_brand(state: &State, req: &Request) -> Result<Response<Body>, AppError> {
     let user = authenticate(req, &state.tokens)?;
@@ -106,8 +107,8 @@ pub const BRAND_ANALYSIS_TOPIC: &str = "brand-analysis";
     request_body = AnalyzeRequest,
     responses(
         (status = 202, description = "Analysis queued", body = JobAccepted),
-        (status = 400, description = "Body is not JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
+        NotJson,
+        NotAuthenticated,
         (status = 422, description = "Invalid website_url", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn analyze(state: &State, req: &Request) -> Result<Response<Body>, AppError> {

@@ -10,6 +10,7 @@ use serde::{Deserialize, Deserializer, Serialize};
 use crate::error::AppError;
 
 mod context;
+pub mod docs;
 mod page;
 mod query;
 mod route;

@@ -6,7 +6,8 @@ use lambda_http::{Body, Request, Response};
 use serde::Deserialize;
 use shared::auth::authenticate;
 use shared::domain::{Fields, PersonName, Phone};
-use shared::error::{AppError, Problem};
+use shared::error::AppError;
+use shared::http::docs::{InvalidInput, NotAuthenticated, NotJson};
 use shared::http::{Patch, json, json_body, no_content};
 use shared::repo::users::ProfileChange;
 use shared::repo::users::User;
@@ -24,7 +25,7 @@ const GONE: AppError = AppError::Unauthenticated {
 #[utoipa::path(get, path = "/v1/me", tag = "auth", security(("bearer" = [])),
     responses(
         (status = 200, description = "Your account", body = User),
-        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
+        NotAuthenticated,
     ))]
 pub async fn me(state: &State, req: &Request) -> Result<Response<Body>, AppError> {
     let user = authenticate(req, &state.tokens)?;
@@ -74,9 +75,9 @@ fn parse_change(body: MeBody) -> Result<ProfileChange, AppError> {
 #[utoipa::path(patch, path = "/v1/me", tag = "auth", security(("bearer" = [])), request_body = MeBody,
     responses(
         (status = 200, description = "Your updated account", body = User),
-        (status = 400, description = "Body is not JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
+        NotJson,
+        NotAuthenticated,
+        InvalidInput,
     ))]
 /// `PATCH /v1/me` {first_name?, last_name?, phone?}: absent fields stay, `null` clears.
 pub async fn update_me(state: &State, req: &Request) -> Result<Response<Body>, AppError> {
@@ -92,7 +93,7 @@ pub async fn update_me(state: &State, req: &Request) -> Result<Response<Body>, A
 #[utoipa::path(delete, path = "/v1/me", tag = "auth", security(("bearer" = [])),
     responses(
         (status = 204, description = "Account deleted; every session ended"),
-        (status = 401, description = "Not authenticated", body = Problem, content_type = "application/problem+json"),
+        NotAuthenticated,
     ))]
 /// `DELETE /v1/me` → 204.
 pub async fn delete_me(state: &State, req: &Request) -> Result<Response<Body>, AppError> {

@@ -11,6 +11,7 @@ use shared::auth::refresh::RefreshToken;
 use shared::db::Tenant;
 use shared::domain::{Email, Fields, Password, PersonName, Phone, TokenFamilyId, UserId};
 use shared::error::{AppError, Problem};
+use shared::http::docs::{InvalidInput, NotJson};
 use shared::http::{json, json_body, no_content};
 use shared::repo::users::{NewUser, User};
 use shared::repo::{refresh_tokens, subscriptions, system_config, users};
@@ -88,9 +89,9 @@ fn parse_signup(body: SignupBody) -> Result<Signup, AppError> {
 #[utoipa::path(post, path = "/v1/auth/signup", tag = "auth", request_body = SignupBody,
     responses(
         (status = 201, description = "Account created; a session", body = Session),
-        (status = 400, description = "Body is not JSON", body = Problem, content_type = "application/problem+json"),
+        NotJson,
         (status = 409, description = "Email already registered", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
+        InvalidInput,
     ))]
 /// `POST /v1/auth/signup` → 201 with a session. New accounts start a starter trial.
 pub async fn signup(state: &State, req: &Request) -> Result<Response<Body>, AppError> {
@@ -131,9 +132,9 @@ pub struct LoginBody {
 #[utoipa::path(post, path = "/v1/auth/login", tag = "auth", request_body = LoginBody,
     responses(
         (status = 200, description = "A session", body = Session),
-        (status = 400, description = "Body is not JSON", body = Problem, content_type = "application/problem+json"),
+        NotJson,
         (status = 401, description = "Wrong email or password", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
+        InvalidInput,
     ))]
 /// `POST /v1/auth/login`. A wrong email and a wrong password get the same answer.
 pub async fn login(state: &State, req: &Request) -> Result<Response<Body>, AppError> {
@@ -192,9 +193,9 @@ enum Rotation {
 #[utoipa::path(post, path = "/v1/auth/refresh", tag = "auth", request_body = RefreshBody,
     responses(
         (status = 200, description = "A new session; the token sent is used up", body = Session),
-        (status = 400, description = "Body is not JSON", body = Problem, content_type = "application/problem+json"),
+        NotJson,
         (status = 401, description = "Token invalid, expired, revoked or reused", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
+        InvalidInput,
     ))]
 /// `POST /v1/auth/refresh`: a new session for a usable refresh token, which is used up.
 pub async fn refresh(state: &State, req: &Request) -> Result<Response<Body>, AppError> {
@@ -230,8 +231,8 @@ pub async fn refresh(state: &State, req: &Request) -> Result<Response<Body>, App
 #[utoipa::path(post, path = "/v1/auth/logout", tag = "auth", request_body = RefreshBody,
     responses(
         (status = 204, description = "The session is over"),
-        (status = 400, description = "Body is not JSON", body = Problem, content_type = "application/problem+json"),
-        (status = 422, description = "Invalid fields", body = Problem, content_type = "application/problem+json"),
+        NotJson,
+        InvalidInput,
     ))]
 /// `POST /v1/auth/logout`: ends the session the refresh token belongs to. Answers 204
 /// whether or not the token was still live, so it cannot be used to probe tokens.

@@ -1,0 +1,48 @@
+//! The error responses most routes share, for their OpenAPI annotations:
+//! `responses((status = 200, …), NotAuthenticated, NotJson, InvalidInput)`.
+
+use std::collections::BTreeMap;
+
+use utoipa::openapi::{ContentBuilder, RefOr, Response, ResponseBuilder};
+use utoipa::{IntoResponses, ToSchema};
+
+use crate::error::Problem;
+
+fn problem(status: &str, description: &str) -> BTreeMap<String, RefOr<Response>> {
+    let content = ContentBuilder::new()
+        .schema(Some(RefOr::Ref(utoipa::openapi::Ref::from_schema_name(
+            Problem::name(),
+        ))))
+        .build();
+    let response = ResponseBuilder::new()
+        .description(description)
+        .content("application/problem+json", content)
+        .build();
+    BTreeMap::from([(status.to_owned(), RefOr::T(response))])
+}
+
+macro_rules! problem_response {
+    ($(#[$doc:meta])* $name:ident, $status:literal, $description:literal) => {
+        $(#[$doc])*
+        pub struct $name;
+
+        impl IntoResponses for $name {
+            fn responses() -> BTreeMap<String, RefOr<Response>> {
+                problem($status, $description)
+            }
+        }
+    };
+}
+
+problem_response!(
+    /// 401: no valid bearer token.
+    NotAuthenticated, "401", "Not authenticated"
+);
+problem_response!(
+    /// 400: the body is not a JSON object.
+    NotJson, "400", "Body is not JSON"
+);
+problem_response!(
+    /// 422: invalid fields or parameters, each named.
+    InvalidInput, "422", "Invalid fields or parameters"
+);
