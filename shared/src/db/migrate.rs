@@ -12,10 +12,38 @@ mod embedded {
 
 const MIGRATION_LOCK: i64 = 0x0AD9_1407;
 
+/// One connection as the owner, over TLS when `DATABASE_CA_FILE` is set.
+async fn connect(
+    url: &str,
+) -> Result<(tokio_postgres::Client, tokio::task::JoinHandle<()>), AppError> {
+    let mut config: tokio_postgres::Config = url.parse()?;
+    let tls = super::tls::connector_from_env().map_err(AppError::internal)?;
+    Ok(match tls {
+        Some(tls) => {
+            config.ssl_mode(tokio_postgres::config::SslMode::Require);
+            let (client, conn) = config.connect(tls).await?;
+            (
+                client,
+                tokio::spawn(async move {
+                    let _ = conn.await;
+                }),
+            )
+        }
+        None => {
+            let (client, conn) = config.connect(NoTls).await?;
+            (
+                client,
+                tokio::spawn(async move {
+                    let _ = conn.await;
+                }),
+            )
+        }
+    })
+}
+
 /// Applies pending migrations to the database at `owner_url`; returns the versions applied.
 pub async fn migrate(owner_url: &str) -> Result<Vec<String>, AppError> {
-    let (mut client, connection) = tokio_postgres::connect(owner_url, NoTls).await?;
-    let driver = tokio::spawn(connection);
+    let (mut client, driver) = connect(owner_url).await?;
     client
         .execute("SELECT pg_advisory_lock($1)", &[&MIGRATION_LOCK])
         .await?;
@@ -36,8 +64,7 @@ pub async fn migrate(owner_url: &str) -> Result<Vec<String>, AppError> {
 /// Sets the app role's login password (from the deploy's secret), so the functions
 /// can connect as `adpilot_app`. Passwords never reach the logs.
 pub async fn set_app_password(owner_url: &str, password: &str) -> Result<(), AppError> {
-    let (client, connection) = tokio_postgres::connect(owner_url, NoTls).await?;
-    let driver = tokio::spawn(connection);
+    let (client, driver) = connect(owner_url).await?;
     let sql: String = client
         .query_one(
             "SELECT format('ALTER ROLE adpilot_app WITH LOGIN PASSWORD %L', $1::text)",

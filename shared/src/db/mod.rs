@@ -5,6 +5,7 @@
 mod migrate;
 mod pool;
 mod tenant;
+pub mod tls;
 mod worker;
 
 pub use migrate::{migrate, migration_checksum, set_app_password};

@@ -1,11 +1,13 @@
 //! The connection pool, tuned for Lambda: one instance serves one request at a time,
 //! so a couple of connections suffice; a connection is verified before reuse because
-//! a frozen instance may wake with a dead socket; every statement has a timeout.
+//! a frozen instance may wake with a dead socket; every statement has a timeout; TLS
+//! when `DATABASE_CA_FILE` is set (see `tls`).
 
 use std::time::Duration;
 
 use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod, Runtime};
 use tokio_postgres::NoTls;
+use tokio_postgres::config::SslMode;
 
 use crate::config::{ConfigError, DbConfig};
 
@@ -23,13 +25,16 @@ pub fn build_pool(cfg: &DbConfig) -> Result<Pool, ConfigError> {
     pg.application_name(
         std::env::var("AWS_LAMBDA_FUNCTION_NAME").unwrap_or_else(|_| "adpilot".to_owned()),
     );
-    let manager = Manager::from_config(
-        pg,
-        NoTls,
-        ManagerConfig {
-            recycling_method: RecyclingMethod::Verified,
-        },
-    );
+    let recycling = ManagerConfig {
+        recycling_method: RecyclingMethod::Verified,
+    };
+    let manager = match super::tls::connector_from_env()? {
+        Some(tls) => {
+            pg.ssl_mode(SslMode::Require);
+            Manager::from_config(pg, tls, recycling)
+        }
+        None => Manager::from_config(pg, NoTls, recycling),
+    };
     Pool::builder(manager)
         .max_size(cfg.pool_size.max(1))
         .runtime(Runtime::Tokio1)
