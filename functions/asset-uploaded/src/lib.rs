@@ -67,11 +67,18 @@ pub async fn handle(state: &State, event: S3Event) -> Result<(), AppError> {
 }
 
 async fn process(state: &State, key: &str, user: UserId, asset: AssetId) -> Result<(), AppError> {
-    let Some(current) = state
+    let current = match state
         .db
         .tenant(user, async |t| assets::get(t, asset).await)
-        .await?
-    else {
+        .await
+    {
+        Err(AppError::Unauthenticated { .. }) => {
+            tracing::warn!(key, user_id = %user, "upload of a deleted account; ignored");
+            return Ok(());
+        }
+        other => other?,
+    };
+    let Some(current) = current else {
         tracing::warn!(key, asset_id = %asset, "no such asset (deleted, or not this user's); ignored");
         return Ok(());
     };

@@ -248,3 +248,26 @@ async fn keys_outside_the_upload_layout_or_of_unknown_assets_are_ignored() {
         .unwrap();
     app.deliver(&ghost).await;
 }
+
+#[tokio::test]
+async fn an_upload_of_a_deleted_account_is_ignored() {
+    let app = App::new().await;
+    let (id, key) = app
+        .upload("late.png", "image/png", fixture("square.png"))
+        .await;
+    app.db
+        .superuser()
+        .await
+        .execute(
+            "UPDATE users SET deleted_at = now() WHERE id = $1",
+            &[&app.user.id.0],
+        )
+        .await
+        .unwrap();
+    app.deliver(&key).await;
+    assert_eq!(
+        app.row(id).await["status"],
+        "processing",
+        "nothing is written for a deleted account"
+    );
+}

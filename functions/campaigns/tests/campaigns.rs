@@ -462,3 +462,23 @@ async fn unauthenticated_and_unknown_requests_get_problems() {
         StatusCode::METHOD_NOT_ALLOWED
     );
 }
+
+#[tokio::test]
+async fn a_deleted_accounts_token_stops_working_at_once() {
+    let app = App::new().await;
+    app.draft("Before").await;
+    app.db
+        .superuser()
+        .await
+        .execute(
+            "UPDATE users SET deleted_at = now(), is_active = false WHERE id = $1",
+            &[&app.user.id.0],
+        )
+        .await
+        .unwrap();
+    let r = app.call(Method::GET, "/v1/campaigns", None).await;
+    assert_eq!(
+        (r.status, r.code()),
+        (StatusCode::UNAUTHORIZED, "account_inactive")
+    );
+}

@@ -10,5 +10,5 @@ mod worker;
 
 pub use migrate::{migrate, migration_checksum, set_app_password};
 pub use pool::build_pool;
-pub use tenant::{Db, Public, Tenant};
+pub use tenant::{ACCOUNT_INACTIVE, Db, Public, Tenant};
 pub use worker::{Worker, WorkerDb};

@@ -8,6 +8,12 @@ use crate::config::{ConfigError, DbConfig};
 use crate::domain::UserId;
 use crate::error::AppError;
 
+/// The answer for a user whose account is gone (deleted or deactivated).
+pub const ACCOUNT_INACTIVE: AppError = AppError::Unauthenticated {
+    code: "account_inactive",
+    detail: "This account no longer exists. Sign up again to continue.",
+};
+
 /// The app role's pool. The only ways in are a tenant transaction or a public one.
 #[derive(Clone)]
 pub struct Db {
@@ -40,10 +46,29 @@ impl Db {
     }
 
     /// Runs `work` in a transaction scoped to `user`; commits when it returns Ok,
-    /// rolls back otherwise.
+    /// rolls back otherwise. A deleted or deactivated account is refused here, so an
+    /// access token issued before `DELETE /v1/me` stops working at once.
     pub async fn tenant<T>(
         &self,
         user: UserId,
+        work: impl AsyncFnOnce(&Tenant<'_>) -> Result<T, AppError>,
+    ) -> Result<T, AppError> {
+        self.scoped(user, true, work).await
+    }
+
+    /// Like `tenant`, for the transaction that creates the account itself (signup).
+    pub async fn new_account<T>(
+        &self,
+        user: UserId,
+        work: impl AsyncFnOnce(&Tenant<'_>) -> Result<T, AppError>,
+    ) -> Result<T, AppError> {
+        self.scoped(user, false, work).await
+    }
+
+    async fn scoped<T>(
+        &self,
+        user: UserId,
+        must_be_live: bool,
         work: impl AsyncFnOnce(&Tenant<'_>) -> Result<T, AppError>,
     ) -> Result<T, AppError> {
         let mut conn = self.pool.get().await?;
@@ -53,6 +78,18 @@ impl Db {
             &[&user.0.to_string()],
         )
         .await?;
+        if must_be_live {
+            let live = tx
+                .query_opt(
+                    "SELECT deleted_at IS NULL AND is_active FROM users WHERE id = $1",
+                    &[&user.0],
+                )
+                .await?
+                .is_some_and(|r| r.get::<_, bool>(0));
+            if !live {
+                return Err(ACCOUNT_INACTIVE);
+            }
+        }
         let tenant = Tenant { tx, user };
         let out = work(&tenant).await?;
         tenant.tx.commit().await?;

@@ -17,10 +17,7 @@ use utoipa::ToSchema;
 use crate::State;
 
 /// An access token for an account that has since been deleted finds nothing.
-const GONE: AppError = AppError::Unauthenticated {
-    code: "account_inactive",
-    detail: "This account no longer exists. Sign up again to continue.",
-};
+const GONE: AppError = shared::db::ACCOUNT_INACTIVE;
 
 #[utoipa::path(get, path = "/v1/me", tag = "auth", security(("bearer" = [])),
     responses(

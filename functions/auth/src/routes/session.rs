@@ -100,7 +100,7 @@ pub async fn signup(state: &State, req: &Request) -> Result<Response<Body>, AppE
     let trial_ends_at = Utc::now() + Duration::days(state.trial_days);
     let session = state
         .db
-        .tenant(UserId::new(), async |t| {
+        .new_account(UserId::new(), async |t| {
             let user = users::insert(
                 t,
                 &NewUser {
