@@ -73,16 +73,7 @@ impl Storage {
             .presigned(Self::presigning(ttl)?)
             .await
             .map_err(|e| AppError::Internal(format!("presign put: {e:?}")))?;
-        let headers = req
-            .headers()
-            .map(|(k, v)| (k.to_owned(), v.to_owned()))
-            .collect();
-        Ok(Presigned {
-            url: req.uri().to_owned(),
-            method: "PUT".into(),
-            headers,
-            expires_at: expiry(ttl),
-        })
+        Ok(Presigned::of(&req, "PUT", ttl))
     }
 
     pub async fn presign_get(
@@ -102,16 +93,7 @@ impl Storage {
             .presigned(Self::presigning(ttl)?)
             .await
             .map_err(|e| AppError::Internal(format!("presign get: {e:?}")))?;
-        let headers = req
-            .headers()
-            .map(|(k, v)| (k.to_owned(), v.to_owned()))
-            .collect();
-        Ok(Presigned {
-            url: req.uri().to_owned(),
-            method: "GET".into(),
-            headers,
-            expires_at: expiry(ttl),
-        })
+        Ok(Presigned::of(&req, "GET", ttl))
     }
 
     /// The object's size in bytes, or `None` if there is no such object.
@@ -162,6 +144,20 @@ impl Storage {
             .await
             .map_err(|e| AppError::Internal(format!("put object: {e:?}")))?;
         Ok(())
+    }
+}
+
+impl Presigned {
+    fn of(req: &aws_sdk_s3::presigning::PresignedRequest, method: &str, ttl: Duration) -> Self {
+        Self {
+            url: req.uri().to_owned(),
+            method: method.to_owned(),
+            headers: req
+                .headers()
+                .map(|(k, v)| (k.to_owned(), v.to_owned()))
+                .collect(),
+            expires_at: expiry(ttl),
+        }
     }
 }
 

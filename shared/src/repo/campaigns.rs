@@ -157,11 +157,22 @@ pub async fn create(t: &Tenant<'_>, c: &CampaignFields) -> Result<Campaign, AppE
                                 end_date, target_audience, ai_optimization_enabled, optimization_goals, status) \
          VALUES ($1, $2, $3, $4, 'INR', $5, $6, $7, $8, $9, $10, $11, $12) RETURNING {COLUMNS}"
     );
+    write(t, &sql, t.user().0, c).await
+}
+
+/// Runs an insert or update whose `$1` is `key` and `$2`…`$12` are the fields, in
+/// `CampaignFields` order, returning the written row.
+async fn write(
+    t: &Tenant<'_>,
+    sql: &str,
+    key: Uuid,
+    c: &CampaignFields,
+) -> Result<Campaign, AppError> {
     let row =
         t.tx.query_one(
-            &sql,
+            sql,
             &[
-                &t.user().0,
+                &key,
                 &c.name,
                 &c.purpose.as_str(),
                 &c.objective.as_str(),
@@ -205,26 +216,7 @@ pub async fn update(
                 optimization_goals = $11, status = $12 \
          WHERE id = $1 AND deleted_at IS NULL RETURNING {COLUMNS}"
     );
-    let row =
-        t.tx.query_one(
-            &sql,
-            &[
-                &id.0,
-                &c.name,
-                &c.purpose.as_str(),
-                &c.objective.as_str(),
-                &c.daily_budget,
-                &c.total_budget,
-                &c.start_date,
-                &c.end_date,
-                &json(&c.target_audience)?,
-                &c.ai_optimization_enabled,
-                &json(&c.optimization_goals)?,
-                &c.status.as_str(),
-            ],
-        )
-        .await?;
-    Ok(Campaign::from(&row))
+    write(t, &sql, id.0, c).await
 }
 
 pub async fn soft_delete(t: &Tenant<'_>, id: CampaignId) -> Result<(), AppError> {
