@@ -2,6 +2,7 @@
 //! (RFC 9457). A 500 tells the client nothing about internals; the log gets the cause
 //! together with the request id.
 
+use chrono::{DateTime, Utc};
 use lambda_http::http::StatusCode;
 use serde::Serialize;
 
@@ -46,6 +47,25 @@ pub enum AppError {
         field: &'static str,
         detail: String,
     },
+    /// Not enough credits left for what was asked (402).
+    #[error("payment required: {detail}")]
+    PaymentRequired {
+        detail: String,
+        credits_remaining: i32,
+    },
+    /// A limit per period was reached; it lifts at `retry_at` (429).
+    #[error("rate limited: {detail}")]
+    RateLimited {
+        code: &'static str,
+        detail: String,
+        retry_at: DateTime<Utc>,
+    },
+    /// A provider (Razorpay, Meta, Google) refused or failed; its message is passed on (502).
+    #[error("{service} error: {detail}")]
+    Upstream {
+        service: &'static str,
+        detail: String,
+    },
     #[error("internal error: {0}")]
     Internal(String),
 }
@@ -68,6 +88,9 @@ impl AppError {
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Self::Conflict { .. } => StatusCode::CONFLICT,
             Self::Unprocessable { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::PaymentRequired { .. } => StatusCode::PAYMENT_REQUIRED,
+            Self::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
+            Self::Upstream { .. } => StatusCode::BAD_GATEWAY,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -82,6 +105,9 @@ impl AppError {
             Self::MethodNotAllowed => "method_not_allowed",
             Self::Conflict { code, .. } => code,
             Self::Unprocessable { code, .. } => code,
+            Self::PaymentRequired { .. } => "insufficient_credits",
+            Self::RateLimited { code, .. } => code,
+            Self::Upstream { .. } => "upstream_error",
             Self::Internal(_) => "internal_error",
         }
     }
@@ -95,6 +121,9 @@ impl AppError {
             Self::MethodNotAllowed => "Method not allowed",
             Self::Conflict { .. } => "Conflict",
             Self::Unprocessable { .. } => "The request cannot be carried out",
+            Self::PaymentRequired { .. } => "Not enough credits",
+            Self::RateLimited { .. } => "Limit reached",
+            Self::Upstream { .. } => "A provider refused the request",
             Self::Internal(_) => "Internal server error",
         }
     }
@@ -111,6 +140,9 @@ impl AppError {
             Self::MethodNotAllowed => "This resource does not support that method.".to_owned(),
             Self::Conflict { detail, .. } => detail.clone(),
             Self::Unprocessable { detail, .. } => detail.clone(),
+            Self::PaymentRequired { detail, .. } => detail.clone(),
+            Self::RateLimited { detail, .. } => detail.clone(),
+            Self::Upstream { service, detail } => format!("{service}: {detail}"),
             Self::Internal(_) => {
                 "Something went wrong on our side. Quote the request id if you contact support."
                     .to_owned()
@@ -138,6 +170,16 @@ impl AppError {
                 } => Some(vec![FieldError::new(*field, code, detail.clone())]),
                 _ => None,
             },
+            credits_remaining: match self {
+                Self::PaymentRequired {
+                    credits_remaining, ..
+                } => Some(*credits_remaining),
+                _ => None,
+            },
+            retry_at: match self {
+                Self::RateLimited { retry_at, .. } => Some(*retry_at),
+                _ => None,
+            },
             request_id: request_id.to_owned(),
         }
     }
@@ -156,6 +198,12 @@ pub struct Problem {
     /// The offending fields, for validation failures.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub errors: Option<Vec<FieldError>>,
+    /// For 402: the credits left in the current period.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub credits_remaining: Option<i32>,
+    /// For 429: when the limit lifts.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub retry_at: Option<DateTime<Utc>>,
     pub request_id: String,
 }
 

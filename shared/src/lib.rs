@@ -11,7 +11,10 @@ pub mod db;
 pub mod domain;
 pub mod error;
 pub mod http;
+#[cfg(feature = "media")]
+pub mod media;
 pub mod repo;
+pub mod signature;
 pub mod telemetry;
 
 #[cfg(feature = "testing")]

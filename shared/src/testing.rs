@@ -95,6 +95,13 @@ impl TestDb {
         Db::connect(&db_config(self.app_url())).expect("app pool")
     }
 
+    /// The app role's pool with `size` connections (for concurrency tests).
+    pub fn db_with_pool(&self, size: usize) -> Db {
+        let mut cfg = db_config(self.app_url());
+        cfg.pool_size = size;
+        Db::connect(&cfg).expect("app pool")
+    }
+
     /// The worker pool (owner login, assumes adpilot_worker per transaction).
     pub fn worker(&self) -> WorkerDb {
         WorkerDb::connect(&db_config(self.owner_url())).expect("worker pool")
@@ -184,6 +191,14 @@ pub mod api {
 
     pub fn tokens() -> AccessTokens {
         AccessTokens::new(SECRET, 900)
+    }
+
+    /// What the HTTP functions are built with, on this test's database.
+    pub fn context(db: &TestDb) -> crate::http::Context {
+        crate::http::Context {
+            db: db.db(),
+            tokens: tokens(),
+        }
     }
 
     /// A signed-up user, created the way signup does (account + trial subscription).

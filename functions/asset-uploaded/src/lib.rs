@@ -3,8 +3,6 @@
 //! derives its ad format, and marks the asset `active` or `failed` with a reason.
 //! Redelivery is harmless: only an asset still `processing` is changed.
 
-pub mod probe;
-
 use aws_lambda_events::event::s3::S3Event;
 use rust_decimal::Decimal;
 use shared::aws::storage::Storage;
@@ -13,6 +11,7 @@ use shared::db::Db;
 use shared::domain::asset::{Format, MediaType};
 use shared::domain::{AssetId, UserId};
 use shared::error::AppError;
+use shared::media as probe;
 use shared::repo::assets::{self, Processed};
 
 pub struct State {

@@ -1,20 +1,38 @@
-//! Billing over HTTP. For now: `GET /v1/usage`, credits used per feature and what is
-//! left in the current period (plans and Razorpay subscriptions come next).
+//! Billing over HTTP: the plans (from `system_config`), the current subscription, a
+//! Razorpay checkout to subscribe, cancelling, and credit usage. Subscriptions become
+//! paid through the Razorpay webhook (the billing-webhook function), never here.
 
-use chrono::{DateTime, NaiveDate, Utc};
+pub mod razorpay;
+mod usage;
+
+use chrono::{Duration, Utc};
 use lambda_http::http::{Method, StatusCode};
 use lambda_http::{Body, Request, Response};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use shared::auth::authenticate;
-use shared::domain::{Fields, Invalid};
-use shared::error::AppError;
-use shared::http::docs::{InvalidInput, NotAuthenticated};
-use shared::http::{Query, json};
-use shared::repo::usage::{self, Allowance, FeatureUsage};
+use shared::config::ConfigError;
+use shared::error::{AppError, Problem};
+use shared::http::docs::{InvalidInput, NotAuthenticated, NotJson};
+use shared::http::{json, json_body};
+use shared::repo::subscriptions::{self, Checkout, Subscription};
+use shared::repo::system_config::{self, BILLING_CYCLES, Plan, TIERS};
 use utoipa::ToSchema;
 
-/// The pool and token verifier, built once per cold start.
-pub type State = shared::http::Context;
+use razorpay::Razorpay;
+
+pub struct State {
+    pub ctx: shared::http::Context,
+    pub razorpay: Razorpay,
+}
+
+impl State {
+    pub async fn from_env() -> Result<Self, ConfigError> {
+        Ok(Self {
+            ctx: shared::http::Context::from_env().await?,
+            razorpay: Razorpay::from_env()?,
+        })
+    }
+}
 
 pub async fn handle(state: &State, req: Request) -> Response<Body> {
     shared::http::serve(req, async |req| route(state, req).await).await
@@ -22,86 +40,256 @@ pub async fn handle(state: &State, req: Request) -> Response<Body> {
 
 async fn route(state: &State, req: Request) -> Result<Response<Body>, AppError> {
     match (req.uri().path().trim_end_matches('/'), req.method().clone()) {
-        ("/v1/usage", Method::GET) => get_usage(state, &req).await,
-        ("/v1/usage", _) => Err(AppError::MethodNotAllowed),
+        ("/v1/usage", Method::GET) => usage::get_usage(&state.ctx, &req).await,
+        ("/v1/plans", Method::GET) => list_plans(state, &req).await,
+        ("/v1/subscription", Method::GET) => get_subscription(state, &req).await,
+        ("/v1/subscription", Method::POST) => subscribe(state, &req).await,
+        ("/v1/subscription/cancel", Method::POST) => cancel(state, &req).await,
+        ("/v1/usage" | "/v1/plans" | "/v1/subscription" | "/v1/subscription/cancel", _) => {
+            Err(AppError::MethodNotAllowed)
+        }
         _ => Err(AppError::NotFound),
     }
 }
 
 #[derive(Serialize, ToSchema)]
-pub struct Usage {
-    /// First day counted (inclusive).
-    pub from: NaiveDate,
-    /// Last day counted (inclusive).
-    pub to: NaiveDate,
-    /// The current subscription period's allowance.
-    pub current_period: Allowance,
-    /// Net credits per feature between `from` and `to`.
-    pub by_feature: Vec<FeatureUsage>,
+pub struct Plans {
+    pub data: Vec<Plan>,
 }
 
-const MAX_RANGE_DAYS: i64 = 400;
-
-fn day_start(d: NaiveDate) -> DateTime<Utc> {
-    d.and_hms_opt(0, 0, 0).expect("midnight exists").and_utc()
-}
-
-#[utoipa::path(get, path = "/v1/usage", tag = "billing", security(("bearer" = [])),
-    params(
-        ("from" = Option<NaiveDate>, Query, description = "First day (default: the current period's start)"),
-        ("to" = Option<NaiveDate>, Query, description = "Last day, inclusive (default: today)"),
-    ),
+#[utoipa::path(get, path = "/v1/plans", tag = "billing", security(("bearer" = [])),
     responses(
-        (status = 200, description = "Credits used and left", body = Usage),
+        (status = 200, description = "The plans on offer: tier, monthly AI credits, INR prices per billing cycle", body = Plans),
         NotAuthenticated,
-        InvalidInput,
     ))]
-pub async fn get_usage(state: &State, req: &Request) -> Result<Response<Body>, AppError> {
-    let user = authenticate(req, &state.tokens)?;
-    let q = Query::of(req);
-    let mut f = Fields::default();
-    q.reject_unknown(&mut f, &["from", "to"]);
-    let from = q.parse::<NaiveDate>(&mut f, "from", "a date like 2026-11-01");
-    let to = q.parse::<NaiveDate>(&mut f, "to", "a date like 2026-11-30");
-    f.finish()?;
-    let usage = state
+pub async fn list_plans(state: &State, req: &Request) -> Result<Response<Body>, AppError> {
+    let user = authenticate(req, &state.ctx.tokens)?;
+    let data = state
+        .ctx
+        .db
+        .tenant(user, async |t| system_config::plans(t).await)
+        .await?;
+    json(StatusCode::OK, &Plans { data })
+}
+
+#[utoipa::path(get, path = "/v1/subscription", tag = "billing", security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The current subscription: tier, status, period, credits", body = Subscription),
+        NotAuthenticated,
+    ))]
+pub async fn get_subscription(state: &State, req: &Request) -> Result<Response<Body>, AppError> {
+    let user = authenticate(req, &state.ctx.tokens)?;
+    let sub = state
+        .ctx
+        .db
+        .tenant(user, async |t| subscriptions::current(t).await)
+        .await?;
+    json(StatusCode::OK, &sub)
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SubscribeInput {
+    /// starter, professional or business.
+    pub tier: String,
+    /// monthly or annual.
+    #[serde(default = "monthly")]
+    pub billing_cycle: String,
+}
+
+fn monthly() -> String {
+    "monthly".into()
+}
+
+/// What the client passes to Razorpay Checkout (`subscription_id`, `key`), or the hosted page.
+#[derive(Serialize, ToSchema)]
+pub struct CheckoutInfo {
+    pub key_id: String,
+    pub subscription_id: String,
+    /// Razorpay's hosted payment page for this subscription.
+    pub short_url: Option<String>,
+    pub name: &'static str,
+    pub description: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Subscribed {
+    /// The new subscription, `created` until Razorpay reports it paid.
+    pub subscription: Subscription,
+    pub checkout: CheckoutInfo,
+}
+
+/// Cycles a subscription runs before Razorpay completes it: ten years either way.
+fn total_count(cycle: &str) -> u32 {
+    if cycle == "annual" { 10 } else { 120 }
+}
+
+const PAID: [&str; 3] = ["active", "past_due", "paused"];
+
+#[utoipa::path(post, path = "/v1/subscription", tag = "billing", security(("bearer" = [])),
+    request_body = SubscribeInput,
+    responses(
+        (status = 201, description = "A Razorpay subscription to pay through Checkout", body = Subscribed),
+        NotAuthenticated,
+        NotJson,
+        InvalidInput,
+        (status = 409, description = "Already on a paid plan: cancel it first", body = Problem, content_type = "application/problem+json"),
+        (status = 502, description = "Razorpay refused; its message is in detail", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn subscribe(state: &State, req: &Request) -> Result<Response<Body>, AppError> {
+    let user = authenticate(req, &state.ctx.tokens)?;
+    let input: SubscribeInput = json_body(req)?;
+    if !TIERS.contains(&input.tier.as_str()) {
+        return Err(AppError::field(
+            "tier",
+            "invalid",
+            format!("must be one of {}", TIERS.join(", ")),
+        ));
+    }
+    if !BILLING_CYCLES.contains(&input.billing_cycle.as_str()) {
+        return Err(AppError::field(
+            "billing_cycle",
+            "invalid",
+            "must be monthly or annual",
+        ));
+    }
+    let (current, offer) = state
+        .ctx
         .db
         .tenant(user, async |t| {
-            let allowance = usage::current_allowance(t)
-                .await?
-                .ok_or_else(|| AppError::Internal("account has no current subscription".into()))?;
-            let from = from.unwrap_or_else(|| allowance.period_start.date_naive());
-            let to = to.unwrap_or_else(|| Utc::now().date_naive());
-            let mut f = Fields::default();
-            if to < from {
-                f.check::<()>(
-                    "to",
-                    Err(Invalid::new("out_of_range", "must not be before from")),
-                );
-            } else if (to - from).num_days() > MAX_RANGE_DAYS {
-                f.check::<()>(
-                    "to",
-                    Err(Invalid::new(
-                        "range_too_long",
-                        format!("ranges are at most {MAX_RANGE_DAYS} days"),
-                    )),
-                );
-            }
-            f.finish()?;
-            let end = day_start(to) + chrono::Duration::days(1);
-            let by_feature = usage::by_feature(t, day_start(from), end).await?;
-            Ok(Usage {
-                from,
-                to,
-                current_period: allowance,
-                by_feature,
-            })
+            Ok((
+                subscriptions::current(t).await?,
+                system_config::price(t, &input.tier, &input.billing_cycle).await?,
+            ))
         })
         .await?;
-    json(StatusCode::OK, &usage)
+    let Some((plan, price)) = offer else {
+        return Err(AppError::field(
+            "tier",
+            "not_offered",
+            "this plan is not on offer for that billing cycle",
+        ));
+    };
+    if PAID.contains(&current.status.as_str()) && current.razorpay_subscription_id.is_some() {
+        return Err(AppError::Conflict {
+            code: "already_subscribed",
+            detail: format!(
+                "You are on the {} plan ({}). Cancel it before choosing another.",
+                current.tier, current.status
+            ),
+        });
+    }
+    let remote = state
+        .razorpay
+        .create_subscription(
+            &price.razorpay_plan_id,
+            total_count(&input.billing_cycle),
+            &user.0.to_string(),
+        )
+        .await?;
+    let now = Utc::now();
+    let days = if input.billing_cycle == "annual" {
+        365
+    } else {
+        30
+    };
+    let sub = state
+        .ctx
+        .db
+        .tenant(user, async |t| {
+            subscriptions::create_checkout(
+                t,
+                &Checkout {
+                    tier: &plan.tier,
+                    billing_cycle: &input.billing_cycle,
+                    price: price.amount,
+                    credits: plan.ai_credits,
+                    razorpay_subscription_id: &remote.id,
+                    period_start: now,
+                    period_end: now + Duration::days(days),
+                },
+            )
+            .await
+        })
+        .await?;
+    tracing::info!(user = %user.0, subscription = remote.id, tier = plan.tier, "checkout created");
+    json(
+        StatusCode::CREATED,
+        &Subscribed {
+            subscription: sub,
+            checkout: CheckoutInfo {
+                key_id: state.razorpay.key_id.clone(),
+                subscription_id: remote.id,
+                short_url: remote.short_url,
+                name: "Adpilot",
+                description: format!("{} plan, billed {}", plan.name, input.billing_cycle),
+            },
+        },
+    )
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CancelInput {
+    /// Keep the plan until the paid period ends (default) or end it now.
+    #[serde(default = "yes")]
+    pub at_period_end: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+#[utoipa::path(post, path = "/v1/subscription/cancel", tag = "billing", security(("bearer" = [])),
+    request_body = CancelInput,
+    responses(
+        (status = 200, description = "Cancelled through Razorpay; the subscription as it now stands", body = Subscription),
+        NotAuthenticated,
+        NotJson,
+        InvalidInput,
+        (status = 409, description = "No paid subscription to cancel", body = Problem, content_type = "application/problem+json"),
+        (status = 502, description = "Razorpay refused; its message is in detail", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn cancel(state: &State, req: &Request) -> Result<Response<Body>, AppError> {
+    let user = authenticate(req, &state.ctx.tokens)?;
+    let input: CancelInput = json_body(req)?;
+    let current = state
+        .ctx
+        .db
+        .tenant(user, async |t| subscriptions::current(t).await)
+        .await?;
+    let remote_id = match &current.razorpay_subscription_id {
+        Some(id) if PAID.contains(&current.status.as_str()) => id.clone(),
+        _ => {
+            return Err(AppError::Conflict {
+                code: "nothing_to_cancel",
+                detail: format!(
+                    "Your {} subscription is {}; there is no paid plan to cancel.",
+                    current.tier, current.status
+                ),
+            });
+        }
+    };
+    let remote = state
+        .razorpay
+        .cancel_subscription(&remote_id, input.at_period_end)
+        .await?;
+    let sub = state
+        .ctx
+        .db
+        .tenant(user, async |t| {
+            if input.at_period_end {
+                subscriptions::set_cancel_at_period_end(t, current.id).await?;
+            } else if remote.status == "cancelled" {
+                subscriptions::set_cancelled(t, current.id).await?;
+            }
+            subscriptions::current(t).await
+        })
+        .await?;
+    json(StatusCode::OK, &sub)
 }
 
 /// This function's part of the OpenAPI document.
 #[derive(utoipa::OpenApi)]
-#[openapi(paths(get_usage))]
+#[openapi(paths(usage::get_usage, list_plans, get_subscription, subscribe, cancel))]
 pub struct Api;

@@ -4,14 +4,14 @@
 use billing::State;
 use lambda_http::http::{Method, StatusCode};
 use shared::testing::TestDb;
-use shared::testing::api::{TestUser, reply, request, tokens};
+use shared::testing::api::{TestUser, context, reply, request};
 
 #[tokio::test]
 async fn usage_shows_net_credits_per_feature_and_what_is_left() {
     let db = TestDb::fresh().await;
     let state = State {
-        db: db.db(),
-        tokens: tokens(),
+        ctx: context(&db),
+        razorpay: billing::razorpay::Razorpay::new("http://127.0.0.1:9", "rzp_test", "secret"),
     };
     let user = TestUser::create(&db, "owner@example.com").await;
     let other = TestUser::create(&db, "other@example.com").await;

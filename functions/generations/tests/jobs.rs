@@ -2,15 +2,19 @@
 
 use generations::State;
 use lambda_http::http::{Method, StatusCode};
+use shared::aws::relay::Relay;
 use shared::testing::TestDb;
-use shared::testing::api::{TestUser, reply, request, tokens};
+use shared::testing::api::{TestUser, context, reply, request};
 
 #[tokio::test]
 async fn a_user_sees_their_jobs_status_and_no_one_elses() {
     let db = TestDb::fresh().await;
     let state = State {
-        db: db.db(),
-        tokens: tokens(),
+        ctx: context(&db),
+        relay: Relay::new(
+            shared::aws::sqs(&shared::aws::sdk_config().await),
+            Default::default(),
+        ),
     };
     let owner = TestUser::create(&db, "owner@example.com").await;
     let other = TestUser::create(&db, "other@example.com").await;

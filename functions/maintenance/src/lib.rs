@@ -5,11 +5,10 @@
 
 pub mod relay;
 
-use std::collections::HashMap;
-
 use chrono::{Datelike, Months, NaiveDate, Utc};
 use serde::Deserialize;
 use serde_json::{Value, json};
+use shared::aws::relay::Relay;
 use shared::config::{ConfigError, DbConfig};
 use shared::db::WorkerDb;
 use shared::error::AppError;
@@ -17,9 +16,8 @@ use shared::repo::retention;
 
 pub struct State {
     pub db: WorkerDb,
-    pub sqs: aws_sdk_sqs::Client,
-    /// Queue URL per outbox topic, from `QUEUE_URL_<TOPIC>` (topic upper-cased, `-` → `_`).
-    pub queues: HashMap<String, String>,
+    /// Outbox topics to their queues, from `QUEUE_URL_<TOPIC>`.
+    pub relay: Relay,
 }
 
 impl State {
@@ -27,24 +25,9 @@ impl State {
         let aws = shared::aws::sdk_config().await;
         Ok(Self {
             db: WorkerDb::connect(&DbConfig::owner_from_env()?)?,
-            sqs: shared::aws::sqs(&aws),
-            queues: queues_from_env(std::env::vars()),
+            relay: Relay::from_env(shared::aws::sqs(&aws)),
         })
     }
-}
-
-/// `QUEUE_URL_BRAND_ANALYSIS=…` serves topic `brand-analysis`.
-pub fn queues_from_env(vars: impl Iterator<Item = (String, String)>) -> HashMap<String, String> {
-    vars.filter_map(|(k, v)| {
-        Some((
-            k.strip_prefix("QUEUE_URL_")?
-                .to_lowercase()
-                .replace('_', "-"),
-            v,
-        ))
-    })
-    .filter(|(_, v)| !v.is_empty())
-    .collect()
 }
 
 #[derive(Debug, Deserialize)]

@@ -18,58 +18,20 @@ pub struct Relayed {
     pub failed: usize,
 }
 
-/// Seconds before retry number `attempts + 1`: 10 s doubling up to an hour.
-pub fn backoff_seconds(attempts: i32) -> i64 {
-    (10i64 << attempts.clamp(0, 9)).min(3600)
-}
-
 pub async fn relay_outbox(state: &State) -> Result<Relayed, AppError> {
     state
         .db
         .run("relay-outbox", async |w| {
-            let mut done = Relayed::default();
-            for msg in outbox::claim_due(w, BATCH).await? {
-                let Some(queue) = state.queues.get(&msg.topic) else {
-                    let why = format!("no queue configured for topic {} (QUEUE_URL_*)", msg.topic);
-                    outbox::mark_failed(w, msg.id, &why, backoff_seconds(msg.attempts)).await?;
-                    done.failed += 1;
-                    continue;
-                };
-                let sent = state
-                    .sqs
-                    .send_message()
-                    .queue_url(queue)
-                    .message_body(msg.payload.to_string())
-                    .message_attributes(
-                        "outbox_id",
-                        aws_sdk_sqs::types::MessageAttributeValue::builder()
-                            .data_type("Number")
-                            .string_value(msg.id.to_string())
-                            .build()
-                            .map_err(AppError::internal)?,
-                    )
-                    .send()
-                    .await;
-                match sent {
-                    Ok(_) => {
-                        outbox::mark_sent(w, msg.id).await?;
-                        done.sent += 1;
-                    }
-                    Err(e) => {
-                        tracing::warn!(outbox_id = msg.id, topic = msg.topic, error = ?e, "send failed; will retry");
-                        outbox::mark_failed(w, msg.id, &format!("{e}"), backoff_seconds(msg.attempts)).await?;
-                        done.failed += 1;
-                    }
-                }
-            }
-            Ok(done)
+            let due = outbox::claim_due(w, BATCH).await?;
+            let (sent, failed) = state.relay.deliver(w, &due).await?;
+            Ok(Relayed { sent, failed })
         })
         .await
 }
 
 #[cfg(test)]
 mod tests {
-    use super::*;
+    use shared::aws::relay::backoff_seconds;
 
     #[test]
     fn backoff_doubles_and_is_capped() {

@@ -4,6 +4,7 @@
 use chrono::NaiveDate;
 use maintenance::{State, handle};
 use serde_json::{Value, json};
+use shared::aws::relay::Relay;
 use shared::testing::TestDb;
 use shared::testing::api::TestUser;
 
@@ -36,8 +37,7 @@ async fn app(with_queue: bool) -> (State, TestDb, Option<String>) {
     (
         State {
             db: db.worker(),
-            sqs,
-            queues,
+            relay: Relay::new(sqs, queues),
         },
         db,
         url,
@@ -57,7 +57,8 @@ async fn enqueue(db: &TestDb, user: &TestUser, payload: Value) {
 
 async fn received(state: &State, url: &str) -> Vec<Value> {
     let got = state
-        .sqs
+        .relay
+        .sqs()
         .receive_message()
         .queue_url(url)
         .max_number_of_messages(10)
@@ -190,7 +191,7 @@ fn queue_urls_come_from_queue_url_variables() {
         ),
         ("OTHER".to_owned(), "x".to_owned()),
     ];
-    let queues = maintenance::queues_from_env(vars.into_iter());
+    let queues = shared::aws::relay::queues_from_env(vars.into_iter());
     assert_eq!(
         queues.get("brand-analysis").map(String::as_str),
         Some("http://q/1")

@@ -50,6 +50,7 @@ pub fn document() -> utoipa::openapi::OpenApi {
         analytics::Api::openapi(),
         generations::Api::openapi(),
         billing::Api::openapi(),
+        billing_webhook::Api::openapi(),
     ] {
         doc.merge(part);
     }

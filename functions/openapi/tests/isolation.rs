@@ -5,8 +5,9 @@
 
 use lambda_http::http::{Method, StatusCode};
 use serde_json::{Value, json};
+use shared::aws::relay::Relay;
 use shared::testing::TestDb;
-use shared::testing::api::{Reply, TestUser, reply, request, tokens};
+use shared::testing::api::{Reply, TestUser, context, reply, request, tokens};
 
 struct Api {
     auth: auth::State,
@@ -16,6 +17,7 @@ struct Api {
     analytics: analytics::State,
     generations: generations::State,
     billing: billing::State,
+    billing_webhook: billing_webhook::State,
     doc: String,
 }
 
@@ -46,12 +48,23 @@ impl Api {
                 tokens: tokens(),
             },
             generations: generations::State {
-                db: db.db(),
-                tokens: tokens(),
+                ctx: context(db),
+                relay: Relay::new(
+                    shared::aws::sqs(&shared::aws::sdk_config().await),
+                    Default::default(),
+                ),
             },
             billing: billing::State {
-                db: db.db(),
-                tokens: tokens(),
+                ctx: context(db),
+                razorpay: billing::razorpay::Razorpay::new(
+                    "http://127.0.0.1:9",
+                    "rzp_test",
+                    "secret",
+                ),
+            },
+            billing_webhook: billing_webhook::State {
+                db: db.worker(),
+                webhook_secret: "whsec".into(),
             },
             doc: openapi::document().to_json().unwrap(),
         }
@@ -72,10 +85,15 @@ impl Api {
             analytics::handle(&self.analytics, req).await
         } else if p.starts_with("/v1/campaigns") {
             campaigns::handle(&self.campaigns, req).await
-        } else if p.starts_with("/v1/jobs") {
+        } else if p.starts_with("/v1/jobs") || p.starts_with("/v1/generations") {
             generations::handle(&self.generations, req).await
-        } else if p.starts_with("/v1/usage") {
+        } else if p.starts_with("/v1/usage")
+            || p.starts_with("/v1/plans")
+            || p.starts_with("/v1/subscription")
+        {
             billing::handle(&self.billing, req).await
+        } else if p.starts_with("/webhooks/razorpay") {
+            billing_webhook::handle(&self.billing_webhook, req).await
         } else {
             openapi::handle(&self.doc, req).await
         };

@@ -1,6 +1,7 @@
 //! AWS clients built once per cold start from the standard SDK settings
 //! (`AWS_REGION`, `AWS_ENDPOINT_URL` — a local emulator in development).
 
+pub mod relay;
 pub mod storage;
 
 pub async fn sdk_config() -> aws_config::SdkConfig {

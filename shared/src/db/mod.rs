@@ -12,3 +12,21 @@ pub use migrate::{migrate, migration_checksum, set_app_password};
 pub use pool::build_pool;
 pub use tenant::{ACCOUNT_INACTIVE, Db, Public, Tenant};
 pub use worker::{Worker, WorkerDb};
+
+/// Either kind of transaction, for the repository functions that tenants and workers
+/// share (configuration reads, credit refunds).
+pub trait Tx {
+    fn tx(&self) -> &deadpool_postgres::Transaction<'_>;
+}
+
+impl Tx for Tenant<'_> {
+    fn tx(&self) -> &deadpool_postgres::Transaction<'_> {
+        &self.tx
+    }
+}
+
+impl Tx for Worker<'_> {
+    fn tx(&self) -> &deadpool_postgres::Transaction<'_> {
+        &self.tx
+    }
+}

@@ -93,6 +93,11 @@ pub fn problem(err: &AppError, request_id: &str) -> Response<Body> {
         res.headers_mut()
             .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
     }
+    if let AppError::RateLimited { retry_at, .. } = err {
+        let seconds = (*retry_at - chrono::Utc::now()).num_seconds().max(1);
+        res.headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
+    }
     res
 }
 

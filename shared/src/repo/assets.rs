@@ -10,7 +10,7 @@ use uuid::Uuid;
 
 use crate::db::Tenant;
 use crate::domain::AssetId;
-use crate::domain::asset::{Format, MediaType};
+use crate::domain::asset::{AssetType, Format, MediaType};
 use crate::error::AppError;
 use crate::http::{Cursor, PageRequest};
 use crate::repo::sql::Statement;
@@ -310,5 +310,83 @@ pub async fn finish_processing(
             .await?
         }
     };
+    Ok(n == 1)
+}
+
+/// What a generation request asked for.
+pub struct Generation<'a> {
+    pub kind: AssetType,
+    pub format: Format,
+    pub prompt: &'a str,
+    pub style: Option<&'a str>,
+    pub ai_model: &'a str,
+}
+
+/// The row for a generation in progress (status `processing`, source `generated`).
+pub async fn create_generated(
+    t: &Tenant<'_>,
+    id: AssetId,
+    g: &Generation<'_>,
+) -> Result<Asset, AppError> {
+    let sql = format!(
+        "INSERT INTO creative_assets (id, user_id, asset_type, source, status, format, prompt, style, ai_model) \
+         VALUES ($1, $2, $3, 'generated', 'processing', $4, $5, $6, $7) RETURNING {COLUMNS}"
+    );
+    let row =
+        t.tx.query_one(
+            &sql,
+            &[
+                &id.0,
+                &t.user().0,
+                &g.kind.as_str(),
+                &g.format.as_str(),
+                &g.prompt,
+                &g.style,
+                &g.ai_model,
+            ],
+        )
+        .await?;
+    Ok(Asset::from(&row))
+}
+
+/// Generated media, stored.
+pub struct Generated<'a> {
+    pub file_url: &'a str,
+    pub filename: &'a str,
+    pub media: MediaType,
+    pub file_size: i64,
+    pub width: u32,
+    pub height: u32,
+    pub duration_seconds: Option<Decimal>,
+    pub ai_model: &'a str,
+    /// Whole seconds the model took (the seed's `generation_time`).
+    pub generation_seconds: i32,
+}
+
+/// Marks a generation `active` with its media; false when it was no longer processing.
+pub async fn finish_generation(
+    t: &Tenant<'_>,
+    id: AssetId,
+    g: &Generated<'_>,
+) -> Result<bool, AppError> {
+    let n =
+        t.tx.execute(
+            "UPDATE creative_assets SET status = 'active', file_url = $2, filename = $3, content_type = $4, \
+                    file_size = $5, dimensions = $6, duration_seconds = $7, ai_model = $8, generation_time = $9, \
+                    failure_reason = NULL \
+             WHERE id = $1 AND status = 'processing'",
+            &[
+                &id.0,
+                &g.file_url,
+                &g.filename,
+                &g.media.mime(),
+                &g.file_size,
+                &json!({"width": g.width, "height": g.height}),
+                &g.duration_seconds,
+                &g.ai_model,
+                &g.generation_seconds,
+            ],
+        )
+        .await?;
     Ok(n == 1)
 }

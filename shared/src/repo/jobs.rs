@@ -74,3 +74,68 @@ pub async fn get(t: &Tenant<'_>, id: JobId) -> Result<Option<Job>, AppError> {
         .as_ref()
         .map(Job::from))
 }
+
+/// Marks a job running (one more attempt) and returns it; None when it no longer
+/// needs work (finished, failed, cancelled or gone), so a redelivered message is a no-op.
+pub async fn start(t: &Tenant<'_>, id: JobId) -> Result<Option<Job>, AppError> {
+    let sql = format!(
+        "UPDATE background_jobs SET status = 'running', attempts = attempts + 1, \
+                started_at = coalesce(started_at, now()), progress = greatest(progress, 5) \
+         WHERE id = $1 AND status IN ('pending', 'running') RETURNING {COLUMNS}"
+    );
+    Ok(t.tx
+        .query_opt(&sql, &[&id.0])
+        .await?
+        .as_ref()
+        .map(Job::from))
+}
+
+/// Records progress (0–100) and, optionally, state a retry needs (merged into `result`).
+pub async fn progress(
+    t: &Tenant<'_>,
+    id: JobId,
+    percent: i16,
+    state: Option<&Value>,
+) -> Result<(), AppError> {
+    t.tx.execute(
+        "UPDATE background_jobs SET progress = greatest(progress, $2), \
+                result = CASE WHEN $3::jsonb IS NULL THEN result ELSE coalesce(result, '{}') || $3 END \
+         WHERE id = $1 AND status = 'running'",
+        &[&id.0, &percent.clamp(0, 100), &state],
+    )
+    .await?;
+    Ok(())
+}
+
+/// A failed attempt that will be retried: the job stays running and says why.
+pub async fn retrying(t: &Tenant<'_>, id: JobId, why: &str) -> Result<(), AppError> {
+    t.tx.execute(
+        "UPDATE background_jobs SET error_message = $2 WHERE id = $1 AND status = 'running'",
+        &[&id.0, &format!("retrying: {why}")],
+    )
+    .await?;
+    Ok(())
+}
+
+pub async fn complete(t: &Tenant<'_>, id: JobId, result: &Value) -> Result<(), AppError> {
+    t.tx.execute(
+        "UPDATE background_jobs SET status = 'completed', progress = 100, error_message = NULL, \
+                result = coalesce(result, '{}') || $2, completed_at = now() \
+         WHERE id = $1 AND status IN ('pending', 'running')",
+        &[&id.0, result],
+    )
+    .await?;
+    Ok(())
+}
+
+/// Fails the job for good; false when it had already finished.
+pub async fn fail(t: &Tenant<'_>, id: JobId, why: &str) -> Result<bool, AppError> {
+    let n =
+        t.tx.execute(
+            "UPDATE background_jobs SET status = 'failed', error_message = $2, completed_at = now() \
+             WHERE id = $1 AND status IN ('pending', 'running')",
+            &[&id.0, &why],
+        )
+        .await?;
+    Ok(n == 1)
+}

@@ -3,7 +3,9 @@
 
 pub mod analytics;
 pub mod assets;
+pub mod billing_events;
 pub mod campaigns;
+pub mod credits;
 pub mod jobs;
 pub mod outbox;
 pub mod profiles;

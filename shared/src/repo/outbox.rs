@@ -5,18 +5,20 @@
 use chrono::{DateTime, Utc};
 use serde_json::Value;
 
-use crate::db::{Tenant, Worker};
+use crate::db::{Tenant, Tx, Worker};
 use crate::error::AppError;
 
 /// Queues a message for `topic` as part of the tenant's transaction: it is sent only
 /// if the transaction commits, and it is not lost if the sender crashes after commit.
-pub async fn enqueue(t: &Tenant<'_>, topic: &str, payload: &Value) -> Result<(), AppError> {
-    t.tx.execute(
-        "INSERT INTO outbox (user_id, topic, payload) VALUES ($1, $2, $3)",
-        &[&t.user().0, &topic, payload],
-    )
-    .await?;
-    Ok(())
+/// Returns the message's id, so the request can try relaying it at once after commit.
+pub async fn enqueue(t: &Tenant<'_>, topic: &str, payload: &Value) -> Result<i64, AppError> {
+    let row =
+        t.tx.query_one(
+            "INSERT INTO outbox (user_id, topic, payload) VALUES ($1, $2, $3) RETURNING id",
+            &[&t.user().0, &topic, payload],
+        )
+        .await?;
+    Ok(row.get(0))
 }
 
 pub struct Pending {
@@ -38,8 +40,25 @@ pub async fn claim_due(w: &Worker<'_>, limit: i64) -> Result<Vec<Pending>, AppEr
             &[&limit],
         )
         .await?;
-    Ok(rows
-        .iter()
+    Ok(pending(&rows))
+}
+
+/// The given messages if still unsent, locked like `claim_due` (a request relaying
+/// what it just queued; RLS limits a tenant to its own rows).
+pub async fn claim(t: &impl Tx, ids: &[i64]) -> Result<Vec<Pending>, AppError> {
+    let rows = t
+        .tx()
+        .query(
+            "SELECT id, topic, payload, attempts, created_at FROM outbox \
+             WHERE id = ANY($1) AND sent_at IS NULL ORDER BY id FOR UPDATE SKIP LOCKED",
+            &[&ids],
+        )
+        .await?;
+    Ok(pending(&rows))
+}
+
+fn pending(rows: &[tokio_postgres::Row]) -> Vec<Pending> {
+    rows.iter()
         .map(|r| Pending {
             id: r.get(0),
             topic: r.get(1),
@@ -47,27 +66,28 @@ pub async fn claim_due(w: &Worker<'_>, limit: i64) -> Result<Vec<Pending>, AppEr
             attempts: r.get(3),
             created_at: r.get(4),
         })
-        .collect())
+        .collect()
 }
 
-pub async fn mark_sent(w: &Worker<'_>, id: i64) -> Result<(), AppError> {
-    w.tx.execute("UPDATE outbox SET sent_at = now(), attempts = attempts + 1, last_error = NULL WHERE id = $1", &[&id])
+pub async fn mark_sent(w: &impl Tx, id: i64) -> Result<(), AppError> {
+    w.tx().execute("UPDATE outbox SET sent_at = now(), attempts = attempts + 1, last_error = NULL WHERE id = $1", &[&id])
         .await?;
     Ok(())
 }
 
 /// Records a failed attempt; the message becomes due again after `retry_in_seconds`.
 pub async fn mark_failed(
-    w: &Worker<'_>,
+    w: &impl Tx,
     id: i64,
     error: &str,
     retry_in_seconds: i64,
 ) -> Result<(), AppError> {
-    w.tx.execute(
-        "UPDATE outbox SET attempts = attempts + 1, last_error = $2, \
+    w.tx()
+        .execute(
+            "UPDATE outbox SET attempts = attempts + 1, last_error = $2, \
                 available_at = now() + make_interval(secs => $3) WHERE id = $1",
-        &[&id, &error, &(retry_in_seconds as f64)],
-    )
-    .await?;
+            &[&id, &error, &(retry_in_seconds as f64)],
+        )
+        .await?;
     Ok(())
 }

@@ -1,9 +1,16 @@
 //! The `subscriptions` table. Every account has exactly one current subscription from
-//! signup on; a trigger copies its tier and status onto `users` in the same transaction.
+//! signup on; a trigger copies its tier and status onto `users` in the same
+//! transaction. A checkout creates a non-current row (`created`); the Razorpay webhook
+//! makes it current when it is paid (see `apply_change`).
 
 use chrono::{DateTime, Utc};
+use rust_decimal::Decimal;
+use serde::Serialize;
+use tokio_postgres::Row;
+use utoipa::ToSchema;
+use uuid::Uuid;
 
-use crate::db::Tenant;
+use crate::db::{Tenant, Worker};
 use crate::error::AppError;
 
 /// Opens the starter trial for a new account: free, `credits` AI credits, ends at `ends_at`.
@@ -17,6 +24,218 @@ pub async fn start_trial(
                                     current_period_start, current_period_end, monthly_ai_credits_limit) \
          VALUES ($1, 'starter', 'monthly', 0, 'INR', 'trial', now(), $2, $3)",
         &[&t.user().0, &ends_at, &credits],
+    )
+    .await?;
+    Ok(())
+}
+
+/// A subscription as its owner sees it.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct Subscription {
+    pub id: Uuid,
+    /// starter, professional or business.
+    pub tier: String,
+    /// monthly or annual.
+    pub billing_cycle: String,
+    /// trial, active, past_due, paused, cancelled or expired (created: checkout not finished).
+    pub status: String,
+    #[schema(value_type = String, example = "3999.00")]
+    pub price: Decimal,
+    pub currency: String,
+    pub current_period_start: DateTime<Utc>,
+    pub current_period_end: DateTime<Utc>,
+    pub cancel_at_period_end: bool,
+    pub credits_used: i32,
+    pub credits_limit: i32,
+    pub credits_remaining: i32,
+    #[serde(skip)]
+    pub razorpay_subscription_id: Option<String>,
+}
+
+const COLUMNS: &str = "id, tier, billing_cycle, status, price, currency, current_period_start, current_period_end, \
+                       cancel_at_period_end, monthly_ai_credits_used, monthly_ai_credits_limit, razorpay_subscription_id";
+
+impl From<&Row> for Subscription {
+    fn from(r: &Row) -> Self {
+        let (used, limit): (i32, i32) = (
+            r.get("monthly_ai_credits_used"),
+            r.get("monthly_ai_credits_limit"),
+        );
+        Self {
+            id: r.get("id"),
+            tier: r.get("tier"),
+            billing_cycle: r.get("billing_cycle"),
+            status: r.get("status"),
+            price: r.get("price"),
+            currency: r.get("currency"),
+            current_period_start: r.get("current_period_start"),
+            current_period_end: r.get("current_period_end"),
+            cancel_at_period_end: r.get("cancel_at_period_end"),
+            credits_used: used,
+            credits_limit: limit,
+            credits_remaining: (limit - used).max(0),
+            razorpay_subscription_id: r.get("razorpay_subscription_id"),
+        }
+    }
+}
+
+pub async fn current(t: &Tenant<'_>) -> Result<Subscription, AppError> {
+    let sql = format!("SELECT {COLUMNS} FROM subscriptions WHERE is_current");
+    let row =
+        t.tx.query_opt(&sql, &[])
+            .await?
+            .ok_or_else(|| AppError::Internal("account has no current subscription".into()))?;
+    Ok(Subscription::from(&row))
+}
+
+/// What a checkout will become once Razorpay reports it paid.
+pub struct Checkout<'a> {
+    pub tier: &'a str,
+    pub billing_cycle: &'a str,
+    pub price: Decimal,
+    pub credits: i32,
+    pub razorpay_subscription_id: &'a str,
+    pub period_start: DateTime<Utc>,
+    pub period_end: DateTime<Utc>,
+}
+
+/// Records a Razorpay subscription created for checkout: not current until paid.
+pub async fn create_checkout(t: &Tenant<'_>, c: &Checkout<'_>) -> Result<Subscription, AppError> {
+    let sql = format!(
+        "INSERT INTO subscriptions (user_id, tier, billing_cycle, price, currency, status, is_current, \
+                                    razorpay_subscription_id, provider_status, current_period_start, \
+                                    current_period_end, monthly_ai_credits_limit) \
+         VALUES ($1, $2, $3, $4, 'INR', 'created', false, $5, 'created', $6, $7, $8) RETURNING {COLUMNS}"
+    );
+    let row =
+        t.tx.query_one(
+            &sql,
+            &[
+                &t.user().0,
+                &c.tier,
+                &c.billing_cycle,
+                &c.price,
+                &c.razorpay_subscription_id,
+                &c.period_start,
+                &c.period_end,
+                &c.credits,
+            ],
+        )
+        .await?;
+    Ok(Subscription::from(&row))
+}
+
+/// Marks the current subscription to end with its period (Razorpay `cancel_at_cycle_end`).
+pub async fn set_cancel_at_period_end(t: &Tenant<'_>, id: Uuid) -> Result<(), AppError> {
+    t.tx.execute(
+        "UPDATE subscriptions SET cancel_at_period_end = true WHERE id = $1",
+        &[&id],
+    )
+    .await?;
+    Ok(())
+}
+
+/// Ends the current subscription now, as Razorpay confirmed.
+pub async fn set_cancelled(t: &Tenant<'_>, id: Uuid) -> Result<(), AppError> {
+    t.tx.execute(
+        "UPDATE subscriptions SET status = 'cancelled', provider_status = 'cancelled', \
+                cancel_at_period_end = false WHERE id = $1",
+        &[&id],
+    )
+    .await?;
+    Ok(())
+}
+
+/// A subscription as the billing webhook sees it, locked for the event's transaction.
+#[derive(Clone, Debug)]
+pub struct Billed {
+    pub id: Uuid,
+    pub user_id: Uuid,
+    pub tier: String,
+    pub status: String,
+    pub is_current: bool,
+    pub current_period_start: DateTime<Utc>,
+    pub last_event_at: Option<DateTime<Utc>>,
+}
+
+pub async fn lock_by_razorpay_id(
+    w: &Worker<'_>,
+    razorpay_id: &str,
+) -> Result<Option<Billed>, AppError> {
+    let row =
+        w.tx.query_opt(
+            "SELECT id, user_id, tier, status, is_current, current_period_start, last_event_at \
+             FROM subscriptions WHERE razorpay_subscription_id = $1 FOR UPDATE",
+            &[&razorpay_id],
+        )
+        .await?;
+    Ok(row.map(|r| Billed {
+        id: r.get(0),
+        user_id: r.get(1),
+        tier: r.get(2),
+        status: r.get(3),
+        is_current: r.get(4),
+        current_period_start: r.get(5),
+        last_event_at: r.get(6),
+    }))
+}
+
+/// What one webhook event changes on a subscription.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Change {
+    pub status: Option<&'static str>,
+    pub provider_status: Option<String>,
+    pub period: Option<(DateTime<Utc>, DateTime<Utc>)>,
+    /// The tier and its monthly credits, when the plan changed.
+    pub tier: Option<(String, i32)>,
+    pub cancel_at_period_end: Option<bool>,
+    pub event_at: Option<DateTime<Utc>>,
+}
+
+/// Applies `change`. When the row becomes paid for the first time it becomes the
+/// account's current subscription (the previous one stops being current); when a new
+/// period starts (`period` later than the stored one) the month's credits reset, which
+/// happens once per period however often the event is delivered.
+pub async fn apply_change(w: &Worker<'_>, sub: &Billed, change: &Change) -> Result<(), AppError> {
+    let becomes_current = !sub.is_current
+        && change
+            .status
+            .is_some_and(|s| matches!(s, "active" | "past_due" | "paused"));
+    if becomes_current {
+        w.tx.execute(
+            "UPDATE subscriptions SET is_current = false WHERE user_id = $1 AND is_current",
+            &[&sub.user_id],
+        )
+        .await?;
+    }
+    let new_period = change
+        .period
+        .filter(|(start, _)| *start > sub.current_period_start || becomes_current);
+    w.tx.execute(
+        "UPDATE subscriptions SET \
+             is_current = is_current OR $2, \
+             status = coalesce($3, status), \
+             provider_status = coalesce($4, provider_status), \
+             current_period_start = coalesce($5, current_period_start), \
+             current_period_end = coalesce($6, current_period_end), \
+             monthly_ai_credits_used = CASE WHEN $5::timestamptz IS NOT NULL OR $2 THEN 0 ELSE monthly_ai_credits_used END, \
+             tier = coalesce($7, tier), \
+             monthly_ai_credits_limit = coalesce($8, monthly_ai_credits_limit), \
+             cancel_at_period_end = coalesce($9, cancel_at_period_end), \
+             last_event_at = greatest(last_event_at, $10) \
+         WHERE id = $1",
+        &[
+            &sub.id,
+            &becomes_current,
+            &change.status,
+            &change.provider_status,
+            &new_period.map(|p| p.0),
+            &new_period.map(|p| p.1),
+            &change.tier.as_ref().map(|t| t.0.as_str()),
+            &change.tier.as_ref().map(|t| t.1),
+            &change.cancel_at_period_end,
+            &change.event_at,
+        ],
     )
     .await?;
     Ok(())

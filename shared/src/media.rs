@@ -1,13 +1,14 @@
 //! Reading what media really is from its bytes: images through `imagesize` (type and
 //! dimensions from the header), MP4/QuickTime through their box structure, fetching
 //! only the header bytes and the `moov` box, never the whole (up to 4 GB) file.
+//! Media already in memory (what a model just generated) is probed with `probe_bytes`.
 
 use std::io::Cursor;
 
+use crate::aws::storage::Storage;
+use crate::domain::asset::MediaType;
+use crate::error::AppError;
 use mp4::{BoxHeader, MoovBox, ReadBox};
-use shared::aws::storage::Storage;
-use shared::domain::asset::MediaType;
-use shared::error::AppError;
 
 #[derive(Debug, PartialEq, Eq)]
 pub struct Probe {
@@ -116,6 +117,28 @@ async fn video(
     Ok(Err(
         "the video has no moov box (is the upload complete?)".into()
     ))
+}
+
+/// What media in memory is: its type, dimensions and (video) duration.
+pub fn probe_bytes(bytes: &[u8]) -> Result<Probe, String> {
+    if let Some(media) = image_type(bytes) {
+        return image(media, bytes);
+    }
+    if bytes.len() < 12 || &bytes[4..8] != b"ftyp" {
+        return Err("not a JPEG, PNG, WebP, MP4 or QuickTime file".into());
+    }
+    let media = container(bytes);
+    let mut offset = 0usize;
+    while offset + 8 <= bytes.len() {
+        let rest = &bytes[offset..];
+        let (box_type, size) =
+            box_header(rest, rest.len() as u64).ok_or("the video's box structure is corrupt")?;
+        if &box_type == b"moov" {
+            return read_moov(media, &rest[..size as usize]);
+        }
+        offset += size as usize;
+    }
+    Err("the video has no moov box".into())
 }
 
 /// A box's type and total size; a size of 0 means "to the end of the file".

@@ -1,0 +1,202 @@
+//! Razorpay webhook events and what each does to a subscription.
+//!
+//! | Razorpay event | our status |
+//! |---|---|
+//! | subscription.authenticated | (stays `created`: mandate given, nothing paid yet) |
+//! | subscription.activated, .resumed | active |
+//! | subscription.charged | active; a new period resets the month's credits once |
+//! | subscription.pending, .halted | past_due |
+//! | subscription.paused | paused |
+//! | subscription.cancelled | cancelled |
+//! | subscription.completed | expired |
+//! | subscription.updated | from the entity's status; the tier from its plan |
+//!
+//! Amounts arrive in paise and timestamps as Unix seconds; both are converted here.
+
+use chrono::{DateTime, TimeZone, Utc};
+use rust_decimal::Decimal;
+use serde::Deserialize;
+use serde_json::Value;
+use shared::repo::subscriptions::Change;
+use uuid::Uuid;
+
+#[derive(Clone, Debug, Deserialize)]
+pub struct Event {
+    pub entity: String,
+    pub event: String,
+    pub created_at: i64,
+    #[serde(default)]
+    pub payload: Payload,
+}
+
+#[derive(Clone, Debug, Default, Deserialize)]
+pub struct Payload {
+    pub subscription: Option<Wrapped<SubscriptionEntity>>,
+    pub payment: Option<Wrapped<PaymentEntity>>,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+pub struct Wrapped<T> {
+    pub entity: T,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+pub struct SubscriptionEntity {
+    pub id: String,
+    pub plan_id: Option<String>,
+    pub status: String,
+    pub current_start: Option<i64>,
+    pub current_end: Option<i64>,
+    #[serde(default)]
+    pub notes: Value,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+pub struct PaymentEntity {
+    pub id: String,
+    /// In paise.
+    pub amount: i64,
+    pub currency: String,
+    pub status: String,
+    pub error_description: Option<String>,
+    #[serde(default)]
+    pub notes: Value,
+}
+
+pub fn at(unix: i64) -> DateTime<Utc> {
+    Utc.timestamp_opt(unix, 0).single().unwrap_or_default()
+}
+
+impl Event {
+    pub fn created_at(&self) -> DateTime<Utc> {
+        at(self.created_at)
+    }
+
+    pub fn subscription(&self) -> Option<&SubscriptionEntity> {
+        self.payload.subscription.as_ref().map(|w| &w.entity)
+    }
+
+    pub fn payment(&self) -> Option<&PaymentEntity> {
+        self.payload.payment.as_ref().map(|w| &w.entity)
+    }
+}
+
+impl PaymentEntity {
+    /// Paise to rupees, exactly.
+    pub fn amount_inr(&self) -> Decimal {
+        Decimal::new(self.amount, 2)
+    }
+
+    /// Our payment status for Razorpay's (created/authorized/captured/refunded/failed).
+    pub fn status(&self) -> &'static str {
+        match self.status.as_str() {
+            "captured" => "captured",
+            "refunded" => "refunded",
+            "failed" => "failed",
+            _ => "authorized",
+        }
+    }
+
+    /// The account named in the notes we attach (`user_id`), if any.
+    pub fn user_id(&self) -> Option<Uuid> {
+        self.notes.get("user_id")?.as_str()?.parse().ok()
+    }
+}
+
+/// Our status for a Razorpay subscription status (used by `subscription.updated`).
+pub fn status_of(razorpay: &str) -> Option<&'static str> {
+    Some(match razorpay {
+        "active" => "active",
+        "pending" | "halted" => "past_due",
+        "paused" => "paused",
+        "cancelled" => "cancelled",
+        "completed" | "expired" => "expired",
+        _ => return None, // created, authenticated: not paid yet
+    })
+}
+
+/// What `event` does to a subscription, or None when it changes nothing.
+pub fn transition(event: &str, s: &SubscriptionEntity) -> Option<Change> {
+    let status = match event {
+        "subscription.authenticated" => None,
+        "subscription.activated" | "subscription.charged" | "subscription.resumed" => {
+            Some("active")
+        }
+        "subscription.pending" | "subscription.halted" => Some("past_due"),
+        "subscription.paused" => Some("paused"),
+        "subscription.cancelled" => Some("cancelled"),
+        "subscription.completed" => Some("expired"),
+        "subscription.updated" => status_of(&s.status),
+        _ => return None,
+    };
+    let period = match (s.current_start, s.current_end) {
+        (Some(start), Some(end)) if end > start => Some((at(start), at(end))),
+        _ => None,
+    };
+    Some(Change {
+        status,
+        provider_status: Some(s.status.clone()),
+        period: period.filter(|_| status.is_some_and(|st| st == "active")),
+        cancel_at_period_end: (event == "subscription.cancelled").then_some(false),
+        ..Change::default()
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn entity(status: &str) -> SubscriptionEntity {
+        SubscriptionEntity {
+            id: "sub_1".into(),
+            plan_id: Some("plan_1".into()),
+            status: status.into(),
+            current_start: Some(1_764_060_000),
+            current_end: Some(1_766_652_000),
+            notes: Value::Null,
+        }
+    }
+
+    #[test]
+    fn every_subscription_event_maps_to_a_status() {
+        let cases = [
+            ("subscription.authenticated", "authenticated", None),
+            ("subscription.activated", "active", Some("active")),
+            ("subscription.charged", "active", Some("active")),
+            ("subscription.pending", "pending", Some("past_due")),
+            ("subscription.halted", "halted", Some("past_due")),
+            ("subscription.paused", "paused", Some("paused")),
+            ("subscription.resumed", "active", Some("active")),
+            ("subscription.cancelled", "cancelled", Some("cancelled")),
+            ("subscription.completed", "completed", Some("expired")),
+            ("subscription.updated", "active", Some("active")),
+        ];
+        for (event, razorpay, ours) in cases {
+            let change = transition(event, &entity(razorpay)).expect(event);
+            assert_eq!(change.status, ours, "{event}");
+            assert_eq!(change.provider_status.as_deref(), Some(razorpay));
+        }
+        assert_eq!(transition("order.paid", &entity("active")), None);
+    }
+
+    #[test]
+    fn only_an_active_subscription_takes_the_period() {
+        let charged = transition("subscription.charged", &entity("active")).unwrap();
+        assert_eq!(charged.period, Some((at(1_764_060_000), at(1_766_652_000))));
+        let halted = transition("subscription.halted", &entity("halted")).unwrap();
+        assert_eq!(halted.period, None);
+    }
+
+    #[test]
+    fn paise_become_rupees_exactly() {
+        let p = PaymentEntity {
+            id: "pay_1".into(),
+            amount: 399_900,
+            currency: "INR".into(),
+            status: "captured".into(),
+            error_description: None,
+            notes: Value::Null,
+        };
+        assert_eq!(p.amount_inr().to_string(), "3999.00");
+    }
+}

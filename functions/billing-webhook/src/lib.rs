@@ -1,0 +1,187 @@
+//! `POST /webhooks/razorpay`: checks `X-Razorpay-Signature` (hex HMAC-SHA256 of the raw
+//! body), records each event once by `x-razorpay-event-id`, and applies subscription and
+//! payment events to the subscription state machine (see `events`). Answers fast: all
+//! the work is one short worker transaction.
+
+pub mod events;
+
+use lambda_http::http::{Method, StatusCode};
+use lambda_http::{Body, Request, Response};
+use serde::Serialize;
+use shared::config::{ConfigError, DbConfig, required};
+use shared::db::{Worker, WorkerDb};
+use shared::error::{AppError, Problem};
+use shared::repo::billing_events::{self, NewEvent, Payment};
+use shared::repo::{subscriptions, system_config};
+use shared::signature::verify_hmac_sha256_hex;
+use utoipa::ToSchema;
+
+use events::{Event, transition};
+
+pub struct State {
+    pub db: WorkerDb,
+    pub webhook_secret: String,
+}
+
+impl State {
+    /// `DATABASE_OWNER_URL` (the worker role) and `RAZORPAY_WEBHOOK_SECRET`.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Ok(Self {
+            db: WorkerDb::connect(&DbConfig::owner_from_env()?)?,
+            webhook_secret: required("RAZORPAY_WEBHOOK_SECRET")?,
+        })
+    }
+}
+
+pub async fn handle(state: &State, req: Request) -> Response<Body> {
+    shared::http::serve(req, async |req| route(state, req).await).await
+}
+
+async fn route(state: &State, req: Request) -> Result<Response<Body>, AppError> {
+    match (req.uri().path().trim_end_matches('/'), req.method().clone()) {
+        ("/webhooks/razorpay", Method::POST) => receive(state, &req).await,
+        ("/webhooks/razorpay", _) => Err(AppError::MethodNotAllowed),
+        _ => Err(AppError::NotFound),
+    }
+}
+
+const BAD_SIGNATURE: AppError = AppError::Unauthenticated {
+    code: "invalid_signature",
+    detail: "X-Razorpay-Signature is missing or does not match the body.",
+};
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Received {
+    /// The event id the delivery was recorded under.
+    pub event_id: String,
+    /// applied, duplicate, stale, ignored or unknown_subscription (with a reason).
+    pub outcome: String,
+}
+
+#[utoipa::path(post, path = "/webhooks/razorpay", tag = "webhooks",
+    request_body(content = Object, description = "A Razorpay webhook event, signed with the webhook secret"),
+    params(
+        ("x-razorpay-signature" = String, Header, description = "Hex HMAC-SHA256 of the raw body"),
+        ("x-razorpay-event-id" = Option<String>, Header, description = "Razorpay's id of the event, used to drop redeliveries"),
+    ),
+    responses(
+        (status = 200, description = "Recorded (and applied once)", body = Received),
+        (status = 400, description = "Signed, but not a Razorpay event", body = Problem, content_type = "application/problem+json"),
+        (status = 401, description = "Signature missing or wrong; nothing stored", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn receive(state: &State, req: &Request) -> Result<Response<Body>, AppError> {
+    let body: &[u8] = req.body().as_ref();
+    let signature = header(req, "x-razorpay-signature").ok_or(BAD_SIGNATURE)?;
+    if !verify_hmac_sha256_hex(state.webhook_secret.as_bytes(), body, signature) {
+        return Err(BAD_SIGNATURE);
+    }
+    let payload: serde_json::Value =
+        serde_json::from_slice(body).map_err(|e| AppError::MalformedBody(e.to_string()))?;
+    let event: Event = serde_json::from_value(payload.clone())
+        .map_err(|e| AppError::MalformedBody(format!("not a Razorpay event: {e}")))?;
+    if event.entity != "event" {
+        return Err(AppError::MalformedBody("entity must be \"event\"".into()));
+    }
+    // Razorpay always sends the id; without one, the body itself identifies the delivery.
+    let event_id = header(req, "x-razorpay-event-id")
+        .map(str::to_owned)
+        .unwrap_or_else(|| {
+            format!(
+                "body-sha256:{}",
+                shared::signature::hmac_sha256_hex(b"", body)
+            )
+        });
+    let outcome = state
+        .db
+        .run("billing-webhook", async |w| {
+            apply(w, &event_id, &event, &payload).await
+        })
+        .await?;
+    tracing::info!(
+        event_id,
+        event_type = event.event,
+        outcome,
+        "razorpay event"
+    );
+    shared::http::json(StatusCode::OK, &Received { event_id, outcome })
+}
+
+fn header<'a>(req: &'a Request, name: &str) -> Option<&'a str> {
+    req.headers()
+        .get(name)
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| !v.is_empty())
+}
+
+/// Records the event and applies it once; returns the outcome.
+pub async fn apply(
+    w: &Worker<'_>,
+    event_id: &str,
+    event: &Event,
+    payload: &serde_json::Value,
+) -> Result<String, AppError> {
+    let sub_entity = event.subscription();
+    let fresh = billing_events::record(
+        w,
+        &NewEvent {
+            provider_event_id: event_id,
+            event_type: &event.event,
+            razorpay_subscription_id: sub_entity.map(|s| s.id.as_str()),
+            created_at: event.created_at(),
+            payload,
+        },
+    )
+    .await?;
+    if !fresh {
+        return Ok("duplicate".into());
+    }
+    let sub = match sub_entity {
+        Some(s) => subscriptions::lock_by_razorpay_id(w, &s.id).await?,
+        None => None,
+    };
+    if let Some(p) = event.payment() {
+        billing_events::upsert_payment(
+            w,
+            &Payment {
+                razorpay_payment_id: &p.id,
+                user_id: sub.as_ref().map(|s| s.user_id).or_else(|| p.user_id()),
+                subscription_id: sub.as_ref().map(|s| s.id),
+                amount: p.amount_inr(),
+                currency: &p.currency,
+                status: p.status(),
+                error_description: p.error_description.as_deref(),
+                paid_at: event.created_at(),
+            },
+        )
+        .await?;
+    }
+    let outcome = match (sub_entity, &sub) {
+        (None, _) if event.payment().is_some() => "applied: payment recorded".to_owned(),
+        (None, _) => format!("ignored: {} is not a subscription event", event.event),
+        (Some(s), None) => format!("unknown_subscription: {} was not created by Adpilot", s.id),
+        (Some(_), Some(sub)) if sub.last_event_at.is_some_and(|t| t > event.created_at()) => {
+            "stale: older than the last event applied".to_owned()
+        }
+        (Some(entity), Some(sub)) => match transition(&event.event, entity) {
+            None => format!("ignored: {} does not change a subscription", event.event),
+            Some(mut change) => {
+                if let Some(plan_id) = &entity.plan_id
+                    && let Some((plan, _)) = system_config::tier_of_plan(w, plan_id).await?
+                    && plan.tier != sub.tier
+                {
+                    change.tier = Some((plan.tier, plan.ai_credits));
+                }
+                change.event_at = Some(event.created_at());
+                subscriptions::apply_change(w, sub, &change).await?;
+                format!("applied: {}", change.status.unwrap_or("unchanged"))
+            }
+        },
+    };
+    billing_events::set_outcome(w, event_id, sub.as_ref().map(|s| s.user_id), &outcome).await?;
+    Ok(outcome)
+}
+
+/// This function's part of the OpenAPI document.
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(receive))]
+pub struct Api;

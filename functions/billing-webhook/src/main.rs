@@ -1,0 +1,15 @@
+//! The billing-webhook Lambda: wiring only.
+
+use lambda_http::{Error, Request, service_fn};
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    shared::telemetry::init();
+    let state = billing_webhook::State::from_env()
+        .inspect_err(|e| tracing::error!(error = %e, "init failed"))?;
+    let state = &state;
+    lambda_http::run(service_fn(move |req: Request| async move {
+        Ok::<_, std::convert::Infallible>(billing_webhook::handle(state, req).await)
+    }))
+    .await
+}

@@ -1,0 +1,118 @@
+//! The Razorpay Subscriptions API client: base URL from `RAZORPAY_API_URL` (default
+//! `https://api.razorpay.com/v1`), HTTP basic auth with the key id and secret. Errors
+//! carry Razorpay's own description, which is safe to show the user.
+
+use serde::Deserialize;
+use serde_json::{Value, json};
+use shared::config::{ConfigError, required};
+use shared::error::AppError;
+
+#[derive(Clone)]
+pub struct Razorpay {
+    http: reqwest::Client,
+    base: String,
+    pub key_id: String,
+    key_secret: String,
+}
+
+/// The part of a Razorpay subscription entity we use.
+#[derive(Clone, Debug, Deserialize)]
+pub struct RazorpaySubscription {
+    pub id: String,
+    pub status: String,
+    pub short_url: Option<String>,
+    pub plan_id: String,
+}
+
+impl Razorpay {
+    pub fn new(base: &str, key_id: &str, key_secret: &str) -> Self {
+        Self {
+            http: reqwest::Client::builder()
+                .timeout(std::time::Duration::from_secs(8))
+                .build()
+                .expect("an HTTP client"),
+            base: base.trim_end_matches('/').to_owned(),
+            key_id: key_id.to_owned(),
+            key_secret: key_secret.to_owned(),
+        }
+    }
+
+    pub fn from_env() -> Result<Self, ConfigError> {
+        let base = std::env::var("RAZORPAY_API_URL")
+            .ok()
+            .filter(|v| !v.is_empty())
+            .unwrap_or_else(|| "https://api.razorpay.com/v1".into());
+        Ok(Self::new(
+            &base,
+            &required("RAZORPAY_KEY_ID")?,
+            &required("RAZORPAY_KEY_SECRET")?,
+        ))
+    }
+
+    /// `POST /subscriptions`: a subscription to `plan_id` for `total_count` cycles, with
+    /// our user id in the notes so webhooks can be traced back.
+    pub async fn create_subscription(
+        &self,
+        plan_id: &str,
+        total_count: u32,
+        user_id: &str,
+    ) -> Result<RazorpaySubscription, AppError> {
+        self.post(
+            "/subscriptions",
+            &json!({
+                "plan_id": plan_id,
+                "total_count": total_count,
+                "quantity": 1,
+                "customer_notify": 1,
+                "notes": {"user_id": user_id},
+            }),
+        )
+        .await
+    }
+
+    /// `POST /subscriptions/{id}/cancel`, now or at the end of the current cycle.
+    pub async fn cancel_subscription(
+        &self,
+        id: &str,
+        at_cycle_end: bool,
+    ) -> Result<RazorpaySubscription, AppError> {
+        self.post(
+            &format!("/subscriptions/{id}/cancel"),
+            &json!({"cancel_at_cycle_end": u8::from(at_cycle_end)}),
+        )
+        .await
+    }
+
+    async fn post<T: serde::de::DeserializeOwned>(
+        &self,
+        path: &str,
+        body: &Value,
+    ) -> Result<T, AppError> {
+        let res = self
+            .http
+            .post(format!("{}{path}", self.base))
+            .basic_auth(&self.key_id, Some(&self.key_secret))
+            .json(body)
+            .send()
+            .await
+            .map_err(|e| AppError::Internal(format!("razorpay {path}: {e}")))?;
+        let status = res.status();
+        let text = res
+            .text()
+            .await
+            .map_err(|e| AppError::Internal(format!("razorpay {path}: {e}")))?;
+        if !status.is_success() {
+            let detail = serde_json::from_str::<Value>(&text)
+                .ok()
+                .and_then(|v| v["error"]["description"].as_str().map(str::to_owned))
+                .unwrap_or_else(|| format!("HTTP {status}"));
+            tracing::warn!(path, %status, detail, "razorpay refused");
+            return Err(AppError::Upstream {
+                service: "Razorpay",
+                detail,
+            });
+        }
+        serde_json::from_str(&text)
+            .map_err(|e| AppError::Internal(format!("razorpay {path}: unexpected answer: {e}")))
+    }
+}

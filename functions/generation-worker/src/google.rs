@@ -1,0 +1,220 @@
+//! Google's generative models over REST, one client for both, base URL from
+//! `GEMINI_API_URL` (default `https://generativelanguage.googleapis.com/v1beta`), key in
+//! the `x-goog-api-key` header:
+//! - images: `POST models/{model}:generateContent` with
+//!   `generationConfig.responseModalities = ["IMAGE"]` and `imageConfig.aspectRatio`;
+//!   the picture comes back base64 in `candidates[].content.parts[].inlineData`.
+//! - video (Veo): `POST models/{model}:predictLongRunning` returns an operation; `GET
+//!   {operation name}` until `done`, then download
+//!   `response.generateVideoResponse.generatedSamples[0].video.uri`.
+//!
+//! 429 and 5xx are transient (retry later); other refusals are permanent and carry
+//! Google's message.
+
+use std::time::Duration;
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use serde_json::{Value, json};
+use shared::config::{ConfigError, required};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ModelError {
+    /// Will not succeed if tried again (refused prompt, bad request, no output).
+    Permanent(String),
+    /// Worth retrying later (rate limit, outage, network).
+    Transient(String),
+}
+
+#[derive(Clone)]
+pub struct Google {
+    http: reqwest::Client,
+    base: String,
+    key: String,
+}
+
+/// Media as the model returned it.
+pub struct Media {
+    pub bytes: Vec<u8>,
+    pub mime: String,
+}
+
+/// Where a video generation stands.
+pub enum VideoState {
+    Running,
+    Done { uri: String },
+}
+
+impl Google {
+    pub fn new(base: &str, key: &str) -> Self {
+        Self {
+            http: reqwest::Client::builder()
+                .timeout(Duration::from_secs(120))
+                .build()
+                .expect("an HTTP client"),
+            base: base.trim_end_matches('/').to_owned(),
+            key: key.to_owned(),
+        }
+    }
+
+    pub fn from_env() -> Result<Self, ConfigError> {
+        let base = std::env::var("GEMINI_API_URL")
+            .ok()
+            .filter(|v| !v.is_empty())
+            .unwrap_or_else(|| "https://generativelanguage.googleapis.com/v1beta".into());
+        Ok(Self::new(&base, &required("GEMINI_API_KEY")?))
+    }
+
+    pub async fn generate_image(
+        &self,
+        model: &str,
+        prompt: &str,
+        aspect_ratio: &str,
+    ) -> Result<Media, ModelError> {
+        let body = json!({
+            "contents": [{"role": "user", "parts": [{"text": prompt}]}],
+            "generationConfig": {
+                "responseModalities": ["IMAGE"],
+                "imageConfig": {"aspectRatio": aspect_ratio},
+            },
+        });
+        let answer = self
+            .call(
+                self.http
+                    .post(format!("{}/models/{model}:generateContent", self.base))
+                    .json(&body),
+            )
+            .await?;
+        let parts = answer["candidates"][0]["content"]["parts"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default();
+        let inline = parts
+            .iter()
+            .find_map(|p| p.get("inlineData").or_else(|| p.get("inline_data")));
+        let Some(inline) = inline else {
+            let why = answer["promptFeedback"]["blockReason"]
+                .as_str()
+                .or_else(|| answer["candidates"][0]["finishReason"].as_str())
+                .unwrap_or("no image in the answer");
+            return Err(ModelError::Permanent(format!(
+                "the model returned no image ({why})"
+            )));
+        };
+        let bytes = STANDARD
+            .decode(inline["data"].as_str().unwrap_or_default())
+            .map_err(|e| ModelError::Permanent(format!("the model's image is not base64: {e}")))?;
+        Ok(Media {
+            bytes,
+            mime: inline["mimeType"]
+                .as_str()
+                .or_else(|| inline["mime_type"].as_str())
+                .unwrap_or("image/png")
+                .to_owned(),
+        })
+    }
+
+    /// Starts a Veo generation; returns the operation's name.
+    pub async fn start_video(
+        &self,
+        model: &str,
+        prompt: &str,
+        aspect_ratio: &str,
+    ) -> Result<String, ModelError> {
+        let body = json!({
+            "instances": [{"prompt": prompt}],
+            "parameters": {"aspectRatio": aspect_ratio},
+        });
+        let op = self
+            .call(
+                self.http
+                    .post(format!("{}/models/{model}:predictLongRunning", self.base))
+                    .json(&body),
+            )
+            .await?;
+        op["name"]
+            .as_str()
+            .map(str::to_owned)
+            .ok_or_else(|| ModelError::Transient("the answer named no operation".into()))
+    }
+
+    pub async fn poll_video(&self, operation: &str) -> Result<VideoState, ModelError> {
+        let op = self
+            .call(self.http.get(format!("{}/{operation}", self.base)))
+            .await?;
+        if !op["done"].as_bool().unwrap_or(false) {
+            return Ok(VideoState::Running);
+        }
+        if let Some(message) = op["error"]["message"].as_str() {
+            return Err(ModelError::Permanent(format!(
+                "video generation failed: {message}"
+            )));
+        }
+        let response = &op["response"]["generateVideoResponse"];
+        match response["generatedSamples"][0]["video"]["uri"].as_str() {
+            Some(uri) => Ok(VideoState::Done {
+                uri: uri.to_owned(),
+            }),
+            None => Err(ModelError::Permanent(format!(
+                "the model returned no video ({})",
+                response["raiMediaFilteredReasons"][0]
+                    .as_str()
+                    .unwrap_or("no sample in the answer")
+            ))),
+        }
+    }
+
+    pub async fn download(&self, uri: &str) -> Result<Vec<u8>, ModelError> {
+        let res = self
+            .http
+            .get(uri)
+            .header("x-goog-api-key", &self.key)
+            .send()
+            .await
+            .map_err(|e| ModelError::Transient(format!("download: {e}")))?;
+        let status = res.status();
+        if !status.is_success() {
+            return Err(classify(
+                status,
+                &format!("download answered HTTP {status}"),
+            ));
+        }
+        res.bytes()
+            .await
+            .map(|b| b.to_vec())
+            .map_err(|e| ModelError::Transient(format!("download: {e}")))
+    }
+
+    async fn call(&self, req: reqwest::RequestBuilder) -> Result<Value, ModelError> {
+        let res = req
+            .header("x-goog-api-key", &self.key)
+            .send()
+            .await
+            .map_err(|e| ModelError::Transient(format!("request: {e}")))?;
+        let status = res.status();
+        let text = res
+            .text()
+            .await
+            .map_err(|e| ModelError::Transient(format!("response: {e}")))?;
+        let value: Value = serde_json::from_str(&text).unwrap_or(Value::Null);
+        if !status.is_success() {
+            let message = value["error"]["message"]
+                .as_str()
+                .map(str::to_owned)
+                .unwrap_or_else(|| format!("HTTP {status}"));
+            return Err(classify(status, &message));
+        }
+        if value.is_null() {
+            return Err(ModelError::Transient("the answer is not JSON".into()));
+        }
+        Ok(value)
+    }
+}
+
+fn classify(status: reqwest::StatusCode, message: &str) -> ModelError {
+    if status.as_u16() == 429 || status.is_server_error() || status.as_u16() == 408 {
+        ModelError::Transient(format!("{status}: {message}"))
+    } else {
+        ModelError::Permanent(message.to_owned())
+    }
+}

@@ -1,0 +1,418 @@
+//! The generation worker (SQS, partial batch failures). Each message names a job, its
+//! user and the asset being made. The worker builds the prompt (with the brand when
+//! asked), calls the model, stores the media in S3 under `generated/{user}/`, and marks
+//! the asset `active` and the job `completed`. A permanent failure marks both `failed`
+//! and refunds the credits once; a transient one leaves the job running, hides the
+//! message for a growing delay and reports it failed so SQS redelivers it; after
+//! `MAX_ATTEMPTS` the worker gives up (failed + refund). Redelivery of a finished job
+//! is a no-op, and a video's Veo operation is stored so a retry resumes it.
+
+pub mod crop;
+pub mod google;
+pub mod prompt;
+
+use std::time::Duration;
+
+use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent, SqsMessage};
+use chrono::Utc;
+use rust_decimal::Decimal;
+use serde::Deserialize;
+use serde_json::json;
+use shared::aws::storage::Storage;
+use shared::config::{ConfigError, DbConfig};
+use shared::db::Db;
+use shared::domain::asset::{AssetType, Format, MediaType};
+use shared::domain::{AssetId, JobId, UserId};
+use shared::error::AppError;
+use shared::media::{Probe, probe_bytes};
+use shared::repo::assets::{self, Generated, Processed};
+use shared::repo::{credits, jobs, profiles};
+use uuid::Uuid;
+
+use google::{Google, ModelError, VideoState};
+
+/// Attempts before a transient failure becomes permanent (the queue's maxReceiveCount
+/// is one more, so only messages the worker cannot even read reach the DLQ).
+pub const MAX_ATTEMPTS: u32 = 5;
+
+pub struct State {
+    pub db: Db,
+    pub storage: Storage,
+    pub google: Google,
+    pub sqs: aws_sdk_sqs::Client,
+    /// How often and how long one invocation polls a Veo operation.
+    pub poll_every: Duration,
+    pub poll_for: Duration,
+}
+
+impl State {
+    pub async fn from_env() -> Result<Self, ConfigError> {
+        let aws = shared::aws::sdk_config().await;
+        Ok(Self {
+            db: Db::connect(&DbConfig::from_env()?)?,
+            storage: Storage::from_env(shared::aws::s3(&aws))?,
+            google: Google::from_env()?,
+            sqs: shared::aws::sqs(&aws),
+            poll_every: Duration::from_secs(shared::config::parsed_or("VEO_POLL_SECONDS", 5u64)?),
+            poll_for: Duration::from_secs(shared::config::parsed_or(
+                "VEO_POLL_BUDGET_SECONDS",
+                240u64,
+            )?),
+        })
+    }
+}
+
+/// The queue message the generations function sends (through the outbox).
+#[derive(Debug, Deserialize)]
+pub struct Message {
+    pub job_id: Uuid,
+    pub user_id: Uuid,
+    pub asset_id: Uuid,
+}
+
+/// What became of one message.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Outcome {
+    /// Finished (done, failed for good, or nothing left to do): delete the message.
+    Done(&'static str),
+    /// Try again after this many seconds.
+    Retry { why: String, after_seconds: i32 },
+}
+
+/// Seconds before attempt `n + 1`: 10 s doubling, at most 15 minutes.
+pub fn backoff_seconds(attempt: u32) -> i32 {
+    (10i32 << attempt.saturating_sub(1).min(7)).min(900)
+}
+
+pub async fn handle(state: &State, event: SqsEvent) -> SqsBatchResponse {
+    let mut response = SqsBatchResponse::default();
+    for record in &event.records {
+        let id = record.message_id.clone().unwrap_or_default();
+        if let Outcome::Retry { why, after_seconds } = process(state, record).await {
+            tracing::warn!(
+                message_id = id,
+                why,
+                after_seconds,
+                "generation will be retried"
+            );
+            hide_for(state, record, after_seconds).await;
+            response.add_failure(id);
+        }
+    }
+    response
+}
+
+/// Delays the redelivery of a failed message (best effort: without it, SQS redelivers
+/// after the queue's visibility timeout).
+async fn hide_for(state: &State, record: &SqsMessage, seconds: i32) {
+    let (Some(arn), Some(receipt)) = (&record.event_source_arn, &record.receipt_handle) else {
+        return;
+    };
+    let Some(name) = arn.rsplit(':').next() else {
+        return;
+    };
+    let url = match state.sqs.get_queue_url().queue_name(name).send().await {
+        Ok(out) => out.queue_url,
+        Err(e) => {
+            tracing::warn!(error = %aws_sdk_sqs::error::DisplayErrorContext(e), "queue url");
+            return;
+        }
+    };
+    if let Some(url) = url
+        && let Err(e) = state
+            .sqs
+            .change_message_visibility()
+            .queue_url(url)
+            .receipt_handle(receipt)
+            .visibility_timeout(seconds)
+            .send()
+            .await
+    {
+        tracing::warn!(error = %aws_sdk_sqs::error::DisplayErrorContext(e), "visibility");
+    }
+}
+
+fn attempt_of(record: &SqsMessage) -> u32 {
+    record
+        .attributes
+        .get("ApproximateReceiveCount")
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(1)
+}
+
+/// Processes one message; never panics, every failure becomes an outcome.
+pub async fn process(state: &State, record: &SqsMessage) -> Outcome {
+    let attempt = attempt_of(record);
+    let msg: Message = match serde_json::from_str(record.body.as_deref().unwrap_or("")) {
+        Ok(m) => m,
+        Err(e) => {
+            tracing::error!(error = %e, body = record.body, "unreadable generation message; it will end in the DLQ");
+            return Outcome::Retry {
+                why: format!("unreadable message: {e}"),
+                after_seconds: backoff_seconds(attempt),
+            };
+        }
+    };
+    match run(state, &msg, attempt).await {
+        Ok(outcome) => outcome,
+        Err(e) => Outcome::Retry {
+            why: e.to_string(),
+            after_seconds: backoff_seconds(attempt),
+        },
+    }
+}
+
+/// The job's parameters, as the generations function recorded them.
+#[derive(Debug, Deserialize)]
+struct Params {
+    #[serde(rename = "type")]
+    kind: AssetType,
+    format: String,
+    prompt: String,
+    style: Option<String>,
+    #[serde(default)]
+    use_brand: bool,
+}
+
+/// Everything needed to make the media.
+struct Work {
+    kind: AssetType,
+    format: Format,
+    prompt: String,
+    model: String,
+    operation: Option<String>,
+    started_at: chrono::DateTime<Utc>,
+}
+
+async fn run(state: &State, msg: &Message, attempt: u32) -> Result<Outcome, AppError> {
+    let (user, job_id, asset_id) = (
+        UserId(msg.user_id),
+        JobId(msg.job_id),
+        AssetId(msg.asset_id),
+    );
+    let work = match state
+        .db
+        .tenant(user, async |t| {
+            let Some(job) = jobs::start(t, job_id).await? else {
+                return Ok(Err("the job is already finished"));
+            };
+            let Some(asset) = assets::get(t, asset_id)
+                .await?
+                .filter(|a| a.status == "processing")
+            else {
+                jobs::fail(t, job_id, "the asset is gone or no longer processing").await?;
+                return Ok(Err("the asset is gone"));
+            };
+            let params: Params = serde_json::from_value(job.parameters.clone().unwrap_or_default())
+                .map_err(|e| AppError::Internal(format!("job parameters: {e}")))?;
+            let brand = if params.use_brand {
+                profiles::brand(t).await?
+            } else {
+                None
+            };
+            let format =
+                Format::parse(&params.format).map_err(|e| AppError::Internal(e.message))?;
+            let prompt = prompt::build(
+                params.kind,
+                &params.prompt,
+                format,
+                params.style.as_deref(),
+                brand.as_ref(),
+            );
+            Ok(Ok(Work {
+                kind: params.kind,
+                format,
+                prompt,
+                model: asset.ai_model.unwrap_or_default(),
+                operation: job
+                    .result
+                    .as_ref()
+                    .and_then(|r| r["operation"].as_str().map(str::to_owned)),
+                started_at: job.started_at.unwrap_or_else(Utc::now),
+            }))
+        })
+        .await
+    {
+        Err(AppError::Unauthenticated { .. }) => return Ok(Outcome::Done("the account is gone")),
+        Err(e) => return Err(e),
+        Ok(Err(why)) => return Ok(Outcome::Done(why)),
+        Ok(Ok(work)) => work,
+    };
+    let made = match work.kind {
+        AssetType::Image => image(state, &work).await,
+        AssetType::Video => video(state, user, job_id, &work).await,
+    };
+    match made {
+        Ok(Some((bytes, probe))) => store(state, user, job_id, asset_id, &work, bytes, probe).await,
+        Ok(None) => Ok(Outcome::Retry {
+            why: "the video is still rendering".into(),
+            after_seconds: 15,
+        }),
+        Err(ModelError::Permanent(why)) => {
+            give_up(state, user, job_id, asset_id, work.kind, &why).await
+        }
+        Err(ModelError::Transient(why)) if attempt >= MAX_ATTEMPTS => {
+            let why = format!("gave up after {attempt} attempts: {why}");
+            give_up(state, user, job_id, asset_id, work.kind, &why).await
+        }
+        Err(ModelError::Transient(why)) => {
+            state
+                .db
+                .tenant(user, async |t| jobs::retrying(t, job_id, &why).await)
+                .await?;
+            Ok(Outcome::Retry {
+                why,
+                after_seconds: backoff_seconds(attempt),
+            })
+        }
+    }
+}
+
+/// An image of exactly the asked format: the nearest native ratio, cropped if needed.
+async fn image(state: &State, work: &Work) -> Result<Option<(Vec<u8>, Probe)>, ModelError> {
+    let media = state
+        .google
+        .generate_image(&work.model, &work.prompt, crop::native_ratio(work.format))
+        .await?;
+    let probe = probe_bytes(&media.bytes)
+        .map_err(|e| ModelError::Permanent(format!("the model's image: {e}")))?;
+    let (w, h) = crop::exact_size(probe.width, probe.height, work.format);
+    if (w, h) == (probe.width, probe.height) {
+        return Ok(Some((media.bytes, probe)));
+    }
+    if probe.media != MediaType::Png {
+        return Err(ModelError::Permanent(format!(
+            "the model returned {} at {}x{}, which cannot be cropped to {}",
+            media.mime,
+            probe.width,
+            probe.height,
+            work.format.as_str()
+        )));
+    }
+    let cropped = crop::crop_png(&media.bytes, w, h).map_err(ModelError::Permanent)?;
+    let probe = probe_bytes(&cropped).map_err(ModelError::Permanent)?;
+    Ok(Some((cropped, probe)))
+}
+
+/// A Veo video: starts the operation (stored on the job, so a retry resumes it), polls
+/// it for up to `poll_for`, downloads the result. None: still rendering.
+async fn video(
+    state: &State,
+    user: UserId,
+    job: JobId,
+    work: &Work,
+) -> Result<Option<(Vec<u8>, Probe)>, ModelError> {
+    let operation = match &work.operation {
+        Some(op) => op.clone(),
+        None => {
+            let op = state
+                .google
+                .start_video(&work.model, &work.prompt, work.format.as_str())
+                .await?;
+            state
+                .db
+                .tenant(user, async |t| {
+                    jobs::progress(t, job, 20, Some(&json!({"operation": op}))).await
+                })
+                .await
+                .map_err(|e| ModelError::Transient(e.to_string()))?;
+            op
+        }
+    };
+    let deadline = tokio::time::Instant::now() + state.poll_for;
+    let uri = loop {
+        match state.google.poll_video(&operation).await? {
+            VideoState::Done { uri } => break uri,
+            VideoState::Running if tokio::time::Instant::now() >= deadline => return Ok(None),
+            VideoState::Running => tokio::time::sleep(state.poll_every).await,
+        }
+    };
+    let bytes = state.google.download(&uri).await?;
+    let probe = probe_bytes(&bytes)
+        .map_err(|e| ModelError::Permanent(format!("the model's video: {e}")))?;
+    if !matches!(probe.media, MediaType::Mp4 | MediaType::QuickTime) {
+        return Err(ModelError::Permanent(
+            "the model's video is not an MP4".into(),
+        ));
+    }
+    Ok(Some((bytes, probe)))
+}
+
+async fn store(
+    state: &State,
+    user: UserId,
+    job: JobId,
+    asset: AssetId,
+    work: &Work,
+    bytes: Vec<u8>,
+    probe: Probe,
+) -> Result<Outcome, AppError> {
+    let ext = probe.media.extensions()[0];
+    let filename = format!("{asset}.{ext}");
+    let key = format!("generated/{user}/{filename}");
+    let size = bytes.len() as i64;
+    state.storage.put(&key, probe.media.mime(), bytes).await?;
+    let file_url = state.storage.url_of(&key);
+    let seconds = (Utc::now() - work.started_at)
+        .num_seconds()
+        .clamp(0, i64::from(i32::MAX)) as i32;
+    state
+        .db
+        .tenant(user, async |t| {
+            assets::finish_generation(
+                t,
+                asset,
+                &Generated {
+                    file_url: &file_url,
+                    filename: &filename,
+                    media: probe.media,
+                    file_size: size,
+                    width: probe.width,
+                    height: probe.height,
+                    duration_seconds: probe.duration_ms.map(|ms| Decimal::new(ms as i64, 3)),
+                    ai_model: &work.model,
+                    generation_seconds: seconds,
+                },
+            )
+            .await?;
+            jobs::complete(
+                t,
+                job,
+                &json!({"asset_id": asset.0, "width": probe.width, "height": probe.height,
+                        "ai_model": work.model, "file_size": size}),
+            )
+            .await
+        })
+        .await?;
+    tracing::info!(user_id = %user, job_id = %job, asset_id = %asset, key, size, "generated");
+    Ok(Outcome::Done("generated"))
+}
+
+/// Fails the asset and job and refunds the credits, all once.
+async fn give_up(
+    state: &State,
+    user: UserId,
+    job: JobId,
+    asset: AssetId,
+    kind: AssetType,
+    why: &str,
+) -> Result<Outcome, AppError> {
+    let refunded = state
+        .db
+        .tenant(user, async |t| {
+            assets::finish_processing(
+                t,
+                asset,
+                &Processed::Failed {
+                    reason: why.to_owned(),
+                    file_size: None,
+                },
+            )
+            .await?;
+            jobs::fail(t, job, why).await?;
+            credits::refund(t, user.0, kind, asset.0, why).await
+        })
+        .await?;
+    tracing::warn!(user_id = %user, job_id = %job, asset_id = %asset, why, refunded, "generation failed");
+    Ok(Outcome::Done("failed"))
+}

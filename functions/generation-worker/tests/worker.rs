@@ -1,0 +1,370 @@
+//! The generation worker against a local HTTP server speaking Google's wire format
+//! (exact requests asserted): an image lands in S3 as real, decodable media of exactly
+//! the asked format; a video is started, polled and downloaded; a permanent failure
+//! fails the asset and job and refunds once even when delivered twice; a transient one
+//! is retried with a delay and, after the last attempt, given up with a refund.
+
+use std::time::Duration;
+
+use aws_lambda_events::event::sqs::{SqsEvent, SqsMessage};
+use base64::Engine;
+use generation_worker::google::Google;
+use generation_worker::{MAX_ATTEMPTS, Outcome, State, handle, process};
+use lambda_http::http::{Method, StatusCode};
+use serde_json::{Value, json};
+use shared::aws::relay::Relay;
+use shared::aws::storage::Storage;
+use shared::testing::TestDb;
+use shared::testing::api::{TestUser, context, reply, request};
+use wiremock::matchers::{body_partial_json, header, method, path};
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+struct World {
+    db: TestDb,
+    google: MockServer,
+    state: State,
+    storage: Storage,
+    user: TestUser,
+}
+
+async fn world() -> World {
+    let db = TestDb::fresh().await;
+    let google = MockServer::start().await;
+    let storage = shared::testing::storage().await;
+    let aws = shared::aws::sdk_config().await;
+    let state = State {
+        db: db.db(),
+        storage: storage.clone(),
+        google: Google::new(&format!("{}/v1beta", google.uri()), "test-api-key"),
+        sqs: shared::aws::sqs(&aws),
+        poll_every: Duration::from_millis(20),
+        poll_for: Duration::from_secs(2),
+    };
+    let user = TestUser::create(&db, "owner@example.com").await;
+    World {
+        db,
+        google,
+        state,
+        storage,
+        user,
+    }
+}
+
+/// Asks for a generation through the real endpoint and returns the queue message it made.
+async fn requested(w: &World, body: Value) -> SqsMessage {
+    let api = generations::State {
+        ctx: context(&w.db),
+        relay: Relay::new(w.state.sqs.clone(), Default::default()),
+    };
+    let r = reply(
+        generations::handle(
+            &api,
+            request(
+                Method::POST,
+                "/v1/generations",
+                Some(&body),
+                Some(&w.user.token),
+            ),
+        )
+        .await,
+    );
+    assert_eq!(r.status, StatusCode::ACCEPTED, "{}", r.body);
+    let payload: Value =
+        w.db.superuser()
+            .await
+            .query_one("SELECT payload FROM outbox ORDER BY id DESC LIMIT 1", &[])
+            .await
+            .unwrap()
+            .get(0);
+    message(&payload.to_string(), 1)
+}
+
+fn message(body: &str, receive_count: u32) -> SqsMessage {
+    let mut m = SqsMessage::default();
+    m.message_id = Some(format!("msg-{receive_count}"));
+    m.body = Some(body.to_owned());
+    m.attributes
+        .insert("ApproximateReceiveCount".into(), receive_count.to_string());
+    m
+}
+
+fn png(w: u32, h: u32) -> Vec<u8> {
+    let mut out = Vec::new();
+    let mut e = png::Encoder::new(&mut out, w, h);
+    e.set_color(png::ColorType::Rgb);
+    e.set_depth(png::BitDepth::Eight);
+    let mut writer = e.write_header().unwrap();
+    writer
+        .write_image_data(&vec![200; (w * h * 3) as usize])
+        .unwrap();
+    writer.finish().unwrap();
+    out
+}
+
+fn gemini_image(bytes: &[u8]) -> Value {
+    json!({"candidates": [{"content": {"role": "model", "parts": [
+        {"text": "Here is your image"},
+        {"inlineData": {"mimeType": "image/png", "data": base64::engine::general_purpose::STANDARD.encode(bytes)}}
+    ]}, "finishReason": "STOP"}], "modelVersion": "gemini-2.5-flash-image"})
+}
+
+struct AssetRow {
+    status: String,
+    width: Option<i64>,
+    height: Option<i64>,
+    file_url: Option<String>,
+    failure: Option<String>,
+    job_status: String,
+    job_error: Option<String>,
+}
+
+async fn asset(w: &World) -> AssetRow {
+    let r = w
+        .db
+        .superuser()
+        .await
+        .query_one(
+            "SELECT a.status, (a.dimensions->>'width')::int8, (a.dimensions->>'height')::int8, a.file_url, a.failure_reason, \
+                    j.status, j.error_message \
+             FROM creative_assets a JOIN background_jobs j ON j.parameters->>'asset_id' = a.id::text",
+            &[],
+        )
+        .await
+        .unwrap();
+    AssetRow {
+        status: r.get(0),
+        width: r.get(1),
+        height: r.get(2),
+        file_url: r.get(3),
+        failure: r.get(4),
+        job_status: r.get(5),
+        job_error: r.get(6),
+    }
+}
+
+async fn credits(w: &World) -> (i32, i64, i64) {
+    let r =
+        w.db.superuser()
+            .await
+            .query_one(
+                "SELECT (SELECT monthly_ai_credits_used FROM subscriptions WHERE is_current), \
+                    (SELECT coalesce(sum(credits_consumed), 0)::int8 FROM usage_logs), \
+                    (SELECT count(*) FROM usage_logs WHERE credits_consumed < 0)",
+                &[],
+            )
+            .await
+            .unwrap();
+    (r.get(0), r.get(1), r.get(2))
+}
+
+#[tokio::test]
+async fn an_image_is_generated_cropped_to_four_by_five_and_stored() {
+    let w = world().await;
+    Mock::given(method("POST"))
+        .and(path("/v1beta/models/gemini-2.5-flash-image:generateContent"))
+        .and(header("x-goog-api-key", "test-api-key"))
+        .and(body_partial_json(json!({"generationConfig": {"responseModalities": ["IMAGE"], "imageConfig": {"aspectRatio": "3:4"}}})))
+        .respond_with(ResponseTemplate::new(200).set_body_json(gemini_image(&png(96, 128))))
+        .expect(1)
+        .mount(&w.google)
+        .await;
+    w.db.superuser()
+        .await
+        .execute(
+            "INSERT INTO brand_profiles (user_id, color_palette, brand_voice) VALUES ($1, '{\"primary\": \"#B22222\"}', '{\"tone\": \"friendly\"}')",
+            &[&w.user.id.0],
+        )
+        .await
+        .unwrap();
+    let msg = requested(&w, json!({"type": "image", "prompt": "a bowl of biryani", "format": "4:5", "style": "photo", "use_brand": true})).await;
+
+    assert_eq!(process(&w.state, &msg).await, Outcome::Done("generated"));
+    let a = asset(&w).await;
+    assert_eq!(
+        (a.status.as_str(), a.width, a.height),
+        ("active", Some(96), Some(120))
+    );
+    assert_eq!(a.job_status, "completed");
+
+    let sent: Value = w.google.received_requests().await.unwrap()[0]
+        .body_json()
+        .unwrap();
+    let prompt = sent["contents"][0]["parts"][0]["text"].as_str().unwrap();
+    assert!(prompt.starts_with("a bowl of biryani"), "{prompt}");
+    assert!(
+        prompt.contains("Style: photo.")
+            && prompt.contains("primary #B22222")
+            && prompt.contains("friendly"),
+        "{prompt}"
+    );
+
+    let key = w
+        .storage
+        .key_of(a.file_url.as_deref().unwrap())
+        .unwrap()
+        .to_owned();
+    assert!(
+        key.starts_with(&format!("generated/{}/", w.user.id)),
+        "{key}"
+    );
+    let size = w.storage.size(&key).await.unwrap().unwrap();
+    let stored = w.storage.read_range(&key, 0, size as u64).await.unwrap();
+    let mut decoder = png::Decoder::new(std::io::Cursor::new(stored))
+        .read_info()
+        .unwrap();
+    let mut pixels = vec![0; decoder.output_buffer_size().unwrap()];
+    let frame = decoder.next_frame(&mut pixels).unwrap();
+    assert_eq!(
+        (frame.width, frame.height),
+        (96, 120),
+        "decoded: exactly 4:5"
+    );
+
+    assert_eq!(
+        process(&w.state, &msg).await,
+        Outcome::Done("the job is already finished"),
+        "redelivery is a no-op"
+    );
+    assert_eq!(credits(&w).await, (1, 1, 0));
+}
+
+#[tokio::test]
+async fn a_video_is_started_polled_and_downloaded() {
+    let w = world().await;
+    let op = "models/veo-3.0-generate-001/operations/op123";
+    Mock::given(method("POST"))
+        .and(path(
+            "/v1beta/models/veo-3.0-generate-001:predictLongRunning",
+        ))
+        .and(body_partial_json(
+            json!({"instances": [{}], "parameters": {"aspectRatio": "16:9"}}),
+        ))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"name": op})))
+        .expect(1)
+        .mount(&w.google)
+        .await;
+    Mock::given(method("GET"))
+        .and(path(format!("/v1beta/{op}")))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"name": op, "done": false})))
+        .up_to_n_times(2)
+        .mount(&w.google)
+        .await;
+    let uri = format!("{}/v1beta/files/vid123:download?alt=media", w.google.uri());
+    Mock::given(method("GET"))
+        .and(path(format!("/v1beta/{op}")))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"name": op, "done": true, "response": {
+            "@type": "type.googleapis.com/google.ai.generativelanguage.v1beta.PredictLongRunningResponse",
+            "generateVideoResponse": {"generatedSamples": [{"video": {"uri": uri}}]}}})))
+        .mount(&w.google)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/v1beta/files/vid123:download"))
+        .and(header("x-goog-api-key", "test-api-key"))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_bytes(include_bytes!("fixtures/clip.mp4").to_vec()),
+        )
+        .mount(&w.google)
+        .await;
+    let msg = requested(
+        &w,
+        json!({"type": "video", "prompt": "a chef plating biryani", "format": "16:9"}),
+    )
+    .await;
+    let batch: SqsEvent =
+        serde_json::from_value(json!({"Records": [serde_json::to_value(&msg).unwrap()]})).unwrap();
+    let response = handle(&w.state, batch).await;
+    assert!(response.batch_item_failures.is_empty());
+    let a = asset(&w).await;
+    assert_eq!(a.status, "active", "{:?}", a.failure);
+    assert!(a.file_url.unwrap().ends_with(".mp4"));
+    assert_eq!(credits(&w).await, (5, 5, 0), "a video costs 5");
+}
+
+#[tokio::test]
+async fn a_permanent_failure_refunds_exactly_once_even_when_delivered_twice() {
+    let w = world().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(400).set_body_json(json!({"error": {
+            "code": 400, "message": "The prompt violates the usage policy.", "status": "INVALID_ARGUMENT"}})))
+        .mount(&w.google)
+        .await;
+    let msg = requested(
+        &w,
+        json!({"type": "image", "prompt": "something refused", "format": "1:1"}),
+    )
+    .await;
+    assert_eq!(credits(&w).await, (1, 1, 0));
+    let (first, second) = tokio::join!(process(&w.state, &msg), process(&w.state, &msg));
+    assert!(matches!(first, Outcome::Done(_)) && matches!(second, Outcome::Done(_)));
+    assert_eq!(
+        process(&w.state, &msg).await,
+        Outcome::Done("the job is already finished")
+    );
+    let a = asset(&w).await;
+    assert_eq!(
+        (a.status.as_str(), a.job_status.as_str()),
+        ("failed", "failed")
+    );
+    assert_eq!(
+        a.failure.as_deref(),
+        Some("The prompt violates the usage policy.")
+    );
+    assert_eq!(
+        credits(&w).await,
+        (0, 0, 1),
+        "refunded once: used back to 0, one refund row"
+    );
+}
+
+#[tokio::test]
+async fn a_transient_failure_is_retried_later_and_given_up_after_the_last_attempt() {
+    let w = world().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(503).set_body_json(json!({"error": {
+            "code": 503, "message": "The model is overloaded. Please try again later.", "status": "UNAVAILABLE"}})))
+        .mount(&w.google)
+        .await;
+    let msg = requested(
+        &w,
+        json!({"type": "image", "prompt": "a thali", "format": "9:16"}),
+    )
+    .await;
+    let Outcome::Retry { why, after_seconds } = process(&w.state, &msg).await else {
+        panic!("expected a retry");
+    };
+    assert!(why.contains("overloaded"), "{why}");
+    assert_eq!(after_seconds, 10);
+    let a = asset(&w).await;
+    assert_eq!(
+        (a.status.as_str(), a.job_status.as_str()),
+        ("processing", "running")
+    );
+    assert!(a.job_error.unwrap().starts_with("retrying: "));
+    assert_eq!(credits(&w).await, (1, 1, 0), "no refund while retrying");
+
+    let Outcome::Retry { after_seconds, .. } =
+        process(&w.state, &message(msg.body.as_deref().unwrap(), 3)).await
+    else {
+        panic!("expected a retry");
+    };
+    assert_eq!(after_seconds, 40, "backoff grows");
+
+    let last = message(msg.body.as_deref().unwrap(), MAX_ATTEMPTS);
+    assert_eq!(process(&w.state, &last).await, Outcome::Done("failed"));
+    let a = asset(&w).await;
+    assert_eq!(a.status, "failed");
+    assert!(a.failure.unwrap().starts_with("gave up after 5 attempts"));
+    assert_eq!(credits(&w).await, (0, 0, 1));
+}
+
+#[tokio::test]
+async fn an_unreadable_message_is_reported_failed_so_it_reaches_the_dead_letter_queue() {
+    let w = world().await;
+    let batch: SqsEvent = serde_json::from_value(json!({"Records": [
+        serde_json::to_value(message("{\"job\": 1}", 1)).unwrap()
+    ]}))
+    .unwrap();
+    let response = handle(&w.state, batch).await;
+    assert_eq!(response.batch_item_failures.len(), 1);
+    assert_eq!(response.batch_item_failures[0].item_identifier, "msg-1");
+}

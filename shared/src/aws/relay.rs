@@ -1,0 +1,111 @@
+//! Sending outbox messages to their SQS queues. Topic → queue URL comes from
+//! `QUEUE_URL_<TOPIC>` (topic upper-cased, `-` → `_`), e.g. `QUEUE_URL_GENERATION`.
+//! Used by the maintenance relay (every minute, the safety net) and by requests that
+//! relay what they just queued, right after their commit.
+
+use std::collections::HashMap;
+
+use aws_sdk_sqs::types::MessageAttributeValue;
+
+use crate::db::Tx;
+use crate::error::AppError;
+use crate::repo::outbox::{self, Pending};
+
+#[derive(Clone)]
+pub struct Relay {
+    sqs: aws_sdk_sqs::Client,
+    queues: HashMap<String, String>,
+}
+
+/// `QUEUE_URL_BRAND_ANALYSIS=…` serves topic `brand-analysis`.
+pub fn queues_from_env(vars: impl Iterator<Item = (String, String)>) -> HashMap<String, String> {
+    vars.filter_map(|(k, v)| {
+        Some((
+            k.strip_prefix("QUEUE_URL_")?
+                .to_lowercase()
+                .replace('_', "-"),
+            v,
+        ))
+    })
+    .filter(|(_, v)| !v.is_empty())
+    .collect()
+}
+
+/// Seconds before retry number `attempts + 1`: 10 s doubling up to an hour.
+pub fn backoff_seconds(attempts: i32) -> i64 {
+    (10i64 << attempts.clamp(0, 9)).min(3600)
+}
+
+/// How sending one message went.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Sent {
+    Sent,
+    Failed(String),
+}
+
+impl Relay {
+    pub fn new(sqs: aws_sdk_sqs::Client, queues: HashMap<String, String>) -> Self {
+        Self { sqs, queues }
+    }
+
+    pub fn from_env(sqs: aws_sdk_sqs::Client) -> Self {
+        Self::new(sqs, queues_from_env(std::env::vars()))
+    }
+
+    pub fn sqs(&self) -> &aws_sdk_sqs::Client {
+        &self.sqs
+    }
+
+    /// Sends `msg` to its topic's queue (with its outbox id as a message attribute).
+    pub async fn send(&self, msg: &Pending) -> Sent {
+        let Some(queue) = self.queues.get(&msg.topic) else {
+            return Sent::Failed(format!(
+                "no queue configured for topic {} (QUEUE_URL_*)",
+                msg.topic
+            ));
+        };
+        let id = MessageAttributeValue::builder()
+            .data_type("Number")
+            .string_value(msg.id.to_string())
+            .build();
+        let Ok(id) = id else {
+            return Sent::Failed("message attribute".into());
+        };
+        match self
+            .sqs
+            .send_message()
+            .queue_url(queue)
+            .message_body(msg.payload.to_string())
+            .message_attributes("outbox_id", id)
+            .send()
+            .await
+        {
+            Ok(_) => Sent::Sent,
+            Err(e) => Sent::Failed(format!("{}", aws_sdk_sqs::error::DisplayErrorContext(e))),
+        }
+    }
+
+    /// Sends the claimed messages and records each outcome in the same transaction.
+    pub async fn deliver(&self, t: &impl Tx, msgs: &[Pending]) -> Result<(usize, usize), AppError> {
+        let (mut sent, mut failed) = (0, 0);
+        for msg in msgs {
+            match self.send(msg).await {
+                Sent::Sent => {
+                    outbox::mark_sent(t, msg.id).await?;
+                    sent += 1;
+                }
+                Sent::Failed(why) => {
+                    tracing::warn!(
+                        outbox_id = msg.id,
+                        topic = msg.topic,
+                        error = why,
+                        "send failed; will retry"
+                    );
+                    outbox::mark_failed(t, msg.id, &why, backoff_seconds(msg.attempts)).await?;
+                    failed += 1;
+                }
+            }
+        }
+        Ok((sent, failed))
+    }
+}

@@ -1,0 +1,173 @@
+//! AI credits: spending is one conditional UPDATE on the current subscription
+//! (`used + cost <= limit`) plus the `usage_logs` row, in the caller's transaction, so
+//! concurrent requests can never overspend; a refund is a negative row tied to the same
+//! resource, which a unique index lets exist at most once.
+
+use chrono::{DateTime, Duration, Utc};
+use serde_json::Value;
+use uuid::Uuid;
+
+use crate::db::{Tenant, Tx};
+use crate::domain::asset::AssetType;
+use crate::error::AppError;
+use crate::repo::system_config;
+
+/// The `usage_logs.feature` a generation of `kind` is charged under.
+pub fn feature(kind: AssetType) -> &'static str {
+    match kind {
+        AssetType::Image => "image_generation",
+        AssetType::Video => "video_generation",
+    }
+}
+
+/// What a successful charge took and left.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Spent {
+    pub credits: i32,
+    pub remaining: i32,
+}
+
+/// Subscription states in which credits may be spent (a trial only until it ends).
+const SPENDABLE: &str =
+    "(status IN ('active', 'past_due') OR (status = 'trial' AND current_period_end > now()))";
+
+/// Charges one generation of `kind` for `resource`: refuses with 402 when the credits
+/// left do not cover it (or the subscription does not allow spending) and with 429 when
+/// the user's daily limit for the model is reached. On refusal nothing is written (the
+/// caller's transaction rolls back).
+pub async fn spend(
+    t: &Tenant<'_>,
+    kind: AssetType,
+    resource: Uuid,
+    metadata: &Value,
+) -> Result<Spent, AppError> {
+    let cost = system_config::credit_cost(t, kind).await?;
+    let sql = format!(
+        "UPDATE subscriptions SET monthly_ai_credits_used = monthly_ai_credits_used + $1 \
+         WHERE is_current AND monthly_ai_credits_used + $1 <= monthly_ai_credits_limit AND {SPENDABLE} \
+         RETURNING monthly_ai_credits_limit - monthly_ai_credits_used"
+    );
+    let Some(row) = t.tx().query_opt(&sql, &[&cost]).await? else {
+        return Err(refusal(t, kind, cost).await?);
+    };
+    // The UPDATE holds the subscription's row lock until commit, so concurrent spenders
+    // of this user count today's charges one after another.
+    check_daily_limit(t, kind).await?;
+    t.tx()
+        .execute(
+            "INSERT INTO usage_logs (user_id, feature, credits_consumed, resource_id, metadata) \
+             VALUES ($1, $2, $3, $4, $5)",
+            &[&t.user().0, &feature(kind), &cost, &resource, metadata],
+        )
+        .await?;
+    Ok(Spent {
+        credits: cost,
+        remaining: row.get(0),
+    })
+}
+
+/// Why a charge was refused, as the 402 the client sees.
+async fn refusal(t: &Tenant<'_>, kind: AssetType, cost: i32) -> Result<AppError, AppError> {
+    let sql = format!(
+        "SELECT status, monthly_ai_credits_limit - monthly_ai_credits_used, current_period_end, {SPENDABLE} \
+         FROM subscriptions WHERE is_current"
+    );
+    let row = t
+        .tx()
+        .query_opt(&sql, &[])
+        .await?
+        .ok_or_else(|| AppError::Internal("account has no current subscription".into()))?;
+    let (status, left, ends, spendable): (String, i32, DateTime<Utc>, bool) =
+        (row.get(0), row.get(1), row.get(2), row.get(3));
+    let left = left.max(0);
+    Ok(if spendable {
+        AppError::PaymentRequired {
+            detail: format!(
+                "A {} costs {cost} credit(s) and {left} are left until {}. Upgrade your plan for more.",
+                kind.as_str(),
+                ends.format("%Y-%m-%d")
+            ),
+            credits_remaining: left,
+        }
+    } else {
+        AppError::PaymentRequired {
+            detail: format!(
+                "Your subscription is {}{}; subscribe to a plan to generate.",
+                if status == "trial" { "an expired " } else { "" },
+                if status == "trial" {
+                    "trial".into()
+                } else {
+                    status
+                }
+            ),
+            credits_remaining: 0,
+        }
+    })
+}
+
+/// The start of the next UTC day, when daily limits lift.
+pub fn next_day(now: DateTime<Utc>) -> DateTime<Utc> {
+    (now.date_naive() + Duration::days(1))
+        .and_hms_opt(0, 0, 0)
+        .expect("midnight exists")
+        .and_utc()
+}
+
+async fn check_daily_limit(t: &Tenant<'_>, kind: AssetType) -> Result<(), AppError> {
+    let limit = system_config::daily_limit(t, kind).await?;
+    let now = Utc::now();
+    let today = next_day(now) - Duration::days(1);
+    let used: i64 = t
+        .tx()
+        .query_one(
+            "SELECT count(*) FROM usage_logs \
+             WHERE user_id = $1 AND feature = $2 AND credits_consumed > 0 AND logged_at >= $3",
+            &[&t.user().0, &feature(kind), &today],
+        )
+        .await?
+        .get(0);
+    if used >= i64::from(limit) {
+        return Err(AppError::RateLimited {
+            code: "daily_limit_reached",
+            detail: format!(
+                "You have started {used} {} generation(s) today, the daily limit. It resets at midnight UTC.",
+                kind.as_str()
+            ),
+            retry_at: next_day(now),
+        });
+    }
+    Ok(())
+}
+
+/// Gives back what `resource`'s charge took, once: a second call (a redelivered
+/// message) finds the refund row already there and changes nothing. Returns the
+/// credits refunded (0 when already refunded or never charged).
+pub async fn refund(
+    t: &impl Tx,
+    user: Uuid,
+    kind: AssetType,
+    resource: Uuid,
+    reason: &str,
+) -> Result<i32, AppError> {
+    let row = t
+        .tx()
+        .query_one(
+            "WITH charge AS ( \
+                 SELECT credits_consumed FROM usage_logs \
+                 WHERE user_id = $1 AND feature = $2 AND resource_id = $3 AND credits_consumed > 0 LIMIT 1), \
+             refund AS ( \
+                 INSERT INTO usage_logs (user_id, feature, credits_consumed, resource_id, metadata) \
+                 SELECT $1, $2, -credits_consumed, $3, jsonb_build_object('refund', true, 'reason', $4::text) \
+                 FROM charge \
+                 ON CONFLICT (resource_id, feature) WHERE credits_consumed < 0 DO NOTHING \
+                 RETURNING -credits_consumed AS credits), \
+             given AS ( \
+                 UPDATE subscriptions s \
+                    SET monthly_ai_credits_used = greatest(0, s.monthly_ai_credits_used - refund.credits) \
+                   FROM refund WHERE s.user_id = $1 AND s.is_current RETURNING refund.credits) \
+             SELECT coalesce((SELECT credits FROM refund), 0)",
+            &[&user, &feature(kind), &resource, &reason],
+        )
+        .await?;
+    Ok(row.get(0))
+}
