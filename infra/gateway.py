@@ -15,7 +15,9 @@ With --moto it also runs the schedules (EventBridge rate expressions; cron ones 
 and the local AWS emulator (moto in server mode), creates the
 buckets and queues the template declares, and delivers each bucket's ObjectCreated
 notifications to the functions subscribed to them (S3 event source), the way S3 →
-Lambda does. It talks to the emulator only through the AWS SDK (boto3) at its endpoint.
+Lambda does, and feeds SQS-triggered functions from their queues (batch size and
+partial batch failures as the template says). With --simulators it starts local
+Razorpay and Google (Gemini/Veo) APIs and points the functions at them. It talks to the emulator only through the AWS SDK (boto3) at its endpoint.
 """
 import argparse
 import base64
@@ -495,9 +497,94 @@ class LocalAws:
                         continue
                 self.sqs.delete_message(QueueUrl=queue_url, ReceiptHandle=msg["ReceiptHandle"])
 
+    def subscribe_sqs(self, functions, resolver, pollers=2):
+        """SQS event source mappings: polls each queue a function is subscribed to and
+        invokes it with batches of up to BatchSize records. Messages the function reports
+        in batchItemFailures (ReportBatchItemFailures), or all of a failed invocation,
+        stay on the queue and come back after their visibility timeout; the rest are
+        deleted, as Lambda's poller does."""
+        url_of_arn = {arn: resolver.physical[name] for name, arn in resolver.arns.items()}
+        for fn in functions:
+            for ev_name, ev in fn.spec.events.items():
+                if ev.get("Type") != "SQS":
+                    continue
+                p = ev.get("Properties") or {}
+                arn = resolver.resolve(p.get("Queue"))
+                url = url_of_arn.get(arn)
+                if url is None:
+                    log("sqs_subscription_unresolved", function=fn.spec.name, event=ev_name)
+                    continue
+                batch = min(int(p.get("BatchSize", 10)), 10)
+                partial = "ReportBatchItemFailures" in (p.get("FunctionResponseTypes") or [])
+                for _ in range(pollers):
+                    threading.Thread(target=self._poll_sqs, args=(fn, url, arn, batch, partial), daemon=True).start()
+                log("sqs_subscription", function=fn.spec.name, queue=url, batch_size=batch, partial_failures=partial)
+
+    def _poll_sqs(self, fn, url, arn, batch, partial):
+        while True:
+            try:
+                got = self.sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=batch, WaitTimeSeconds=1,
+                                               AttributeNames=["All"], MessageAttributeNames=["All"])
+            except Exception as e:  # the emulator is going away
+                log("sqs_polling_stopped", function=fn.spec.name, error=str(e))
+                return
+            messages = got.get("Messages", [])
+            if not messages:
+                continue
+            records = [as_sqs_record(m, arn) for m in messages]
+            kind, payload = fn.invoke({"Records": records})
+            failed = set()
+            if kind != "ok":
+                failed = {m["MessageId"] for m in messages}
+            elif partial:
+                try:
+                    answer = json.loads(payload or b"{}") or {}
+                    failed = {f.get("itemIdentifier") for f in answer.get("batchItemFailures") or []}
+                except ValueError:
+                    failed = {m["MessageId"] for m in messages}
+            done = [m for m in messages if m["MessageId"] not in failed]
+            if done:
+                self.sqs.delete_message_batch(QueueUrl=url, Entries=[
+                    {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(done)])
+            log("sqs_batch", function=fn.spec.name, size=len(messages), failed=len(failed), outcome=kind,
+                **({"error": payload.decode(errors="replace")[:500]} if kind != "ok" else {}))
+
     def stop(self):
         if self.proc.poll() is None:
             self.proc.terminate()
+
+
+def as_sqs_record(msg, arn):
+    """A received message as Lambda's SQS event source hands it to a function."""
+    attrs = {name: {"stringValue": a.get("StringValue"), "binaryValue": None, "stringListValues": [],
+                    "binaryListValues": [], "dataType": a.get("DataType", "String")}
+             for name, a in (msg.get("MessageAttributes") or {}).items()}
+    return {"messageId": msg["MessageId"], "receiptHandle": msg["ReceiptHandle"], "body": msg.get("Body", ""),
+            "attributes": msg.get("Attributes") or {}, "messageAttributes": attrs,
+            "md5OfBody": msg.get("MD5OfBody"), "eventSource": "aws:sqs", "eventSourceARN": arn,
+            "awsRegion": STACK["AWS::Region"]}
+
+
+# --- third-party simulators -----------------------------------------------------------------
+
+def start_simulators(gateway_url):
+    """Razorpay and Google (Gemini/Veo) stand-ins, unless the environment already points
+    the functions elsewhere (RAZORPAY_API_URL, GEMINI_API_URL)."""
+    from simulators.google import Google
+    from simulators.razorpay import Razorpay
+    started = []
+    if not os.environ.get("RAZORPAY_API_URL"):
+        sim = Razorpay(os.environ.get("RAZORPAY_KEY_ID", ""), os.environ.get("RAZORPAY_KEY_SECRET", ""),
+                       os.environ.get("RAZORPAY_WEBHOOK_SECRET", ""), f"{gateway_url}/webhooks/razorpay").start()
+        os.environ["RAZORPAY_API_URL"] = f"{sim.url}/v1"
+        started.append(sim)
+        log("simulator", name="razorpay", url=sim.url, checkout=f"{sim.url}/checkout/<subscription id>")
+    if not os.environ.get("GEMINI_API_URL"):
+        sim = Google(os.environ.get("GEMINI_API_KEY", "")).start()
+        os.environ["GEMINI_API_URL"] = f"{sim.url}/v1beta"
+        started.append(sim)
+        log("simulator", name="google", url=sim.url)
+    return started
 
 
 # --- EventBridge schedules ----------------------------------------------------------------------
@@ -669,6 +756,13 @@ class ApiHandler(BaseHTTPRequestHandler):
         raise AttributeError(name)
 
 
+class ApiServer(ThreadingHTTPServer):
+    """The API's listening socket: a backlog deep enough for a burst of clients (the
+    default of 5 resets connections when a hundred arrive at once)."""
+    request_queue_size = 512
+    daemon_threads = True
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--template", default="template.yaml")
@@ -676,9 +770,18 @@ def main():
     ap.add_argument("--host", default="127.0.0.1")
     ap.add_argument("--port", type=int, default=int(os.environ.get("PORT", "3000")))
     ap.add_argument("--max-instances", type=int, default=4, help="per function")
-    ap.add_argument("--queue-limit", type=int, default=100, help="waiting requests per function")
+    ap.add_argument("--queue-limit", type=int, default=256,
+                    help="waiting requests per function (API Gateway's burst limit in template.yaml is 200)")
     ap.add_argument("--moto", type=int, metavar="PORT", help="run the local AWS emulator on PORT (0: any free port)")
+    ap.add_argument("--simulators", action="store_true",
+                    help="run the Razorpay and Google simulators (infra/simulators) unless *_API_URL is set")
     args = ap.parse_args()
+
+    server = ApiServer((args.host, args.port), ApiHandler)
+    server.daemon_threads = True
+    host, port = server.server_address[:2]
+    if args.simulators:
+        start_simulators(f"http://{host}:{port}")
 
     specs, resources, resolver = load_template(args.template)
     aws = None
@@ -689,17 +792,16 @@ def main():
     functions = {s.name: Function(s, resolver, args.bin_dir, args.max_instances, args.queue_limit) for s in specs}
     if aws:
         aws.subscribe_s3(functions.values(), resolver)
+        aws.subscribe_sqs(functions.values(), resolver)
         start_schedules(functions.values())
     missing = [f.binary_path for f in functions.values()
-               if (f.spec.routes or (aws and any(e.get("Type") in ("S3", "Schedule") for e in f.spec.events.values())))
+               if (f.spec.routes or (aws and any(e.get("Type") in ("S3", "SQS", "Schedule") for e in f.spec.events.values())))
                and not os.path.exists(f.binary_path)]
     if missing:
         sys.exit(f"gateway: missing function binaries (build them first): {missing}")
     routes = [Route(m, p, functions[s.name]) for s in specs for m, p in s.routes]
     routes.sort(key=lambda r: r.specificity, reverse=True)
 
-    server = ThreadingHTTPServer((args.host, args.port), ApiHandler)
-    server.daemon_threads = True
     server.routes = routes
 
     def shutdown(*_):
@@ -711,7 +813,6 @@ def main():
 
     signal.signal(signal.SIGINT, shutdown)
     signal.signal(signal.SIGTERM, shutdown)
-    host, port = server.server_address[:2]
     for r in routes:
         log("route", route=f"{r.method} {r.template}", function=r.function.spec.name)
     print(f"ADPILOT_GATEWAY_LISTENING http://{host}:{port}", flush=True)

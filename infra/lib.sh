@@ -91,10 +91,21 @@ print(f"DEV_JWT_SECRET={secrets.token_urlsafe(48)}")
 print(f"DEV_TOKEN_ENCRYPTION_KEYS=local1:{base64.b64encode(secrets.token_bytes(32)).decode()}")
 PY
     fi
+    # Keys added after a checkout's first run are appended once.
+    grep -q '^DEV_RAZORPAY_KEY_SECRET=' "$file" || python3 - >>"$file" <<'PY'
+import secrets
+print(f"DEV_RAZORPAY_KEY_SECRET={secrets.token_urlsafe(18)}")
+print(f"DEV_RAZORPAY_WEBHOOK_SECRET={secrets.token_urlsafe(24)}")
+print(f"DEV_GEMINI_API_KEY=local-{secrets.token_urlsafe(24)}")
+PY
     # shellcheck disable=SC1090
     source "$file"
     export JWT_SECRET=${JWT_SECRET:-$DEV_JWT_SECRET}
     export TOKEN_ENCRYPTION_KEYS=${TOKEN_ENCRYPTION_KEYS:-$DEV_TOKEN_ENCRYPTION_KEYS}
+    export RAZORPAY_KEY_ID=${RAZORPAY_KEY_ID:-rzp_test_adpilotlocal}
+    export RAZORPAY_KEY_SECRET=${RAZORPAY_KEY_SECRET:-$DEV_RAZORPAY_KEY_SECRET}
+    export RAZORPAY_WEBHOOK_SECRET=${RAZORPAY_WEBHOOK_SECRET:-$DEV_RAZORPAY_WEBHOOK_SECRET}
+    export GEMINI_API_KEY=${GEMINI_API_KEY:-$DEV_GEMINI_API_KEY}
 }
 
 # Starts the local AWS emulator (moto) for the test suite on a free port and exports the

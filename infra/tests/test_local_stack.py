@@ -58,12 +58,17 @@ class LocalStack(unittest.TestCase):
                    DATABASE_OWNER_URL=f"postgres://adpilot_owner@{PG['host']}:{PG['port']}/{cls.db}",
                    DATABASE_URL=f"postgres://adpilot_app@{PG['host']}:{PG['port']}/{cls.db}",
                    JWT_SECRET="stack-test-secret-stack-test-secret-0123",
-                   AWS_REGION="ap-south-1", RUST_LOG="info")
+                   RAZORPAY_KEY_ID="rzp_test_stack", RAZORPAY_KEY_SECRET="stack-key-secret",
+                   RAZORPAY_WEBHOOK_SECRET="stack-webhook-secret", GEMINI_API_KEY="stack-gemini-key",
+                   VEO_POLL_SECONDS="1", AWS_REGION="ap-south-1", RUST_LOG="info")
+        for inherited in ("RAZORPAY_API_URL", "GEMINI_API_URL"):
+            env.pop(inherited, None)
         subprocess.run([os.path.join(BIN_DIR, "migrate")], env=env, check=True, capture_output=True)
         cls.log = open(os.path.join(ROOT, "target", "stack-test.log"), "w")
         cls.gw = subprocess.Popen(
             [sys.executable, os.path.join(ROOT, "infra", "gateway.py"), "--template", os.path.join(ROOT, "template.yaml"),
-             "--bin-dir", BIN_DIR, "--port", "0", "--max-instances", "2", "--moto", "0"],
+             "--bin-dir", BIN_DIR, "--port", "0", "--max-instances", "2", "--moto", "0",
+             "--simulators"],
             env=env, stdout=subprocess.PIPE, stderr=cls.log, text=True, start_new_session=True)
         line = cls.gw.stdout.readline()
         assert line.startswith("ADPILOT_GATEWAY_LISTENING"), line
@@ -175,6 +180,73 @@ class LocalStack(unittest.TestCase):
         self.assertEqual(sent, "t", "the outbox message reached the brand-analysis queue")
         status, _, state = http("GET", self.url(f"/v1/jobs/{job}"), token=token)
         self.assertEqual((status, state["status"]), (200, "pending"), "no analyzer yet: the job honestly waits")
+
+    def wait_for(self, probe, what, tries=120):
+        for _ in range(tries):
+            value = probe()
+            if value:
+                return value
+            time.sleep(0.5)
+        self.fail(f"timed out waiting for {what}")
+
+    def test_subscribing_through_the_simulated_checkout_and_signed_webhooks(self):
+        token = self.signup()
+        status, _, sub = http("GET", self.url("/v1/subscription"), token=token)
+        self.assertEqual((status, sub["tier"], sub["credits_limit"]), (200, "starter", 50))
+        status, _, checkout = http("POST", self.url("/v1/subscription"),
+                                   {"tier": "professional", "billing_cycle": "monthly"}, token=token)
+        self.assertEqual(status, 201, checkout)
+        # The customer pays on Razorpay's page; Razorpay then sends the signed webhooks.
+        status, _, page = http("GET", checkout["checkout"]["short_url"], headers={})
+        self.assertEqual(status, 200)
+        self.assertIn(b"Payment successful", page)
+        now = self.wait_for(lambda: (lambda s: s if s["status"] == "active" else None)(
+            http("GET", self.url("/v1/subscription"), token=token)[2]), "the subscription to become active")
+        self.assertEqual((now["tier"], now["credits_limit"], now["credits_used"]), ("professional", 200, 0))
+        events = psql("SELECT string_agg(event_type || '=' || split_part(outcome, ':', 1), ',' ORDER BY received_at) "
+                      f"FROM billing_events WHERE razorpay_subscription_id = '{checkout['checkout']['subscription_id']}'",
+                      self.db)
+        self.assertIn("subscription.charged=applied", events)
+
+    def generated(self, token, body):
+        status, _, accepted = http("POST", self.url("/v1/generations"), body, token=token)
+        self.assertEqual(status, 202, accepted)
+        return self.wait_for(lambda: (lambda a: a if a["status"] != "processing" else None)(
+            http("GET", self.url(f"/v1/assets/{accepted['asset_id']}"), token=token)[2]), "the generation")
+
+    def download(self, token, asset_id):
+        status, _, link = http("GET", self.url(f"/v1/assets/{asset_id}/download"), token=token)
+        self.assertEqual(status, 200, link)
+        status, _, data = http("GET", link["url"], headers={})
+        self.assertEqual(status, 200)
+        return data
+
+    def test_generated_images_and_videos_arrive_as_real_media_in_the_library(self):
+        import io
+        import av
+        from PIL import Image
+        token = self.signup()
+        image = self.generated(token, {"type": "image", "prompt": "masala chai in a clay cup", "format": "4:5"})
+        self.assertEqual((image["status"], image["source"], image["format"]), ("active", "generated", "4:5"), image)
+        picture = Image.open(io.BytesIO(self.download(token, image["id"])))
+        self.assertEqual(picture.size[0] * 5, picture.size[1] * 4, f"exactly 4:5: {picture.size}")
+        video = self.generated(token, {"type": "video", "prompt": "a chef tossing noodles", "format": "9:16"})
+        self.assertEqual((video["status"], video["asset_type"]), ("active", "video"), video)
+        with av.open(io.BytesIO(self.download(token, video["id"]))) as clip:
+            stream = clip.streams.video[0]
+            self.assertEqual((stream.width, stream.height), (360, 640))
+        status, _, page = http("GET", self.url("/v1/assets?status=active"), token=token)
+        self.assertEqual({a["id"] for a in page["items"]}, {image["id"], video["id"]})
+        _, _, sub = http("GET", self.url("/v1/subscription"), token=token)
+        self.assertEqual(sub["credits_used"], 6, "an image (1) and a video (5)")
+
+    def test_a_refused_prompt_fails_the_asset_and_gives_the_credit_back(self):
+        token = self.signup()
+        failed = self.generated(token, {"type": "image", "prompt": "#fail-permanent please", "format": "1:1"})
+        self.assertEqual(failed["status"], "failed")
+        self.assertIn("usage policy", failed["failure_reason"])
+        _, _, sub = http("GET", self.url("/v1/subscription"), token=token)
+        self.assertEqual(sub["credits_used"], 0)
 
     def test_schemathesis_finds_no_server_errors_and_no_schema_violations(self):
         token = self.signup()
