@@ -568,11 +568,17 @@ def as_sqs_record(msg, arn):
 # --- third-party simulators -----------------------------------------------------------------
 
 def start_simulators(gateway_url):
-    """Razorpay and Google (Gemini/Veo) stand-ins, unless the environment already points
-    the functions elsewhere (RAZORPAY_API_URL, GEMINI_API_URL)."""
+    """Meta Graph, Razorpay and Google (Gemini/Veo) stand-ins, unless the environment
+    already points the functions elsewhere (META_GRAPH_URL, RAZORPAY_API_URL, GEMINI_API_URL)."""
     from simulators.google import Google
+    from simulators.meta import Meta
     from simulators.razorpay import Razorpay
     started = []
+    if not os.environ.get("META_GRAPH_URL"):
+        sim = Meta(os.environ.get("META_APP_ID", ""), os.environ.get("META_APP_SECRET", "")).start()
+        os.environ["META_GRAPH_URL"] = f"{sim.url}/v25.0"
+        started.append(sim)
+        log("simulator", name="meta", url=sim.url)
     if not os.environ.get("RAZORPAY_API_URL"):
         sim = Razorpay(os.environ.get("RAZORPAY_KEY_ID", ""), os.environ.get("RAZORPAY_KEY_SECRET", ""),
                        os.environ.get("RAZORPAY_WEBHOOK_SECRET", ""), f"{gateway_url}/webhooks/razorpay").start()
@@ -774,7 +780,7 @@ def main():
                     help="waiting requests per function (API Gateway's burst limit in template.yaml is 200)")
     ap.add_argument("--moto", type=int, metavar="PORT", help="run the local AWS emulator on PORT (0: any free port)")
     ap.add_argument("--simulators", action="store_true",
-                    help="run the Razorpay and Google simulators (infra/simulators) unless *_API_URL is set")
+                    help="run the Meta, Razorpay and Google simulators (infra/simulators) unless their URL is set")
     args = ap.parse_args()
 
     server = ApiServer((args.host, args.port), ApiHandler)

@@ -98,6 +98,11 @@ print(f"DEV_RAZORPAY_KEY_SECRET={secrets.token_urlsafe(18)}")
 print(f"DEV_RAZORPAY_WEBHOOK_SECRET={secrets.token_urlsafe(24)}")
 print(f"DEV_GEMINI_API_KEY=local-{secrets.token_urlsafe(24)}")
 PY
+    grep -q '^DEV_META_APP_SECRET=' "$file" || python3 - >>"$file" <<'PY'
+import secrets
+print(f"DEV_META_APP_SECRET={secrets.token_hex(16)}")
+print(f"DEV_META_VERIFY_TOKEN={secrets.token_urlsafe(18)}")
+PY
     # shellcheck disable=SC1090
     source "$file"
     export JWT_SECRET=${JWT_SECRET:-$DEV_JWT_SECRET}
@@ -106,6 +111,9 @@ PY
     export RAZORPAY_KEY_SECRET=${RAZORPAY_KEY_SECRET:-$DEV_RAZORPAY_KEY_SECRET}
     export RAZORPAY_WEBHOOK_SECRET=${RAZORPAY_WEBHOOK_SECRET:-$DEV_RAZORPAY_WEBHOOK_SECRET}
     export GEMINI_API_KEY=${GEMINI_API_KEY:-$DEV_GEMINI_API_KEY}
+    export META_APP_ID=${META_APP_ID:-100200300400500}
+    export META_APP_SECRET=${META_APP_SECRET:-$DEV_META_APP_SECRET}
+    export META_VERIFY_TOKEN=${META_VERIFY_TOKEN:-$DEV_META_VERIFY_TOKEN}
 }
 
 # Starts the local AWS emulator (moto) for the test suite on a free port and exports the

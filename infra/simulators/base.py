@@ -47,10 +47,13 @@ class Handler(BaseHTTPRequestHandler):
         url = urllib.parse.urlsplit(self.path)
         length = int(self.headers.get("content-length") or 0)
         raw = self.rfile.read(length) if length else b""
-        try:
-            body = json.loads(raw) if raw else {}
-        except ValueError:
-            body = None
+        if "x-www-form-urlencoded" in (self.headers.get("content-type") or ""):
+            body = dict(urllib.parse.parse_qsl(raw.decode()))
+        else:
+            try:
+                body = json.loads(raw) if raw else {}
+            except ValueError:
+                body = None
         sim = self.server.sim
         query = dict(urllib.parse.parse_qsl(url.query))
         with sim.lock:

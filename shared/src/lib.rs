@@ -13,6 +13,8 @@ pub mod error;
 pub mod http;
 #[cfg(feature = "media")]
 pub mod media;
+#[cfg(feature = "meta")]
+pub mod meta;
 pub mod repo;
 pub mod signature;
 pub mod telemetry;

@@ -18,6 +18,17 @@ pub fn hmac_sha256_hex(secret: &[u8], body: &[u8]) -> String {
     hex::encode(mac(secret, body).finalize().into_bytes())
 }
 
+/// The lowercase hex SHA-256 of `bytes` (dedupe keys).
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    hex::encode(Sha256::digest(bytes))
+}
+
+/// Compares two secrets in time independent of where they differ.
+pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
 /// Whether `signature_hex` (upper or lower case hex) is the HMAC-SHA256 of `body`.
 pub fn verify_hmac_sha256_hex(secret: &[u8], body: &[u8], signature_hex: &str) -> bool {
     let Ok(given) = hex::decode(signature_hex.trim()) else {

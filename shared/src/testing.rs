@@ -193,6 +193,12 @@ pub mod api {
         AccessTokens::new(SECRET, 900)
     }
 
+    /// A token cipher with a fixed test key (`k1`).
+    pub fn cipher() -> crate::crypto::TokenCipher {
+        crate::crypto::TokenCipher::parse("k1:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=")
+            .expect("test key")
+    }
+
     /// What the HTTP functions are built with, on this test's database.
     pub fn context(db: &TestDb) -> crate::http::Context {
         crate::http::Context {

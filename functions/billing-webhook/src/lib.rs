@@ -58,7 +58,7 @@ pub struct Received {
     pub outcome: String,
 }
 
-#[utoipa::path(post, path = "/webhooks/razorpay", tag = "webhooks",
+#[utoipa::path(post, path = "/webhooks/razorpay", operation_id = "receive_razorpay_webhook", tag = "webhooks",
     request_body(content = Object, description = "A Razorpay webhook event, signed with the webhook secret"),
     params(
         ("x-razorpay-signature" = String, Header, description = "Hex HMAC-SHA256 of the raw body"),

@@ -3,6 +3,7 @@
 
 mod assets;
 mod input;
+pub mod meta;
 pub mod routes;
 
 use lambda_http::http::Method;
@@ -12,8 +13,29 @@ use shared::http::at;
 
 pub use assets::{attach_asset, detach_asset, get_asset, list_assets};
 
-/// The pool and token verifier, built once per cold start.
-pub type State = shared::http::Context;
+/// Built once per cold start: the pool, the token verifier, and what talking to Meta
+/// takes (the Graph client, the token cipher, S3 for the media the ads use).
+pub struct State {
+    pub db: shared::db::Db,
+    pub tokens: shared::auth::AccessTokens,
+    pub graph: shared::meta::Graph,
+    pub cipher: shared::crypto::TokenCipher,
+    pub storage: shared::aws::storage::Storage,
+}
+
+impl State {
+    pub async fn from_env() -> Result<Self, shared::config::ConfigError> {
+        let ctx = shared::http::Context::from_env().await?;
+        let aws = shared::aws::sdk_config().await;
+        Ok(Self {
+            db: ctx.db,
+            tokens: ctx.tokens,
+            graph: shared::meta::Graph::from_env()?,
+            cipher: shared::crypto::TokenCipher::from_env()?,
+            storage: shared::aws::storage::Storage::from_env(shared::aws::s3(&aws))?,
+        })
+    }
+}
 
 pub async fn handle(state: &State, req: Request) -> Response<Body> {
     shared::http::serve(req, async |req| route(state, req).await).await
@@ -37,6 +59,16 @@ async fn route(state: &State, req: Request) -> Result<Response<Body>, AppError> 
             _ => Err(AppError::MethodNotAllowed),
         };
     }
+    if let Some([id, action]) = at("/v1/campaigns/{}/{}", &path)
+        && matches!(action, "launch" | "pause" | "resume")
+    {
+        return match (method, action) {
+            (Method::POST, "launch") => meta::launch(state, &req, id).await,
+            (Method::POST, "pause") => meta::pause(state, &req, id).await,
+            (Method::POST, _) => meta::resume(state, &req, id).await,
+            _ => Err(AppError::MethodNotAllowed),
+        };
+    }
     if let Some([id]) = at("/v1/campaigns/{}/assets", &path) {
         return match method {
             Method::GET => list_assets(state, &req, id).await,
@@ -57,6 +89,9 @@ async fn route(state: &State, req: Request) -> Result<Response<Body>, AppError> 
 /// This function's part of the OpenAPI document.
 #[derive(utoipa::OpenApi)]
 #[openapi(paths(
+    meta::launch,
+    meta::pause,
+    meta::resume,
     routes::create,
     routes::list,
     routes::get,

@@ -111,17 +111,18 @@ pub async fn get(state: &State, req: &Request, id: &str) -> Result<Response<Body
         (status = 404, description = "No such campaign of yours", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "Status change not allowed from the current status", body = Problem, content_type = "application/problem+json"),
         InvalidInput,
+        (status = 502, description = "Meta refused the budget or status change of a launched campaign", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn update(state: &State, req: &Request, id: &str) -> Result<Response<Body>, AppError> {
     let user = authenticate(req, &state.tokens)?;
     let id = CampaignId(parse_id(id)?);
     let change: CampaignChange = json_body(req)?;
-    let updated = state
+    let (before, after) = state
         .db
         .tenant(user, async |t| {
-            let current = campaigns::get(t, id, true).await?.ok_or(AppError::NotFound)?;
+            let current = campaigns::get(t, id, false).await?.ok_or(AppError::NotFound)?;
             match change.apply(current.fields())? {
-                Ok(fields) => campaigns::update(t, id, &fields).await,
+                Ok(fields) => Ok((current.fields(), fields)),
                 Err(Refusal::Transition { from, to }) => Err(AppError::Conflict {
                     code: "invalid_status_transition",
                     detail: format!(
@@ -132,6 +133,12 @@ pub async fn update(state: &State, req: &Request, id: &str) -> Result<Response<B
                 }),
             }
         })
+        .await?;
+    // A launched campaign's budget and status live on Meta: Meta first, then here.
+    crate::meta::push_change(state, user, id, &before, &after).await?;
+    let updated = state
+        .db
+        .tenant(user, async |t| campaigns::update(t, id, &after).await)
         .await?;
     json(StatusCode::OK, &updated)
 }

@@ -5,7 +5,7 @@ use campaigns::State;
 use lambda_http::http::{Method, StatusCode};
 use serde_json::{Value, json};
 use shared::testing::TestDb;
-use shared::testing::api::{Reply, TestUser, reply, request, tokens};
+use shared::testing::api::{Reply, TestUser, cipher, reply, request, tokens};
 
 struct App {
     state: State,
@@ -21,6 +21,10 @@ impl App {
             state: State {
                 db: db.db(),
                 tokens: tokens(),
+                // Nothing here reaches Meta: launching is tested in launch.rs.
+                graph: shared::meta::Graph::new("http://127.0.0.1:9/v25.0", "1", "secret"),
+                cipher: cipher(),
+                storage: shared::testing::storage().await,
             },
             db,
             user,

@@ -1,7 +1,8 @@
 //! Scheduled upkeep, as the worker role. Two schedules in template.yaml pass a task:
 //! `relay-outbox` (every minute) sends committed outbox messages to their queues;
 //! `daily` also creates the coming months' `performance_analytics` partitions and
-//! applies the retention policy (`cleanup_old_data()`).
+//! applies the retention policy (`cleanup_old_data()`) and re-encrypts Meta tokens sealed
+//! under an older key with the newest one in `TOKEN_ENCRYPTION_KEYS`.
 
 pub mod relay;
 
@@ -10,14 +11,16 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use shared::aws::relay::Relay;
 use shared::config::{ConfigError, DbConfig};
+use shared::crypto::TokenCipher;
 use shared::db::WorkerDb;
 use shared::error::AppError;
-use shared::repo::retention;
+use shared::repo::{meta_accounts, retention};
 
 pub struct State {
     pub db: WorkerDb,
     /// Outbox topics to their queues, from `QUEUE_URL_<TOPIC>`.
     pub relay: Relay,
+    pub cipher: TokenCipher,
 }
 
 impl State {
@@ -26,6 +29,7 @@ impl State {
         Ok(Self {
             db: WorkerDb::connect(&DbConfig::owner_from_env()?)?,
             relay: Relay::from_env(shared::aws::sqs(&aws)),
+            cipher: TokenCipher::from_env()?,
         })
     }
 }
@@ -55,9 +59,32 @@ pub async fn handle(state: &State, event: Value) -> Result<Value, AppError> {
             .db
             .run("retention", async |w| retention::cleanup_old_data(w).await)
             .await?;
+        report["tokens_reencrypted"] = json!(rotate_tokens(state).await?);
     }
     tracing::info!(task = ?task, %report, "maintenance done");
     Ok(report)
+}
+
+/// Re-seals every Meta token not under the newest key; returns how many changed.
+pub async fn rotate_tokens(state: &State) -> Result<usize, AppError> {
+    state
+        .db
+        .run("rotate-tokens", async |w| {
+            let mut n = 0;
+            for (id, sealed) in meta_accounts::sealed_tokens(w).await? {
+                if !state.cipher.needs_rotation(&sealed) {
+                    continue;
+                }
+                let plain = state
+                    .cipher
+                    .open(&sealed)
+                    .map_err(|e| AppError::Internal(format!("token of connection {id}: {e}")))?;
+                meta_accounts::replace_token(w, id, &state.cipher.seal(&plain)).await?;
+                n += 1;
+            }
+            Ok(n)
+        })
+        .await
 }
 
 /// The partitions of this month and the next three exist afterwards (idempotent).

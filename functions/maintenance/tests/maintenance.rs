@@ -16,6 +16,9 @@ async fn sqs() -> aws_sdk_sqs::Client {
     shared::aws::sqs(&shared::aws::sdk_config().await)
 }
 
+const KEY_NEW: &str = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
+const KEY_OLD: &str = "HxkbGhkYFxYVFBMSERAPDg0MCwoJCAcGBQQDAgEAAAA=";
+
 async fn app(with_queue: bool) -> (State, TestDb, Option<String>) {
     let db = TestDb::fresh().await;
     let sqs = sqs().await;
@@ -38,6 +41,8 @@ async fn app(with_queue: bool) -> (State, TestDb, Option<String>) {
         State {
             db: db.worker(),
             relay: Relay::new(sqs, queues),
+            cipher: shared::crypto::TokenCipher::parse(&format!("new:{KEY_NEW},old:{KEY_OLD}"))
+                .unwrap(),
         },
         db,
         url,
@@ -197,4 +202,39 @@ fn queue_urls_come_from_queue_url_variables() {
         Some("http://q/1")
     );
     assert_eq!(queues.len(), 1);
+}
+
+#[tokio::test]
+async fn the_daily_task_reencrypts_meta_tokens_under_the_newest_key() {
+    let (state, db, _) = app(false).await;
+    let user = TestUser::create(&db, "owner@example.com").await;
+    let old = shared::crypto::TokenCipher::parse(&format!("old:{KEY_OLD}")).unwrap();
+    let sealed_old = old.seal("EAAGold-token");
+    let sealed_new = state.cipher.seal("EAAGnew-token");
+    let su = db.superuser().await;
+    for (meta_user, sealed) in [("m1", &sealed_old), ("m2", &sealed_new)] {
+        su.execute(
+            "INSERT INTO meta_accounts (user_id, meta_user_id, access_token) VALUES ($1, $2, $3)",
+            &[&user.id.0, &meta_user, sealed],
+        )
+        .await
+        .unwrap();
+    }
+    assert_eq!(maintenance::rotate_tokens(&state).await.unwrap(), 1);
+    let rows = su
+        .query(
+            "SELECT meta_user_id, access_token FROM meta_accounts ORDER BY meta_user_id",
+            &[],
+        )
+        .await
+        .unwrap();
+    let m1: String = rows[0].get(1);
+    assert!(m1.starts_with("new:"), "re-sealed under the newest key");
+    assert_eq!(state.cipher.open(&m1).unwrap(), "EAAGold-token");
+    assert_eq!(
+        rows[1].get::<_, String>(1),
+        sealed_new,
+        "already current: untouched"
+    );
+    assert_eq!(maintenance::rotate_tokens(&state).await.unwrap(), 0);
 }

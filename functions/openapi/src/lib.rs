@@ -51,6 +51,8 @@ pub fn document() -> utoipa::openapi::OpenApi {
         generations::Api::openapi(),
         billing::Api::openapi(),
         billing_webhook::Api::openapi(),
+        meta_accounts::Api::openapi(),
+        meta_webhook::Api::openapi(),
     ] {
         doc.merge(part);
     }

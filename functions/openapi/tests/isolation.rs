@@ -7,7 +7,12 @@ use lambda_http::http::{Method, StatusCode};
 use serde_json::{Value, json};
 use shared::aws::relay::Relay;
 use shared::testing::TestDb;
-use shared::testing::api::{Reply, TestUser, context, reply, request, tokens};
+use shared::testing::api::{Reply, TestUser, cipher, context, reply, request, tokens};
+
+/// A Graph client pointed nowhere: no route reaches Meta for another user's ids.
+fn graph() -> shared::meta::Graph {
+    shared::meta::Graph::new("http://127.0.0.1:9/v25.0", "1", "app-secret")
+}
 
 struct Api {
     auth: auth::State,
@@ -18,6 +23,8 @@ struct Api {
     generations: generations::State,
     billing: billing::State,
     billing_webhook: billing_webhook::State,
+    meta_accounts: meta_accounts::State,
+    meta_webhook: meta_webhook::State,
     doc: String,
 }
 
@@ -42,6 +49,25 @@ impl Api {
             campaigns: campaigns::State {
                 db: db.db(),
                 tokens: tokens(),
+                graph: graph(),
+                cipher: cipher(),
+                storage: shared::testing::storage().await,
+            },
+            meta_accounts: meta_accounts::State {
+                ctx: context(db),
+                graph: graph(),
+                cipher: cipher(),
+                state_secret: b"state-secret".to_vec(),
+                redirect_uri: None,
+            },
+            meta_webhook: meta_webhook::State {
+                db: db.worker(),
+                app_secret: "app-secret".into(),
+                verify_token: "verify".into(),
+                relay: Relay::new(
+                    shared::aws::sqs(&shared::aws::sdk_config().await),
+                    Default::default(),
+                ),
             },
             analytics: analytics::State {
                 db: db.db(),
@@ -94,6 +120,10 @@ impl Api {
             billing::handle(&self.billing, req).await
         } else if p.starts_with("/webhooks/razorpay") {
             billing_webhook::handle(&self.billing_webhook, req).await
+        } else if p.starts_with("/v1/meta") {
+            meta_accounts::handle(&self.meta_accounts, req).await
+        } else if p.starts_with("/webhooks/meta") {
+            meta_webhook::handle(&self.meta_webhook, req).await
         } else {
             openapi::handle(&self.doc, req).await
         };
@@ -107,12 +137,14 @@ struct Alpha {
     asset: String,
     campaign: String,
     job: String,
+    connection: String,
     markers: Vec<String>,
 }
 
 async fn alpha(db: &TestDb) -> Alpha {
     let user = TestUser::create(db, "alpha-owner@example.com").await;
-    let (asset, campaign, job) = (
+    let (asset, campaign, job, connection) = (
+        uuid::Uuid::new_v4(),
         uuid::Uuid::new_v4(),
         uuid::Uuid::new_v4(),
         uuid::Uuid::new_v4(),
@@ -123,7 +155,9 @@ async fn alpha(db: &TestDb) -> Alpha {
         .batch_execute(&format!(
             "INSERT INTO business_profiles (user_id, business_name) VALUES ('{u}', 'Alpha Foods Secret');
              INSERT INTO brand_profiles (user_id, logo_url) VALUES ('{u}', 'https://alpha-secret.example/logo.png');
-             INSERT INTO meta_accounts (user_id, meta_user_id, access_token) VALUES ('{u}', 'alpha-meta', 'k1:sealed');
+             INSERT INTO meta_accounts (id, user_id, meta_user_id, access_token) VALUES ('{connection}', '{u}', 'alpha-meta', 'k1:sealed');
+             INSERT INTO meta_ad_accounts (meta_account_id, user_id, ad_account_id, name, account_status, currency)
+                  VALUES ('{connection}', '{u}', 'act_777000777', 'Alpha Secret Ads', 1, 'INR');
              INSERT INTO creative_assets (id, user_id, asset_type, status, file_url, format, filename, tags)
                   VALUES ('{asset}', '{u}', 'image', 'active', 's3://b/alpha.png', '1:1', 'alpha-secret.png', '{{alphatag}}');
              INSERT INTO campaigns (id, user_id, name, purpose, daily_budget, status)
@@ -148,6 +182,9 @@ async fn alpha(db: &TestDb) -> Alpha {
         "alphatag".into(),
         "alpha_secret_feature".into(),
         "777777".into(),
+        "act_777000777".into(),
+        "alpha-meta".into(),
+        connection.to_string(),
     ]
     .into();
     Alpha {
@@ -155,6 +192,7 @@ async fn alpha(db: &TestDb) -> Alpha {
         asset: asset.to_string(),
         campaign: campaign.to_string(),
         job: job.to_string(),
+        connection: connection.to_string(),
         markers,
     }
 }
@@ -177,6 +215,8 @@ async fn snapshot(db: &TestDb, a: &Alpha) -> Vec<String> {
         ("background_jobs", format!("user_id = '{}'", a.user.id)),
         ("subscriptions", format!("user_id = '{}'", a.user.id)),
         ("usage_logs", format!("user_id = '{}'", a.user.id)),
+        ("meta_accounts", format!("user_id = '{}'", a.user.id)),
+        ("meta_ad_accounts", format!("user_id = '{}'", a.user.id)),
     ] {
         for row in su
             .query(
@@ -199,6 +239,8 @@ fn with_ids(route: &str, a: &Alpha) -> String {
         path.replace("{id}", &a.asset)
     } else if path.starts_with("/v1/jobs/") {
         path.replace("{id}", &a.job)
+    } else if path.starts_with("/v1/meta-accounts/") {
+        path.replace("{id}", &a.connection)
     } else {
         path.replace("{id}", &a.campaign)
     }

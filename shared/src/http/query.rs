@@ -19,6 +19,14 @@ impl Query {
         )
     }
 
+    /// The first value of `key`, if given (where repeats do not matter).
+    pub fn first(&self, key: &str) -> Option<&str> {
+        self.0
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
+    }
+
     /// The value of `key`, if given; a key given twice is refused.
     pub fn one<'a>(&'a self, f: &mut Fields, key: &str) -> Option<&'a str> {
         let mut values = self

@@ -368,3 +368,58 @@ pub async fn lock_asset(t: &Tenant<'_>, asset: AssetId) -> Result<Option<String>
         .await?;
     Ok(row.map(|r| r.get(0)))
 }
+
+/// What the campaign has on Meta: the ad account, ad set, and the launch progress
+/// marker (every Meta id created so far).
+#[derive(Clone, Debug, Default)]
+pub struct MetaLink {
+    pub ad_account_id: Option<String>,
+    pub adset_id: Option<String>,
+    pub launch: Option<Value>,
+}
+
+pub async fn meta_link(t: &Tenant<'_>, id: CampaignId) -> Result<MetaLink, AppError> {
+    let row =
+        t.tx.query_opt(
+            "SELECT meta_ad_account_id, meta_adset_id, meta_launch FROM campaigns WHERE id = $1",
+            &[&id.0],
+        )
+        .await?;
+    Ok(row.map_or_else(MetaLink::default, |r| MetaLink {
+        ad_account_id: r.get(0),
+        adset_id: r.get(1),
+        launch: r.get(2),
+    }))
+}
+
+/// Records launch progress (committed by the caller before the next Meta call).
+pub async fn save_launch(
+    t: &Tenant<'_>,
+    id: CampaignId,
+    ad_account_id: &str,
+    meta_campaign_id: Option<&str>,
+    adset_id: Option<&str>,
+    launch: &Value,
+) -> Result<(), AppError> {
+    t.tx.execute(
+        "UPDATE campaigns SET meta_ad_account_id = $2, meta_campaign_id = coalesce($3, meta_campaign_id), \
+                meta_adset_id = coalesce($4, meta_adset_id), meta_launch = $5 WHERE id = $1",
+        &[&id.0, &ad_account_id, &meta_campaign_id, &adset_id, launch],
+    )
+    .await?;
+    Ok(())
+}
+
+/// Sets the status Meta now reports (launch, pause, resume), approved for delivery.
+pub async fn set_status(
+    t: &Tenant<'_>,
+    id: CampaignId,
+    status: CampaignStatus,
+) -> Result<Campaign, AppError> {
+    let sql = format!(
+        "UPDATE campaigns SET status = $2, approval_status = 'approved' WHERE id = $1 RETURNING {COLUMNS}"
+    );
+    Ok(Campaign::from(
+        &t.tx.query_one(&sql, &[&id.0, &status.as_str()]).await?,
+    ))
+}

@@ -7,7 +7,7 @@ use tokio_postgres::Row;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use crate::db::Tenant;
+use crate::db::{Tenant, Tx, Worker};
 use crate::domain::JobId;
 use crate::error::AppError;
 
@@ -66,6 +66,24 @@ pub async fn create(t: &Tenant<'_>, job_type: &str, parameters: &Value) -> Resul
     ))
 }
 
+/// A new pending job for `user`, from a cross-tenant job (the hourly sync).
+pub async fn create_for(
+    w: &Worker<'_>,
+    user: Uuid,
+    job_type: &str,
+    parameters: &Value,
+) -> Result<Job, AppError> {
+    let sql = format!(
+        "INSERT INTO background_jobs (job_type, user_id, parameters, status, scheduled_at) \
+         VALUES ($1, $2, $3, 'pending', now()) RETURNING {COLUMNS}"
+    );
+    Ok(Job::from(
+        &w.tx
+            .query_one(&sql, &[&job_type, &user, parameters])
+            .await?,
+    ))
+}
+
 pub async fn get(t: &Tenant<'_>, id: JobId) -> Result<Option<Job>, AppError> {
     let sql = format!("SELECT {COLUMNS} FROM background_jobs WHERE id = $1");
     Ok(t.tx
@@ -77,13 +95,13 @@ pub async fn get(t: &Tenant<'_>, id: JobId) -> Result<Option<Job>, AppError> {
 
 /// Marks a job running (one more attempt) and returns it; None when it no longer
 /// needs work (finished, failed, cancelled or gone), so a redelivered message is a no-op.
-pub async fn start(t: &Tenant<'_>, id: JobId) -> Result<Option<Job>, AppError> {
+pub async fn start(t: &impl Tx, id: JobId) -> Result<Option<Job>, AppError> {
     let sql = format!(
         "UPDATE background_jobs SET status = 'running', attempts = attempts + 1, \
                 started_at = coalesce(started_at, now()), progress = greatest(progress, 5) \
          WHERE id = $1 AND status IN ('pending', 'running') RETURNING {COLUMNS}"
     );
-    Ok(t.tx
+    Ok(t.tx()
         .query_opt(&sql, &[&id.0])
         .await?
         .as_ref()
@@ -92,12 +110,12 @@ pub async fn start(t: &Tenant<'_>, id: JobId) -> Result<Option<Job>, AppError> {
 
 /// Records progress (0–100) and, optionally, state a retry needs (merged into `result`).
 pub async fn progress(
-    t: &Tenant<'_>,
+    t: &impl Tx,
     id: JobId,
     percent: i16,
     state: Option<&Value>,
 ) -> Result<(), AppError> {
-    t.tx.execute(
+    t.tx().execute(
         "UPDATE background_jobs SET progress = greatest(progress, $2), \
                 result = CASE WHEN $3::jsonb IS NULL THEN result ELSE coalesce(result, '{}') || $3 END \
          WHERE id = $1 AND status = 'running'",
@@ -108,17 +126,18 @@ pub async fn progress(
 }
 
 /// A failed attempt that will be retried: the job stays running and says why.
-pub async fn retrying(t: &Tenant<'_>, id: JobId, why: &str) -> Result<(), AppError> {
-    t.tx.execute(
-        "UPDATE background_jobs SET error_message = $2 WHERE id = $1 AND status = 'running'",
-        &[&id.0, &format!("retrying: {why}")],
-    )
-    .await?;
+pub async fn retrying(t: &impl Tx, id: JobId, why: &str) -> Result<(), AppError> {
+    t.tx()
+        .execute(
+            "UPDATE background_jobs SET error_message = $2 WHERE id = $1 AND status = 'running'",
+            &[&id.0, &format!("retrying: {why}")],
+        )
+        .await?;
     Ok(())
 }
 
-pub async fn complete(t: &Tenant<'_>, id: JobId, result: &Value) -> Result<(), AppError> {
-    t.tx.execute(
+pub async fn complete(t: &impl Tx, id: JobId, result: &Value) -> Result<(), AppError> {
+    t.tx().execute(
         "UPDATE background_jobs SET status = 'completed', progress = 100, error_message = NULL, \
                 result = coalesce(result, '{}') || $2, completed_at = now() \
          WHERE id = $1 AND status IN ('pending', 'running')",
@@ -129,9 +148,9 @@ pub async fn complete(t: &Tenant<'_>, id: JobId, result: &Value) -> Result<(), A
 }
 
 /// Fails the job for good; false when it had already finished.
-pub async fn fail(t: &Tenant<'_>, id: JobId, why: &str) -> Result<bool, AppError> {
+pub async fn fail(t: &impl Tx, id: JobId, why: &str) -> Result<bool, AppError> {
     let n =
-        t.tx.execute(
+        t.tx().execute(
             "UPDATE background_jobs SET status = 'failed', error_message = $2, completed_at = now() \
              WHERE id = $1 AND status IN ('pending', 'running')",
             &[&id.0, &why],

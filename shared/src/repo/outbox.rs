@@ -21,6 +21,33 @@ pub async fn enqueue(t: &Tenant<'_>, topic: &str, payload: &Value) -> Result<i64
     Ok(row.get(0))
 }
 
+/// Queues a message from a cross-tenant job (no user), as part of its transaction.
+pub async fn enqueue_system(w: &Worker<'_>, topic: &str, payload: &Value) -> Result<i64, AppError> {
+    let row =
+        w.tx.query_one(
+            "INSERT INTO outbox (topic, payload) VALUES ($1, $2) RETURNING id",
+            &[&topic, payload],
+        )
+        .await?;
+    Ok(row.get(0))
+}
+
+/// Queues a message for `user` from a cross-tenant job.
+pub async fn enqueue_for(
+    w: &Worker<'_>,
+    user: uuid::Uuid,
+    topic: &str,
+    payload: &Value,
+) -> Result<i64, AppError> {
+    let row =
+        w.tx.query_one(
+            "INSERT INTO outbox (user_id, topic, payload) VALUES ($1, $2, $3) RETURNING id",
+            &[&user, &topic, payload],
+        )
+        .await?;
+    Ok(row.get(0))
+}
+
 pub struct Pending {
     pub id: i64,
     pub topic: String,

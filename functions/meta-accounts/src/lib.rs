@@ -1,0 +1,384 @@
+//! Connecting Meta: `GET /v1/meta/connect` gives the Facebook Login dialog URL with a
+//! signed, expiring `state`; `GET /v1/meta/callback` (no bearer token: the state names
+//! the user) exchanges the code, then for a long-lived token, checks the granted
+//! permissions, reads the ad accounts and stores the connection with its token sealed
+//! (AES-256-GCM). `GET /v1/meta-accounts`, `GET /v1/meta-accounts/{id}/ad-accounts`,
+//! `DELETE /v1/meta-accounts/{id}` list and revoke. Tokens never leave the database
+//! unsealed except toward Meta.
+
+use chrono::{DateTime, Duration, Utc};
+use lambda_http::http::{Method, StatusCode};
+use lambda_http::{Body, Request, Response};
+use serde::Serialize;
+use shared::auth::authenticate;
+use shared::config::{ConfigError, required};
+use shared::crypto::TokenCipher;
+use shared::domain::{Fields, Invalid, UserId};
+use shared::error::{AppError, Problem};
+use shared::http::docs::NotAuthenticated;
+use shared::http::{Query, at, json, no_content, parse_id};
+use shared::meta::graph::SCOPES;
+use shared::meta::{Graph, GraphError, oauth_state};
+use shared::repo::meta_accounts::{self, AdAccount, Connected, Connection};
+use utoipa::ToSchema;
+
+pub struct State {
+    pub ctx: shared::http::Context,
+    pub graph: Graph,
+    pub cipher: TokenCipher,
+    /// Signs the login `state` (the JWT secret).
+    pub state_secret: Vec<u8>,
+    /// `META_REDIRECT_URI`; unset: this API's own `/v1/meta/callback`, from the request.
+    pub redirect_uri: Option<String>,
+}
+
+impl State {
+    pub async fn from_env() -> Result<Self, ConfigError> {
+        Ok(Self {
+            ctx: shared::http::Context::from_env().await?,
+            graph: Graph::from_env()?,
+            cipher: TokenCipher::from_env()?,
+            state_secret: required("JWT_SECRET")?.into_bytes(),
+            redirect_uri: std::env::var("META_REDIRECT_URI")
+                .ok()
+                .filter(|v| !v.is_empty()),
+        })
+    }
+}
+
+pub async fn handle(state: &State, req: Request) -> Response<Body> {
+    shared::http::serve(req, async |req| route(state, req).await).await
+}
+
+async fn route(state: &State, req: Request) -> Result<Response<Body>, AppError> {
+    let path = req.uri().path().trim_end_matches('/').to_owned();
+    let method = req.method().clone();
+    match (path.as_str(), &method) {
+        ("/v1/meta/connect", &Method::GET) => return connect(state, &req),
+        ("/v1/meta/callback", &Method::GET) => return callback(state, &req).await,
+        ("/v1/meta-accounts", &Method::GET) => return list(state, &req).await,
+        ("/v1/meta/connect" | "/v1/meta/callback" | "/v1/meta-accounts", _) => {
+            return Err(AppError::MethodNotAllowed);
+        }
+        _ => {}
+    }
+    if let Some([id]) = at("/v1/meta-accounts/{}", &path) {
+        return match method {
+            Method::DELETE => revoke(state, &req, id).await,
+            _ => Err(AppError::MethodNotAllowed),
+        };
+    }
+    if let Some([id]) = at("/v1/meta-accounts/{}/ad-accounts", &path) {
+        return match method {
+            Method::GET => ad_accounts(state, &req, id).await,
+            _ => Err(AppError::MethodNotAllowed),
+        };
+    }
+    Err(AppError::NotFound)
+}
+
+/// Where Facebook sends the user back: configured, or this API's callback route.
+fn redirect_uri(state: &State, req: &Request) -> String {
+    if let Some(uri) = &state.redirect_uri {
+        return uri.clone();
+    }
+    let header = |name: &str| req.headers().get(name).and_then(|v| v.to_str().ok());
+    let host = header("host").unwrap_or("localhost");
+    let local = host.starts_with("127.0.0.1") || host.starts_with("localhost");
+    let proto = header("x-forwarded-proto").unwrap_or(if local { "http" } else { "https" });
+    format!("{proto}://{host}/v1/meta/callback")
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct ConnectLink {
+    /// Send the user here; Facebook returns them to the callback.
+    pub authorization_url: String,
+    /// The permissions asked for.
+    pub scopes: Vec<&'static str>,
+    /// The link stops working after this.
+    pub expires_at: DateTime<Utc>,
+}
+
+#[utoipa::path(get, path = "/v1/meta/connect", operation_id = "connect_meta", tag = "meta", security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The Facebook Login dialog URL, with a signed state bound to you", body = ConnectLink),
+        NotAuthenticated,
+    ))]
+pub fn connect(state: &State, req: &Request) -> Result<Response<Body>, AppError> {
+    let user = authenticate(req, &state.ctx.tokens)?;
+    let (st, expires_at) = oauth_state::issue(&state.state_secret, user, Utc::now());
+    json(
+        StatusCode::OK,
+        &ConnectLink {
+            authorization_url: state.graph.dialog_url(&redirect_uri(state, req), &st),
+            scopes: SCOPES.to_vec(),
+            expires_at,
+        },
+    )
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Connected_ {
+    pub connection: Connection,
+    pub ad_accounts: Vec<AdAccount>,
+}
+
+fn meta_refused(e: GraphError) -> AppError {
+    tracing::warn!(
+        code = e.code,
+        status = e.status,
+        message = e.message,
+        "Meta refused the login"
+    );
+    AppError::Upstream {
+        service: "Meta",
+        detail: e.message,
+    }
+}
+
+#[utoipa::path(get, path = "/v1/meta/callback", operation_id = "meta_login_callback", tag = "meta",
+    params(
+        ("code" = Option<String>, Query, description = "From Facebook, when the user agreed"),
+        ("state" = String, Query, description = "The state from /v1/meta/connect"),
+        ("error" = Option<String>, Query, description = "From Facebook, when the user declined"),
+        ("error_description" = Option<String>, Query, description = "Why, from Facebook"),
+    ),
+    responses(
+        (status = 200, description = "Connected: the connection and its ad accounts", body = Connected_),
+        (status = 422, description = "Login declined, missing or invalid state or code, or a permission not granted", body = Problem, content_type = "application/problem+json"),
+        (status = 502, description = "Meta refused the exchange; its message is in detail", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn callback(state: &State, req: &Request) -> Result<Response<Body>, AppError> {
+    let q = Query::of(req);
+    if let Some(error) = q.first("error") {
+        return Err(AppError::Unprocessable {
+            code: "meta_login_declined",
+            field: "error",
+            detail: format!(
+                "Facebook Login did not finish ({error}): {}. Connect again and choose Continue.",
+                q.first("error_description")
+                    .unwrap_or("the request was declined")
+            ),
+        });
+    }
+    let user = verified_user(state, &q)?;
+    let code = q.first("code").filter(|c| !c.is_empty()).ok_or_else(|| {
+        AppError::field(
+            "code",
+            "required",
+            "Facebook returns a code when the user agrees",
+        )
+    })?;
+    let redirect = redirect_uri(state, req);
+    let short = state
+        .graph
+        .exchange_code(code, &redirect)
+        .await
+        .map_err(meta_refused)?;
+    let long = state
+        .graph
+        .long_lived(&short.access_token)
+        .await
+        .map_err(meta_refused)?;
+    let token = long.access_token;
+    let me = state
+        .graph
+        .get("me", &token, &[("fields", "id,name".into())])
+        .await
+        .map_err(meta_refused)?;
+    let granted = granted_permissions(state, &token).await?;
+    let missing: Vec<&str> = SCOPES
+        .iter()
+        .copied()
+        .filter(|s| !granted.iter().any(|g| g == s))
+        .collect();
+    if !missing.is_empty() {
+        return Err(AppError::Unprocessable {
+            code: "permissions_missing",
+            field: "permissions",
+            detail: format!(
+                "Adpilot needs {} to run your ads. Connect again and allow {}.",
+                SCOPES.join(", "),
+                missing.join(", ")
+            ),
+        });
+    }
+    let accounts = ad_accounts_of(state, &token).await?;
+    let sealed = state.cipher.seal(&token);
+    let expires = long.expires_in.map(|s| Utc::now() + Duration::seconds(s));
+    let meta_user_id = me.body["id"].as_str().unwrap_or_default().to_owned();
+    let (connection, ad_accounts) = state
+        .ctx
+        .db
+        .tenant(user, async |t| {
+            let id = meta_accounts::connect(
+                t,
+                &Connected {
+                    meta_user_id: &meta_user_id,
+                    meta_user_name: me.body["name"].as_str(),
+                    sealed_token: &sealed,
+                    token_expires_at: expires,
+                    granted: &granted,
+                    ad_accounts: &accounts,
+                },
+            )
+            .await?;
+            let connection = meta_accounts::get(t, id).await?.ok_or(AppError::NotFound)?;
+            Ok((connection, meta_accounts::ad_accounts(t, id).await?))
+        })
+        .await?;
+    tracing::info!(user_id = %user, connection = %connection.id, ad_accounts = ad_accounts.len(), "meta connected");
+    json(
+        StatusCode::OK,
+        &Connected_ {
+            connection,
+            ad_accounts,
+        },
+    )
+}
+
+fn verified_user(state: &State, q: &Query) -> Result<UserId, AppError> {
+    let mut f = Fields::default();
+    let st = f.required("state", q.first("state"));
+    f.finish()?;
+    oauth_state::verify(&state.state_secret, st.expect("checked"), Utc::now()).map_err(|e| {
+        let why = match e {
+            oauth_state::StateError::Expired => {
+                Invalid::new("expired", "the login took too long; connect again")
+            }
+            oauth_state::StateError::Invalid => {
+                Invalid::new("invalid", "not a state this API issued")
+            }
+        };
+        AppError::field("state", why.code, why.message)
+    })
+}
+
+async fn granted_permissions(state: &State, token: &str) -> Result<Vec<String>, AppError> {
+    let perms = state
+        .graph
+        .get("me/permissions", token, &[])
+        .await
+        .map_err(meta_refused)?;
+    Ok(perms.body["data"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter(|p| p["status"] == "granted")
+                .filter_map(|p| p["permission"].as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default())
+}
+
+/// Every page of `/me/adaccounts`.
+async fn ad_accounts_of(state: &State, token: &str) -> Result<Vec<AdAccount>, AppError> {
+    let mut out = Vec::new();
+    let mut next = Some("me/adaccounts".to_owned());
+    let mut params = vec![
+        (
+            "fields",
+            "account_id,name,account_status,currency,timezone_name".to_owned(),
+        ),
+        ("limit", "100".to_owned()),
+    ];
+    while let Some(path) = next.take() {
+        let page = state
+            .graph
+            .get(&path, token, &params)
+            .await
+            .map_err(meta_refused)?;
+        for a in page.body["data"].as_array().into_iter().flatten() {
+            let id = a["id"]
+                .as_str()
+                .map(str::to_owned)
+                .or_else(|| a["account_id"].as_str().map(|n| format!("act_{n}")));
+            let Some(ad_account_id) = id else { continue };
+            out.push(AdAccount {
+                ad_account_id,
+                name: a["name"].as_str().map(str::to_owned),
+                account_status: a["account_status"].as_i64().unwrap_or(0) as i32,
+                currency: a["currency"].as_str().unwrap_or("INR").to_owned(),
+                timezone_name: a["timezone_name"].as_str().map(str::to_owned),
+                sync_enabled: true,
+                last_sync_at: None,
+            });
+        }
+        next = page.body["paging"]["next"].as_str().map(str::to_owned);
+        params.clear(); // the next URL carries the query
+    }
+    Ok(out)
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct Connections {
+    pub items: Vec<Connection>,
+}
+
+#[utoipa::path(get, path = "/v1/meta-accounts", operation_id = "list_meta_accounts", tag = "meta", security(("bearer" = [])),
+    responses((status = 200, description = "Your Meta connections (never their tokens)", body = Connections), NotAuthenticated))]
+pub async fn list(state: &State, req: &Request) -> Result<Response<Body>, AppError> {
+    let user = authenticate(req, &state.ctx.tokens)?;
+    let items = state
+        .ctx
+        .db
+        .tenant(user, async |t| meta_accounts::list(t).await)
+        .await?;
+    json(StatusCode::OK, &Connections { items })
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct AdAccounts {
+    pub items: Vec<AdAccount>,
+}
+
+#[utoipa::path(get, path = "/v1/meta-accounts/{id}/ad-accounts", operation_id = "list_meta_ad_accounts", tag = "meta", security(("bearer" = [])),
+    params(("id" = uuid::Uuid, Path, description = "The connection id")),
+    responses(
+        (status = 200, description = "The ad accounts this connection may use", body = AdAccounts),
+        NotAuthenticated,
+        (status = 404, description = "No such connection of yours", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn ad_accounts(
+    state: &State,
+    req: &Request,
+    id: &str,
+) -> Result<Response<Body>, AppError> {
+    let user = authenticate(req, &state.ctx.tokens)?;
+    let id = parse_id(id)?;
+    let items = state
+        .ctx
+        .db
+        .tenant(user, async |t| {
+            meta_accounts::get(t, id).await?.ok_or(AppError::NotFound)?;
+            meta_accounts::ad_accounts(t, id).await
+        })
+        .await?;
+    json(StatusCode::OK, &AdAccounts { items })
+}
+
+#[utoipa::path(delete, path = "/v1/meta-accounts/{id}", operation_id = "revoke_meta_account", tag = "meta", security(("bearer" = [])),
+    params(("id" = uuid::Uuid, Path, description = "The connection id")),
+    responses(
+        (status = 204, description = "Revoked here: the token is erased and syncing stops"),
+        NotAuthenticated,
+        (status = 404, description = "No such connection of yours", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn revoke(state: &State, req: &Request, id: &str) -> Result<Response<Body>, AppError> {
+    let user = authenticate(req, &state.ctx.tokens)?;
+    let id = parse_id(id)?;
+    let found = state
+        .ctx
+        .db
+        .tenant(user, async |t| meta_accounts::revoke(t, id).await)
+        .await?;
+    if !found {
+        return Err(AppError::NotFound);
+    }
+    Ok(no_content())
+}
+
+/// This function's part of the OpenAPI document.
+#[derive(utoipa::OpenApi)]
+#[openapi(paths(connect, callback, list, ad_accounts, revoke))]
+pub struct Api;

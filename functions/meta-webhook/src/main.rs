@@ -1,0 +1,16 @@
+//! The meta-webhook Lambda: wiring only.
+
+use lambda_http::{Error, Request, service_fn};
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    shared::telemetry::init();
+    let state = meta_webhook::State::from_env()
+        .await
+        .inspect_err(|e| tracing::error!(error = %e, "init failed"))?;
+    let state = &state;
+    lambda_http::run(service_fn(move |req: Request| async move {
+        Ok::<_, std::convert::Infallible>(meta_webhook::handle(state, req).await)
+    }))
+    .await
+}

@@ -1,0 +1,142 @@
+//! The sync worker (SQS, partial batch failures). Two kinds of message arrive:
+//! `{job_id, user_id, connection_id, ad_account_id}` from the hourly scheduled-sync —
+//! pull that ad account's insights into `performance_analytics` (see `sync`) — and
+//! `{webhook_event_id}` from the Meta webhook — apply the stored event (see `events`).
+//! A message that cannot be handled now is hidden for a delay and reported failed, so
+//! SQS redelivers it; one that keeps failing ends in the dead-letter queue.
+
+pub mod events;
+pub mod parse;
+pub mod sync;
+
+use std::time::Duration;
+
+use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent, SqsMessage};
+use serde::Deserialize;
+use shared::config::{ConfigError, DbConfig};
+use shared::crypto::TokenCipher;
+use shared::db::WorkerDb;
+use shared::meta::Graph;
+use uuid::Uuid;
+
+/// Deliveries of one message before the worker marks its job failed; the queue's
+/// maxReceiveCount is the same, so SQS then moves it to the DLQ.
+pub const MAX_ATTEMPTS: u32 = 5;
+
+pub struct State {
+    pub db: WorkerDb,
+    pub graph: Graph,
+    pub cipher: TokenCipher,
+    pub sqs: aws_sdk_sqs::Client,
+    /// How long to wait between polls of an async insights report.
+    pub report_poll: Duration,
+}
+
+impl State {
+    pub async fn from_env() -> Result<Self, ConfigError> {
+        let aws = shared::aws::sdk_config().await;
+        Ok(Self {
+            db: WorkerDb::connect(&DbConfig::owner_from_env()?)?,
+            graph: Graph::from_env()?,
+            cipher: TokenCipher::from_env()?,
+            sqs: shared::aws::sqs(&aws),
+            report_poll: Duration::from_secs(2),
+        })
+    }
+}
+
+/// The two message shapes.
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+pub enum Message {
+    Sync(sync::SyncMessage),
+    Event { webhook_event_id: Uuid },
+}
+
+/// What became of one message.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Outcome {
+    Done(String),
+    Retry { why: String, after_seconds: i32 },
+}
+
+/// Seconds before attempt `n + 1`: 30 s doubling, at most 30 minutes.
+pub fn backoff_seconds(attempt: u32) -> i32 {
+    (30i32 << attempt.saturating_sub(1).min(6)).min(1800)
+}
+
+pub fn attempt_of(record: &SqsMessage) -> u32 {
+    record
+        .attributes
+        .get("ApproximateReceiveCount")
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(1)
+}
+
+pub async fn handle(state: &State, event: SqsEvent) -> SqsBatchResponse {
+    let mut response = SqsBatchResponse::default();
+    for record in &event.records {
+        let id = record.message_id.clone().unwrap_or_default();
+        match process(state, record).await {
+            Outcome::Done(what) => tracing::info!(message_id = id, what, "message done"),
+            Outcome::Retry { why, after_seconds } => {
+                tracing::warn!(
+                    message_id = id,
+                    why,
+                    after_seconds,
+                    "message will be retried"
+                );
+                hide_for(state, record, after_seconds).await;
+                response.add_failure(id);
+            }
+        }
+    }
+    response
+}
+
+pub async fn process(state: &State, record: &SqsMessage) -> Outcome {
+    let attempt = attempt_of(record);
+    let msg: Message = match serde_json::from_str(record.body.as_deref().unwrap_or("")) {
+        Ok(m) => m,
+        Err(e) => {
+            tracing::error!(error = %e, body = record.body, "unreadable message; it will end in the DLQ");
+            return Outcome::Retry {
+                why: format!("unreadable message: {e}"),
+                after_seconds: backoff_seconds(attempt),
+            };
+        }
+    };
+    let result = match &msg {
+        Message::Sync(m) => sync::run(state, m, attempt).await,
+        Message::Event { webhook_event_id } => events::apply(state, *webhook_event_id).await,
+    };
+    result.unwrap_or_else(|e| Outcome::Retry {
+        why: e.to_string(),
+        after_seconds: backoff_seconds(attempt),
+    })
+}
+
+/// Delays the message's redelivery (best effort; otherwise the queue's visibility timeout).
+async fn hide_for(state: &State, record: &SqsMessage, seconds: i32) {
+    let (Some(arn), Some(receipt)) = (&record.event_source_arn, &record.receipt_handle) else {
+        return;
+    };
+    let Some(name) = arn.rsplit(':').next() else {
+        return;
+    };
+    let Ok(found) = state.sqs.get_queue_url().queue_name(name).send().await else {
+        return;
+    };
+    if let Some(url) = found.queue_url
+        && let Err(e) = state
+            .sqs
+            .change_message_visibility()
+            .queue_url(url)
+            .receipt_handle(receipt)
+            .visibility_timeout(seconds)
+            .send()
+            .await
+    {
+        tracing::warn!(error = %aws_sdk_sqs::error::DisplayErrorContext(e), "visibility");
+    }
+}

@@ -1,0 +1,381 @@
+//! One ad account's insights sync: today and the 28 days before (Meta restates recent
+//! days), campaign level, one row per day (`time_increment=1`), pulled five ways — no
+//! breakdown, `publisher_platform,platform_position`, `age,gender`, `region`, and hourly
+//! (`hourly_stats_aggregated_by_advertiser_time_zone`). Cursor pages are followed; the
+//! larger pulls (region, hourly) run as async report runs. Rows are upserted idempotently
+//! and the campaigns' totals refreshed in the same transaction.
+//!
+//! Rate limits: every call counts against the account's hourly budget
+//! (`system_config.meta_api_rate_limits`) and Meta's usage headers are kept; codes 4, 17,
+//! 613, 80000–80004 (or utilisation ≥ 95 %) throttle the account and the message returns
+//! later; 190 marks the connection expired and stops; 5xx retries with backoff.
+
+use chrono::{Duration, Utc};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use shared::db::Worker;
+use shared::domain::JobId;
+use shared::error::AppError;
+use shared::meta::{ErrorKind, GraphError, Usage};
+use shared::repo::insights::{self, InsightRow};
+use shared::repo::{jobs, meta_accounts, system_config};
+use uuid::Uuid;
+
+use crate::{MAX_ATTEMPTS, Outcome, State, backoff_seconds, parse};
+
+#[derive(Debug, Deserialize)]
+pub struct SyncMessage {
+    pub job_id: Uuid,
+    pub user_id: Uuid,
+    pub connection_id: Uuid,
+    pub ad_account_id: String,
+}
+
+/// Days before today that are pulled again every hour.
+pub const WINDOW_DAYS: i64 = 28;
+
+/// The five pulls: breakdowns, and whether to use an async report run.
+pub const PULLS: [(&str, bool); 5] = [
+    ("", false),
+    ("publisher_platform,platform_position", false),
+    ("age,gender", false),
+    ("region", true),
+    ("hourly_stats_aggregated_by_advertiser_time_zone", true),
+];
+
+const FIELDS: &str =
+    "campaign_id,campaign_name,impressions,clicks,spend,actions,action_values,date_start,date_stop";
+
+/// Calls one sync needs at least (one per pull).
+pub const CALLS_PER_SYNC: i32 = PULLS.len() as i32;
+
+/// The hourly call budget per ad account.
+pub async fn calls_per_hour(w: &Worker<'_>) -> Result<i32, AppError> {
+    Ok(system_config::get(w, "meta_api_rate_limits")
+        .await?
+        .and_then(|v| v["calls_per_hour"].as_i64())
+        .map_or(200, |n| n as i32))
+}
+
+/// Where a sync stands before calling Meta.
+enum Ready {
+    Go {
+        token: String,
+        campaigns: std::collections::HashMap<String, (Uuid, shared::domain::campaign::Purpose)>,
+        budget: i32,
+    },
+    Stop(Outcome),
+}
+
+pub async fn run(state: &State, m: &SyncMessage, attempt: u32) -> Result<Outcome, AppError> {
+    let job = JobId(m.job_id);
+    let ready = state
+        .db
+        .run("meta-sync", async |w| {
+            let Some(_) = jobs::start(w, job).await? else {
+                return Ok(Ready::Stop(Outcome::Done(
+                    "the job is already finished".into(),
+                )));
+            };
+            let Some((sealed, status)) = meta_accounts::token_of(w, m.connection_id).await? else {
+                jobs::fail(w, job, "the Meta connection is gone").await?;
+                return Ok(Ready::Stop(Outcome::Done("connection gone".into())));
+            };
+            if status != "active" || sealed.is_empty() {
+                jobs::fail(
+                    w,
+                    job,
+                    &format!("the Meta connection is {status}; reconnect to sync"),
+                )
+                .await?;
+                return Ok(Ready::Stop(Outcome::Done(format!("connection {status}"))));
+            }
+            let limit = calls_per_hour(w).await?;
+            let (left, throttled) = meta_accounts::budget(w, &m.ad_account_id, limit).await?;
+            if let Some(until) = throttled {
+                let wait = (until - Utc::now()).num_seconds().max(1) as i32;
+                jobs::retrying(w, job, &format!("Meta asked us to wait until {until}")).await?;
+                return Ok(Ready::Stop(Outcome::Retry {
+                    why: "throttled".into(),
+                    after_seconds: wait,
+                }));
+            }
+            if left < CALLS_PER_SYNC {
+                let next_hour = 3600 - (Utc::now().timestamp() % 3600) as i32;
+                jobs::retrying(
+                    w,
+                    job,
+                    &format!(
+                        "this hour's {limit} calls for {} are used up",
+                        m.ad_account_id
+                    ),
+                )
+                .await?;
+                return Ok(Ready::Stop(Outcome::Retry {
+                    why: "hourly budget used".into(),
+                    after_seconds: next_hour,
+                }));
+            }
+            let token = state
+                .cipher
+                .open(&sealed)
+                .map_err(|e| AppError::Internal(format!("meta token: {e}")))?;
+            let campaigns = insights::launched_campaigns(w, m.user_id, &m.ad_account_id).await?;
+            Ok(Ready::Go {
+                token,
+                campaigns,
+                budget: left,
+            })
+        })
+        .await?;
+    let (token, campaigns, budget) = match ready {
+        Ready::Go {
+            token,
+            campaigns,
+            budget,
+        } => (token, campaigns, budget),
+        Ready::Stop(outcome) => return Ok(outcome),
+    };
+    let mut calls = Calls {
+        made: 0,
+        budget,
+        usage: None,
+    };
+    let mut rows: Vec<InsightRow> = Vec::new();
+    let mut skipped = 0;
+    for (breakdowns, is_async) in PULLS {
+        let raw = match pull(
+            state,
+            &token,
+            &m.ad_account_id,
+            breakdowns,
+            is_async,
+            &mut calls,
+        )
+        .await
+        {
+            Ok(raw) => raw,
+            Err(e) => return failed(state, m, job, attempt, &calls, e).await,
+        };
+        for r in &raw {
+            let Some((campaign, purpose)) =
+                r["campaign_id"].as_str().and_then(|id| campaigns.get(id))
+            else {
+                skipped += 1; // a campaign made outside Adpilot
+                continue;
+            };
+            match parse::row(r, *campaign, *purpose) {
+                Ok(row) => rows.push(row),
+                Err(why) => return Err(AppError::Internal(format!("insights row: {why}"))),
+            }
+        }
+    }
+    let ids: Vec<Uuid> = campaigns.values().map(|(id, _)| *id).collect();
+    let total = rows.len();
+    let changed = state
+        .db
+        .run("meta-sync-write", async |w| {
+            let changed = insights::upsert(w, &rows).await?;
+            insights::refresh_totals(w, &ids).await?;
+            meta_accounts::record_calls(w, &m.ad_account_id, calls.made, calls.usage_json().as_ref(), None).await?;
+            meta_accounts::mark_synced(w, m.connection_id, &m.ad_account_id).await?;
+            jobs::complete(w, job, &json!({"rows": total, "changed": changed, "calls": calls.made, "skipped_rows": skipped})).await?;
+            Ok(changed)
+        })
+        .await?;
+    tracing::info!(
+        ad_account = m.ad_account_id,
+        rows = total,
+        changed,
+        calls = calls.made,
+        "insights synced"
+    );
+    Ok(Outcome::Done(format!("{total} rows, {changed} changed")))
+}
+
+/// Calls made in this sync and the last usage Meta reported.
+pub struct Calls {
+    pub made: i32,
+    pub budget: i32,
+    pub usage: Option<Usage>,
+}
+
+impl Calls {
+    fn usage_json(&self) -> Option<Value> {
+        self.usage.as_ref().map(|u| {
+            json!({"business_use_case": u.business_use_case, "ad_account": u.ad_account,
+                   "insights_throttle": u.insights_throttle, "max_util_pct": u.max_util_pct()})
+        })
+    }
+
+    fn count(&mut self, usage: Usage) -> Result<(), GraphError> {
+        self.made += 1;
+        let pct = usage.max_util_pct();
+        let wait = usage.regain_access_minutes();
+        self.usage = Some(usage);
+        if pct >= 95.0 || wait > 0 || self.made >= self.budget {
+            return Err(GraphError {
+                kind: ErrorKind::RateLimited,
+                status: 200,
+                code: 0,
+                subcode: None,
+                message: format!(
+                    "usage at {pct:.0}% after {} calls; pausing this account",
+                    self.made
+                ),
+            });
+        }
+        Ok(())
+    }
+}
+
+/// Every row of one pull, following cursor pages (through an async report run if asked).
+async fn pull(
+    state: &State,
+    token: &str,
+    act: &str,
+    breakdowns: &str,
+    is_async: bool,
+    calls: &mut Calls,
+) -> Result<Vec<Value>, GraphError> {
+    let today = Utc::now().date_naive();
+    let range = json!({"since": (today - Duration::days(WINDOW_DAYS)).to_string(), "until": today.to_string()});
+    let mut params = vec![
+        ("level", "campaign".to_owned()),
+        ("fields", FIELDS.to_owned()),
+        ("time_range", range.to_string()),
+        ("time_increment", "1".to_owned()),
+        ("limit", "500".to_owned()),
+    ];
+    if !breakdowns.is_empty() {
+        params.push(("breakdowns", breakdowns.to_owned()));
+    }
+    let g = &state.graph;
+    let mut next = if is_async {
+        let run = g.post(&format!("{act}/insights"), token, &params).await?;
+        calls.count(run.usage)?;
+        let id = run.body["report_run_id"]
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
+        loop {
+            let status = g.get(&id, token, &[]).await?;
+            calls.count(status.usage)?;
+            match status.body["async_status"].as_str() {
+                Some("Job Completed") => break,
+                Some("Job Failed") | Some("Job Skipped") => {
+                    return Err(GraphError {
+                        kind: ErrorKind::Transient,
+                        status: 200,
+                        code: 0,
+                        subcode: None,
+                        message: format!("async report {id} {}", status.body["async_status"]),
+                    });
+                }
+                _ => tokio::time::sleep(state.report_poll).await,
+            }
+        }
+        params = vec![("limit", "500".to_owned())];
+        Some(format!("{id}/insights"))
+    } else {
+        Some(format!("{act}/insights"))
+    };
+    let mut rows = Vec::new();
+    while let Some(path) = next.take() {
+        let page = g.get(&path, token, &params).await?;
+        calls.count(page.usage.clone())?;
+        rows.extend(page.body["data"].as_array().cloned().unwrap_or_default());
+        next = page.body["paging"]["next"].as_str().map(str::to_owned);
+        params.clear(); // the next URL carries the query
+    }
+    Ok(rows)
+}
+
+/// What a failed pull means for the job and the message.
+async fn failed(
+    state: &State,
+    m: &SyncMessage,
+    job: JobId,
+    attempt: u32,
+    calls: &Calls,
+    e: GraphError,
+) -> Result<Outcome, AppError> {
+    let usage = calls.usage_json();
+    state
+        .db
+        .run("meta-sync-failed", async |w| match e.kind {
+            ErrorKind::RateLimited => {
+                let wait_minutes = calls.usage.as_ref().map_or(0, Usage::regain_access_minutes);
+                let wait = (i64::from(backoff_seconds(attempt)))
+                    .max(wait_minutes * 60)
+                    .max(60);
+                let until = Utc::now() + Duration::seconds(wait);
+                meta_accounts::record_calls(
+                    w,
+                    &m.ad_account_id,
+                    calls.made,
+                    usage.as_ref(),
+                    Some(until),
+                )
+                .await?;
+                jobs::retrying(
+                    w,
+                    job,
+                    &format!(
+                        "throttled by Meta (code {}): {}; next try at {until}",
+                        e.code, e.message
+                    ),
+                )
+                .await?;
+                Ok(Outcome::Retry {
+                    why: e.message.clone(),
+                    after_seconds: wait as i32,
+                })
+            }
+            ErrorKind::TokenInvalid => {
+                meta_accounts::mark_expired(w, m.connection_id, &e.message).await?;
+                meta_accounts::record_calls(w, &m.ad_account_id, calls.made, usage.as_ref(), None)
+                    .await?;
+                jobs::fail(
+                    w,
+                    job,
+                    &format!(
+                        "Meta no longer accepts the connection ({}); reconnect to sync",
+                        e.message
+                    ),
+                )
+                .await?;
+                Ok(Outcome::Done("connection expired".into()))
+            }
+            ErrorKind::Refused => {
+                meta_accounts::record_calls(w, &m.ad_account_id, calls.made, usage.as_ref(), None)
+                    .await?;
+                jobs::fail(
+                    w,
+                    job,
+                    &format!("Meta refused the insights request: {}", e.message),
+                )
+                .await?;
+                Ok(Outcome::Done("refused".into()))
+            }
+            ErrorKind::Transient => {
+                meta_accounts::record_calls(w, &m.ad_account_id, calls.made, usage.as_ref(), None)
+                    .await?;
+                if attempt >= MAX_ATTEMPTS {
+                    jobs::fail(
+                        w,
+                        job,
+                        &format!("gave up after {attempt} attempts: {}", e.message),
+                    )
+                    .await?;
+                } else {
+                    jobs::retrying(w, job, &e.message).await?;
+                }
+                Ok(Outcome::Retry {
+                    why: e.message.clone(),
+                    after_seconds: backoff_seconds(attempt),
+                })
+            }
+        })
+        .await
+}

@@ -1,0 +1,353 @@
+"""The Meta Graph API (Marketing API v25.0) and Facebook Login, offline.
+
+Login: GET /v25.0/dialog/oauth consents at once and redirects to redirect_uri with a code
+and the state, as Facebook does after the user clicks Continue; /v25.0/oauth/access_token
+exchanges the code, and (grant_type=fb_exchange_token) for a long-lived token.
+Graph: /me, /me/permissions, /me/adaccounts, /me/accounts (pages);
+/act_{id}/{campaigns,adsets,adimages,advideos,adcreatives,ads} (POST creates);
+POST /{object id} updates (status, budgets); /act_{id}/insights (GET, or POST for an async
+report run, then GET /{run id} and /{run id}/insights) with level=campaign, time_range,
+time_increment=1, breakdowns (publisher_platform,platform_position | age,gender | region |
+hourly_stats_aggregated_by_advertiser_time_zone), cursor paging. Every answer carries
+X-Business-Use-Case-Usage, X-Ad-Account-Usage and X-FB-Ads-Insights-Throttle.
+
+Insights are plausible and deterministic: active campaigns accrue impressions, clicks,
+spend (in the account currency, as strings) and actions/action_values per day from their
+launch day, split across breakdowns so the parts add up to the totals.
+
+Switches: POST /_sim/fail {"path": "/v25.0/act_", "status": 400, "body": {"error": {...,
+"code": 17}}, "times": 2}; POST /_sim/deny {"permission": "ads_management"} makes the next
+logins decline it; POST /_sim/usage {"pct": 95} raises the reported utilisation.
+"""
+import base64
+import hashlib
+import json
+import secrets
+import threading
+import time
+import urllib.parse
+from datetime import date, datetime, timedelta, timezone
+
+from .base import Simulator
+
+VERSION = "v25.0"
+SCOPES = ["ads_management", "ads_read", "business_management", "public_profile"]
+PLACEMENTS = [("facebook", "feed", 0.38), ("instagram", "stream", 0.30), ("instagram", "story", 0.17),
+              ("facebook", "video_feeds", 0.09), ("audience_network", "classic", 0.06)]
+AGES = ["18-24", "25-34", "35-44", "45-54", "55-64", "65+"]
+AGE_SHARE = [0.18, 0.34, 0.24, 0.13, 0.07, 0.04]
+GENDERS = [("female", 0.47), ("male", 0.50), ("unknown", 0.03)]
+REGIONS = [("Maharashtra", 0.24), ("Karnataka", 0.19), ("Delhi", 0.16), ("Tamil Nadu", 0.14),
+           ("Telangana", 0.11), ("Gujarat", 0.09), ("West Bengal", 0.07)]
+HOUR_SHAPE = [0.6, 0.4, 0.3, 0.25, 0.3, 0.5, 0.9, 1.3, 1.6, 1.7, 1.6, 1.5,
+              1.5, 1.4, 1.3, 1.3, 1.4, 1.6, 1.9, 2.1, 2.0, 1.7, 1.2, 0.9]
+PURCHASE_ACTIONS = ["offsite_conversion.fb_pixel_purchase", "omni_purchase", "purchase"]
+
+
+def token(prefix="EAAG"):
+    return prefix + secrets.token_urlsafe(120).replace("-", "").replace("_", "")[:160]
+
+
+def unit(*parts):
+    """A deterministic number in [0, 1) for these parts."""
+    d = hashlib.sha256("|".join(map(str, parts)).encode()).digest()
+    return int.from_bytes(d[:8], "big") / 2 ** 64
+
+
+class Meta(Simulator):
+    def __init__(self, app_id, app_secret, **kw):
+        super().__init__(**kw)
+        self.app_id, self.app_secret = app_id, app_secret
+        self.codes, self.tokens = {}, {}
+        self.denied = set()
+        self.usage_pct = 4
+        self.next_id = 23850000000000000 + int(time.time()) % 1000000 * 1000
+        self.objects = {}
+        self.reports = {}
+        self.ad_accounts = [
+            {"id": "act_1234567890", "account_id": "1234567890", "name": "Chai Point Ads", "account_status": 1,
+             "currency": "INR", "timezone_name": "Asia/Kolkata"},
+            {"id": "act_2345678901", "account_id": "2345678901", "name": "Chai Point (old)", "account_status": 2,
+             "currency": "INR", "timezone_name": "Asia/Kolkata"},
+        ]
+
+    # --- plumbing ---------------------------------------------------------------------------
+
+    def error_body(self, status, message, code=None, subcode=None, kind="OAuthException"):
+        err = {"message": message, "type": kind, "code": code if code is not None else (2 if status >= 500 else 100),
+               "fbtrace_id": secrets.token_urlsafe(8)}
+        if subcode:
+            err["error_subcode"] = subcode
+        return {"error": err}
+
+    def usage_headers(self, account=None):
+        pct = self.usage_pct
+        headers = {"x-business-use-case-usage": json.dumps({"1098765432": [{
+            "type": "ads_management", "call_count": pct, "total_cputime": max(1, pct // 2), "total_time": pct,
+            "estimated_time_to_regain_access": 0 if pct < 100 else 5, "ads_api_access_tier": "standard_access"}]})}
+        if account:
+            headers["x-ad-account-usage"] = json.dumps({"acc_id_util_pct": pct, "reset_time_duration": 0,
+                                                        "ads_api_access_tier": "standard_access"})
+            headers["x-fb-ads-insights-throttle"] = json.dumps({"app_id_util_pct": pct, "acc_id_util_pct": pct,
+                                                                "ads_api_access_tier": "standard_access"})
+        return headers
+
+    def ok(self, h, doc, account=None):
+        h.reply(200, doc, headers=self.usage_headers(account))
+
+    def fail(self, h, status, message, code=None, subcode=None):
+        h.reply(status, self.error_body(status, message, code, subcode))
+
+    def new_id(self):
+        with self.lock:
+            self.next_id += 1
+            return str(self.next_id)
+
+    def caller(self, h, query, body):
+        auth = h.headers.get("authorization") or ""
+        tok = auth.split(" ", 1)[1] if " " in auth else (query.get("access_token") or (body or {}).get("access_token"))
+        return self.tokens.get(tok)
+
+    def route(self, h, method, path, query, body):
+        if path == "/_sim/deny" and method == "POST":
+            self.denied = {body.get("permission")} if body.get("permission") else set()
+            return h.reply(200, {"denied": sorted(self.denied)})
+        if path == "/_sim/usage" and method == "POST":
+            self.usage_pct = int(body.get("pct", 4))
+            return h.reply(200, {"pct": self.usage_pct})
+        if path == "/_sim/expire-tokens" and method == "POST":
+            for t in self.tokens.values():
+                t["expired"] = True
+            return h.reply(200, {"expired": len(self.tokens)})
+        if not path.startswith(f"/{VERSION}/"):
+            return self.fail(h, 400, "Unknown path components: " + path, 2500)
+        parts = [p for p in path[len(VERSION) + 2:].split("/") if p]
+        if parts == ["dialog", "oauth"]:
+            return self.dialog(h, query)
+        if parts == ["oauth", "access_token"]:
+            return self.access_token(h, query)
+        user = self.caller(h, query, body)
+        if user is None:
+            return self.fail(h, 400, "Invalid OAuth access token - Cannot parse access token", 190)
+        if user.get("expired"):
+            return self.fail(h, 400, "Error validating access token: Session has expired.", 190, 463)
+        if parts == ["me"]:
+            return self.ok(h, {"id": user["id"], "name": user["name"]})
+        if parts == ["me", "permissions"]:
+            return self.ok(h, {"data": [{"permission": p, "status": "declined" if p in user["denied"] else "granted"}
+                                        for p in SCOPES]})
+        if parts == ["me", "adaccounts"]:
+            return self.page(h, query, self.ad_accounts)
+        if parts == ["me", "accounts"]:
+            return self.ok(h, {"data": [{"id": "104857600012345", "name": "Chai Point", "category": "Restaurant",
+                                         "tasks": ["ADVERTISE", "ANALYZE", "CREATE_CONTENT", "MANAGE"]}]})
+        if parts and parts[0].startswith("act_"):
+            return self.account(h, method, parts, query, body or {})
+        if len(parts) == 2 and parts[1] == "insights" and parts[0] in self.reports:
+            return self.page(h, query, self.reports[parts[0]]["rows"])
+        if len(parts) == 1 and parts[0] in self.reports and method == "GET":
+            r = self.reports[parts[0]]
+            return self.ok(h, {"id": parts[0], "account_id": r["account"], "async_status": "Job Completed",
+                               "async_percent_completion": 100, "date_start": r["since"], "date_stop": r["until"]})
+        if len(parts) == 1 and parts[0] in self.objects:
+            return self.object(h, method, parts[0], body or {})
+        return self.fail(h, 400, f"Unsupported {method.lower()} request. Object with ID '{parts[0] if parts else ''}' "
+                                 "does not exist, cannot be loaded due to missing permissions, or does not support "
+                                 "this operation", 100, 33)
+
+    # --- login ------------------------------------------------------------------------------
+
+    def dialog(self, h, query):
+        if query.get("client_id") != self.app_id:
+            return self.fail(h, 400, "Invalid App ID: " + str(query.get("client_id")), 101)
+        redirect = query.get("redirect_uri")
+        if not redirect:
+            return self.fail(h, 400, "Missing redirect_uri parameter.", 191)
+        code = "AQ" + secrets.token_urlsafe(48)
+        self.codes[code] = {"redirect_uri": redirect, "scope": query.get("scope", "")}
+        sep = "&" if "?" in redirect else "?"
+        location = redirect + sep + urllib.parse.urlencode({"code": code, "state": query.get("state", "")}) + "#_=_"
+        h.reply(302, raw=b"", content_type="text/html", headers={"location": location})
+
+    def access_token(self, h, query):
+        if query.get("client_id") != self.app_id or query.get("client_secret") != self.app_secret:
+            return self.fail(h, 400, "Error validating client secret.", 1)
+        if query.get("grant_type") == "fb_exchange_token":
+            short = self.tokens.get(query.get("fb_exchange_token"))
+            if short is None:
+                return self.fail(h, 400, "Invalid OAuth access token.", 190)
+            long_token = token()
+            self.tokens[long_token] = dict(short, long_lived=True)
+            return h.reply(200, {"access_token": long_token, "token_type": "bearer", "expires_in": 5183944})
+        grant = self.codes.pop(query.get("code"), None)
+        if grant is None:
+            return self.fail(h, 400, "This authorization code has been used.", 100, 36009)
+        if grant["redirect_uri"] != query.get("redirect_uri"):
+            return self.fail(h, 400, "Error validating verification code. Please make sure your redirect_uri is "
+                                     "identical to the one you used in the OAuth dialog request", 100, 36008)
+        short_token = token()
+        self.tokens[short_token] = {"id": "10160000000000001", "name": "Asha Rao", "denied": set(self.denied)}
+        h.reply(200, {"access_token": short_token, "token_type": "bearer", "expires_in": 5400})
+
+    # --- ads --------------------------------------------------------------------------------
+
+    def account(self, h, method, parts, query, body):
+        act = parts[0]
+        if act not in {a["id"] for a in self.ad_accounts}:
+            return self.fail(h, 400, f"Unsupported request. Object with ID '{act}' does not exist", 100, 33)
+        edge = parts[1] if len(parts) > 1 else ""
+        if edge == "insights":
+            return self.insights(h, method, act, query if method == "GET" else body)
+        if method != "POST":
+            return self.page(h, query, [o for o in self.objects.values() if o.get("account") == act
+                                        and o["kind"] + "s" == edge])
+        required = {"campaigns": ["name", "objective", "special_ad_categories"],
+                    "adsets": ["name", "campaign_id", "targeting", "billing_event", "optimization_goal"],
+                    "adcreatives": ["object_story_spec"], "ads": ["name", "adset_id", "creative"],
+                    "adimages": ["bytes"], "advideos": ["file_url"]}.get(edge)
+        if required is None:
+            return self.fail(h, 400, f"Unknown edge {edge}", 100)
+        missing = [f for f in required if f not in body]
+        if missing:
+            return self.fail(h, 400, f"(#100) The parameter {missing[0]} is required", 100)
+        if edge == "adimages":
+            digest = hashlib.md5(base64.b64decode(body["bytes"])).hexdigest()
+            return self.ok(h, {"images": {"bytes": {"hash": digest, "url": f"https://scontent.example/{digest}.png"}}}, act)
+        if edge == "adsets" and "daily_budget" not in body and "lifetime_budget" not in body:
+            return self.fail(h, 400, "(#100) Either daily_budget or lifetime_budget must be set", 100, 1885272)
+        if edge == "adsets" and body["campaign_id"] not in self.objects:
+            return self.fail(h, 400, "(#100) Param campaign_id must be a valid campaign", 100)
+        oid = self.new_id()
+        obj = {"id": oid, "kind": edge[:-1], "account": act, "fields": dict(body),
+               "status": body.get("status", "ACTIVE"), "created": time.time()}
+        self.objects[oid] = obj
+        if edge == "adcreatives":
+            return self.ok(h, {"id": oid}, act)
+        return self.ok(h, {"id": oid} if edge != "ads" else {"id": oid, "success": True}, act)
+
+    def object(self, h, method, oid, body):
+        obj = self.objects[oid]
+        if method == "GET":
+            return self.ok(h, dict(obj["fields"], id=oid, status=obj["status"], effective_status=obj["status"]))
+        if method == "DELETE":
+            obj["status"] = "DELETED"
+            return self.ok(h, {"success": True})
+        status = body.get("status")
+        if status:
+            if status not in ("ACTIVE", "PAUSED", "ARCHIVED", "DELETED"):
+                return self.fail(h, 400, f"(#100) status must be one of ACTIVE, PAUSED, ARCHIVED, DELETED", 100)
+            obj["status"] = status
+            if status == "ACTIVE" and obj["kind"] == "campaign" and "activated" not in obj:
+                obj["activated"] = date.today().isoformat()
+        for field in ("daily_budget", "lifetime_budget", "name", "end_time"):
+            if field in body:
+                obj["fields"][field] = body[field]
+        self.ok(h, {"success": True}, obj["account"])
+
+    # --- insights ---------------------------------------------------------------------------
+
+    def page(self, h, query, rows, account=None):
+        limit = int(query.get("limit", 25))
+        start = int(base64.b64decode(query["after"]).decode()) if query.get("after") else 0
+        chunk = rows[start:start + limit]
+        doc = {"data": chunk}
+        if rows:
+            doc["paging"] = {"cursors": {"before": base64.b64encode(str(start).encode()).decode(),
+                                         "after": base64.b64encode(str(start + len(chunk)).encode()).decode()}}
+            if start + limit < len(rows):
+                q = dict(query, after=base64.b64encode(str(start + limit).encode()).decode())
+                q.pop("access_token", None)
+                doc["paging"]["next"] = f"{self.url}{h.path.split('?')[0]}?{urllib.parse.urlencode(q)}"
+        self.ok(h, doc, account)
+
+    def insights(self, h, method, act, params):
+        if params.get("level", "campaign") != "campaign":
+            return self.fail(h, 400, "(#100) this simulator serves level=campaign", 100)
+        try:
+            rng = json.loads(params["time_range"]) if "time_range" in params else None
+            since = date.fromisoformat(rng["since"]) if rng else date.today() - timedelta(days=6)
+            until = date.fromisoformat(rng["until"]) if rng else date.today()
+        except (KeyError, ValueError, TypeError):
+            return self.fail(h, 400, "(#100) time_range must be {'since':'YYYY-MM-DD','until':'YYYY-MM-DD'}", 100)
+        if (until - since).days > 37 * 31:
+            return self.fail(h, 400, "(#3018) The start date of the time range cannot be beyond 37 months", 3018)
+        breakdowns = [b for b in (params.get("breakdowns") or "").split(",") if b]
+        rows = self.rows(act, since, until, breakdowns)
+        if method == "POST":
+            run = self.new_id()
+            self.reports[run] = {"rows": rows, "account": act[4:], "since": since.isoformat(), "until": until.isoformat()}
+            return self.ok(h, {"report_run_id": run}, act)
+        self.page(h, params, rows, act)
+
+    def rows(self, act, since, until, breakdowns):
+        out = []
+        today = date.today()
+        now_hour = datetime.now(timezone.utc).hour
+        for obj in self.objects.values():
+            if obj["kind"] != "campaign" or obj["account"] != act or "activated" not in obj:
+                continue
+            start = max(since, date.fromisoformat(obj["activated"]))
+            day = start
+            while day <= min(until, today):
+                hours = now_hour + 1 if day == today else 24
+                for parts in self.split(breakdowns, hours):
+                    out.append(self.row(obj, day, parts, hours))
+                day += timedelta(days=1)
+        return out
+
+    def split(self, breakdowns, hours):
+        key = ",".join(breakdowns)
+        if not key:
+            return [({}, 1.0)]
+        if key == "publisher_platform,platform_position":
+            return [({"publisher_platform": p, "platform_position": pos}, s) for p, pos, s in PLACEMENTS]
+        if key == "age,gender":
+            return [({"age": a, "gender": g}, sa * sg) for a, sa in zip(AGES, AGE_SHARE) for g, sg in GENDERS]
+        if key == "region":
+            return [({"region": r}, s) for r, s in REGIONS]
+        if key == "hourly_stats_aggregated_by_advertiser_time_zone":
+            total = sum(HOUR_SHAPE[:hours])
+            return [({"hourly_stats_aggregated_by_advertiser_time_zone": f"{hr:02d}:00:00 - {hr:02d}:59:59"},
+                     HOUR_SHAPE[hr] / total) for hr in range(hours)]
+        raise ValueError(key)
+
+    def row(self, obj, day, parts, hours):
+        (dims, share) = parts
+        seed = (obj["id"], day.isoformat())
+        budget = int(obj_budget(self, obj)) / 100 or 1000.0
+        day_share = hours / 24
+        spend = round(budget * (0.75 + 0.2 * unit(*seed, "spend")) * day_share * share, 2)
+        impressions = int(spend * (90 + 40 * unit(*seed, "cpm")))
+        clicks = int(impressions * (0.008 + 0.012 * unit(*seed, "ctr")))
+        purchases = int(clicks * (0.02 + 0.03 * unit(*seed, "cvr")))
+        value = round(purchases * (450 + 300 * unit(*seed, "aov")), 2)
+        leads = int(clicks * 0.05)
+        actions = [{"action_type": "link_click", "value": str(clicks)},
+                   {"action_type": "landing_page_view", "value": str(int(clicks * 0.8))},
+                   {"action_type": "lead", "value": str(leads)},
+                   {"action_type": "post_engagement", "value": str(int(clicks * 1.6))}]
+        action_values = []
+        if purchases:
+            for a in PURCHASE_ACTIONS:
+                actions.append({"action_type": a, "value": str(purchases)})
+                action_values.append({"action_type": a, "value": f"{value:.2f}"})
+        row = {"campaign_id": obj["id"], "campaign_name": obj["fields"].get("name", ""),
+               "impressions": str(impressions), "clicks": str(clicks), "spend": f"{spend:.2f}",
+               "reach": str(int(impressions * 0.7)), "actions": actions, "date_start": day.isoformat(),
+               "date_stop": day.isoformat(), "account_currency": "INR"}
+        if action_values:
+            row["action_values"] = action_values
+        row.update(dims)
+        return row
+
+
+def obj_budget(sim, campaign):
+    """The campaign's ad set budget in paise (what the platform sent)."""
+    for o in sim.objects.values():
+        if o["kind"] == "adset" and o["fields"].get("campaign_id") == campaign["id"]:
+            f = o["fields"]
+            if "daily_budget" in f:
+                return int(f["daily_budget"])
+            if "lifetime_budget" in f:
+                return int(f["lifetime_budget"]) // 30
+    return 100000

@@ -1,0 +1,171 @@
+//! Writing Meta insights into `performance_analytics`: batched idempotent upserts on the
+//! natural key (every breakdown column, NULLS NOT DISTINCT) that leave unchanged rows
+//! untouched, and the campaigns' cached totals refreshed from the daily rows.
+
+use std::collections::HashMap;
+
+use chrono::NaiveDate;
+use rust_decimal::Decimal;
+use uuid::Uuid;
+
+use crate::db::Worker;
+use crate::domain::campaign::Purpose;
+use crate::error::AppError;
+
+/// One row of performance: a day (or an hour of it), whole or for one breakdown value.
+#[derive(Clone, Debug, PartialEq)]
+pub struct InsightRow {
+    pub campaign_id: Uuid,
+    pub date: NaiveDate,
+    pub hour: Option<i32>,
+    pub platform: Option<String>,
+    pub placement: Option<String>,
+    pub age_range: Option<String>,
+    pub gender: Option<String>,
+    pub location: Option<String>,
+    pub impressions: i64,
+    pub clicks: i64,
+    pub spend: Decimal,
+    pub conversions: i64,
+    pub conversion_value: Decimal,
+}
+
+type Key = (Uuid, NaiveDate, Option<i32>, [Option<String>; 5]);
+
+fn key(r: &InsightRow) -> Key {
+    (
+        r.campaign_id,
+        r.date,
+        r.hour,
+        [
+            r.platform.clone(),
+            r.placement.clone(),
+            r.age_range.clone(),
+            r.gender.clone(),
+            r.location.clone(),
+        ],
+    )
+}
+
+/// Rows per statement: large enough to amortise the round trip, small enough to keep
+/// each statement's lock footprint and parameter arrays modest.
+pub const BATCH: usize = 500;
+
+/// Upserts `rows`; returns how many rows were inserted or actually changed (a re-run of
+/// the same window returns 0 and leaves `updated_at` alone). Within one call the last
+/// row for a key wins.
+pub async fn upsert(w: &Worker<'_>, rows: &[InsightRow]) -> Result<u64, AppError> {
+    let mut unique: HashMap<Key, &InsightRow> = HashMap::with_capacity(rows.len());
+    for r in rows {
+        unique.insert(key(r), r);
+    }
+    let rows: Vec<&InsightRow> = unique.into_values().collect();
+    let mut changed = 0;
+    for chunk in rows.chunks(BATCH) {
+        changed += upsert_batch(w, chunk).await?;
+    }
+    Ok(changed)
+}
+
+async fn upsert_batch(w: &Worker<'_>, rows: &[&InsightRow]) -> Result<u64, AppError> {
+    let col = |f: fn(&InsightRow) -> Option<String>| rows.iter().map(|r| f(r)).collect::<Vec<_>>();
+    let campaign: Vec<Uuid> = rows.iter().map(|r| r.campaign_id).collect();
+    let date: Vec<NaiveDate> = rows.iter().map(|r| r.date).collect();
+    let hour: Vec<Option<i32>> = rows.iter().map(|r| r.hour).collect();
+    let impressions: Vec<i64> = rows.iter().map(|r| r.impressions).collect();
+    let clicks: Vec<i64> = rows.iter().map(|r| r.clicks).collect();
+    let spend: Vec<Decimal> = rows.iter().map(|r| r.spend).collect();
+    let conversions: Vec<i64> = rows.iter().map(|r| r.conversions).collect();
+    let value: Vec<Decimal> = rows.iter().map(|r| r.conversion_value).collect();
+    let n = w
+        .tx
+        .execute(
+            "INSERT INTO performance_analytics (campaign_id, date, hour, platform, placement, age_range, gender, \
+                                                location, impressions, clicks, spend, conversions, conversion_value) \
+             SELECT * FROM unnest($1::uuid[], $2::date[], $3::int4[], $4::text[], $5::text[], $6::text[], $7::text[], \
+                                  $8::text[], $9::int8[], $10::int8[], $11::numeric[], $12::int8[], $13::numeric[]) \
+             ON CONFLICT (campaign_id, date, hour, platform, placement, age_range, gender, location) DO UPDATE SET \
+                 impressions = EXCLUDED.impressions, clicks = EXCLUDED.clicks, spend = EXCLUDED.spend, \
+                 conversions = EXCLUDED.conversions, conversion_value = EXCLUDED.conversion_value \
+             WHERE (performance_analytics.impressions, performance_analytics.clicks, performance_analytics.spend, \
+                    performance_analytics.conversions, performance_analytics.conversion_value) \
+                   IS DISTINCT FROM (EXCLUDED.impressions, EXCLUDED.clicks, EXCLUDED.spend, EXCLUDED.conversions, \
+                                     EXCLUDED.conversion_value)",
+            &[
+                &campaign,
+                &date,
+                &hour,
+                &col(|r| r.platform.clone()),
+                &col(|r| r.placement.clone()),
+                &col(|r| r.age_range.clone()),
+                &col(|r| r.gender.clone()),
+                &col(|r| r.location.clone()),
+                &impressions,
+                &clicks,
+                &spend,
+                &conversions,
+                &value,
+            ],
+        )
+        .await?;
+    Ok(n)
+}
+
+/// Refreshes the cached totals of `campaigns` from their daily rows (only where they
+/// differ, so an unchanged re-sync leaves the campaigns alone too).
+pub async fn refresh_totals(w: &Worker<'_>, campaigns: &[Uuid]) -> Result<u64, AppError> {
+    Ok(w.tx
+        .execute(
+            "UPDATE campaigns c SET total_spend = s.spend, total_impressions = s.impressions, \
+                    total_clicks = s.clicks, total_conversions = s.conversions \
+             FROM (SELECT campaign_id, sum(spend) AS spend, sum(impressions)::int8 AS impressions, \
+                          sum(clicks)::int8 AS clicks, sum(conversions)::int8 AS conversions \
+                   FROM performance_analytics \
+                   WHERE campaign_id = ANY($1) AND hour IS NULL AND platform IS NULL AND placement IS NULL \
+                     AND age_range IS NULL AND gender IS NULL AND location IS NULL \
+                   GROUP BY campaign_id) s \
+             WHERE c.id = s.campaign_id AND (c.total_spend, c.total_impressions, c.total_clicks, c.total_conversions) \
+                   IS DISTINCT FROM (s.spend, s.impressions, s.clicks, s.conversions)",
+            &[&campaigns],
+        )
+        .await?)
+}
+
+/// The user's launched campaigns on `ad_account_id`, by Meta campaign id.
+pub async fn launched_campaigns(
+    w: &Worker<'_>,
+    user: Uuid,
+    ad_account_id: &str,
+) -> Result<HashMap<String, (Uuid, Purpose)>, AppError> {
+    let rows = w
+        .tx
+        .query(
+            "SELECT meta_campaign_id, id, purpose FROM campaigns \
+             WHERE user_id = $1 AND meta_ad_account_id = $2 AND meta_campaign_id IS NOT NULL AND deleted_at IS NULL",
+            &[&user, &ad_account_id],
+        )
+        .await?;
+    Ok(rows
+        .iter()
+        .map(|r| {
+            let purpose = Purpose::parse(r.get(2)).unwrap_or(Purpose::Sales);
+            (r.get::<_, String>(0), (r.get::<_, Uuid>(1), purpose))
+        })
+        .collect())
+}
+
+/// Sets a campaign's status on Meta's word (webhook); the campaign's id if it is ours.
+pub async fn set_status_by_meta_id(
+    w: &Worker<'_>,
+    meta_campaign_id: &str,
+    status: &str,
+) -> Result<Option<Uuid>, AppError> {
+    let row = w
+        .tx
+        .query_opt(
+            "UPDATE campaigns SET status = $2 WHERE meta_campaign_id = $1 AND deleted_at IS NULL RETURNING id",
+            &[&meta_campaign_id, &status],
+        )
+        .await?;
+    Ok(row.map(|r| r.get(0)))
+}

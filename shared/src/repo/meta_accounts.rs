@@ -1,0 +1,382 @@
+//! `meta_accounts` (a user's Meta connections, tokens sealed with AES-256-GCM) and
+//! `meta_ad_accounts` (the ad accounts each may use), plus the per-account hourly call
+//! budget in `meta_rate_windows`.
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use serde_json::Value;
+use tokio_postgres::Row;
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use crate::db::{Tenant, Tx, Worker};
+use crate::error::AppError;
+
+/// A connection as its owner sees it (never the token).
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct Connection {
+    pub id: Uuid,
+    pub meta_user_id: String,
+    pub meta_user_name: Option<String>,
+    /// active, expired (reconnect), revoked or error.
+    pub connection_status: String,
+    /// Permissions Meta reports as granted.
+    pub granted_permissions: Vec<String>,
+    pub token_expires_at: Option<DateTime<Utc>>,
+    pub ad_account_count: i64,
+    pub last_sync: Option<DateTime<Utc>>,
+    pub last_error: Option<String>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+const CONNECTION: &str = "m.id, m.meta_user_id, m.meta_user_name, m.connection_status, m.permissions, \
+    m.token_expires_at, (SELECT count(*) FROM meta_ad_accounts a WHERE a.meta_account_id = m.id) AS ad_accounts, \
+    m.last_sync, m.last_error, m.created_at, m.updated_at";
+
+impl From<&Row> for Connection {
+    fn from(r: &Row) -> Self {
+        let permissions: Option<Value> = r.get("permissions");
+        Self {
+            id: r.get("id"),
+            meta_user_id: r.get("meta_user_id"),
+            meta_user_name: r.get("meta_user_name"),
+            connection_status: r.get("connection_status"),
+            granted_permissions: permissions
+                .as_ref()
+                .and_then(Value::as_array)
+                .map(|a| {
+                    a.iter()
+                        .filter_map(|p| p.as_str().map(str::to_owned))
+                        .collect()
+                })
+                .unwrap_or_default(),
+            token_expires_at: r.get("token_expires_at"),
+            ad_account_count: r.get("ad_accounts"),
+            last_sync: r.get("last_sync"),
+            last_error: r.get("last_error"),
+            created_at: r.get("created_at"),
+            updated_at: r.get("updated_at"),
+        }
+    }
+}
+
+/// An ad account of a connection.
+#[derive(Clone, Debug, Serialize, ToSchema)]
+pub struct AdAccount {
+    /// `act_<digits>`.
+    pub ad_account_id: String,
+    pub name: Option<String>,
+    /// Meta's account_status (1 active, 2 disabled, 3 unsettled, 7 pending review, …).
+    pub account_status: i32,
+    pub currency: String,
+    pub timezone_name: Option<String>,
+    pub sync_enabled: bool,
+    pub last_sync_at: Option<DateTime<Utc>>,
+}
+
+impl From<&Row> for AdAccount {
+    fn from(r: &Row) -> Self {
+        Self {
+            ad_account_id: r.get("ad_account_id"),
+            name: r.get("name"),
+            account_status: r.get("account_status"),
+            currency: r.get("currency"),
+            timezone_name: r.get("timezone_name"),
+            sync_enabled: r.get("sync_enabled"),
+            last_sync_at: r.get("last_sync_at"),
+        }
+    }
+}
+
+/// What the callback learnt about the Meta user.
+pub struct Connected<'a> {
+    pub meta_user_id: &'a str,
+    pub meta_user_name: Option<&'a str>,
+    pub sealed_token: &'a str,
+    pub token_expires_at: Option<DateTime<Utc>>,
+    pub granted: &'a [String],
+    pub ad_accounts: &'a [AdAccount],
+}
+
+/// Creates or refreshes the connection and its ad accounts (reconnecting revives an
+/// expired or revoked one); ad accounts no longer listed stop syncing.
+pub async fn connect(t: &Tenant<'_>, c: &Connected<'_>) -> Result<Uuid, AppError> {
+    let ids: Vec<&str> = c
+        .ad_accounts
+        .iter()
+        .map(|a| a.ad_account_id.as_str())
+        .collect();
+    let id: Uuid = t
+        .tx
+        .query_one(
+            "INSERT INTO meta_accounts (user_id, meta_user_id, meta_user_name, access_token, token_expires_at, \
+                                        permissions, ad_account_ids, connection_status) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, 'active') \
+             ON CONFLICT (user_id, meta_user_id) DO UPDATE SET meta_user_name = EXCLUDED.meta_user_name, \
+                 access_token = EXCLUDED.access_token, token_expires_at = EXCLUDED.token_expires_at, \
+                 permissions = EXCLUDED.permissions, ad_account_ids = EXCLUDED.ad_account_ids, \
+                 connection_status = 'active', revoked_at = NULL, last_error = NULL \
+             RETURNING id",
+            &[
+                &t.user().0,
+                &c.meta_user_id,
+                &c.meta_user_name,
+                &c.sealed_token,
+                &c.token_expires_at,
+                &serde_json::json!(c.granted),
+                &ids,
+            ],
+        )
+        .await?
+        .get(0);
+    for a in c.ad_accounts {
+        t.tx.execute(
+            "INSERT INTO meta_ad_accounts (meta_account_id, user_id, ad_account_id, name, account_status, currency, timezone_name) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7) \
+             ON CONFLICT (meta_account_id, ad_account_id) DO UPDATE SET name = EXCLUDED.name, \
+                 account_status = EXCLUDED.account_status, currency = EXCLUDED.currency, \
+                 timezone_name = EXCLUDED.timezone_name, sync_enabled = true",
+            &[&id, &t.user().0, &a.ad_account_id, &a.name, &a.account_status, &a.currency, &a.timezone_name],
+        )
+        .await?;
+    }
+    t.tx.execute(
+        "UPDATE meta_ad_accounts SET sync_enabled = false WHERE meta_account_id = $1 AND NOT (ad_account_id = ANY($2))",
+        &[&id, &ids],
+    )
+    .await?;
+    Ok(id)
+}
+
+pub async fn list(t: &Tenant<'_>) -> Result<Vec<Connection>, AppError> {
+    let sql = format!("SELECT {CONNECTION} FROM meta_accounts m ORDER BY m.created_at DESC, m.id");
+    Ok(t.tx
+        .query(&sql, &[])
+        .await?
+        .iter()
+        .map(Connection::from)
+        .collect())
+}
+
+pub async fn get(t: &Tenant<'_>, id: Uuid) -> Result<Option<Connection>, AppError> {
+    let sql = format!("SELECT {CONNECTION} FROM meta_accounts m WHERE m.id = $1");
+    Ok(t.tx
+        .query_opt(&sql, &[&id])
+        .await?
+        .as_ref()
+        .map(Connection::from))
+}
+
+pub async fn ad_accounts(t: &Tenant<'_>, connection: Uuid) -> Result<Vec<AdAccount>, AppError> {
+    let rows = t
+        .tx
+        .query(
+            "SELECT ad_account_id, name, account_status, currency, timezone_name, sync_enabled, last_sync_at \
+             FROM meta_ad_accounts WHERE meta_account_id = $1 ORDER BY ad_account_id",
+            &[&connection],
+        )
+        .await?;
+    Ok(rows.iter().map(AdAccount::from).collect())
+}
+
+/// Revokes a connection locally: the token is erased and syncing stops.
+pub async fn revoke(t: &Tenant<'_>, id: Uuid) -> Result<bool, AppError> {
+    let n =
+        t.tx.execute(
+            "UPDATE meta_accounts SET connection_status = 'revoked', revoked_at = now(), access_token = '' \
+             WHERE id = $1",
+            &[&id],
+        )
+        .await?;
+    t.tx.execute(
+        "UPDATE meta_ad_accounts SET sync_enabled = false WHERE meta_account_id = $1",
+        &[&id],
+    )
+    .await?;
+    Ok(n == 1)
+}
+
+/// The sealed token of the active connection that may use `ad_account_id`.
+pub struct Access {
+    pub connection: Uuid,
+    pub sealed_token: String,
+    pub currency: String,
+}
+
+pub async fn access_for(
+    t: &impl Tx,
+    user: Uuid,
+    ad_account_id: &str,
+) -> Result<Option<Access>, AppError> {
+    let row = t
+        .tx()
+        .query_opt(
+            "SELECT m.id, m.access_token, a.currency FROM meta_ad_accounts a \
+             JOIN meta_accounts m ON m.id = a.meta_account_id \
+             WHERE a.user_id = $1 AND a.ad_account_id = $2 AND m.connection_status = 'active' AND m.access_token <> '' \
+             ORDER BY m.updated_at DESC LIMIT 1",
+            &[&user, &ad_account_id],
+        )
+        .await?;
+    Ok(row.map(|r| Access {
+        connection: r.get(0),
+        sealed_token: r.get(1),
+        currency: r.get(2),
+    }))
+}
+
+/// Marks a connection expired (Meta answered 190): syncing stops until the user reconnects.
+pub async fn mark_expired(t: &impl Tx, connection: Uuid, why: &str) -> Result<(), AppError> {
+    t.tx()
+        .execute(
+            "UPDATE meta_accounts SET connection_status = 'expired', last_error = $2 WHERE id = $1",
+            &[&connection, &why],
+        )
+        .await?;
+    Ok(())
+}
+
+/// An ad account the hourly sync should pull.
+#[derive(Clone, Debug)]
+pub struct SyncTarget {
+    pub user_id: Uuid,
+    pub connection: Uuid,
+    pub ad_account_id: String,
+}
+
+/// Enabled ad accounts of active connections that have launched campaigns and no sync
+/// job waiting or running.
+pub async fn sync_targets(w: &Worker<'_>) -> Result<Vec<SyncTarget>, AppError> {
+    let rows = w
+        .tx
+        .query(
+            "SELECT a.user_id, a.meta_account_id, a.ad_account_id FROM meta_ad_accounts a \
+             JOIN meta_accounts m ON m.id = a.meta_account_id \
+             WHERE m.connection_status = 'active' AND a.sync_enabled AND a.account_status = 1 \
+               AND EXISTS (SELECT 1 FROM campaigns c WHERE c.user_id = a.user_id \
+                           AND c.meta_ad_account_id = a.ad_account_id AND c.meta_campaign_id IS NOT NULL \
+                           AND c.deleted_at IS NULL) \
+               AND NOT EXISTS (SELECT 1 FROM background_jobs j WHERE j.user_id = a.user_id \
+                               AND j.job_type = 'meta_sync' AND j.status IN ('pending', 'running') \
+                               AND j.parameters->>'ad_account_id' = a.ad_account_id \
+                               AND j.created_at > now() - interval '6 hours') \
+             ORDER BY a.last_sync_at NULLS FIRST",
+            &[],
+        )
+        .await?;
+    Ok(rows
+        .iter()
+        .map(|r| SyncTarget {
+            user_id: r.get(0),
+            connection: r.get(1),
+            ad_account_id: r.get(2),
+        })
+        .collect())
+}
+
+/// The connection's sealed token and status, for a worker.
+pub async fn token_of(
+    w: &Worker<'_>,
+    connection: Uuid,
+) -> Result<Option<(String, String)>, AppError> {
+    let row =
+        w.tx.query_opt(
+            "SELECT access_token, connection_status FROM meta_accounts WHERE id = $1",
+            &[&connection],
+        )
+        .await?;
+    Ok(row.map(|r| (r.get(0), r.get(1))))
+}
+
+pub async fn mark_synced(
+    w: &Worker<'_>,
+    connection: Uuid,
+    ad_account_id: &str,
+) -> Result<(), AppError> {
+    w.tx.execute(
+        "UPDATE meta_ad_accounts SET last_sync_at = now() WHERE meta_account_id = $1 AND ad_account_id = $2",
+        &[&connection, &ad_account_id],
+    )
+    .await?;
+    w.tx.execute(
+        "UPDATE meta_accounts SET last_sync = now(), last_error = NULL WHERE id = $1",
+        &[&connection],
+    )
+    .await?;
+    Ok(())
+}
+
+/// Marks every ad account with this id disabled on Meta's word (webhook).
+pub async fn disable_ad_account(
+    w: &Worker<'_>,
+    ad_account_id: &str,
+    status: i32,
+) -> Result<u64, AppError> {
+    Ok(w.tx
+        .execute(
+            "UPDATE meta_ad_accounts SET account_status = $2 WHERE ad_account_id = $1",
+            &[&ad_account_id, &status],
+        )
+        .await?)
+}
+
+/// Calls left this hour for `ad_account_id` under `limit`, and until when Meta asked us to wait.
+pub async fn budget(
+    w: &Worker<'_>,
+    ad_account_id: &str,
+    limit: i32,
+) -> Result<(i32, Option<DateTime<Utc>>), AppError> {
+    let row =
+        w.tx.query_one(
+            "SELECT coalesce((SELECT calls FROM meta_rate_windows WHERE ad_account_id = $1 \
+                               AND window_start = date_trunc('hour', now())), 0), \
+                    (SELECT max(throttled_until) FROM meta_rate_windows WHERE ad_account_id = $1 \
+                      AND throttled_until > now())",
+            &[&ad_account_id],
+        )
+        .await?;
+    let used: i32 = row.get(0);
+    Ok(((limit - used).max(0), row.get(1)))
+}
+
+/// Counts `calls` against this hour and keeps Meta's last usage report; `throttle_until`
+/// records a wait Meta asked for.
+pub async fn record_calls(
+    w: &Worker<'_>,
+    ad_account_id: &str,
+    calls: i32,
+    usage: Option<&Value>,
+    throttle_until: Option<DateTime<Utc>>,
+) -> Result<(), AppError> {
+    w.tx.execute(
+        "INSERT INTO meta_rate_windows (ad_account_id, window_start, calls, throttled_until, last_usage) \
+         VALUES ($1, date_trunc('hour', now()), $2, $3, $4) \
+         ON CONFLICT (ad_account_id, window_start) DO UPDATE SET calls = meta_rate_windows.calls + EXCLUDED.calls, \
+             throttled_until = greatest(meta_rate_windows.throttled_until, EXCLUDED.throttled_until), \
+             last_usage = coalesce(EXCLUDED.last_usage, meta_rate_windows.last_usage)",
+        &[&ad_account_id, &calls, &throttle_until, &usage],
+    )
+    .await?;
+    Ok(())
+}
+
+/// Sealed tokens not under the newest key, for re-encryption.
+pub async fn sealed_tokens(w: &Worker<'_>) -> Result<Vec<(Uuid, String)>, AppError> {
+    let rows =
+        w.tx.query(
+            "SELECT id, access_token FROM meta_accounts WHERE access_token <> '' FOR UPDATE",
+            &[],
+        )
+        .await?;
+    Ok(rows.iter().map(|r| (r.get(0), r.get(1))).collect())
+}
+
+pub async fn replace_token(w: &Worker<'_>, id: Uuid, sealed: &str) -> Result<(), AppError> {
+    w.tx.execute(
+        "UPDATE meta_accounts SET access_token = $2 WHERE id = $1",
+        &[&id, &sealed],
+    )
+    .await?;
+    Ok(())
+}
