@@ -49,6 +49,9 @@ def http(method, url, body=None, token=None, raw=None, headers=None):
         return e.code, dict(e.headers), json.loads(raw) if raw else None
 
 
+META_SECRET = "stack-meta-app-secret"
+
+
 class LocalStack(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
@@ -60,8 +63,11 @@ class LocalStack(unittest.TestCase):
                    JWT_SECRET="stack-test-secret-stack-test-secret-0123",
                    RAZORPAY_KEY_ID="rzp_test_stack", RAZORPAY_KEY_SECRET="stack-key-secret",
                    RAZORPAY_WEBHOOK_SECRET="stack-webhook-secret", GEMINI_API_KEY="stack-gemini-key",
-                   VEO_POLL_SECONDS="1", AWS_REGION="ap-south-1", RUST_LOG="info")
-        for inherited in ("RAZORPAY_API_URL", "GEMINI_API_URL"):
+                   VEO_POLL_SECONDS="1", META_APP_ID="100200300400500", META_APP_SECRET=META_SECRET,
+                   META_VERIFY_TOKEN="stack-verify-token",
+                   TOKEN_ENCRYPTION_KEYS="stack1:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=",
+                   AWS_REGION="ap-south-1", RUST_LOG="info")
+        for inherited in ("RAZORPAY_API_URL", "GEMINI_API_URL", "META_GRAPH_URL"):
             env.pop(inherited, None)
         subprocess.run([os.path.join(BIN_DIR, "migrate")], env=env, check=True, capture_output=True)
         cls.log = open(os.path.join(ROOT, "target", "stack-test.log"), "w")
@@ -247,6 +253,73 @@ class LocalStack(unittest.TestCase):
         self.assertIn("usage policy", failed["failure_reason"])
         _, _, sub = http("GET", self.url("/v1/subscription"), token=token)
         self.assertEqual(sub["credits_used"], 0)
+
+    def test_meta_webhook_checks_the_challenge_and_signatures_and_stores_once(self):
+        import hashlib
+        import hmac
+        status, _, body = http("GET", self.url("/webhooks/meta?hub.mode=subscribe&hub.verify_token=stack-verify-token"
+                                               "&hub.challenge=31337"), headers={})
+        self.assertEqual((status, body), (200, b"31337"))
+        status, _, _ = http("GET", self.url("/webhooks/meta?hub.mode=subscribe&hub.verify_token=no&hub.challenge=1"),
+                            headers={})
+        self.assertEqual(status, 401)
+        event = json.dumps({"object": "ad_account", "entry": [{"id": "act_1234567890", "time": 1764000000, "changes": [
+            {"field": "with_issues_ad_objects", "value": {"id": "1", "level": "AD", "status_name": "WITH_ISSUES"}}]}]}).encode()
+        sig = "sha256=" + hmac.new(META_SECRET.encode(), event, hashlib.sha256).hexdigest()
+        for _ in range(2):
+            status, _, _ = http("POST", self.url("/webhooks/meta"), raw=event,
+                                headers={"content-type": "application/json", "x-hub-signature-256": sig})
+            self.assertEqual(status, 200)
+        status, _, _ = http("POST", self.url("/webhooks/meta"), raw=event + b" ",
+                            headers={"content-type": "application/json", "x-hub-signature-256": sig})
+        self.assertEqual(status, 401)
+        stored = self.wait_for(lambda: psql("SELECT count(*) || ':' || string_agg(status, ',') FROM meta_webhook_events",
+                                            self.db).replace("1:received", "") or None, "the event to be applied")
+        self.assertEqual(stored, "1:recorded", "stored once, applied by the sync worker")
+
+    def test_connect_meta_launch_a_campaign_and_see_its_performance(self):
+        token = self.signup()
+        status, _, link = http("GET", self.url("/v1/meta/connect"), token=token)
+        self.assertEqual(status, 200, link)
+        # The simulated dialog consents and redirects to the callback, as Facebook does.
+        status, _, connected = http("GET", link["authorization_url"], headers={})
+        self.assertEqual(status, 200, connected)
+        self.assertEqual(connected["connection"]["connection_status"], "active")
+        acts = {a["ad_account_id"]: a for a in connected["ad_accounts"]}
+        self.assertIn("act_1234567890", acts)
+        sealed = psql("SELECT access_token FROM meta_accounts", self.db).splitlines()
+        self.assertTrue(sealed and all(t.startswith("stack1:") and "EAA" not in t for t in sealed), sealed)
+
+        http("PUT", self.url("/v1/business-profile"), {"business_name": "Chai Point", "website_url": "https://chai.example"},
+             token=token)
+        asset = self.upload(token, "hero.png", "image/png", media.image(1080, 1080, "PNG"))
+        status, _, campaign = http("POST", self.url("/v1/campaigns"), {
+            "name": "Winter chai", "purpose": "sales", "daily_budget": "1500.00",
+            "target_audience": {"age_min": 21, "age_max": 45, "geo_locations": {"countries": ["IN"]}}}, token=token)
+        self.assertEqual(status, 201, campaign)
+        c = campaign["id"]
+        status, _, _ = http("PUT", self.url(f"/v1/campaigns/{c}/assets/{asset['id']}"), {"asset_role": "primary"},
+                            token=token)
+        self.assertIn(status, (200, 201))
+        status, _, launched = http("POST", self.url(f"/v1/campaigns/{c}/launch"), {"ad_account_id": "act_1234567890"},
+                                   token=token)
+        self.assertEqual(status, 200, launched)
+        self.assertEqual(launched["status"], "active")
+        self.assertTrue(launched["meta_campaign_id"])
+
+        def performance():
+            _, _, perf = http("GET", self.url(f"/v1/campaigns/{c}/performance?breakdown=platform"), token=token)
+            return perf if perf and perf.get("series") else None
+        perf = self.wait_for(performance, "performance after the first sync", tries=240)
+        platforms = {p.get("key") for p in perf["series"]}
+        self.assertTrue({"facebook", "instagram"} <= platforms, perf["series"][:3])
+        _, _, summary = http("GET", self.url("/v1/analytics/summary"), token=token)
+        self.assertGreater(float(summary["totals"]["spend"]), 0, summary)
+
+        status, _, paused = http("POST", self.url(f"/v1/campaigns/{c}/pause"), token=token)
+        self.assertEqual((status, paused["status"]), (200, "paused"))
+        status, _, resumed = http("POST", self.url(f"/v1/campaigns/{c}/resume"), token=token)
+        self.assertEqual((status, resumed["status"]), (200, "active"))
 
     def test_schemathesis_finds_no_server_errors_and_no_schema_violations(self):
         token = self.signup()

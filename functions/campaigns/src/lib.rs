@@ -21,6 +21,8 @@ pub struct State {
     pub graph: shared::meta::Graph,
     pub cipher: shared::crypto::TokenCipher,
     pub storage: shared::aws::storage::Storage,
+    /// Sends the first insights sync of a launched campaign (`QUEUE_URL_META_SYNC`).
+    pub relay: shared::aws::relay::Relay,
 }
 
 impl State {
@@ -33,6 +35,7 @@ impl State {
             graph: shared::meta::Graph::from_env()?,
             cipher: shared::crypto::TokenCipher::from_env()?,
             storage: shared::aws::storage::Storage::from_env(shared::aws::s3(&aws))?,
+            relay: shared::aws::relay::Relay::from_env(shared::aws::sqs(&aws)),
         })
     }
 }

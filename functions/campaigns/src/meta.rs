@@ -25,7 +25,7 @@ use shared::http::docs::{NotAuthenticated, NotJson};
 use shared::http::{json, json_body, parse_id};
 use shared::meta::{ErrorKind, GraphError};
 use shared::repo::campaigns::{self, Campaign, CampaignAsset, CampaignFields};
-use shared::repo::{meta_accounts, profiles};
+use shared::repo::{jobs, meta_accounts, outbox, profiles};
 use utoipa::ToSchema;
 
 use crate::State;
@@ -43,6 +43,7 @@ pub struct LaunchInput {
 /// A launch under way: what the steps need and the progress marker.
 struct Launch {
     campaign: Campaign,
+    connection: uuid::Uuid,
     assets: Vec<CampaignAsset>,
     act: String,
     token: String,
@@ -164,12 +165,15 @@ pub async fn launch(state: &State, req: &Request, id: &str) -> Result<Response<B
     let mut l = prepare(state, user, id, &input).await?;
     let campaign = match run_steps(state, user, id, &mut l, input.page_id.as_deref()).await {
         Ok(()) => {
-            state
+            let (campaign, message) = state
                 .db
                 .tenant(user, async |t| {
-                    campaigns::set_status(t, id, CampaignStatus::Active).await
+                    let c = campaigns::set_status(t, id, CampaignStatus::Active).await?;
+                    Ok((c, first_sync(t, &l).await?))
                 })
-                .await?
+                .await?;
+            relay_now(state, user, message).await;
+            campaign
         }
         Err(e) => {
             l.progress.insert("last_error".into(), json!(e.message));
@@ -180,6 +184,39 @@ pub async fn launch(state: &State, req: &Request, id: &str) -> Result<Response<B
     };
     tracing::info!(user_id = %user, campaign_id = %id, meta_campaign_id = ?campaign.meta_campaign_id, "launched");
     json(StatusCode::OK, &campaign)
+}
+
+/// The outbox topic of the sync worker's queue.
+pub const META_SYNC_TOPIC: &str = "meta-sync";
+
+/// Queues an insights sync of the ad account right after launch, so performance starts
+/// filling without waiting for the hourly schedule.
+async fn first_sync(t: &shared::db::Tenant<'_>, l: &Launch) -> Result<i64, AppError> {
+    let job = jobs::create(
+        t,
+        "meta_sync",
+        &json!({"ad_account_id": l.act, "connection_id": l.connection, "reason": "launch"}),
+    )
+    .await?;
+    outbox::enqueue(
+        t,
+        META_SYNC_TOPIC,
+        &json!({"job_id": job.id, "user_id": t.user(), "connection_id": l.connection, "ad_account_id": l.act}),
+    )
+    .await
+}
+
+async fn relay_now(state: &State, user: UserId, message: i64) {
+    let sent = state
+        .db
+        .tenant(user, async |t| {
+            let claimed = outbox::claim(t, &[message]).await?;
+            state.relay.deliver(t, &claimed).await
+        })
+        .await;
+    if let Err(e) = sent {
+        tracing::warn!(outbox_id = message, error = %e, "immediate relay failed; the maintenance relay will send it");
+    }
 }
 
 /// Checks the campaign can launch and gathers what the steps need.
@@ -274,6 +311,7 @@ async fn prepare(
         .map_err(|e| AppError::Internal(format!("meta token: {e}")))?;
     Ok(Launch {
         campaign,
+        connection: access.connection,
         assets,
         act: input.ad_account_id.clone(),
         token,

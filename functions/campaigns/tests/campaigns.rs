@@ -25,6 +25,10 @@ impl App {
                 graph: shared::meta::Graph::new("http://127.0.0.1:9/v25.0", "1", "secret"),
                 cipher: cipher(),
                 storage: shared::testing::storage().await,
+                relay: shared::aws::relay::Relay::new(
+                    shared::aws::sqs(&shared::aws::sdk_config().await),
+                    Default::default(),
+                ),
             },
             db,
             user,

@@ -52,6 +52,10 @@ impl Api {
                 graph: graph(),
                 cipher: cipher(),
                 storage: shared::testing::storage().await,
+                relay: Relay::new(
+                    shared::aws::sqs(&shared::aws::sdk_config().await),
+                    Default::default(),
+                ),
             },
             meta_accounts: meta_accounts::State {
                 ctx: context(db),
