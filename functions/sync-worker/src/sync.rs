@@ -212,7 +212,10 @@ impl Calls {
         self.made += 1;
         let pct = usage.max_util_pct();
         let wait = usage.regain_access_minutes();
-        self.usage = Some(usage);
+        // Keep the last answer that reported usage (not every endpoint sends the headers).
+        if usage != Usage::default() {
+            self.usage = Some(usage);
+        }
         if pct >= 95.0 || wait > 0 || self.made >= self.budget {
             return Err(GraphError {
                 kind: ErrorKind::RateLimited,

@@ -1,0 +1,291 @@
+//! Connecting Meta against a local server speaking the Graph API's wire format (exact
+//! requests asserted): the dialog URL and its state, the code and long-lived token
+//! exchanges, permissions checked, ad accounts stored, the token sealed; refusals are
+//! clear; connections are listed without tokens and revoked locally.
+
+use lambda_http::http::{Method, StatusCode};
+use meta_accounts::State;
+use serde_json::{Value, json};
+use shared::meta::Graph;
+use shared::testing::TestDb;
+use shared::testing::api::{Reply, TestUser, cipher, context, reply, request};
+use wiremock::matchers::{header, method, path, query_param};
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+const REDIRECT: &str = "https://api.adpilot.example/v1/meta/callback";
+
+fn app(db: &TestDb, graph: &MockServer) -> State {
+    State {
+        ctx: context(db),
+        graph: Graph::new(&format!("{}/v25.0", graph.uri()), "1234567", "app-secret"),
+        cipher: cipher(),
+        state_secret: b"state-secret".to_vec(),
+        redirect_uri: Some(REDIRECT.into()),
+    }
+}
+
+async fn call(state: &State, path: &str, user: Option<&TestUser>, m: Method) -> Reply {
+    reply(
+        meta_accounts::handle(
+            state,
+            request(m, path, None, user.map(|u| u.token.as_str())),
+        )
+        .await,
+    )
+}
+
+/// Facebook's side of a login that grants `granted`.
+async fn facebook(graph: &MockServer, granted: &[&str]) {
+    Mock::given(method("GET"))
+        .and(path("/v25.0/oauth/access_token"))
+        .and(query_param("code", "AQ-the-code"))
+        .and(query_param("redirect_uri", REDIRECT))
+        .and(query_param("client_id", "1234567"))
+        .and(query_param("client_secret", "app-secret"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(
+            json!({"access_token": "EAAGshort", "token_type": "bearer", "expires_in": 5400}),
+        ))
+        .expect(1)
+        .mount(graph)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/v25.0/oauth/access_token"))
+        .and(query_param("grant_type", "fb_exchange_token"))
+        .and(query_param("fb_exchange_token", "EAAGshort"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"access_token": "EAAGlong-lived", "token_type": "bearer", "expires_in": 5183944})))
+        .expect(1)
+        .mount(graph)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/v25.0/me"))
+        .and(header("authorization", "OAuth EAAGlong-lived"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"id": "10160000000000001", "name": "Asha Rao"})),
+        )
+        .mount(graph)
+        .await;
+    let perms: Vec<Value> = ["ads_management", "ads_read", "business_management", "public_profile"]
+        .iter()
+        .map(|p| json!({"permission": p, "status": if granted.contains(p) { "granted" } else { "declined" }}))
+        .collect();
+    Mock::given(method("GET"))
+        .and(path("/v25.0/me/permissions"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"data": perms})))
+        .mount(graph)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/v25.0/me/adaccounts"))
+        .and(query_param("fields", "account_id,name,account_status,currency,timezone_name"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"data": [
+            {"id": "act_1234567890", "account_id": "1234567890", "name": "Chai Point Ads", "account_status": 1,
+             "currency": "INR", "timezone_name": "Asia/Kolkata"},
+            {"id": "act_2345678901", "account_id": "2345678901", "name": "Old", "account_status": 2,
+             "currency": "INR", "timezone_name": "Asia/Kolkata"}]})))
+        .mount(graph)
+        .await;
+}
+
+fn state_of(url: &str) -> String {
+    let q = url.split_once('?').unwrap().1;
+    form_pairs(q)
+        .into_iter()
+        .find(|(k, _)| k == "state")
+        .unwrap()
+        .1
+}
+
+fn form_pairs(q: &str) -> Vec<(String, String)> {
+    url::form_urlencoded::parse(q.as_bytes())
+        .into_owned()
+        .collect()
+}
+
+#[tokio::test]
+async fn connecting_stores_the_accounts_and_only_a_sealed_token() {
+    let db = TestDb::fresh().await;
+    let graph = MockServer::start().await;
+    let state = app(&db, &graph);
+    let user = TestUser::create(&db, "owner@example.com").await;
+    facebook(
+        &graph,
+        &["ads_management", "ads_read", "business_management"],
+    )
+    .await;
+
+    let link = call(&state, "/v1/meta/connect", Some(&user), Method::GET).await;
+    assert_eq!(link.status, StatusCode::OK);
+    let url = link.body["authorization_url"].as_str().unwrap();
+    assert!(
+        url.starts_with(&format!("{}/v25.0/dialog/oauth?", graph.uri())),
+        "{url}"
+    );
+    let params = form_pairs(url.split_once('?').unwrap().1);
+    let get = |k: &str| params.iter().find(|(n, _)| n == k).map(|(_, v)| v.clone());
+    assert_eq!(get("client_id").as_deref(), Some("1234567"));
+    assert_eq!(get("redirect_uri").as_deref(), Some(REDIRECT));
+    assert_eq!(
+        get("scope").as_deref(),
+        Some("ads_management,ads_read,business_management")
+    );
+
+    // No bearer token on the callback: the state says who it is.
+    let cb = format!("/v1/meta/callback?code=AQ-the-code&state={}", state_of(url));
+    let r = call(&state, &cb, None, Method::GET).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(r.body["connection"]["meta_user_name"], "Asha Rao");
+    assert_eq!(r.body["ad_accounts"].as_array().unwrap().len(), 2);
+    assert!(
+        !r.body.to_string().contains("EAAG"),
+        "no token in the answer"
+    );
+
+    let sealed: String = db
+        .superuser()
+        .await
+        .query_one("SELECT access_token FROM meta_accounts", &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert!(sealed.starts_with("k1:") && !sealed.contains("EAAG"));
+    assert_eq!(
+        cipher().open(&sealed).unwrap(),
+        "EAAGlong-lived",
+        "the long-lived token, sealed"
+    );
+
+    let list = call(&state, "/v1/meta-accounts", Some(&user), Method::GET).await;
+    let connection = list.body["items"][0]["id"].as_str().unwrap().to_owned();
+    assert_eq!(list.body["items"][0]["ad_account_count"], 2);
+    let accounts = call(
+        &state,
+        &format!("/v1/meta-accounts/{connection}/ad-accounts"),
+        Some(&user),
+        Method::GET,
+    )
+    .await;
+    assert_eq!(accounts.body["items"][0]["ad_account_id"], "act_1234567890");
+
+    let other = TestUser::create(&db, "other@example.com").await;
+    let theirs = call(
+        &state,
+        &format!("/v1/meta-accounts/{connection}"),
+        Some(&other),
+        Method::DELETE,
+    )
+    .await;
+    assert_eq!(theirs.status, StatusCode::NOT_FOUND);
+    let revoked = call(
+        &state,
+        &format!("/v1/meta-accounts/{connection}"),
+        Some(&user),
+        Method::DELETE,
+    )
+    .await;
+    assert_eq!(revoked.status, StatusCode::NO_CONTENT);
+    let row = db
+        .superuser()
+        .await
+        .query_one(
+            "SELECT connection_status, access_token FROM meta_accounts",
+            &[],
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        (row.get::<_, String>(0), row.get::<_, String>(1)),
+        ("revoked".into(), String::new())
+    );
+}
+
+#[tokio::test]
+async fn a_declined_permission_is_reported_and_nothing_is_stored() {
+    let db = TestDb::fresh().await;
+    let graph = MockServer::start().await;
+    let state = app(&db, &graph);
+    let user = TestUser::create(&db, "owner@example.com").await;
+    facebook(&graph, &["ads_read", "business_management"]).await;
+    let link = call(&state, "/v1/meta/connect", Some(&user), Method::GET).await;
+    let st = state_of(link.body["authorization_url"].as_str().unwrap());
+    let r = call(
+        &state,
+        &format!("/v1/meta/callback?code=AQ-the-code&state={st}"),
+        None,
+        Method::GET,
+    )
+    .await;
+    assert_eq!(
+        (r.status, r.code()),
+        (StatusCode::UNPROCESSABLE_ENTITY, "permissions_missing")
+    );
+    assert!(
+        r.body["detail"]
+            .as_str()
+            .unwrap()
+            .contains("allow ads_management"),
+        "{}",
+        r.body
+    );
+    let n: i64 = db
+        .superuser()
+        .await
+        .query_one("SELECT count(*) FROM meta_accounts", &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(n, 0);
+}
+
+#[tokio::test]
+async fn a_forged_state_a_declined_login_and_meta_errors_are_clear() {
+    let db = TestDb::fresh().await;
+    let graph = MockServer::start().await;
+    let state = app(&db, &graph);
+    let r = call(
+        &state,
+        "/v1/meta/callback?code=x&state=forged.00",
+        None,
+        Method::GET,
+    )
+    .await;
+    assert_eq!(
+        (r.status, r.fields()),
+        (StatusCode::UNPROCESSABLE_ENTITY, vec!["state".to_owned()])
+    );
+    let r = call(
+        &state,
+        "/v1/meta/callback?error=access_denied&error_description=Permissions+error&state=x",
+        None,
+        Method::GET,
+    )
+    .await;
+    assert_eq!(
+        (r.status, r.code()),
+        (StatusCode::UNPROCESSABLE_ENTITY, "meta_login_declined")
+    );
+
+    let user = TestUser::create(&db, "owner@example.com").await;
+    Mock::given(method("GET"))
+        .and(path("/v25.0/oauth/access_token"))
+        .respond_with(ResponseTemplate::new(400).set_body_json(json!({"error": {
+            "message": "This authorization code has been used.", "type": "OAuthException", "code": 100,
+            "error_subcode": 36009, "fbtrace_id": "A1"}})))
+        .mount(&graph)
+        .await;
+    let link = call(&state, "/v1/meta/connect", Some(&user), Method::GET).await;
+    let st = state_of(link.body["authorization_url"].as_str().unwrap());
+    let r = call(
+        &state,
+        &format!("/v1/meta/callback?code=used&state={st}"),
+        None,
+        Method::GET,
+    )
+    .await;
+    assert_eq!(
+        (r.status, r.body["detail"].as_str()),
+        (
+            StatusCode::BAD_GATEWAY,
+            Some("Meta: This authorization code has been used.")
+        )
+    );
+}
