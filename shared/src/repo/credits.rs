@@ -171,3 +171,15 @@ pub async fn refund(
         .await?;
     Ok(row.get(0))
 }
+
+/// The benchmark's baseline: one unconditional increment of the current subscription's
+/// usage (no limit check, no usage row). Not for product code.
+pub async fn bench_plain_increment(t: &Tenant<'_>) -> Result<(), AppError> {
+    t.tx()
+        .execute(
+            "UPDATE subscriptions SET monthly_ai_credits_used = monthly_ai_credits_used + 1 WHERE is_current",
+            &[],
+        )
+        .await?;
+    Ok(())
+}

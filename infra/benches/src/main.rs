@@ -1,0 +1,122 @@
+//! `adpilot-bench`: the database-side benchmark cases of `infra/bench` — warm handlers
+//! against pgbench, ingestion against COPY, analytics at scale with and without
+//! partition pruning, credits under contention against plain updates. Each case runs
+//! its baseline in the same process, on the same database, right after it.
+//!
+//!     adpilot-bench --pg postgres://127.0.0.1:5432 --superuser postgres --scale 1 --out results.json
+
+mod credits;
+mod ingest;
+mod scale;
+mod setup;
+mod stats;
+mod warm;
+
+use serde_json::json;
+
+struct Args {
+    pg: String,
+    superuser: String,
+    scale: f64,
+    out: String,
+}
+
+fn args() -> Args {
+    let mut a = Args {
+        pg: "postgres://127.0.0.1:5432".into(),
+        superuser: "postgres".into(),
+        scale: 1.0,
+        out: "bench-db.json".into(),
+    };
+    let mut it = std::env::args().skip(1);
+    while let Some(flag) = it.next() {
+        let value = it.next().unwrap_or_else(|| panic!("{flag} needs a value"));
+        match flag.as_str() {
+            "--pg" => a.pg = value,
+            "--superuser" => a.superuser = value,
+            "--scale" => a.scale = value.parse().expect("--scale is a number"),
+            "--out" => a.out = value,
+            other => panic!("unknown flag {other}"),
+        }
+    }
+    a
+}
+
+fn log(msg: &str) {
+    eprintln!("[bench] {msg}");
+}
+
+#[tokio::main]
+async fn main() {
+    let a = args();
+    let s = a.scale;
+    let bench = setup::fresh(&a.pg, &a.superuser, "adpilot_bench").await;
+    let admin = setup::connect(&bench.admin_url).await;
+    let (user, campaigns) = setup::user_with_campaigns(&admin, 50, 30).await;
+
+    let seconds = ((10.0 * s).round() as u64).clamp(1, 30);
+    log(&format!(
+        "warm handlers, 8 concurrent, {seconds} s each (and pgbench)"
+    ));
+    let warm = warm::run(
+        &bench.app_url,
+        &bench.owner_url,
+        user,
+        campaigns[0],
+        8,
+        seconds,
+    )
+    .await;
+
+    let rows = ((200_000.0 * s) as usize).max(200);
+    log(&format!(
+        "ingestion of {rows} rows (upsert path, then COPY)"
+    ));
+    let many: Vec<uuid::Uuid> = {
+        let need = rows.div_ceil(29 * 8).max(1);
+        admin
+            .batch_execute(&format!(
+                "INSERT INTO campaigns (user_id, name, purpose, daily_budget, status)
+                 SELECT '{user}', 'Ingest ' || g, 'sales', 1000, 'active' FROM generate_series(1, {need}) g"
+            ))
+            .await
+            .unwrap();
+        admin
+            .query(
+                "SELECT id FROM campaigns WHERE name LIKE 'Ingest %' ORDER BY name",
+                &[],
+            )
+            .await
+            .unwrap()
+            .iter()
+            .map(|r| r.get(0))
+            .collect()
+    };
+    let ingest = ingest::run(&admin, &bench.owner_url, &many, rows).await;
+
+    let scale_rows = ((10_000_000.0 * s) as u64).max(10_000);
+    log(&format!(
+        "analytics over {scale_rows} rows in 24 monthly partitions"
+    ));
+    admin
+        .batch_execute("TRUNCATE performance_analytics")
+        .await
+        .unwrap();
+    let analytics = scale::run(&admin, scale_rows, ((200.0 * s) as usize).clamp(20, 200)).await;
+
+    let limit = ((2_000.0 * s) as i32).max(64);
+    log(&format!("credits: 64 spenders on {limit} credits"));
+    let credits = credits::run(&admin, &bench.app_url, 64, limit).await;
+
+    let report = json!({
+        "scale": s,
+        "warm_handler": warm,
+        "ingestion": ingest,
+        "analytics_at_scale": analytics,
+        "credits_contention": credits,
+    });
+    std::fs::write(&a.out, serde_json::to_string_pretty(&report).unwrap()).expect("write results");
+    drop(admin);
+    log(&format!("wrote {}", a.out));
+    let _ = bench.db;
+}
