@@ -270,6 +270,9 @@ def as_lambda_record(record):
 
 class RuntimeApiHandler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    # Headers and body go out as separate writes; with Nagle on, each keep-alive
+    # response waits ~40 ms for the client's delayed ACK.
+    disable_nagle_algorithm = True
 
     def log_message(self, *args):
         pass
@@ -708,6 +711,7 @@ FAILURES = {
 
 
 class ApiHandler(BaseHTTPRequestHandler):
+    disable_nagle_algorithm = True  # see RuntimeApiHandler
     protocol_version = "HTTP/1.1"
     server_version = "adpilot-local-gateway"
 

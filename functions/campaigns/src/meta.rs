@@ -172,7 +172,7 @@ pub async fn launch(state: &State, req: &Request, id: &str) -> Result<Response<B
                     Ok((c, first_sync(t, &l).await?))
                 })
                 .await?;
-            relay_now(state, user, message).await;
+            state.relay.send_now(&state.db, user, &[message]).await;
             campaign
         }
         Err(e) => {
@@ -204,19 +204,6 @@ async fn first_sync(t: &shared::db::Tenant<'_>, l: &Launch) -> Result<i64, AppEr
         &json!({"job_id": job.id, "user_id": t.user(), "connection_id": l.connection, "ad_account_id": l.act}),
     )
     .await
-}
-
-async fn relay_now(state: &State, user: UserId, message: i64) {
-    let sent = state
-        .db
-        .tenant(user, async |t| {
-            let claimed = outbox::claim(t, &[message]).await?;
-            state.relay.deliver(t, &claimed).await
-        })
-        .await;
-    if let Err(e) = sent {
-        tracing::warn!(outbox_id = message, error = %e, "immediate relay failed; the maintenance relay will send it");
-    }
 }
 
 /// Checks the campaign can launch and gathers what the steps need.

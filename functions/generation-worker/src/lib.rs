@@ -18,6 +18,7 @@ use chrono::Utc;
 use rust_decimal::Decimal;
 use serde::Deserialize;
 use serde_json::json;
+use shared::aws::sqs_batch::{attempt_of, hide_for};
 use shared::aws::storage::Storage;
 use shared::config::{ConfigError, DbConfig};
 use shared::db::Db;
@@ -95,49 +96,11 @@ pub async fn handle(state: &State, event: SqsEvent) -> SqsBatchResponse {
                 after_seconds,
                 "generation will be retried"
             );
-            hide_for(state, record, after_seconds).await;
+            hide_for(&state.sqs, record, after_seconds).await;
             response.add_failure(id);
         }
     }
     response
-}
-
-/// Delays the redelivery of a failed message (best effort: without it, SQS redelivers
-/// after the queue's visibility timeout).
-async fn hide_for(state: &State, record: &SqsMessage, seconds: i32) {
-    let (Some(arn), Some(receipt)) = (&record.event_source_arn, &record.receipt_handle) else {
-        return;
-    };
-    let Some(name) = arn.rsplit(':').next() else {
-        return;
-    };
-    let url = match state.sqs.get_queue_url().queue_name(name).send().await {
-        Ok(out) => out.queue_url,
-        Err(e) => {
-            tracing::warn!(error = %aws_sdk_sqs::error::DisplayErrorContext(e), "queue url");
-            return;
-        }
-    };
-    if let Some(url) = url
-        && let Err(e) = state
-            .sqs
-            .change_message_visibility()
-            .queue_url(url)
-            .receipt_handle(receipt)
-            .visibility_timeout(seconds)
-            .send()
-            .await
-    {
-        tracing::warn!(error = %aws_sdk_sqs::error::DisplayErrorContext(e), "visibility");
-    }
-}
-
-fn attempt_of(record: &SqsMessage) -> u32 {
-    record
-        .attributes
-        .get("ApproximateReceiveCount")
-        .and_then(|n| n.parse().ok())
-        .unwrap_or(1)
 }
 
 /// Processes one message; never panics, every failure becomes an outcome.

@@ -11,7 +11,7 @@ use shared::auth::authenticate;
 use shared::aws::relay::Relay;
 use shared::config::ConfigError;
 use shared::domain::asset::{AssetType, Format};
-use shared::domain::{AssetId, Fields, Invalid, JobId, UserId, text};
+use shared::domain::{AssetId, Fields, Invalid, JobId, text};
 use shared::error::{AppError, Problem};
 use shared::http::docs::{InvalidInput, NotAuthenticated, NotJson};
 use shared::http::{at, json, json_body, parse_id};
@@ -204,28 +204,12 @@ pub async fn generate(state: &State, req: &Request) -> Result<Response<Body>, Ap
         .await?;
     tracing::info!(user_id = %user, job_id = %accepted.job_id, asset_id = %accepted.asset_id,
         kind = input.kind.as_str(), "generation queued");
-    relay_now(state, user, message).await;
+    state.relay.send_now(&state.ctx.db, user, &[message]).await;
     let mut res = json(StatusCode::ACCEPTED, &accepted)?;
     if let Ok(v) = format!("/v1/jobs/{}", accepted.job_id).parse() {
         res.headers_mut().insert("location", v);
     }
     Ok(res)
-}
-
-/// Sends the committed message straight away; if that fails the maintenance relay
-/// sends it within a minute, so the request still succeeds.
-async fn relay_now(state: &State, user: UserId, message: i64) {
-    let sent = state
-        .ctx
-        .db
-        .tenant(user, async |t| {
-            let claimed = outbox::claim(t, &[message]).await?;
-            state.relay.deliver(t, &claimed).await
-        })
-        .await;
-    if let Err(e) = sent {
-        tracing::warn!(outbox_id = message, error = %e, "immediate relay failed; the maintenance relay will send it");
-    }
 }
 
 #[utoipa::path(get, path = "/v1/jobs/{id}", tag = "jobs", security(("bearer" = [])),

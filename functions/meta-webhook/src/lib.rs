@@ -189,7 +189,7 @@ pub async fn receive(state: &State, req: &Request) -> Result<Response<Body>, App
             Ok(queued)
         })
         .await?;
-    relay_now(state, &queued).await;
+    state.relay.send_now_system(&state.db, &queued).await;
     tracing::info!(
         object = delivery.object,
         received = changes.len(),
@@ -203,23 +203,6 @@ pub async fn receive(state: &State, req: &Request) -> Result<Response<Body>, App
             new: queued.len(),
         },
     )
-}
-
-/// Sends what was just queued; the maintenance relay catches anything this misses.
-async fn relay_now(state: &State, ids: &[i64]) {
-    if ids.is_empty() {
-        return;
-    }
-    let sent = state
-        .db
-        .run("meta-webhook-relay", async |w| {
-            let claimed = outbox::claim(w, ids).await?;
-            state.relay.deliver(w, &claimed).await
-        })
-        .await;
-    if let Err(e) = sent {
-        tracing::warn!(error = %e, "immediate relay failed; the maintenance relay will send it");
-    }
 }
 
 /// This function's part of the OpenAPI document.

@@ -58,17 +58,7 @@ pub async fn handle(state: &State) -> Result<Value, AppError> {
             Ok((queued, skipped))
         })
         .await?;
-    let (sent, failed) = if queued.is_empty() {
-        (0, 0)
-    } else {
-        state
-            .db
-            .run("scheduled-sync-relay", async |w| {
-                let claimed = outbox::claim(w, &queued).await?;
-                state.relay.deliver(w, &claimed).await
-            })
-            .await?
-    };
+    let (sent, failed) = state.relay.send_now_system(&state.db, &queued).await;
     let report =
         json!({"queued": queued.len(), "sent": sent, "send_failed": failed, "skipped": skipped});
     tracing::info!(%report, "scheduled sync");

@@ -1,4 +1,5 @@
 //! The scheduled-sync Lambda (EventBridge, hourly): wiring only.
+#![recursion_limit = "256"]
 
 use lambda_runtime::{Error, LambdaEvent, service_fn};
 use serde_json::Value;

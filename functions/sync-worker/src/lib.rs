@@ -13,6 +13,7 @@ use std::time::Duration;
 
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent, SqsMessage};
 use serde::Deserialize;
+use shared::aws::sqs_batch::{attempt_of, hide_for};
 use shared::config::{ConfigError, DbConfig};
 use shared::crypto::TokenCipher;
 use shared::db::WorkerDb;
@@ -65,14 +66,6 @@ pub fn backoff_seconds(attempt: u32) -> i32 {
     (30i32 << attempt.saturating_sub(1).min(6)).min(1800)
 }
 
-pub fn attempt_of(record: &SqsMessage) -> u32 {
-    record
-        .attributes
-        .get("ApproximateReceiveCount")
-        .and_then(|n| n.parse().ok())
-        .unwrap_or(1)
-}
-
 pub async fn handle(state: &State, event: SqsEvent) -> SqsBatchResponse {
     let mut response = SqsBatchResponse::default();
     for record in &event.records {
@@ -86,7 +79,7 @@ pub async fn handle(state: &State, event: SqsEvent) -> SqsBatchResponse {
                     after_seconds,
                     "message will be retried"
                 );
-                hide_for(state, record, after_seconds).await;
+                hide_for(&state.sqs, record, after_seconds).await;
                 response.add_failure(id);
             }
         }
@@ -114,29 +107,4 @@ pub async fn process(state: &State, record: &SqsMessage) -> Outcome {
         why: e.to_string(),
         after_seconds: backoff_seconds(attempt),
     })
-}
-
-/// Delays the message's redelivery (best effort; otherwise the queue's visibility timeout).
-async fn hide_for(state: &State, record: &SqsMessage, seconds: i32) {
-    let (Some(arn), Some(receipt)) = (&record.event_source_arn, &record.receipt_handle) else {
-        return;
-    };
-    let Some(name) = arn.rsplit(':').next() else {
-        return;
-    };
-    let Ok(found) = state.sqs.get_queue_url().queue_name(name).send().await else {
-        return;
-    };
-    if let Some(url) = found.queue_url
-        && let Err(e) = state
-            .sqs
-            .change_message_visibility()
-            .queue_url(url)
-            .receipt_handle(receipt)
-            .visibility_timeout(seconds)
-            .send()
-            .await
-    {
-        tracing::warn!(error = %aws_sdk_sqs::error::DisplayErrorContext(e), "visibility");
-    }
 }

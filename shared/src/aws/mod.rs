@@ -2,6 +2,7 @@
 //! (`AWS_REGION`, `AWS_ENDPOINT_URL` — a local emulator in development).
 
 pub mod relay;
+pub mod sqs_batch;
 pub mod storage;
 
 pub async fn sdk_config() -> aws_config::SdkConfig {

@@ -109,3 +109,39 @@ impl Relay {
         Ok((sent, failed))
     }
 }
+
+impl Relay {
+    /// Sends the messages a tenant transaction just committed, right away; if that fails
+    /// the maintenance relay sends them within a minute, so the caller carries on.
+    pub async fn send_now(&self, db: &crate::db::Db, user: crate::domain::UserId, ids: &[i64]) {
+        if ids.is_empty() {
+            return;
+        }
+        let sent = db
+            .tenant(user, async |t| {
+                let claimed = outbox::claim(t, ids).await?;
+                self.deliver(t, &claimed).await
+            })
+            .await;
+        if let Err(e) = sent {
+            tracing::warn!(?ids, error = %e, "immediate relay failed; the maintenance relay will send it");
+        }
+    }
+
+    /// `send_now` for messages a cross-tenant job committed.
+    pub async fn send_now_system(&self, db: &crate::db::WorkerDb, ids: &[i64]) -> (usize, usize) {
+        if ids.is_empty() {
+            return (0, 0);
+        }
+        let sent = db
+            .run("relay-now", async |w| {
+                let claimed = outbox::claim(w, ids).await?;
+                self.deliver(w, &claimed).await
+            })
+            .await;
+        sent.unwrap_or_else(|e| {
+            tracing::warn!(?ids, error = %e, "immediate relay failed; the maintenance relay will send it");
+            (0, ids.len())
+        })
+    }
+}

@@ -2,7 +2,9 @@
 //! work, commit. The setting is transaction-local, so a pooled connection never carries
 //! one user's identity into another request.
 
-use deadpool_postgres::{Pool, Transaction};
+use deadpool_postgres::Pool;
+
+use super::Conn;
 
 use crate::config::{ConfigError, DbConfig};
 use crate::domain::UserId;
@@ -22,7 +24,7 @@ pub struct Db {
 
 /// A transaction scoped to one user by row-level security.
 pub struct Tenant<'a> {
-    pub(crate) tx: Transaction<'a>,
+    pub(crate) tx: Conn<'a>,
     user: UserId,
 }
 
@@ -35,7 +37,7 @@ impl Tenant<'_> {
 /// A transaction with no user set: RLS hides every tenant row; only the
 /// security-definer functions granted to the app role (login lookup) see anything.
 pub struct Public<'a> {
-    pub(crate) tx: Transaction<'a>,
+    pub(crate) tx: Conn<'a>,
 }
 
 impl Db {
@@ -72,7 +74,7 @@ impl Db {
         work: impl AsyncFnOnce(&Tenant<'_>) -> Result<T, AppError>,
     ) -> Result<T, AppError> {
         let mut conn = self.pool.get().await?;
-        let tx = conn.transaction().await?;
+        let tx = Conn(conn.transaction().await?);
         tx.execute(
             "SELECT set_config('app.current_user_id', $1, true)",
             &[&user.0.to_string()],
@@ -103,7 +105,7 @@ impl Db {
     ) -> Result<T, AppError> {
         let mut conn = self.pool.get().await?;
         let public = Public {
-            tx: conn.transaction().await?,
+            tx: Conn(conn.transaction().await?),
         };
         let out = work(&public).await?;
         public.tx.commit().await?;

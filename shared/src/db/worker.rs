@@ -2,7 +2,9 @@
 //! with the owner's URL and assumes `adpilot_worker` for one transaction at a time, so
 //! every cross-tenant transaction is visible in the code and in the logs.
 
-use deadpool_postgres::{Pool, Transaction};
+use deadpool_postgres::Pool;
+
+use super::Conn;
 
 use crate::config::{ConfigError, DbConfig};
 use crate::error::AppError;
@@ -14,7 +16,7 @@ pub struct WorkerDb {
 
 /// A transaction running as `adpilot_worker`: sees every tenant's rows.
 pub struct Worker<'a> {
-    pub(crate) tx: Transaction<'a>,
+    pub(crate) tx: Conn<'a>,
 }
 
 impl WorkerDb {
@@ -31,7 +33,7 @@ impl WorkerDb {
     ) -> Result<T, AppError> {
         tracing::info!(job, "cross-tenant transaction as adpilot_worker");
         let mut conn = self.pool.get().await?;
-        let tx = conn.transaction().await?;
+        let tx = Conn(conn.transaction().await?);
         tx.batch_execute("SET LOCAL ROLE adpilot_worker").await?;
         let worker = Worker { tx };
         let out = work(&worker).await?;
