@@ -9,13 +9,11 @@ use shared::aws::relay::Relay;
 use shared::config::{ConfigError, DbConfig};
 use shared::db::WorkerDb;
 use shared::error::AppError;
+use shared::meta::CALLS_PER_SYNC;
 use shared::repo::{jobs, meta_accounts, outbox, system_config};
 
 /// The outbox topic the sync worker's queue serves.
 pub const META_SYNC_TOPIC: &str = "meta-sync";
-
-/// Calls one sync needs at least (one per pull; see sync-worker).
-pub const CALLS_PER_SYNC: i32 = 5;
 
 pub struct State {
     pub db: WorkerDb,
@@ -36,10 +34,7 @@ pub async fn handle(state: &State) -> Result<Value, AppError> {
     let (queued, skipped) = state
         .db
         .run("scheduled-sync", async |w| {
-            let limit = system_config::get(w, "meta_api_rate_limits")
-                .await?
-                .and_then(|v| v["calls_per_hour"].as_i64())
-                .map_or(200, |n| n as i32);
+            let limit = system_config::meta_calls_per_hour(w).await?;
             let mut queued = Vec::new();
             let mut skipped = Vec::new();
             for target in meta_accounts::sync_targets(w).await? {

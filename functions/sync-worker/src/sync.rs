@@ -13,10 +13,9 @@
 use chrono::{Duration, Utc};
 use serde::Deserialize;
 use serde_json::{Value, json};
-use shared::db::Worker;
 use shared::domain::JobId;
 use shared::error::AppError;
-use shared::meta::{ErrorKind, GraphError, Usage};
+use shared::meta::{CALLS_PER_SYNC, ErrorKind, GraphError, Usage};
 use shared::repo::insights::{self, InsightRow};
 use shared::repo::{jobs, meta_accounts, system_config};
 use uuid::Uuid;
@@ -46,16 +45,10 @@ pub const PULLS: [(&str, bool); 5] = [
 const FIELDS: &str =
     "campaign_id,campaign_name,impressions,clicks,spend,actions,action_values,date_start,date_stop";
 
-/// Calls one sync needs at least (one per pull).
-pub const CALLS_PER_SYNC: i32 = PULLS.len() as i32;
-
-/// The hourly call budget per ad account.
-pub async fn calls_per_hour(w: &Worker<'_>) -> Result<i32, AppError> {
-    Ok(system_config::get(w, "meta_api_rate_limits")
-        .await?
-        .and_then(|v| v["calls_per_hour"].as_i64())
-        .map_or(200, |n| n as i32))
-}
+const _: () = assert!(
+    PULLS.len() as i32 == CALLS_PER_SYNC,
+    "CALLS_PER_SYNC counts the pulls"
+);
 
 /// Where a sync stands before calling Meta.
 enum Ready {
@@ -90,7 +83,7 @@ pub async fn run(state: &State, m: &SyncMessage, attempt: u32) -> Result<Outcome
                 .await?;
                 return Ok(Ready::Stop(Outcome::Done(format!("connection {status}"))));
             }
-            let limit = calls_per_hour(w).await?;
+            let limit = system_config::meta_calls_per_hour(w).await?;
             let (left, throttled) = meta_accounts::budget(w, &m.ad_account_id, limit).await?;
             if let Some(until) = throttled {
                 let wait = (until - Utc::now()).num_seconds().max(1) as i32;

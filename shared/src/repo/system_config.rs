@@ -71,6 +71,13 @@ pub async fn ai_model(t: &impl Tx, kind: AssetType) -> Result<String, AppError> 
         .ok_or_else(|| missing("ai_models", kind.as_str()))
 }
 
+/// Calls per hour one Meta ad account may receive (`meta_api_rate_limits.calls_per_hour`).
+pub async fn meta_calls_per_hour(t: &impl Tx) -> Result<i32, AppError> {
+    let limits = required(t, "meta_api_rate_limits").await?;
+    int_at(&limits, &["calls_per_hour"])
+        .ok_or_else(|| missing("meta_api_rate_limits", "calls_per_hour"))
+}
+
 /// One tier's price for one billing cycle.
 #[derive(Clone, Debug, Serialize, ToSchema)]
 pub struct Price {
