@@ -390,6 +390,14 @@ def markdown(r):
     return "\n".join(lines)
 
 
+def drop_bench_database(pg, superuser):
+    """The bench's database is rebuilt every run; leaving it would only confuse tools
+    that look for the project's database (it holds the same schema)."""
+    host, _, port = pg.split("://", 1)[1].partition(":")
+    subprocess.run(["psql", "-h", host, "-p", port or "5432", "-U", superuser, "-d", "postgres", "-qc",
+                    "DROP DATABASE IF EXISTS adpilot_bench WITH (FORCE)"], check=False, capture_output=True)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--bin-dir", required=True)
@@ -432,6 +440,7 @@ def main():
     with open(os.path.join(a.out_dir, "results.md"), "w") as f:
         f.write(markdown(result))
     os.remove(db_json)
+    drop_bench_database(a.pg, a.superuser)
     print(markdown(result).split("## Ingestion")[0])
     log(f"wrote {a.out_dir}/results.md, results.json, latency.png")
 
