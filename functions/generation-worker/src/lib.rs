@@ -18,7 +18,8 @@ use chrono::Utc;
 use rust_decimal::Decimal;
 use serde::Deserialize;
 use serde_json::json;
-use shared::aws::sqs_batch::{attempt_of, hide_for};
+pub use shared::aws::sqs_batch::Outcome;
+use shared::aws::sqs_batch::{attempt_of, body_of, process_batch};
 use shared::aws::storage::Storage;
 use shared::config::{ConfigError, DbConfig};
 use shared::db::Db;
@@ -71,50 +72,21 @@ pub struct Message {
     pub asset_id: Uuid,
 }
 
-/// What became of one message.
-#[derive(Debug, PartialEq, Eq)]
-pub enum Outcome {
-    /// Finished (done, failed for good, or nothing left to do): delete the message.
-    Done(&'static str),
-    /// Try again after this many seconds.
-    Retry { why: String, after_seconds: i32 },
-}
-
 /// Seconds before attempt `n + 1`: 10 s doubling, at most 15 minutes.
 pub fn backoff_seconds(attempt: u32) -> i32 {
     (10i32 << attempt.saturating_sub(1).min(7)).min(900)
 }
 
 pub async fn handle(state: &State, event: SqsEvent) -> SqsBatchResponse {
-    let mut response = SqsBatchResponse::default();
-    for record in &event.records {
-        let id = record.message_id.clone().unwrap_or_default();
-        if let Outcome::Retry { why, after_seconds } = process(state, record).await {
-            tracing::warn!(
-                message_id = id,
-                why,
-                after_seconds,
-                "generation will be retried"
-            );
-            hide_for(&state.sqs, record, after_seconds).await;
-            response.add_failure(id);
-        }
-    }
-    response
+    process_batch(&state.sqs, &event, |record| process(state, record)).await
 }
 
 /// Processes one message; never panics, every failure becomes an outcome.
 pub async fn process(state: &State, record: &SqsMessage) -> Outcome {
     let attempt = attempt_of(record);
-    let msg: Message = match serde_json::from_str(record.body.as_deref().unwrap_or("")) {
+    let msg: Message = match body_of(record, backoff_seconds(attempt)) {
         Ok(m) => m,
-        Err(e) => {
-            tracing::error!(error = %e, body = record.body, "unreadable generation message; it will end in the DLQ");
-            return Outcome::Retry {
-                why: format!("unreadable message: {e}"),
-                after_seconds: backoff_seconds(attempt),
-            };
-        }
+        Err(retry) => return retry,
     };
     match run(state, &msg, attempt).await {
         Ok(outcome) => outcome,
@@ -196,9 +168,9 @@ async fn run(state: &State, msg: &Message, attempt: u32) -> Result<Outcome, AppE
         })
         .await
     {
-        Err(AppError::Unauthenticated { .. }) => return Ok(Outcome::Done("the account is gone")),
+        Err(AppError::Unauthenticated { .. }) => return Ok(Outcome::done("the account is gone")),
         Err(e) => return Err(e),
-        Ok(Err(why)) => return Ok(Outcome::Done(why)),
+        Ok(Err(why)) => return Ok(Outcome::done(why)),
         Ok(Ok(work)) => work,
     };
     let made = match work.kind {
@@ -348,7 +320,7 @@ async fn store(
         })
         .await?;
     tracing::info!(user_id = %user, job_id = %job, asset_id = %asset, key, size, "generated");
-    Ok(Outcome::Done("generated"))
+    Ok(Outcome::done("generated"))
 }
 
 /// Fails the asset and job and refunds the credits, all once.
@@ -377,5 +349,5 @@ async fn give_up(
         })
         .await?;
     tracing::warn!(user_id = %user, job_id = %job, asset_id = %asset, why, refunded, "generation failed");
-    Ok(Outcome::Done("failed"))
+    Ok(Outcome::done("failed"))
 }

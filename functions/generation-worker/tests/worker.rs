@@ -178,7 +178,7 @@ async fn an_image_is_generated_cropped_to_four_by_five_and_stored() {
         .unwrap();
     let msg = requested(&w, json!({"type": "image", "prompt": "a bowl of biryani", "format": "4:5", "style": "photo", "use_brand": true})).await;
 
-    assert_eq!(process(&w.state, &msg).await, Outcome::Done("generated"));
+    assert_eq!(process(&w.state, &msg).await, Outcome::done("generated"));
     let a = asset(&w).await;
     assert_eq!(
         (a.status.as_str(), a.width, a.height),
@@ -222,7 +222,7 @@ async fn an_image_is_generated_cropped_to_four_by_five_and_stored() {
 
     assert_eq!(
         process(&w.state, &msg).await,
-        Outcome::Done("the job is already finished"),
+        Outcome::done("the job is already finished"),
         "redelivery is a no-op"
     );
     assert_eq!(credits(&w).await, (1, 1, 0));
@@ -298,7 +298,7 @@ async fn a_permanent_failure_refunds_exactly_once_even_when_delivered_twice() {
     assert!(matches!(first, Outcome::Done(_)) && matches!(second, Outcome::Done(_)));
     assert_eq!(
         process(&w.state, &msg).await,
-        Outcome::Done("the job is already finished")
+        Outcome::done("the job is already finished")
     );
     let a = asset(&w).await;
     assert_eq!(
@@ -350,7 +350,7 @@ async fn a_transient_failure_is_retried_later_and_given_up_after_the_last_attemp
     assert_eq!(after_seconds, 40, "backoff grows");
 
     let last = message(msg.body.as_deref().unwrap(), MAX_ATTEMPTS);
-    assert_eq!(process(&w.state, &last).await, Outcome::Done("failed"));
+    assert_eq!(process(&w.state, &last).await, Outcome::done("failed"));
     let a = asset(&w).await;
     assert_eq!(a.status, "failed");
     assert!(a.failure.unwrap().starts_with("gave up after 5 attempts"));

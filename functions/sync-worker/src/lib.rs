@@ -13,7 +13,8 @@ use std::time::Duration;
 
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent, SqsMessage};
 use serde::Deserialize;
-use shared::aws::sqs_batch::{attempt_of, hide_for};
+pub use shared::aws::sqs_batch::Outcome;
+use shared::aws::sqs_batch::{attempt_of, body_of, process_batch};
 use shared::config::{ConfigError, DbConfig};
 use shared::crypto::TokenCipher;
 use shared::db::WorkerDb;
@@ -54,50 +55,20 @@ pub enum Message {
     Event { webhook_event_id: Uuid },
 }
 
-/// What became of one message.
-#[derive(Debug, PartialEq, Eq)]
-pub enum Outcome {
-    Done(String),
-    Retry { why: String, after_seconds: i32 },
-}
-
 /// Seconds before attempt `n + 1`: 30 s doubling, at most 30 minutes.
 pub fn backoff_seconds(attempt: u32) -> i32 {
     (30i32 << attempt.saturating_sub(1).min(6)).min(1800)
 }
 
 pub async fn handle(state: &State, event: SqsEvent) -> SqsBatchResponse {
-    let mut response = SqsBatchResponse::default();
-    for record in &event.records {
-        let id = record.message_id.clone().unwrap_or_default();
-        match process(state, record).await {
-            Outcome::Done(what) => tracing::info!(message_id = id, what, "message done"),
-            Outcome::Retry { why, after_seconds } => {
-                tracing::warn!(
-                    message_id = id,
-                    why,
-                    after_seconds,
-                    "message will be retried"
-                );
-                hide_for(&state.sqs, record, after_seconds).await;
-                response.add_failure(id);
-            }
-        }
-    }
-    response
+    process_batch(&state.sqs, &event, |record| process(state, record)).await
 }
 
 pub async fn process(state: &State, record: &SqsMessage) -> Outcome {
     let attempt = attempt_of(record);
-    let msg: Message = match serde_json::from_str(record.body.as_deref().unwrap_or("")) {
+    let msg: Message = match body_of(record, backoff_seconds(attempt)) {
         Ok(m) => m,
-        Err(e) => {
-            tracing::error!(error = %e, body = record.body, "unreadable message; it will end in the DLQ");
-            return Outcome::Retry {
-                why: format!("unreadable message: {e}"),
-                after_seconds: backoff_seconds(attempt),
-            };
-        }
+        Err(retry) => return retry,
     };
     let result = match &msg {
         Message::Sync(m) => sync::run(state, m, attempt).await,

@@ -1,4 +1,5 @@
 //! The sync-worker Lambda (SQS): wiring only.
+#![recursion_limit = "256"]
 
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
 use lambda_runtime::{Error, LambdaEvent, service_fn};

@@ -1,8 +1,70 @@
-//! What SQS-triggered functions share: how many times a record has been delivered, and
-//! hiding a failed record for a delay (its visibility timeout) before SQS redelivers it,
-//! which turns partial batch failures into retries with backoff.
+//! What SQS-triggered functions share: the loop over a batch that reports partial
+//! failures, reading a record's JSON body, how many times a record has been delivered,
+//! and hiding a failed record for a delay (its visibility timeout) before SQS
+//! redelivers it, which turns partial batch failures into retries with backoff.
 
-use aws_lambda_events::event::sqs::SqsMessage;
+use std::future::Future;
+
+use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent, SqsMessage};
+use serde::de::DeserializeOwned;
+
+/// What became of one message.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Outcome {
+    /// Finished (done, failed for good, or nothing left to do): SQS deletes the message.
+    Done(String),
+    /// Try again after this many seconds.
+    Retry { why: String, after_seconds: i32 },
+}
+
+impl Outcome {
+    pub fn done(what: impl Into<String>) -> Self {
+        Self::Done(what.into())
+    }
+}
+
+/// Processes every record of the batch in turn; each one to retry is hidden for its
+/// delay and reported as a batch item failure, the others are acknowledged.
+pub async fn process_batch<'a, F, Fut>(
+    sqs: &aws_sdk_sqs::Client,
+    event: &'a SqsEvent,
+    mut process: F,
+) -> SqsBatchResponse
+where
+    F: FnMut(&'a SqsMessage) -> Fut,
+    Fut: Future<Output = Outcome>,
+{
+    let mut response = SqsBatchResponse::default();
+    for record in &event.records {
+        let id = record.message_id.clone().unwrap_or_default();
+        match process(record).await {
+            Outcome::Done(what) => tracing::info!(message_id = id, what, "message done"),
+            Outcome::Retry { why, after_seconds } => {
+                tracing::warn!(
+                    message_id = id,
+                    why,
+                    after_seconds,
+                    "message will be retried"
+                );
+                hide_for(sqs, record, after_seconds).await;
+                response.add_failure(id);
+            }
+        }
+    }
+    response
+}
+
+/// The record's JSON body; an unreadable one is retried after `after_seconds` until
+/// the queue's maxReceiveCount moves it to the dead-letter queue.
+pub fn body_of<T: DeserializeOwned>(record: &SqsMessage, after_seconds: i32) -> Result<T, Outcome> {
+    serde_json::from_str(record.body.as_deref().unwrap_or("")).map_err(|e| {
+        tracing::error!(error = %e, body = record.body, "unreadable message; it will end in the DLQ");
+        Outcome::Retry {
+            why: format!("unreadable message: {e}"),
+            after_seconds,
+        }
+    })
+}
 
 /// The record's `ApproximateReceiveCount` (1 on the first delivery).
 pub fn attempt_of(record: &SqsMessage) -> u32 {
