@@ -15,6 +15,8 @@ pub mod http;
 pub mod media;
 #[cfg(feature = "meta")]
 pub mod meta;
+#[cfg(feature = "outbound")]
+pub mod outbound;
 pub mod repo;
 pub mod signature;
 pub mod telemetry;

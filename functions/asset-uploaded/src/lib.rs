@@ -21,10 +21,9 @@ pub struct State {
 
 impl State {
     pub async fn from_env() -> Result<Self, ConfigError> {
-        let aws = shared::aws::sdk_config().await;
         Ok(Self {
             db: Db::connect(&DbConfig::from_env()?)?,
-            storage: Storage::from_env(shared::aws::s3(&aws))?,
+            storage: Storage::from_env()?,
         })
     }
 }

@@ -6,10 +6,11 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use shared::config::{ConfigError, required};
 use shared::error::AppError;
+use shared::outbound::LazyHttp;
 
 #[derive(Clone)]
 pub struct Razorpay {
-    http: reqwest::Client,
+    http: LazyHttp,
     base: String,
     pub key_id: String,
     key_secret: String,
@@ -27,10 +28,7 @@ pub struct RazorpaySubscription {
 impl Razorpay {
     pub fn new(base: &str, key_id: &str, key_secret: &str) -> Self {
         Self {
-            http: reqwest::Client::builder()
-                .timeout(std::time::Duration::from_secs(8))
-                .build()
-                .expect("an HTTP client"),
+            http: LazyHttp::with_timeout(std::time::Duration::from_secs(8)),
             base: base.trim_end_matches('/').to_owned(),
             key_id: key_id.to_owned(),
             key_secret: key_secret.to_owned(),
@@ -90,6 +88,7 @@ impl Razorpay {
     ) -> Result<T, AppError> {
         let res = self
             .http
+            .client()
             .post(format!("{}{path}", self.base))
             .basic_auth(&self.key_id, Some(&self.key_secret))
             .json(body)

@@ -28,14 +28,13 @@ pub struct State {
 impl State {
     pub async fn from_env() -> Result<Self, shared::config::ConfigError> {
         let ctx = shared::http::Context::from_env().await?;
-        let aws = shared::aws::sdk_config().await;
         Ok(Self {
             db: ctx.db,
             tokens: ctx.tokens,
             graph: shared::meta::Graph::from_env()?,
             cipher: shared::crypto::TokenCipher::from_env()?,
-            storage: shared::aws::storage::Storage::from_env(shared::aws::s3(&aws))?,
-            relay: shared::aws::relay::Relay::from_env(shared::aws::sqs(&aws)),
+            storage: shared::aws::storage::Storage::from_env()?,
+            relay: shared::aws::relay::Relay::from_env(),
         })
     }
 }

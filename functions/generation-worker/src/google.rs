@@ -17,6 +17,7 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use serde_json::{Value, json};
 use shared::config::{ConfigError, required};
+use shared::outbound::LazyHttp;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ModelError {
@@ -28,7 +29,7 @@ pub enum ModelError {
 
 #[derive(Clone)]
 pub struct Google {
-    http: reqwest::Client,
+    http: LazyHttp,
     base: String,
     key: String,
 }
@@ -48,10 +49,7 @@ pub enum VideoState {
 impl Google {
     pub fn new(base: &str, key: &str) -> Self {
         Self {
-            http: reqwest::Client::builder()
-                .timeout(Duration::from_secs(120))
-                .build()
-                .expect("an HTTP client"),
+            http: LazyHttp::with_timeout(Duration::from_secs(120)),
             base: base.trim_end_matches('/').to_owned(),
             key: key.to_owned(),
         }
@@ -81,6 +79,7 @@ impl Google {
         let answer = self
             .call(
                 self.http
+                    .client()
                     .post(format!("{}/models/{model}:generateContent", self.base))
                     .json(&body),
             )
@@ -128,6 +127,7 @@ impl Google {
         let op = self
             .call(
                 self.http
+                    .client()
                     .post(format!("{}/models/{model}:predictLongRunning", self.base))
                     .json(&body),
             )
@@ -140,7 +140,7 @@ impl Google {
 
     pub async fn poll_video(&self, operation: &str) -> Result<VideoState, ModelError> {
         let op = self
-            .call(self.http.get(format!("{}/{operation}", self.base)))
+            .call(self.http.client().get(format!("{}/{operation}", self.base)))
             .await?;
         if !op["done"].as_bool().unwrap_or(false) {
             return Ok(VideoState::Running);
@@ -167,6 +167,7 @@ impl Google {
     pub async fn download(&self, uri: &str) -> Result<Vec<u8>, ModelError> {
         let res = self
             .http
+            .client()
             .get(uri)
             .header("x-goog-api-key", &self.key)
             .send()

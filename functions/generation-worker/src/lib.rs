@@ -18,6 +18,7 @@ use chrono::Utc;
 use rust_decimal::Decimal;
 use serde::Deserialize;
 use serde_json::json;
+use shared::aws::LazyClient;
 pub use shared::aws::sqs_batch::Outcome;
 use shared::aws::sqs_batch::{attempt_of, body_of, process_batch};
 use shared::aws::storage::Storage;
@@ -41,7 +42,8 @@ pub struct State {
     pub db: Db,
     pub storage: Storage,
     pub google: Google,
-    pub sqs: aws_sdk_sqs::Client,
+    /// Used only to delay a retried message's redelivery.
+    pub sqs: LazyClient<aws_sdk_sqs::Client>,
     /// How often and how long one invocation polls a Veo operation.
     pub poll_every: Duration,
     pub poll_for: Duration,
@@ -49,12 +51,11 @@ pub struct State {
 
 impl State {
     pub async fn from_env() -> Result<Self, ConfigError> {
-        let aws = shared::aws::sdk_config().await;
         Ok(Self {
             db: Db::connect(&DbConfig::from_env()?)?,
-            storage: Storage::from_env(shared::aws::s3(&aws))?,
+            storage: Storage::from_env()?,
             google: Google::from_env()?,
-            sqs: shared::aws::sqs(&aws),
+            sqs: LazyClient::on_first_use(),
             poll_every: Duration::from_secs(shared::config::parsed_or("VEO_POLL_SECONDS", 5u64)?),
             poll_for: Duration::from_secs(shared::config::parsed_or(
                 "VEO_POLL_BUDGET_SECONDS",

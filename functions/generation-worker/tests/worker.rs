@@ -4,6 +4,7 @@
 //! fails the asset and job and refunds once even when delivered twice; a transient one
 //! is retried with a delay and, after the last attempt, given up with a refund.
 
+use shared::aws::LazyClient;
 use std::time::Duration;
 
 use aws_lambda_events::event::sqs::{SqsEvent, SqsMessage};
@@ -36,7 +37,7 @@ async fn world() -> World {
         db: db.db(),
         storage: storage.clone(),
         google: Google::new(&format!("{}/v1beta", google.uri()), "test-api-key"),
-        sqs: shared::aws::sqs(&aws),
+        sqs: LazyClient::ready(shared::aws::sqs(&aws)),
         poll_every: Duration::from_millis(20),
         poll_for: Duration::from_secs(2),
     };
@@ -54,7 +55,7 @@ async fn world() -> World {
 async fn requested(w: &World, body: Value) -> SqsMessage {
     let api = generations::State {
         ctx: context(&w.db),
-        relay: Relay::new(w.state.sqs.clone(), Default::default()),
+        relay: Relay::new(w.state.sqs.get().await.clone(), Default::default()),
     };
     let r = reply(
         generations::handle(

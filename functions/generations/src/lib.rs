@@ -31,10 +31,9 @@ pub struct State {
 
 impl State {
     pub async fn from_env() -> Result<Self, ConfigError> {
-        let aws = shared::aws::sdk_config().await;
         Ok(Self {
             ctx: shared::http::Context::from_env().await?,
-            relay: Relay::from_env(shared::aws::sqs(&aws)),
+            relay: Relay::from_env(),
         })
     }
 }

@@ -25,10 +25,9 @@ pub struct State {
 
 impl State {
     pub async fn from_env() -> Result<Self, ConfigError> {
-        let aws = shared::aws::sdk_config().await;
         Ok(Self {
             db: WorkerDb::connect(&DbConfig::owner_from_env()?)?,
-            relay: Relay::from_env(shared::aws::sqs(&aws)),
+            relay: Relay::from_env(),
             cipher: TokenCipher::from_env()?,
         })
     }

@@ -64,6 +64,7 @@ async fn received(state: &State, url: &str) -> Vec<Value> {
     let got = state
         .relay
         .sqs()
+        .await
         .receive_message()
         .queue_url(url)
         .max_number_of_messages(10)

@@ -32,12 +32,11 @@ pub struct State {
 impl State {
     /// `DATABASE_OWNER_URL`, `META_APP_SECRET`, `META_VERIFY_TOKEN`, `QUEUE_URL_META_EVENTS`.
     pub async fn from_env() -> Result<Self, ConfigError> {
-        let aws = shared::aws::sdk_config().await;
         Ok(Self {
             db: WorkerDb::connect(&DbConfig::owner_from_env()?)?,
             app_secret: required("META_APP_SECRET")?,
             verify_token: required("META_VERIFY_TOKEN")?,
-            relay: Relay::from_env(shared::aws::sqs(&aws)),
+            relay: Relay::from_env(),
         })
     }
 }

@@ -13,6 +13,7 @@ use std::time::Duration;
 
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent, SqsMessage};
 use serde::Deserialize;
+use shared::aws::LazyClient;
 pub use shared::aws::sqs_batch::Outcome;
 use shared::aws::sqs_batch::{attempt_of, body_of, process_batch};
 use shared::config::{ConfigError, DbConfig};
@@ -29,19 +30,19 @@ pub struct State {
     pub db: WorkerDb,
     pub graph: Graph,
     pub cipher: TokenCipher,
-    pub sqs: aws_sdk_sqs::Client,
+    /// Used only to delay a retried message's redelivery.
+    pub sqs: LazyClient<aws_sdk_sqs::Client>,
     /// How long to wait between polls of an async insights report.
     pub report_poll: Duration,
 }
 
 impl State {
     pub async fn from_env() -> Result<Self, ConfigError> {
-        let aws = shared::aws::sdk_config().await;
         Ok(Self {
             db: WorkerDb::connect(&DbConfig::owner_from_env()?)?,
             graph: Graph::from_env()?,
             cipher: TokenCipher::from_env()?,
-            sqs: shared::aws::sqs(&aws),
+            sqs: LazyClient::on_first_use(),
             report_poll: Duration::from_secs(2),
         })
     }

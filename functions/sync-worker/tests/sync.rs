@@ -8,6 +8,7 @@
 use aws_lambda_events::event::sqs::SqsMessage;
 use chrono::Utc;
 use serde_json::{Value, json};
+use shared::aws::LazyClient;
 use shared::meta::Graph;
 use shared::testing::TestDb;
 use shared::testing::api::{TestUser, cipher};
@@ -33,7 +34,7 @@ async fn world() -> World {
         db: db.worker(),
         graph: Graph::new(&format!("{}/v25.0", graph.uri()), "1234567", "app-secret"),
         cipher: cipher(),
-        sqs: shared::aws::sqs(&shared::aws::sdk_config().await),
+        sqs: LazyClient::ready(shared::aws::sqs(&shared::aws::sdk_config().await)),
         report_poll: std::time::Duration::from_millis(10),
     };
     let user = TestUser::create(&db, "owner@example.com").await;

@@ -7,13 +7,14 @@ use std::collections::HashMap;
 
 use aws_sdk_sqs::types::MessageAttributeValue;
 
+use super::LazyClient;
 use crate::db::Tx;
 use crate::error::AppError;
 use crate::repo::outbox::{self, Pending};
 
 #[derive(Clone)]
 pub struct Relay {
-    sqs: aws_sdk_sqs::Client,
+    sqs: LazyClient<aws_sdk_sqs::Client>,
     queues: HashMap<String, String>,
 }
 
@@ -45,15 +46,22 @@ pub enum Sent {
 
 impl Relay {
     pub fn new(sqs: aws_sdk_sqs::Client, queues: HashMap<String, String>) -> Self {
-        Self { sqs, queues }
+        Self {
+            sqs: LazyClient::ready(sqs),
+            queues,
+        }
     }
 
-    pub fn from_env(sqs: aws_sdk_sqs::Client) -> Self {
-        Self::new(sqs, queues_from_env(std::env::vars()))
+    /// Queues from `QUEUE_URL_*`; the SQS client is made when the first message goes out.
+    pub fn from_env() -> Self {
+        Self {
+            sqs: LazyClient::on_first_use(),
+            queues: queues_from_env(std::env::vars()),
+        }
     }
 
-    pub fn sqs(&self) -> &aws_sdk_sqs::Client {
-        &self.sqs
+    pub async fn sqs(&self) -> &aws_sdk_sqs::Client {
+        self.sqs.get().await
     }
 
     /// Sends `msg` to its topic's queue (with its outbox id as a message attribute).
@@ -72,7 +80,8 @@ impl Relay {
             return Sent::Failed("message attribute".into());
         };
         match self
-            .sqs
+            .sqs()
+            .await
             .send_message()
             .queue_url(queue)
             .message_body(msg.payload.to_string())

@@ -8,6 +8,8 @@ use std::future::Future;
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent, SqsMessage};
 use serde::de::DeserializeOwned;
 
+use super::LazyClient;
+
 /// What became of one message.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Outcome {
@@ -26,7 +28,7 @@ impl Outcome {
 /// Processes every record of the batch in turn; each one to retry is hidden for its
 /// delay and reported as a batch item failure, the others are acknowledged.
 pub async fn process_batch<'a, F, Fut>(
-    sqs: &aws_sdk_sqs::Client,
+    sqs: &LazyClient<aws_sdk_sqs::Client>,
     event: &'a SqsEvent,
     mut process: F,
 ) -> SqsBatchResponse
@@ -46,7 +48,7 @@ where
                     after_seconds,
                     "message will be retried"
                 );
-                hide_for(sqs, record, after_seconds).await;
+                hide_for(sqs.get().await, record, after_seconds).await;
                 response.add_failure(id);
             }
         }

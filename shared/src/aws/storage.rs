@@ -6,12 +6,13 @@ use std::time::Duration;
 use aws_sdk_s3::presigning::PresigningConfig;
 use chrono::{DateTime, Utc};
 
+use super::LazyClient;
 use crate::config::{ConfigError, required};
 use crate::error::AppError;
 
 #[derive(Clone)]
 pub struct Storage {
-    client: aws_sdk_s3::Client,
+    client: LazyClient<aws_sdk_s3::Client>,
     bucket: String,
 }
 
@@ -29,14 +30,21 @@ pub struct Presigned {
 impl Storage {
     pub fn new(client: aws_sdk_s3::Client, bucket: impl Into<String>) -> Self {
         Self {
-            client,
+            client: LazyClient::ready(client),
             bucket: bucket.into(),
         }
     }
 
-    /// The bucket from `ASSETS_BUCKET`.
-    pub fn from_env(client: aws_sdk_s3::Client) -> Result<Self, ConfigError> {
-        Ok(Self::new(client, required("ASSETS_BUCKET")?))
+    /// The bucket from `ASSETS_BUCKET`; the S3 client is made when first used.
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Ok(Self {
+            client: LazyClient::on_first_use(),
+            bucket: required("ASSETS_BUCKET")?,
+        })
+    }
+
+    async fn s3(&self) -> &aws_sdk_s3::Client {
+        self.client.get().await
     }
 
     pub fn bucket(&self) -> &str {
@@ -65,7 +73,8 @@ impl Storage {
         ttl: Duration,
     ) -> Result<Presigned, AppError> {
         let req = self
-            .client
+            .s3()
+            .await
             .put_object()
             .bucket(&self.bucket)
             .key(key)
@@ -82,7 +91,7 @@ impl Storage {
         filename: Option<&str>,
         ttl: Duration,
     ) -> Result<Presigned, AppError> {
-        let mut op = self.client.get_object().bucket(&self.bucket).key(key);
+        let mut op = self.s3().await.get_object().bucket(&self.bucket).key(key);
         if let Some(name) = filename {
             op = op.response_content_disposition(format!(
                 "attachment; filename=\"{}\"",
@@ -99,7 +108,8 @@ impl Storage {
     /// The object's size in bytes, or `None` if there is no such object.
     pub async fn size(&self, key: &str) -> Result<Option<i64>, AppError> {
         match self
-            .client
+            .s3()
+            .await
             .head_object()
             .bucket(&self.bucket)
             .key(key)
@@ -116,7 +126,8 @@ impl Storage {
     pub async fn read_range(&self, key: &str, offset: u64, len: u64) -> Result<Vec<u8>, AppError> {
         let range = format!("bytes={offset}-{}", offset + len.max(1) - 1);
         let out = self
-            .client
+            .s3()
+            .await
             .get_object()
             .bucket(&self.bucket)
             .key(key)
@@ -134,7 +145,8 @@ impl Storage {
 
     /// Stores bytes (used by generation and by tests arranging state).
     pub async fn put(&self, key: &str, content_type: &str, bytes: Vec<u8>) -> Result<(), AppError> {
-        self.client
+        self.s3()
+            .await
             .put_object()
             .bucket(&self.bucket)
             .key(key)

@@ -13,6 +13,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use crate::config::{ConfigError, required};
+use crate::outbound::LazyHttp;
 use crate::signature::hmac_sha256_hex;
 
 pub const DEFAULT_GRAPH_URL: &str = "https://graph.facebook.com/v25.0";
@@ -20,7 +21,7 @@ pub const SCOPES: [&str; 3] = ["ads_management", "ads_read", "business_managemen
 
 #[derive(Clone)]
 pub struct Graph {
-    http: reqwest::Client,
+    http: LazyHttp,
     base: String,
     pub app_id: String,
     app_secret: String,
@@ -146,10 +147,7 @@ pub struct AccessToken {
 impl Graph {
     pub fn new(base: &str, app_id: &str, app_secret: &str) -> Self {
         Self {
-            http: reqwest::Client::builder()
-                .timeout(Duration::from_secs(60))
-                .build()
-                .expect("an HTTP client"),
+            http: LazyHttp::with_timeout(Duration::from_secs(60)),
             base: base.trim_end_matches('/').to_owned(),
             app_id: app_id.to_owned(),
             app_secret: app_secret.to_owned(),
@@ -219,7 +217,7 @@ impl Graph {
             &format!("{}/oauth/access_token", self.base),
             params.iter().copied(),
         );
-        let reply = self.send(self.http.get(url)).await?;
+        let reply = self.send(self.http.client().get(url)).await?;
         serde_json::from_value(reply.body).map_err(|e| GraphError {
             kind: ErrorKind::Transient,
             status: 200,
@@ -258,6 +256,7 @@ impl Graph {
         );
         let req = self
             .http
+            .client()
             .get(url)
             .header("authorization", format!("OAuth {token}"));
         self.send(req).await
@@ -277,6 +276,7 @@ impl Graph {
             .finish();
         let req = self
             .http
+            .client()
             .post(self.url(path))
             .header("authorization", format!("OAuth {token}"))
             .header("content-type", "application/x-www-form-urlencoded")
@@ -289,6 +289,7 @@ impl Graph {
         let url = with_query(&self.url(path), [("appsecret_proof", proof.as_str())]);
         let req = self
             .http
+            .client()
             .delete(url)
             .header("authorization", format!("OAuth {token}"));
         self.send(req).await
