@@ -301,15 +301,36 @@ pub mod api {
     }
 }
 
-/// S3 through the local emulator (`AWS_ENDPOINT_URL`, started by `infra/test`): a fresh
-/// bucket per test, through the same SDK client production uses.
 #[cfg(feature = "aws")]
-pub async fn storage() -> crate::aws::storage::Storage {
+async fn emulator_config() -> aws_config::SdkConfig {
     assert!(
         std::env::var_os("AWS_ENDPOINT_URL").is_some(),
         "AWS_ENDPOINT_URL is not set: run the tests through infra/test, which starts the local AWS emulator"
     );
-    let config = crate::aws::sdk_config().await;
+    crate::aws::sdk_config().await
+}
+
+/// SQS through the local emulator: a fresh queue named `{prefix}-{random}` per test, the
+/// client that reaches it, and its URL.
+#[cfg(feature = "aws")]
+pub async fn queue(prefix: &str) -> (aws_sdk_sqs::Client, String) {
+    let sqs = crate::aws::sqs(&emulator_config().await);
+    let url = sqs
+        .create_queue()
+        .queue_name(format!("{prefix}-{}", uuid::Uuid::new_v4().simple()))
+        .send()
+        .await
+        .expect("create test queue in the emulator")
+        .queue_url
+        .expect("the new queue's URL");
+    (sqs, url)
+}
+
+/// S3 through the local emulator (`AWS_ENDPOINT_URL`, started by `infra/test`): a fresh
+/// bucket per test, through the same SDK client production uses.
+#[cfg(feature = "aws")]
+pub async fn storage() -> crate::aws::storage::Storage {
+    let config = emulator_config().await;
     let client = crate::aws::s3(&config);
     let bucket = format!("adpilot-test-{}", uuid::Uuid::new_v4().simple());
     client

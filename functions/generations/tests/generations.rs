@@ -11,21 +11,8 @@ use shared::aws::relay::Relay;
 use shared::testing::TestDb;
 use shared::testing::api::{Reply, TestUser, context, reply, request};
 
-async fn queue() -> (aws_sdk_sqs::Client, String) {
-    let sqs = shared::aws::sqs(&shared::aws::sdk_config().await);
-    let url = sqs
-        .create_queue()
-        .queue_name(format!("generation-{}", uuid::Uuid::new_v4().simple()))
-        .send()
-        .await
-        .unwrap()
-        .queue_url
-        .unwrap();
-    (sqs, url)
-}
-
 async fn app(db: &TestDb) -> (State, aws_sdk_sqs::Client, String) {
-    let (sqs, url) = queue().await;
+    let (sqs, url) = shared::testing::queue("generation").await;
     let queues = HashMap::from([(GENERATION_TOPIC.to_owned(), url.clone())]);
     let state = State {
         ctx: context(db),

@@ -8,34 +8,17 @@ use shared::aws::relay::Relay;
 use shared::testing::TestDb;
 use shared::testing::api::TestUser;
 
-async fn sqs() -> aws_sdk_sqs::Client {
-    assert!(
-        std::env::var_os("AWS_ENDPOINT_URL").is_some(),
-        "run through infra/test (it starts the local AWS emulator)"
-    );
-    shared::aws::sqs(&shared::aws::sdk_config().await)
-}
-
 const KEY_NEW: &str = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
 const KEY_OLD: &str = "HxkbGhkYFxYVFBMSERAPDg0MCwoJCAcGBQQDAgEAAAA=";
 
 async fn app(with_queue: bool) -> (State, TestDb, Option<String>) {
     let db = TestDb::fresh().await;
-    let sqs = sqs().await;
+    let (sqs, queue) = shared::testing::queue("brand-analysis").await;
     let mut queues = std::collections::HashMap::new();
     let mut url = None;
     if with_queue {
-        let name = format!("brand-analysis-{}", uuid::Uuid::new_v4().simple());
-        let u = sqs
-            .create_queue()
-            .queue_name(name)
-            .send()
-            .await
-            .unwrap()
-            .queue_url
-            .unwrap();
-        queues.insert("brand-analysis".to_owned(), u.clone());
-        url = Some(u);
+        queues.insert("brand-analysis".to_owned(), queue.clone());
+        url = Some(queue);
     }
     (
         State {

@@ -14,15 +14,7 @@ const BODY: &str = r#"{"object":"ad_account","entry":[{"id":"act_1234567890","ti
 const SIGNATURE: &str = "6b53a4129327f7777e2d95a2e6e096ede5558315a382292419b5007bd4e7c548";
 
 async fn app(db: &TestDb) -> (State, aws_sdk_sqs::Client, String) {
-    let sqs = shared::aws::sqs(&shared::aws::sdk_config().await);
-    let url = sqs
-        .create_queue()
-        .queue_name(format!("meta-events-{}", uuid::Uuid::new_v4().simple()))
-        .send()
-        .await
-        .unwrap()
-        .queue_url
-        .unwrap();
+    let (sqs, url) = shared::testing::queue("meta-events").await;
     let queues = [(meta_webhook::META_EVENTS_TOPIC.to_owned(), url.clone())].into();
     let state = State {
         db: db.worker(),

@@ -8,15 +8,7 @@ use shared::testing::TestDb;
 use shared::testing::api::TestUser;
 
 async fn app(db: &TestDb) -> (State, aws_sdk_sqs::Client, String) {
-    let sqs = shared::aws::sqs(&shared::aws::sdk_config().await);
-    let url = sqs
-        .create_queue()
-        .queue_name(format!("meta-sync-{}", uuid::Uuid::new_v4().simple()))
-        .send()
-        .await
-        .unwrap()
-        .queue_url
-        .unwrap();
+    let (sqs, url) = shared::testing::queue("meta-sync").await;
     let state = State {
         db: db.worker(),
         relay: Relay::new(
