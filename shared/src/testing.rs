@@ -326,6 +326,22 @@ pub async fn queue(prefix: &str) -> (aws_sdk_sqs::Client, String) {
     (sqs, url)
 }
 
+/// The bodies (as JSON) of up to 10 messages waiting in the queue at `url`.
+#[cfg(feature = "aws")]
+pub async fn received(sqs: &aws_sdk_sqs::Client, url: &str) -> Vec<serde_json::Value> {
+    let got = sqs
+        .receive_message()
+        .queue_url(url)
+        .max_number_of_messages(10)
+        .send()
+        .await
+        .expect("receive from the emulator");
+    got.messages()
+        .iter()
+        .map(|m| serde_json::from_str(m.body().unwrap_or_default()).expect("a JSON message body"))
+        .collect()
+}
+
 /// S3 through the local emulator (`AWS_ENDPOINT_URL`, started by `infra/test`): a fresh
 /// bucket per test, through the same SDK client production uses.
 #[cfg(feature = "aws")]

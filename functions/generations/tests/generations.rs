@@ -98,12 +98,7 @@ async fn an_accepted_request_spends_credits_and_queues_the_job_at_once() {
     );
     assert_eq!((row.get::<_, i32>(7), row.get::<_, i64>(8)), (1, 1));
 
-    let got = sqs.receive_message().queue_url(&url).send().await.unwrap();
-    let bodies: Vec<Value> = got
-        .messages()
-        .iter()
-        .map(|m| serde_json::from_str(m.body().unwrap()).unwrap())
-        .collect();
+    let bodies = shared::testing::received(&sqs, &url).await;
     assert_eq!(bodies.len(), 1, "relayed right after commit");
     assert_eq!(bodies[0]["job_id"], job);
     assert_eq!(bodies[0]["asset_id"], asset);

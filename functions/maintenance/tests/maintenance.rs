@@ -44,20 +44,7 @@ async fn enqueue(db: &TestDb, user: &TestUser, payload: Value) {
 }
 
 async fn received(state: &State, url: &str) -> Vec<Value> {
-    let got = state
-        .relay
-        .sqs()
-        .await
-        .receive_message()
-        .queue_url(url)
-        .max_number_of_messages(10)
-        .send()
-        .await
-        .unwrap();
-    got.messages()
-        .iter()
-        .map(|m| serde_json::from_str(m.body().unwrap()).unwrap())
-        .collect()
+    shared::testing::received(state.relay.sqs().await, url).await
 }
 
 #[tokio::test]

@@ -98,17 +98,9 @@ async fn only_signed_deliveries_are_stored_and_a_redelivery_once() {
     );
     assert_eq!(stored(&db).await, 1);
 
-    let got = sqs
-        .receive_message()
-        .queue_url(&url)
-        .max_number_of_messages(10)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(got.messages().len(), 1, "queued once, at once");
-    let message: serde_json::Value =
-        serde_json::from_str(got.messages()[0].body().unwrap()).unwrap();
-    assert!(message["webhook_event_id"].is_string());
+    let got = shared::testing::received(&sqs, &url).await;
+    assert_eq!(got.len(), 1, "queued once, at once");
+    assert!(got[0]["webhook_event_id"].is_string());
 
     let not_a_delivery = r#"{"hello":"world"}"#;
     let sig = format!(

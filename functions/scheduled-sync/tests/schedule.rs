@@ -81,22 +81,14 @@ async fn each_syncable_account_gets_one_job_within_its_budget() {
         "over budget and throttled: {skipped:?}"
     );
 
-    let got = sqs
-        .receive_message()
-        .queue_url(&url)
-        .max_number_of_messages(10)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(got.messages().len(), 1);
-    let message: serde_json::Value =
-        serde_json::from_str(got.messages()[0].body().unwrap()).unwrap();
-    assert_eq!(message["ad_account_id"], "act_1");
+    let got = shared::testing::received(&sqs, &url).await;
+    assert_eq!(got.len(), 1);
+    assert_eq!(got[0]["ad_account_id"], "act_1");
     let job: (String, String) = {
         let r = su
             .query_one(
                 "SELECT job_type, status FROM background_jobs WHERE id = $1::text::uuid",
-                &[&message["job_id"].as_str().unwrap()],
+                &[&got[0]["job_id"].as_str().unwrap()],
             )
             .await
             .unwrap();
