@@ -790,6 +790,9 @@ def main():
     server = ApiServer((args.host, args.port), ApiHandler)
     server.daemon_threads = True
     host, port = server.server_address[:2]
+    # Facebook Login returns here locally (in AWS: the web app's page, MetaRedirectUri);
+    # the client then posts {code, state} to POST /v1/meta/callback with its token.
+    os.environ.setdefault("META_REDIRECT_URI", f"http://{host}:{port}/v1/meta/callback")
     if args.simulators:
         start_simulators(f"http://{host}:{port}")
 

@@ -15,6 +15,13 @@ Insights are plausible and deterministic: active campaigns accrue impressions, c
 spend (in the account currency, as strings) and actions/action_values per day from their
 launch day, split across breakdowns so the parts add up to the totals.
 
+Ad accounts bill in INR (act_1234567890), USD (act_3456789012) and JPY (act_4567890123);
+budgets arrive in each currency's minor units by Meta's offset table (INR and USD ×100,
+JPY ×1) and spend comes back in the account currency. GET /act_{id}/{edge} lists objects
+with Meta's `filtering` ([{"field","operator": CONTAIN|EQUAL|IN,"value"}]) so a client can
+find its own by a tag in the name; /act_{id}/minimum_budgets gives the account's minimum
+daily budgets. GET /_sim/objects lists every object with its status history (tests).
+
 Switches: POST /_sim/fail {"path": "/v25.0/act_", "status": 400, "body": {"error": {...,
 "code": 17}}, "times": 2}; POST /_sim/deny {"permission": "ads_management"} makes the next
 logins decline it; POST /_sim/usage {"pct": 95} raises the reported utilisation.
@@ -42,6 +49,29 @@ REGIONS = [("Maharashtra", 0.24), ("Karnataka", 0.19), ("Delhi", 0.16), ("Tamil 
 HOUR_SHAPE = [0.6, 0.4, 0.3, 0.25, 0.3, 0.5, 0.9, 1.3, 1.6, 1.7, 1.6, 1.5,
               1.5, 1.4, 1.3, 1.3, 1.4, 1.6, 1.9, 2.1, 2.0, 1.7, 1.2, 0.9]
 PURCHASE_ACTIONS = ["offsite_conversion.fb_pixel_purchase", "omni_purchase", "purchase"]
+# Meta's currency offsets (minor units per unit) for the simulated accounts' currencies.
+OFFSETS = {"INR": 100, "USD": 100, "JPY": 1}
+# Minimum daily budgets per currency, in minor units, as /act_{id}/minimum_budgets gives them.
+MINIMUM_BUDGETS = {
+    "INR": {"min_daily_budget_imp": 8900, "min_daily_budget_high_freq": 44100,
+            "min_daily_budget_low_freq": 177000, "min_daily_budget_video_views": 44100},
+    "USD": {"min_daily_budget_imp": 100, "min_daily_budget_high_freq": 500,
+            "min_daily_budget_low_freq": 4000, "min_daily_budget_video_views": 500},
+    "JPY": {"min_daily_budget_imp": 120, "min_daily_budget_high_freq": 600,
+            "min_daily_budget_low_freq": 4800, "min_daily_budget_video_views": 600},
+}
+
+
+def matches(row, f):
+    """One of Meta's `filtering` conditions against an object's fields."""
+    value, op, want = str(row.get(f.get("field"), "")), f.get("operator"), f.get("value")
+    if op == "CONTAIN":
+        return str(want) in value
+    if op == "EQUAL":
+        return value == str(want)
+    if op == "IN":
+        return value in [str(w) for w in (want or [])]
+    return True
 
 
 def token(prefix="EAAG"):
@@ -69,6 +99,10 @@ class Meta(Simulator):
              "currency": "INR", "timezone_name": "Asia/Kolkata"},
             {"id": "act_2345678901", "account_id": "2345678901", "name": "Chai Point (old)", "account_status": 2,
              "currency": "INR", "timezone_name": "Asia/Kolkata"},
+            {"id": "act_3456789012", "account_id": "3456789012", "name": "Chai Point US", "account_status": 1,
+             "currency": "USD", "timezone_name": "America/Los_Angeles"},
+            {"id": "act_4567890123", "account_id": "4567890123", "name": "Chai Point Japan", "account_status": 1,
+             "currency": "JPY", "timezone_name": "Asia/Tokyo"},
         ]
 
     # --- plumbing ---------------------------------------------------------------------------
@@ -115,6 +149,8 @@ class Meta(Simulator):
         if path == "/_sim/usage" and method == "POST":
             self.usage_pct = int(body.get("pct", 4))
             return h.reply(200, {"pct": self.usage_pct})
+        if path == "/_sim/objects" and method == "GET":
+            return h.reply(200, {"data": [dict(o, fields=o["fields"]) for o in self.objects.values()]})
         if path == "/_sim/expire-tokens" and method == "POST":
             for t in self.tokens.values():
                 t["expired"] = True
@@ -198,9 +234,17 @@ class Meta(Simulator):
         edge = parts[1] if len(parts) > 1 else ""
         if edge == "insights":
             return self.insights(h, method, act, query if method == "GET" else body)
+        if edge == "minimum_budgets" and method == "GET":
+            currency = self.currency_of(act)
+            return self.ok(h, {"data": [dict(MINIMUM_BUDGETS[currency], currency=currency)]}, act)
         if method != "POST":
-            return self.page(h, query, [o for o in self.objects.values() if o.get("account") == act
-                                        and o["kind"] + "s" == edge])
+            try:
+                filters = json.loads(query.get("filtering") or "[]")
+            except ValueError:
+                return self.fail(h, 400, "(#100) filtering must be a JSON array", 100)
+            rows = [self.view(o) for o in self.objects.values() if o.get("account") == act
+                    and o["kind"] + "s" == edge and o["status"] != "DELETED"]
+            return self.page(h, query, [r for r in rows if all(matches(r, f) for f in filters)], act)
         required = {"campaigns": ["name", "objective", "special_ad_categories"],
                     "adsets": ["name", "campaign_id", "targeting", "billing_event", "optimization_goal"],
                     "adcreatives": ["object_story_spec"], "ads": ["name", "adset_id", "creative"],
@@ -219,16 +263,24 @@ class Meta(Simulator):
             return self.fail(h, 400, "(#100) Param campaign_id must be a valid campaign", 100)
         oid = self.new_id()
         obj = {"id": oid, "kind": edge[:-1], "account": act, "fields": dict(body),
-               "status": body.get("status", "ACTIVE"), "created": time.time()}
+               "status": body.get("status", "ACTIVE"), "history": [body.get("status", "ACTIVE")],
+               "created": time.time()}
         self.objects[oid] = obj
         if edge == "adcreatives":
             return self.ok(h, {"id": oid}, act)
         return self.ok(h, {"id": oid} if edge != "ads" else {"id": oid, "success": True}, act)
 
+    def currency_of(self, act):
+        return next((a["currency"] for a in self.ad_accounts if a["id"] == act), "INR")
+
+    def view(self, obj):
+        """An object as the Graph API shows it: its fields, id and statuses."""
+        return dict(obj["fields"], id=obj["id"], status=obj["status"], effective_status=obj["status"])
+
     def object(self, h, method, oid, body):
         obj = self.objects[oid]
         if method == "GET":
-            return self.ok(h, dict(obj["fields"], id=oid, status=obj["status"], effective_status=obj["status"]))
+            return self.ok(h, self.view(obj))
         if method == "DELETE":
             obj["status"] = "DELETED"
             return self.ok(h, {"success": True})
@@ -236,7 +288,10 @@ class Meta(Simulator):
         if status:
             if status not in ("ACTIVE", "PAUSED", "ARCHIVED", "DELETED"):
                 return self.fail(h, 400, f"(#100) status must be one of ACTIVE, PAUSED, ARCHIVED, DELETED", 100)
+            if obj["status"] == "ARCHIVED" and status != "DELETED":
+                return self.fail(h, 400, "(#100) An archived object can only be deleted", 100, 1815694)
             obj["status"] = status
+            obj.setdefault("history", []).append(status)
             if status == "ACTIVE" and obj["kind"] == "campaign" and "activated" not in obj:
                 obj["activated"] = date.today().isoformat()
         for field in ("daily_budget", "lifetime_budget", "name", "end_time"):
@@ -314,7 +369,8 @@ class Meta(Simulator):
     def row(self, obj, day, parts, hours):
         (dims, share) = parts
         seed = (obj["id"], day.isoformat())
-        budget = int(obj_budget(self, obj)) / 100 or 1000.0
+        currency = self.currency_of(obj["account"])
+        budget = int(obj_budget(self, obj)) / OFFSETS.get(currency, 100) or 1000.0
         day_share = hours / 24
         spend = round(budget * (0.75 + 0.2 * unit(*seed, "spend")) * day_share * share, 2)
         impressions = int(spend * (90 + 40 * unit(*seed, "cpm")))
@@ -334,7 +390,7 @@ class Meta(Simulator):
         row = {"campaign_id": obj["id"], "campaign_name": obj["fields"].get("name", ""),
                "impressions": str(impressions), "clicks": str(clicks), "spend": f"{spend:.2f}",
                "reach": str(int(impressions * 0.7)), "actions": actions, "date_start": day.isoformat(),
-               "date_stop": day.isoformat(), "account_currency": "INR"}
+               "date_stop": day.isoformat(), "account_currency": currency}
         if action_values:
             row["action_values"] = action_values
         row.update(dims)

@@ -14,7 +14,9 @@ import subprocess
 import sys
 import time
 import unittest
+import concurrent.futures as cf
 import urllib.error
+import urllib.parse
 import urllib.request
 import uuid
 
@@ -47,6 +49,20 @@ def http(method, url, body=None, token=None, raw=None, headers=None):
     except urllib.error.HTTPError as e:
         raw = e.read()
         return e.code, dict(e.headers), json.loads(raw) if raw else None
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *args, **kwargs):
+        return None
+
+
+def location_of(url):
+    """Where `url` redirects to, without following it (as the browser is sent on)."""
+    try:
+        with urllib.request.build_opener(_NoRedirect).open(url, timeout=30) as r:
+            return r.headers.get("location")
+    except urllib.error.HTTPError as e:
+        return e.headers.get("location")
 
 
 META_SECRET = "stack-meta-app-secret"
@@ -114,7 +130,6 @@ class LocalStack(unittest.TestCase):
         self.assertEqual(status, 404)
 
     def test_concurrent_requests_queue_for_instances_instead_of_failing(self):
-        import concurrent.futures as cf
         with cf.ThreadPoolExecutor(max_workers=8) as pool:
             statuses = list(pool.map(lambda _: http("GET", self.url("/v1/me"))[0], range(24)))
         self.assertEqual(statuses, [401] * 24)
@@ -277,30 +292,113 @@ class LocalStack(unittest.TestCase):
                                             self.db).replace("1:received", "") or None, "the event to be applied")
         self.assertEqual(stored, "1:recorded", "stored once, applied by the sync worker")
 
-    def test_connect_meta_launch_a_campaign_and_see_its_performance(self):
-        token = self.signup()
+    def meta_dialog(self, token):
+        """Opens the connect link's dialog (the simulator consents at once) and returns the
+        code and state Facebook put on the redirect, and the simulator's base URL."""
         status, _, link = http("GET", self.url("/v1/meta/connect"), token=token)
         self.assertEqual(status, 200, link)
-        # The simulated dialog consents and redirects to the callback, as Facebook does.
-        status, _, connected = http("GET", link["authorization_url"], headers={})
+        location = location_of(link["authorization_url"])
+        self.assertTrue(location and location.startswith(self.url("/v1/meta/callback")), location)
+        q = dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(location).query))
+        sim = link["authorization_url"].split("/v25.0/")[0]
+        return {"code": q["code"], "state": q["state"]}, sim
+
+    def connect_meta(self, token):
+        """Connects Meta as the web app does: the dialog, then {code, state} posted with
+        the signed-in user's token."""
+        redirect, sim = self.meta_dialog(token)
+        status, _, connected = http("POST", self.url("/v1/meta/callback"), redirect, token=token)
         self.assertEqual(status, 200, connected)
+        return connected, sim
+
+    def sim_objects(self, sim, kind, tag):
+        """The simulated Meta's objects of `kind` whose name carries `tag`."""
+        _, _, objects = http("GET", f"{sim}/_sim/objects")
+        return [o for o in objects["data"] if o["kind"] == kind
+                and tag in (o["fields"].get("name") or o["fields"].get("title") or "")]
+
+    def launchable(self, token, currency="INR", daily="1500.00"):
+        """A draft campaign with an uploaded image, ready to launch; its id."""
+        http("PUT", self.url("/v1/business-profile"), {"business_name": "Chai Point", "website_url": "https://chai.example"},
+             token=token)
+        asset = self.upload(token, "hero.png", "image/png", media.image(1080, 1080, "PNG"))
+        status, _, campaign = http("POST", self.url("/v1/campaigns"), {
+            "name": "Winter chai", "purpose": "sales", "currency": currency, "daily_budget": daily,
+            "target_audience": {"age_min": 21, "age_max": 45, "geo_locations": {"countries": ["IN"]}}}, token=token)
+        self.assertEqual(status, 201, campaign)
+        status, _, _ = http("PUT", self.url(f"/v1/campaigns/{campaign['id']}/assets/{asset['id']}"),
+                            {"asset_role": "primary"}, token=token)
+        self.assertIn(status, (200, 201))
+        return campaign["id"]
+
+    def test_a_connect_link_completed_by_another_signed_in_user_links_nothing(self):
+        owner, other = self.signup(), self.signup()
+        redirect, _ = self.meta_dialog(owner)
+        status, _, refused = http("POST", self.url("/v1/meta/callback"), redirect, token=other)
+        self.assertEqual((status, refused["errors"][0]["code"]), (422, "not_yours"), refused)
+        for token in (owner, other):
+            _, _, listed = http("GET", self.url("/v1/meta-accounts"), token=token)
+            self.assertEqual(listed["items"], [])
+        status, _, _ = http("POST", self.url("/v1/meta/callback"), redirect)
+        self.assertEqual(status, 401, "the callback needs the signed-in user")
+
+    def test_two_simultaneous_launches_make_exactly_one_meta_campaign(self):
+        token = self.signup()
+        _, sim = self.connect_meta(token)
+        c = self.launchable(token)
+        launch = lambda _: http("POST", self.url(f"/v1/campaigns/{c}/launch"),  # noqa: E731
+                                {"ad_account_id": "act_1234567890"}, token=token)
+        with cf.ThreadPoolExecutor(max_workers=2) as pool:
+            answers = list(pool.map(launch, range(2)))
+        statuses = sorted(a[0] for a in answers)
+        self.assertEqual(statuses, [200, 409], answers)
+        refused = next(a[2] for a in answers if a[0] == 409)
+        self.assertIn(refused["code"], ("launch_in_progress", "already_launched"), refused)
+        self.assertEqual(len(self.sim_objects(sim, "campaign", f"[adpilot:{c}]")), 1, "one campaign on Meta")
+        self.assertEqual(len(self.sim_objects(sim, "adset", f"[adpilot:{c}:adset]")), 1)
+
+    def test_a_usd_account_receives_cents_and_a_jpy_account_whole_yen(self):
+        token = self.signup()
+        _, sim = self.connect_meta(token)
+        for act, currency, daily, minor in (("act_3456789012", "USD", "15.00", "1500"),
+                                            ("act_4567890123", "JPY", "2000", "2000")):
+            c = self.launchable(token, currency, daily)
+            status, _, launched = http("POST", self.url(f"/v1/campaigns/{c}/launch"), {"ad_account_id": act},
+                                       token=token)
+            self.assertEqual((status, launched["currency"]), (200, currency), launched)
+            adset, = self.sim_objects(sim, "adset", f"[adpilot:{c}:adset]")
+            self.assertEqual(adset["fields"]["daily_budget"], minor, currency)
+        inr = self.launchable(token, "INR", "1500.00")
+        status, _, refused = http("POST", self.url(f"/v1/campaigns/{inr}/launch"), {"ad_account_id": "act_3456789012"},
+                                  token=token)
+        self.assertEqual((status, refused["code"]), (422, "currency_mismatch"), refused)
+        self.assertEqual(self.sim_objects(sim, "campaign", f"[adpilot:{inr}]"), [], "nothing made on Meta")
+
+    def test_cancelling_a_live_campaign_pauses_and_archives_it_on_meta(self):
+        token = self.signup()
+        _, sim = self.connect_meta(token)
+        c = self.launchable(token)
+        status, _, launched = http("POST", self.url(f"/v1/campaigns/{c}/launch"), {"ad_account_id": "act_1234567890"},
+                                   token=token)
+        self.assertEqual(status, 200, launched)
+        status, _, cancelled = http("PATCH", self.url(f"/v1/campaigns/{c}"), {"status": "cancelled"}, token=token)
+        self.assertEqual((status, cancelled["status"]), (200, "cancelled"), cancelled)
+        on_meta, = self.sim_objects(sim, "campaign", f"[adpilot:{c}]")
+        self.assertEqual(on_meta["status"], "ARCHIVED")
+        self.assertEqual(on_meta["history"][-2:], ["PAUSED", "ARCHIVED"])
+        status, _, refused = http("POST", self.url(f"/v1/campaigns/{c}/resume"), token=token)
+        self.assertEqual((status, refused["code"]), (409, "invalid_status_transition"))
+
+    def test_connect_meta_launch_a_campaign_and_see_its_performance(self):
+        token = self.signup()
+        connected, _ = self.connect_meta(token)
         self.assertEqual(connected["connection"]["connection_status"], "active")
         acts = {a["ad_account_id"]: a for a in connected["ad_accounts"]}
         self.assertIn("act_1234567890", acts)
         sealed = psql("SELECT access_token FROM meta_accounts", self.db).splitlines()
         self.assertTrue(sealed and all(t.startswith("stack1:") and "EAA" not in t for t in sealed), sealed)
 
-        http("PUT", self.url("/v1/business-profile"), {"business_name": "Chai Point", "website_url": "https://chai.example"},
-             token=token)
-        asset = self.upload(token, "hero.png", "image/png", media.image(1080, 1080, "PNG"))
-        status, _, campaign = http("POST", self.url("/v1/campaigns"), {
-            "name": "Winter chai", "purpose": "sales", "daily_budget": "1500.00",
-            "target_audience": {"age_min": 21, "age_max": 45, "geo_locations": {"countries": ["IN"]}}}, token=token)
-        self.assertEqual(status, 201, campaign)
-        c = campaign["id"]
-        status, _, _ = http("PUT", self.url(f"/v1/campaigns/{c}/assets/{asset['id']}"), {"asset_role": "primary"},
-                            token=token)
-        self.assertIn(status, (200, 201))
+        c = self.launchable(token)
         status, _, launched = http("POST", self.url(f"/v1/campaigns/{c}/launch"), {"ad_account_id": "act_1234567890"},
                                    token=token)
         self.assertEqual(status, 200, launched)

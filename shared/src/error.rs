@@ -41,6 +41,15 @@ pub enum AppError {
     MethodNotAllowed,
     #[error("conflict: {detail}")]
     Conflict { code: &'static str, detail: String },
+    /// Another request is doing this right now (409): how far it got, and when to look
+    /// again at the latest.
+    #[error("in progress: {detail}")]
+    InProgress {
+        code: &'static str,
+        detail: String,
+        progress: serde_json::Value,
+        retry_at: DateTime<Utc>,
+    },
     #[error("unprocessable: {detail}")]
     Unprocessable {
         code: &'static str,
@@ -86,7 +95,7 @@ impl AppError {
             Self::Unauthenticated { .. } => StatusCode::UNAUTHORIZED,
             Self::NotFound => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
-            Self::Conflict { .. } => StatusCode::CONFLICT,
+            Self::Conflict { .. } | Self::InProgress { .. } => StatusCode::CONFLICT,
             Self::Unprocessable { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             Self::PaymentRequired { .. } => StatusCode::PAYMENT_REQUIRED,
             Self::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
@@ -103,7 +112,7 @@ impl AppError {
             Self::Unauthenticated { code, .. } => code,
             Self::NotFound => "not_found",
             Self::MethodNotAllowed => "method_not_allowed",
-            Self::Conflict { code, .. } => code,
+            Self::Conflict { code, .. } | Self::InProgress { code, .. } => code,
             Self::Unprocessable { code, .. } => code,
             Self::PaymentRequired { .. } => "insufficient_credits",
             Self::RateLimited { code, .. } => code,
@@ -120,6 +129,7 @@ impl AppError {
             Self::NotFound => "Not found",
             Self::MethodNotAllowed => "Method not allowed",
             Self::Conflict { .. } => "Conflict",
+            Self::InProgress { .. } => "Already in progress",
             Self::Unprocessable { .. } => "The request cannot be carried out",
             Self::PaymentRequired { .. } => "Not enough credits",
             Self::RateLimited { .. } => "Limit reached",
@@ -138,7 +148,7 @@ impl AppError {
             Self::Unauthenticated { detail, .. } => (*detail).to_owned(),
             Self::NotFound => "The resource does not exist.".to_owned(),
             Self::MethodNotAllowed => "This resource does not support that method.".to_owned(),
-            Self::Conflict { detail, .. } => detail.clone(),
+            Self::Conflict { detail, .. } | Self::InProgress { detail, .. } => detail.clone(),
             Self::Unprocessable { detail, .. } => detail.clone(),
             Self::PaymentRequired { detail, .. } => detail.clone(),
             Self::RateLimited { detail, .. } => detail.clone(),
@@ -177,7 +187,13 @@ impl AppError {
                 _ => None,
             },
             retry_at: match self {
-                Self::RateLimited { retry_at, .. } => Some(*retry_at),
+                Self::RateLimited { retry_at, .. } | Self::InProgress { retry_at, .. } => {
+                    Some(*retry_at)
+                }
+                _ => None,
+            },
+            progress: match self {
+                Self::InProgress { progress, .. } => Some(progress.clone()),
                 _ => None,
             },
             request_id: request_id.to_owned(),
@@ -201,9 +217,13 @@ pub struct Problem {
     /// For 402: the credits left in the current period.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub credits_remaining: Option<i32>,
-    /// For 429: when the limit lifts.
+    /// For 429: when the limit lifts; for 409 in progress: when to look again.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub retry_at: Option<DateTime<Utc>>,
+    /// For 409 in progress: how far the running operation got.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    pub progress: Option<serde_json::Value>,
     pub request_id: String,
 }
 

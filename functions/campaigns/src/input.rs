@@ -4,15 +4,17 @@
 use chrono::NaiveDate;
 use serde::Deserialize;
 use shared::domain::campaign::{
-    CampaignStatus, Objective, OptimizationGoals, Purpose, TargetAudience, inr,
+    CampaignStatus, Objective, OptimizationGoals, Purpose, TargetAudience,
 };
+use shared::domain::money::Currency;
 use shared::domain::{Fields, Invalid, text};
 use shared::error::AppError;
 use shared::http::Patch;
 use shared::repo::campaigns::CampaignFields;
 use utoipa::ToSchema;
 
-/// `POST /v1/campaigns`. Budgets are INR decimal strings; at least one is required.
+/// `POST /v1/campaigns`. Budgets are decimal strings in the campaign's currency; at least
+/// one is required.
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewCampaign {
@@ -21,7 +23,8 @@ pub struct NewCampaign {
     pub purpose: Option<Purpose>,
     /// Derived from the purpose when omitted.
     pub objective: Option<Objective>,
-    /// Only INR is supported.
+    /// ISO 4217, the currency of the ad account it will run on (default INR). Budgets
+    /// are in it: at most 2 decimals, none for currencies like JPY and KRW.
     #[schema(example = "INR")]
     pub currency: Option<String>,
     #[schema(example = "500.00")]
@@ -48,6 +51,10 @@ pub struct CampaignChange {
     #[serde(default)]
     #[schema(value_type = Option<Objective>)]
     pub objective: Patch<Objective>,
+    /// Only before the campaign exists on Meta (it must be its ad account's).
+    #[serde(default)]
+    #[schema(value_type = Option<String>, example = "USD")]
+    pub currency: Patch<String>,
     #[serde(default)]
     #[schema(value_type = Option<String>, example = "750.00")]
     pub daily_budget: Patch<String>,
@@ -69,14 +76,25 @@ pub struct CampaignChange {
     #[serde(default)]
     #[schema(value_type = Option<OptimizationGoals>)]
     pub optimization_goals: Patch<OptimizationGoals>,
-    /// Moves along draft → review → active ⇄ paused → completed, or to cancelled.
+    /// Moves along draft → review, active ⇄ paused → completed, or to cancelled (a
+    /// campaign becomes active first by launching). On Meta, completing or cancelling
+    /// pauses and archives it there first.
     #[serde(default)]
     #[schema(value_type = Option<CampaignStatus>)]
     pub status: Patch<CampaignStatus>,
 }
 
-fn budget(f: &mut Fields, field: &str, raw: Option<String>) -> Option<rust_decimal::Decimal> {
-    raw.and_then(|b| f.check(field, inr(&b)))
+fn budget(
+    f: &mut Fields,
+    field: &str,
+    currency: Currency,
+    raw: Option<String>,
+) -> Option<rust_decimal::Decimal> {
+    raw.and_then(|b| f.check(field, currency.amount(&b)))
+}
+
+fn currency(f: &mut Fields, raw: &str) -> Option<Currency> {
+    f.check("currency", Currency::parse(raw))
 }
 
 /// Rules on the campaign as a whole.
@@ -102,6 +120,16 @@ fn check_whole(f: &mut Fields, c: &CampaignFields) {
             )),
         );
     }
+    for (field, amount) in [
+        ("daily_budget", c.daily_budget),
+        ("total_budget", c.total_budget),
+    ] {
+        if let Some(a) = amount
+            && !f.has(field)
+        {
+            f.check(field, c.currency.amount(&a.to_string()));
+        }
+    }
     if let Some(ta) = &c.target_audience {
         ta.check(f);
     }
@@ -117,17 +145,14 @@ impl NewCampaign {
             .required("name", self.name)
             .and_then(|n| f.check("name", text(&n, 255)));
         let purpose = f.required("purpose", self.purpose);
-        if let Some(c) = self.currency.filter(|c| c != "INR") {
-            f.check::<()>(
-                "currency",
-                Err(Invalid::new(
-                    "unsupported_currency",
-                    format!("{c} is not supported; use INR"),
-                )),
-            );
-        }
-        let daily_budget = budget(&mut f, "daily_budget", self.daily_budget);
-        let total_budget = budget(&mut f, "total_budget", self.total_budget);
+        let money = match self.currency {
+            Some(c) => currency(&mut f, &c),
+            None => Some(Currency::INR),
+        };
+        // An unknown currency still gets its budgets checked, by the two-decimal rule.
+        let rules = money.unwrap_or(Currency::INR);
+        let daily_budget = budget(&mut f, "daily_budget", rules, self.daily_budget);
+        let total_budget = budget(&mut f, "total_budget", rules, self.total_budget);
         let fields = CampaignFields {
             name: name.unwrap_or_default(),
             purpose: purpose.unwrap_or(Purpose::Sales),
@@ -135,6 +160,7 @@ impl NewCampaign {
                 .objective
                 .or(purpose.map(Purpose::default_objective))
                 .unwrap_or(Objective::OutcomeSales),
+            currency: money.unwrap_or(Currency::INR),
             daily_budget,
             total_budget,
             start_date: self.start_date,
@@ -150,17 +176,10 @@ impl NewCampaign {
     }
 }
 
-/// Why a change cannot be applied even though every field is well-formed.
-pub enum Refusal {
-    Transition {
-        from: CampaignStatus,
-        to: CampaignStatus,
-    },
-}
-
 impl CampaignChange {
-    /// Applies the change to `current`, validating the result as a whole.
-    pub fn apply(self, mut c: CampaignFields) -> Result<Result<CampaignFields, Refusal>, AppError> {
+    /// Applies the change to `current`, validating the result as a whole. Whether the
+    /// status may move that way is the lifecycle's decision (`CampaignStatus::change`).
+    pub fn apply(self, mut c: CampaignFields) -> Result<CampaignFields, AppError> {
         let mut f = Fields::default();
         let required = |f: &mut Fields, field: &str| {
             f.check::<()>(
@@ -192,13 +211,19 @@ impl CampaignChange {
             Patch::Null => c.objective = c.purpose.default_objective(),
             Patch::Absent => {}
         }
+        match self.currency {
+            Patch::Value(raw) => c.currency = currency(&mut f, &raw).unwrap_or(c.currency),
+            Patch::Null => required(&mut f, "currency"),
+            Patch::Absent => {}
+        }
+        let money = c.currency;
         c.daily_budget = match self.daily_budget {
-            Patch::Value(b) => budget(&mut f, "daily_budget", Some(b)).or(c.daily_budget),
+            Patch::Value(b) => budget(&mut f, "daily_budget", money, Some(b)).or(c.daily_budget),
             Patch::Null => None,
             Patch::Absent => c.daily_budget,
         };
         c.total_budget = match self.total_budget {
-            Patch::Value(b) => budget(&mut f, "total_budget", Some(b)).or(c.total_budget),
+            Patch::Value(b) => budget(&mut f, "total_budget", money, Some(b)).or(c.total_budget),
             Patch::Null => None,
             Patch::Absent => c.total_budget,
         };
@@ -211,24 +236,14 @@ impl CampaignChange {
             Patch::Null => required(&mut f, "ai_optimization_enabled"),
             Patch::Absent => {}
         }
-        let mut refusal = None;
         match self.status {
-            Patch::Value(next) if next != c.status => {
-                if c.status.can_become(next) {
-                    c.status = next;
-                } else {
-                    refusal = Some(Refusal::Transition {
-                        from: c.status,
-                        to: next,
-                    });
-                }
-            }
+            Patch::Value(next) => c.status = next,
             Patch::Null => required(&mut f, "status"),
-            _ => {}
+            Patch::Absent => {}
         }
         check_whole(&mut f, &c);
         f.finish()?;
-        Ok(refusal.map_or(Ok(c), Err))
+        Ok(c)
     }
 }
 

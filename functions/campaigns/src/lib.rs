@@ -65,9 +65,9 @@ async fn route(state: &State, req: Request) -> Result<Response<Body>, AppError> 
         && matches!(action, "launch" | "pause" | "resume")
     {
         return match (method, action) {
-            (Method::POST, "launch") => meta::launch(state, &req, id).await,
-            (Method::POST, "pause") => meta::pause(state, &req, id).await,
-            (Method::POST, _) => meta::resume(state, &req, id).await,
+            (Method::POST, "launch") => meta::launch::launch(state, &req, id).await,
+            (Method::POST, "pause") => meta::lifecycle::pause(state, &req, id).await,
+            (Method::POST, _) => meta::lifecycle::resume(state, &req, id).await,
             _ => Err(AppError::MethodNotAllowed),
         };
     }
@@ -91,9 +91,9 @@ async fn route(state: &State, req: Request) -> Result<Response<Body>, AppError> 
 /// This function's part of the OpenAPI document.
 #[derive(utoipa::OpenApi)]
 #[openapi(paths(
-    meta::launch,
-    meta::pause,
-    meta::resume,
+    meta::launch::launch,
+    meta::lifecycle::pause,
+    meta::lifecycle::resume,
     routes::create,
     routes::list,
     routes::get,

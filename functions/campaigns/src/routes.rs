@@ -11,7 +11,8 @@ use shared::http::{Page, PageRequest, Query, json, json_body, no_content, parse_
 use shared::repo::campaigns::{self, Campaign};
 
 use crate::State;
-use crate::input::{CampaignChange, NewCampaign, Refusal};
+use crate::input::{CampaignChange, NewCampaign};
+use crate::meta::lifecycle;
 
 #[utoipa::path(post, path = "/v1/campaigns", operation_id = "create_campaign", tag = "campaigns", security(("bearer" = [])),
     request_body = NewCampaign,
@@ -109,33 +110,18 @@ pub async fn get(state: &State, req: &Request, id: &str) -> Result<Response<Body
         NotJson,
         NotAuthenticated,
         (status = 404, description = "No such campaign of yours", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "Status change not allowed from the current status", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Status change not allowed from the current status (an unlaunched campaign becomes active only by launching), a launched campaign's currency, or the Meta connection needs renewing", body = Problem, content_type = "application/problem+json"),
         InvalidInput,
-        (status = 502, description = "Meta refused the budget or status change of a launched campaign", body = Problem, content_type = "application/problem+json"),
+        (status = 502, description = "Meta refused the budget or status change of a launched campaign; nothing changed", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn update(state: &State, req: &Request, id: &str) -> Result<Response<Body>, AppError> {
     let user = authenticate(req, &state.tokens)?;
     let id = CampaignId(parse_id(id)?);
     let change: CampaignChange = json_body(req)?;
-    let (before, after) = state
-        .db
-        .tenant(user, async |t| {
-            let current = campaigns::get(t, id, false).await?.ok_or(AppError::NotFound)?;
-            match change.apply(current.fields())? {
-                Ok(fields) => Ok((current.fields(), fields)),
-                Err(Refusal::Transition { from, to }) => Err(AppError::Conflict {
-                    code: "invalid_status_transition",
-                    detail: format!(
-                        "A {} campaign cannot become {}. Allowed: draft → review → active ⇄ paused → completed, or cancelled.",
-                        from.as_str(),
-                        to.as_str()
-                    ),
-                }),
-            }
-        })
-        .await?;
-    // A launched campaign's budget and status live on Meta: Meta first, then here.
-    crate::meta::push_change(state, user, id, &before, &after).await?;
+    let (before, on_meta) = lifecycle::load(state, user, id).await?;
+    let after = change.apply(before.fields())?;
+    // A campaign on Meta changes there first (status, budget); then here.
+    lifecycle::push_change(state, &before, on_meta.as_ref(), &after).await?;
     let updated = state
         .db
         .tenant(user, async |t| campaigns::update(t, id, &after).await)
@@ -146,29 +132,26 @@ pub async fn update(state: &State, req: &Request, id: &str) -> Result<Response<B
 #[utoipa::path(delete, path = "/v1/campaigns/{id}", operation_id = "delete_campaign", tag = "campaigns", security(("bearer" = [])),
     params(("id" = uuid::Uuid, Path, description = "Campaign id")),
     responses(
-        (status = 204, description = "Deleted (softly: hidden from lists)"),
+        (status = 204, description = "Deleted (softly: hidden from lists; on Meta it is archived first, its spend history kept)"),
         NotAuthenticated,
         (status = 404, description = "No such campaign of yours", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The campaign is active: pause or cancel it first", body = Problem, content_type = "application/problem+json"),
+        (status = 502, description = "Meta refused to archive it; nothing changed", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn delete(state: &State, req: &Request, id: &str) -> Result<Response<Body>, AppError> {
     let user = authenticate(req, &state.tokens)?;
     let id = CampaignId(parse_id(id)?);
+    let (current, on_meta) = lifecycle::load(state, user, id).await?;
+    if current.status == CampaignStatus::Active {
+        return Err(AppError::Conflict {
+            code: "campaign_active",
+            detail: "An active campaign cannot be deleted; pause or cancel it first.".into(),
+        });
+    }
+    lifecycle::archive_for_delete(state, &current, on_meta.as_ref()).await?;
     state
         .db
-        .tenant(user, async |t| {
-            let current = campaigns::get(t, id, true)
-                .await?
-                .ok_or(AppError::NotFound)?;
-            if current.status == CampaignStatus::Active {
-                return Err(AppError::Conflict {
-                    code: "campaign_active",
-                    detail: "An active campaign cannot be deleted; pause or cancel it first."
-                        .into(),
-                });
-            }
-            campaigns::soft_delete(t, id).await
-        })
+        .tenant(user, async |t| campaigns::soft_delete(t, id).await)
         .await?;
     Ok(no_content())
 }

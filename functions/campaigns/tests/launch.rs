@@ -1,7 +1,9 @@
 //! Launching to Meta against a local server speaking the Graph API's wire format: the
 //! exact requests (objects in order, PAUSED first, budgets in paise, targeting in Meta's
 //! names), a failure in the middle that a retry resumes without duplicating anything,
-//! pause and resume, and budget changes pushed to the ad set.
+//! pause and resume, and budget changes pushed to the ad set; one launch at a time, every
+//! Meta object looked up by its tag before it is made, budgets in the ad account's
+//! currency, and every status change of a launched campaign made on Meta first.
 
 use campaigns::State;
 use lambda_http::http::{Method, StatusCode};
@@ -22,6 +24,12 @@ struct World {
 }
 
 async fn world() -> World {
+    world_in("INR", "1500.50").await
+}
+
+/// A draft campaign with one image, budgeted `daily` a day in `currency`, on an ad
+/// account billing in `currency`.
+async fn world_in(currency: &str, daily: &str) -> World {
     let db = TestDb::fresh().await;
     let graph = MockServer::start().await;
     let storage = shared::testing::storage().await;
@@ -52,12 +60,12 @@ async fn world() -> World {
         .batch_execute(&format!(
             "INSERT INTO meta_accounts (id, user_id, meta_user_id, access_token) VALUES ('{c}', '{u}', 'fb1', '{token}');
              INSERT INTO meta_ad_accounts (meta_account_id, user_id, ad_account_id, account_status, currency)
-                  VALUES ('{c}', '{u}', 'act_1234567890', 1, 'INR');
+                  VALUES ('{c}', '{u}', 'act_1234567890', 1, '{currency}');
              INSERT INTO business_profiles (user_id, business_name, website_url) VALUES ('{u}', 'Chai Point', 'https://chai.example');
              INSERT INTO creative_assets (id, user_id, asset_type, status, file_url, format, filename)
                   VALUES ('{asset}', '{u}', 'image', 'active', '{url}', '1:1', 'hero.png');
-             INSERT INTO campaigns (id, user_id, name, purpose, objective, daily_budget, end_date, target_audience, status)
-                  VALUES ('{campaign}', '{u}', 'Winter chai', 'sales', 'OUTCOME_SALES', 1500.50, '2026-12-31',
+             INSERT INTO campaigns (id, user_id, name, purpose, objective, currency, daily_budget, end_date, target_audience, status)
+                  VALUES ('{campaign}', '{u}', 'Winter chai', 'sales', 'OUTCOME_SALES', '{currency}', {daily}, '2026-12-31',
                           '{{\"age_min\": 21, \"age_max\": 45, \"genders\": [2], \"geo_locations\": {{\"countries\": [\"IN\"]}},
                             \"interests\": [{{\"id\": \"6003139266461\", \"name\": \"Tea\"}}]}}', 'draft');
              INSERT INTO campaign_assets (campaign_id, asset_id, asset_role) VALUES ('{campaign}', '{asset}', 'primary');",
@@ -83,6 +91,25 @@ fn ok(body: Value) -> ResponseTemplate {
 
 async fn meta(w: &World) {
     let g = &w.graph;
+    // Nothing of ours on Meta yet: every tag lookup finds nothing.
+    for edge in ["campaigns", "adsets", "adcreatives", "ads", "advideos"] {
+        Mock::given(method("GET"))
+            .and(path(format!("/v25.0/act_1234567890/{edge}")))
+            .respond_with(ok(json!({"data": []})))
+            .mount(g)
+            .await;
+    }
+    Mock::given(method("GET"))
+        .and(path("/v25.0/act_1234567890/minimum_budgets"))
+        .respond_with(ok(json!({"data": [
+            {"currency": "INR", "min_daily_budget_imp": 8900, "min_daily_budget_high_freq": 44100,
+             "min_daily_budget_low_freq": 177000, "min_daily_budget_video_views": 44100},
+            {"currency": "USD", "min_daily_budget_imp": 100, "min_daily_budget_high_freq": 500,
+             "min_daily_budget_low_freq": 4000, "min_daily_budget_video_views": 500},
+            {"currency": "JPY", "min_daily_budget_imp": 120, "min_daily_budget_high_freq": 600,
+             "min_daily_budget_low_freq": 4800, "min_daily_budget_video_views": 600}]})))
+        .mount(g)
+        .await;
     Mock::given(method("GET"))
         .and(path("/v25.0/me/accounts"))
         .respond_with(ok(
@@ -407,5 +434,336 @@ async fn a_campaign_without_what_an_ad_needs_is_not_launched() {
     assert!(
         w.graph.received_requests().await.unwrap().is_empty(),
         "nothing reached Meta"
+    );
+}
+
+async fn creative_works(w: &World) {
+    Mock::given(method("POST"))
+        .and(path("/v25.0/act_1234567890/adcreatives"))
+        .respond_with(ok(json!({"id": "23850000000000003"})))
+        .mount(&w.graph)
+        .await;
+}
+
+async fn launch(w: &World) -> Reply {
+    call(
+        w,
+        Method::POST,
+        &format!("/v1/campaigns/{}/launch", w.campaign),
+        Some(json!({"ad_account_id": "act_1234567890"})),
+    )
+    .await
+}
+
+#[tokio::test]
+async fn two_simultaneous_launches_make_exactly_one_meta_campaign() {
+    let w = world().await;
+    // Meta takes its time creating the campaign, so the second launch arrives mid-way.
+    Mock::given(method("POST"))
+        .and(path("/v25.0/act_1234567890/campaigns"))
+        .respond_with(
+            ok(json!({"id": "23850000000000001"})).set_delay(std::time::Duration::from_millis(400)),
+        )
+        .with_priority(1)
+        .mount(&w.graph)
+        .await;
+    meta(&w).await;
+    creative_works(&w).await;
+
+    let (a, b) = tokio::join!(launch(&w), async {
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        launch(&w).await
+    });
+    assert_eq!(a.status, StatusCode::OK, "{}", a.body);
+    assert_eq!(
+        (b.status, b.code()),
+        (StatusCode::CONFLICT, "launch_in_progress"),
+        "{}",
+        b.body
+    );
+    assert!(b.body["retry_at"].is_string() && b.body["progress"].is_object());
+    assert_eq!(
+        sent(&w, "/v25.0/act_1234567890/campaigns").await.len(),
+        1,
+        "one Meta campaign"
+    );
+    assert_eq!(sent(&w, "/v25.0/act_1234567890/adsets").await.len(), 1);
+    let claim: Option<uuid::Uuid> =
+        w.db.superuser()
+            .await
+            .query_one(
+                &format!(
+                    "SELECT launch_claim FROM campaigns WHERE id = '{}'",
+                    w.campaign
+                ),
+                &[],
+            )
+            .await
+            .unwrap()
+            .get(0);
+    assert_eq!(claim, None, "the claim is released when the launch ends");
+    let again = launch(&w).await;
+    assert_eq!(again.code(), "already_launched");
+}
+
+#[tokio::test]
+async fn a_launch_that_crashed_after_meta_answered_finds_its_objects_instead_of_making_more() {
+    let w = world().await;
+    // Meta made the campaign and ad set, but our commit never happened.
+    for (edge, id, name) in [
+        (
+            "campaigns",
+            "23850000000000009",
+            format!("Winter chai [adpilot:{}]", w.campaign),
+        ),
+        (
+            "adsets",
+            "23850000000000008",
+            format!("Winter chai — ad set [adpilot:{}:adset]", w.campaign),
+        ),
+    ] {
+        Mock::given(method("GET"))
+            .and(path(format!("/v25.0/act_1234567890/{edge}")))
+            .respond_with(ok(json!({"data": [{"id": id, "name": name}]})))
+            .with_priority(1)
+            .mount(&w.graph)
+            .await;
+        Mock::given(method("POST"))
+            .and(path(format!("/v25.0/{id}")))
+            .respond_with(ok(json!({"success": true})))
+            .mount(&w.graph)
+            .await;
+    }
+    meta(&w).await;
+    creative_works(&w).await;
+    let r = launch(&w).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(r.body["meta_campaign_id"], "23850000000000009");
+    assert!(sent(&w, "/v25.0/act_1234567890/campaigns").await.is_empty());
+    assert!(sent(&w, "/v25.0/act_1234567890/adsets").await.is_empty());
+    let lookups: Vec<String> = w
+        .graph
+        .received_requests()
+        .await
+        .unwrap()
+        .iter()
+        .filter(|r| r.method.as_str() == "GET" && r.url.path() == "/v25.0/act_1234567890/campaigns")
+        .map(|r| r.url.query().unwrap_or_default().to_owned())
+        .collect();
+    assert_eq!(lookups.len(), 1);
+    let filtering: Vec<(String, String)> = url::form_urlencoded::parse(lookups[0].as_bytes())
+        .into_owned()
+        .filter(|(k, _)| k == "filtering")
+        .collect();
+    assert_eq!(
+        serde_json::from_str::<Value>(&filtering[0].1).unwrap(),
+        json!([{"field": "name", "operator": "CONTAIN", "value": format!("[adpilot:{}]", w.campaign)}])
+    );
+    assert_eq!(
+        sent(&w, "/v25.0/23850000000000009").await.len(),
+        1,
+        "activated once"
+    );
+}
+
+#[tokio::test]
+async fn a_usd_account_receives_cents_and_a_jpy_account_whole_yen() {
+    for (currency, daily, minor) in [("USD", "15.00", "1500"), ("JPY", "1500", "1500")] {
+        let w = world_in(currency, daily).await;
+        meta(&w).await;
+        creative_works(&w).await;
+        let r = launch(&w).await;
+        assert_eq!(r.status, StatusCode::OK, "{currency}: {}", r.body);
+        assert_eq!(r.body["currency"], currency);
+        let adsets = sent(&w, "/v25.0/act_1234567890/adsets").await;
+        assert_eq!(param(&adsets[0], "daily_budget"), minor, "{currency}");
+    }
+}
+
+#[tokio::test]
+async fn a_campaign_in_another_currency_than_its_ad_account_is_refused_before_meta() {
+    let w = world_in("USD", "15.00").await;
+    w.db.superuser()
+        .await
+        .execute(
+            "UPDATE campaigns SET currency = 'INR', daily_budget = 1500",
+            &[],
+        )
+        .await
+        .unwrap();
+    meta(&w).await;
+    let r = launch(&w).await;
+    assert_eq!(
+        (r.status, r.code(), r.fields()),
+        (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "currency_mismatch",
+            vec!["currency".to_owned()]
+        )
+    );
+    assert!(r.body["detail"].as_str().unwrap().contains("bills in USD"));
+    assert!(
+        w.graph.received_requests().await.unwrap().is_empty(),
+        "nothing reached Meta"
+    );
+}
+
+#[tokio::test]
+async fn a_budget_below_metas_minimum_for_the_account_is_refused_with_the_minimum() {
+    let w = world_in("USD", "3.00").await;
+    meta(&w).await;
+    let r = launch(&w).await;
+    assert_eq!(
+        (r.status, r.code(), r.fields()),
+        (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "budget_below_minimum",
+            vec!["daily_budget".to_owned()]
+        )
+    );
+    assert!(
+        r.body["detail"].as_str().unwrap().contains("5.00 USD"),
+        "{}",
+        r.body
+    );
+    assert!(sent(&w, "/v25.0/act_1234567890/campaigns").await.is_empty());
+}
+
+async fn statuses_of(w: &World, object: &str) -> Vec<String> {
+    sent(w, &format!("/v25.0/{object}"))
+        .await
+        .iter()
+        .map(|f| param(f, "status").to_owned())
+        .collect()
+}
+
+#[tokio::test]
+async fn cancelling_a_live_campaign_pauses_and_archives_it_on_meta_first() {
+    let w = world().await;
+    meta(&w).await;
+    creative_works(&w).await;
+    assert_eq!(launch(&w).await.status, StatusCode::OK);
+    let base = format!("/v1/campaigns/{}", w.campaign);
+    let r = call(
+        &w,
+        Method::PATCH,
+        &base,
+        Some(json!({"status": "cancelled"})),
+    )
+    .await;
+    assert_eq!(
+        (r.status, r.body["status"].as_str()),
+        (StatusCode::OK, Some("cancelled")),
+        "{}",
+        r.body
+    );
+    assert_eq!(
+        statuses_of(&w, "23850000000000001").await,
+        ["ACTIVE", "PAUSED", "ARCHIVED"]
+    );
+    let r = call(&w, Method::POST, &format!("{base}/resume"), None).await;
+    assert_eq!(
+        (r.status, r.code()),
+        (StatusCode::CONFLICT, "invalid_status_transition")
+    );
+}
+
+#[tokio::test]
+async fn completing_a_campaign_meta_refuses_to_pause_changes_nothing_here() {
+    let w = world().await;
+    Mock::given(method("POST"))
+        .and(path("/v25.0/23850000000000001"))
+        .and(body_string_contains("status=PAUSED"))
+        .respond_with(ResponseTemplate::new(500).set_body_json(json!({"error": {
+            "message": "An unknown error occurred", "type": "OAuthException", "code": 1}})))
+        .with_priority(1)
+        .mount(&w.graph)
+        .await;
+    meta(&w).await;
+    creative_works(&w).await;
+    assert_eq!(launch(&w).await.status, StatusCode::OK);
+    let base = format!("/v1/campaigns/{}", w.campaign);
+    let r = call(
+        &w,
+        Method::PATCH,
+        &base,
+        Some(json!({"status": "completed"})),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::BAD_GATEWAY);
+    let now = call(&w, Method::GET, &base, None).await;
+    assert_eq!(now.body["status"], "active", "still what Meta is doing");
+}
+
+#[tokio::test]
+async fn an_unlaunched_campaign_becomes_active_only_by_launching() {
+    let w = world().await;
+    let base = format!("/v1/campaigns/{}", w.campaign);
+    let r = call(&w, Method::PATCH, &base, Some(json!({"status": "active"}))).await;
+    assert_eq!(
+        (r.status, r.code()),
+        (StatusCode::CONFLICT, "launch_required")
+    );
+    let r = call(&w, Method::PATCH, &base, Some(json!({"status": "review"}))).await;
+    assert_eq!(r.body["status"], "review");
+    let r = call(
+        &w,
+        Method::PATCH,
+        &base,
+        Some(json!({"status": "cancelled"})),
+    )
+    .await;
+    assert_eq!(r.body["status"], "cancelled");
+    assert!(
+        w.graph.received_requests().await.unwrap().is_empty(),
+        "a campaign not on Meta changes only here"
+    );
+}
+
+#[tokio::test]
+async fn deleting_a_paused_campaign_archives_it_on_meta_and_keeps_its_history() {
+    let w = world().await;
+    meta(&w).await;
+    creative_works(&w).await;
+    assert_eq!(launch(&w).await.status, StatusCode::OK);
+    let base = format!("/v1/campaigns/{}", w.campaign);
+    call(&w, Method::POST, &format!("{base}/pause"), None).await;
+    let r = call(&w, Method::DELETE, &base, None).await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT);
+    assert_eq!(
+        statuses_of(&w, "23850000000000001").await,
+        ["ACTIVE", "PAUSED", "PAUSED", "ARCHIVED"]
+    );
+    let row = w
+        .db
+        .superuser()
+        .await
+        .query_one(
+            &format!(
+                "SELECT deleted_at IS NOT NULL, meta_campaign_id FROM campaigns WHERE id = '{}'",
+                w.campaign
+            ),
+            &[],
+        )
+        .await
+        .unwrap();
+    assert!(row.get::<_, bool>(0));
+    assert_eq!(
+        row.get::<_, Option<String>>(1).as_deref(),
+        Some("23850000000000001")
+    );
+}
+
+#[tokio::test]
+async fn a_launched_campaigns_currency_cannot_change() {
+    let w = world().await;
+    meta(&w).await;
+    creative_works(&w).await;
+    assert_eq!(launch(&w).await.status, StatusCode::OK);
+    let base = format!("/v1/campaigns/{}", w.campaign);
+    let r = call(&w, Method::PATCH, &base, Some(json!({"currency": "USD"}))).await;
+    assert_eq!(
+        (r.status, r.code()),
+        (StatusCode::CONFLICT, "currency_locked")
     );
 }

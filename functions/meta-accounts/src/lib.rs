@@ -1,22 +1,25 @@
 //! Connecting Meta: `GET /v1/meta/connect` gives the Facebook Login dialog URL with a
-//! signed, expiring `state`; `GET /v1/meta/callback` (no bearer token: the state names
-//! the user) exchanges the code, then for a long-lived token, checks the granted
-//! permissions, reads the ad accounts and stores the connection with its token sealed
-//! (AES-256-GCM). `GET /v1/meta-accounts`, `GET /v1/meta-accounts/{id}/ad-accounts`,
+//! signed, expiring `state`; Facebook returns the user to `META_REDIRECT_URI` (the web
+//! app), which posts `{code, state}` to `POST /v1/meta/callback` with the user's bearer
+//! token. The state must be the caller's own and unused: a connect link opened by
+//! someone else links nothing. The callback exchanges the code, then for a long-lived
+//! token, checks the granted permissions, reads the ad accounts and stores the
+//! connection with its token sealed (AES-256-GCM). `GET /v1/meta-accounts`, `GET /v1/meta-accounts/{id}/ad-accounts`,
 //! `DELETE /v1/meta-accounts/{id}` list and revoke. Tokens never leave the database
 //! unsealed except toward Meta.
 
 use chrono::{DateTime, Duration, Utc};
 use lambda_http::http::{Method, StatusCode};
 use lambda_http::{Body, Request, Response};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use shared::auth::authenticate;
 use shared::config::{ConfigError, required};
 use shared::crypto::TokenCipher;
 use shared::domain::{Fields, Invalid, UserId};
 use shared::error::{AppError, Problem};
 use shared::http::docs::NotAuthenticated;
-use shared::http::{Query, at, json, no_content, parse_id};
+use shared::http::docs::NotJson;
+use shared::http::{at, json, json_body, no_content, parse_id};
 use shared::meta::graph::SCOPES;
 use shared::meta::{Graph, GraphError, oauth_state};
 use shared::repo::meta_accounts::{self, AdAccount, Connected, Connection};
@@ -28,8 +31,9 @@ pub struct State {
     pub cipher: TokenCipher,
     /// Signs the login `state` (the JWT secret).
     pub state_secret: Vec<u8>,
-    /// `META_REDIRECT_URI`; unset: this API's own `/v1/meta/callback`, from the request.
-    pub redirect_uri: Option<String>,
+    /// `META_REDIRECT_URI`: where Facebook returns the user (the web app's page that posts
+    /// the code to the callback). Configured, never taken from request headers.
+    pub redirect_uri: String,
 }
 
 impl State {
@@ -39,9 +43,7 @@ impl State {
             graph: Graph::from_env()?,
             cipher: TokenCipher::from_env()?,
             state_secret: required("JWT_SECRET")?.into_bytes(),
-            redirect_uri: std::env::var("META_REDIRECT_URI")
-                .ok()
-                .filter(|v| !v.is_empty()),
+            redirect_uri: required("META_REDIRECT_URI")?,
         })
     }
 }
@@ -55,7 +57,7 @@ async fn route(state: &State, req: Request) -> Result<Response<Body>, AppError> 
     let method = req.method().clone();
     match (path.as_str(), &method) {
         ("/v1/meta/connect", &Method::GET) => return connect(state, &req),
-        ("/v1/meta/callback", &Method::GET) => return callback(state, &req).await,
+        ("/v1/meta/callback", &Method::POST) => return callback(state, &req).await,
         ("/v1/meta-accounts", &Method::GET) => return list(state, &req).await,
         ("/v1/meta/connect" | "/v1/meta/callback" | "/v1/meta-accounts", _) => {
             return Err(AppError::MethodNotAllowed);
@@ -75,18 +77,6 @@ async fn route(state: &State, req: Request) -> Result<Response<Body>, AppError> 
         };
     }
     Err(AppError::NotFound)
-}
-
-/// Where Facebook sends the user back: configured, or this API's callback route.
-fn redirect_uri(state: &State, req: &Request) -> String {
-    if let Some(uri) = &state.redirect_uri {
-        return uri.clone();
-    }
-    let header = |name: &str| req.headers().get(name).and_then(|v| v.to_str().ok());
-    let host = header("host").unwrap_or("localhost");
-    let local = host.starts_with("127.0.0.1") || host.starts_with("localhost");
-    let proto = header("x-forwarded-proto").unwrap_or(if local { "http" } else { "https" });
-    format!("{proto}://{host}/v1/meta/callback")
 }
 
 #[derive(Serialize, ToSchema)]
@@ -110,7 +100,7 @@ pub fn connect(state: &State, req: &Request) -> Result<Response<Body>, AppError>
     json(
         StatusCode::OK,
         &ConnectLink {
-            authorization_url: state.graph.dialog_url(&redirect_uri(state, req), &st),
+            authorization_url: state.graph.dialog_url(&state.redirect_uri, &st),
             scopes: SCOPES.to_vec(),
             expires_at,
         },
@@ -136,43 +126,100 @@ fn meta_refused(e: GraphError) -> AppError {
     }
 }
 
-#[utoipa::path(get, path = "/v1/meta/callback", operation_id = "meta_login_callback", tag = "meta",
-    params(
-        ("code" = Option<String>, Query, description = "From Facebook, when the user agreed"),
-        ("state" = String, Query, description = "The state from /v1/meta/connect"),
-        ("error" = Option<String>, Query, description = "From Facebook, when the user declined"),
-        ("error_description" = Option<String>, Query, description = "Why, from Facebook"),
-    ),
+/// `POST /v1/meta/callback`: what Facebook put on the redirect, posted by the signed-in
+/// user who started the login.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CallbackInput {
+    /// From Facebook, when the user agreed.
+    pub code: Option<String>,
+    /// The state from `/v1/meta/connect`, as Facebook returned it.
+    pub state: Option<String>,
+    /// From Facebook, when the user declined.
+    pub error: Option<String>,
+    /// Why, from Facebook.
+    pub error_description: Option<String>,
+}
+
+#[utoipa::path(post, path = "/v1/meta/callback", operation_id = "meta_login_callback", tag = "meta",
+    security(("bearer" = [])),
+    request_body = CallbackInput,
     responses(
         (status = 200, description = "Connected: the connection and its ad accounts", body = Connected_),
-        (status = 422, description = "Login declined, missing or invalid state or code, or a permission not granted", body = Problem, content_type = "application/problem+json"),
+        NotJson,
+        NotAuthenticated,
+        (status = 422, description = "Login declined; missing, invalid, expired, already used or another user's state; missing code; or a permission not granted", body = Problem, content_type = "application/problem+json"),
         (status = 502, description = "Meta refused the exchange; its message is in detail", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn callback(state: &State, req: &Request) -> Result<Response<Body>, AppError> {
-    let q = Query::of(req);
-    if let Some(error) = q.first("error") {
+    let caller = authenticate(req, &state.ctx.tokens)?;
+    let input: CallbackInput = json_body(req)?;
+    if let Some(error) = &input.error {
         return Err(AppError::Unprocessable {
             code: "meta_login_declined",
             field: "error",
             detail: format!(
                 "Facebook Login did not finish ({error}): {}. Connect again and choose Continue.",
-                q.first("error_description")
+                input
+                    .error_description
+                    .as_deref()
                     .unwrap_or("the request was declined")
             ),
         });
     }
-    let user = verified_user(state, &q)?;
-    let code = q.first("code").filter(|c| !c.is_empty()).ok_or_else(|| {
-        AppError::field(
-            "code",
-            "required",
-            "Facebook returns a code when the user agrees",
-        )
-    })?;
-    let redirect = redirect_uri(state, req);
+    let (st, code) = required_fields(&input)?;
+    let verified = verified_state(state, st)?;
+    if verified.user != caller {
+        tracing::warn!(user_id = %caller, "a connect link of another user was completed; nothing linked");
+        return Err(AppError::field(
+            "state",
+            "not_yours",
+            "this connect link was started from another Adpilot account; start connecting from your own",
+        ));
+    }
+    let hash = oauth_state::state_hash(st);
+    let fresh = state
+        .ctx
+        .db
+        .tenant(caller, async |t| {
+            meta_accounts::consume_state(t, &hash, verified.expires).await
+        })
+        .await?;
+    if !fresh {
+        return Err(AppError::field(
+            "state",
+            "used",
+            "this connect link was already used; connect again",
+        ));
+    }
+    let (connection, ad_accounts) = link(state, caller, code).await?;
+    tracing::info!(user_id = %caller, connection = %connection.id, ad_accounts = ad_accounts.len(), "meta connected");
+    json(
+        StatusCode::OK,
+        &Connected_ {
+            connection,
+            ad_accounts,
+        },
+    )
+}
+
+fn required_fields(input: &CallbackInput) -> Result<(&str, &str), AppError> {
+    let mut f = Fields::default();
+    let st = f.required("state", input.state.as_deref().filter(|s| !s.is_empty()));
+    let code = f.required("code", input.code.as_deref().filter(|c| !c.is_empty()));
+    f.finish()?;
+    Ok((st.expect("checked"), code.expect("checked")))
+}
+
+/// Exchanges the code and stores the connection of `user` with its ad accounts.
+async fn link(
+    state: &State,
+    user: UserId,
+    code: &str,
+) -> Result<(Connection, Vec<AdAccount>), AppError> {
     let short = state
         .graph
-        .exchange_code(code, &redirect)
+        .exchange_code(code, &state.redirect_uri)
         .await
         .map_err(meta_refused)?;
     let long = state
@@ -207,7 +254,7 @@ pub async fn callback(state: &State, req: &Request) -> Result<Response<Body>, Ap
     let sealed = state.cipher.seal(&token);
     let expires = long.expires_in.map(|s| Utc::now() + Duration::seconds(s));
     let meta_user_id = me.body["id"].as_str().unwrap_or_default().to_owned();
-    let (connection, ad_accounts) = state
+    state
         .ctx
         .db
         .tenant(user, async |t| {
@@ -226,22 +273,11 @@ pub async fn callback(state: &State, req: &Request) -> Result<Response<Body>, Ap
             let connection = meta_accounts::get(t, id).await?.ok_or(AppError::NotFound)?;
             Ok((connection, meta_accounts::ad_accounts(t, id).await?))
         })
-        .await?;
-    tracing::info!(user_id = %user, connection = %connection.id, ad_accounts = ad_accounts.len(), "meta connected");
-    json(
-        StatusCode::OK,
-        &Connected_ {
-            connection,
-            ad_accounts,
-        },
-    )
+        .await
 }
 
-fn verified_user(state: &State, q: &Query) -> Result<UserId, AppError> {
-    let mut f = Fields::default();
-    let st = f.required("state", q.first("state"));
-    f.finish()?;
-    oauth_state::verify(&state.state_secret, st.expect("checked"), Utc::now()).map_err(|e| {
+fn verified_state(state: &State, st: &str) -> Result<oauth_state::Verified, AppError> {
+    oauth_state::verify(&state.state_secret, st, Utc::now()).map_err(|e| {
         let why = match e {
             oauth_state::StateError::Expired => {
                 Invalid::new("expired", "the login took too long; connect again")

@@ -1,7 +1,8 @@
 //! Connecting Meta against a local server speaking the Graph API's wire format (exact
 //! requests asserted): the dialog URL and its state, the code and long-lived token
 //! exchanges, permissions checked, ad accounts stored, the token sealed; refusals are
-//! clear; connections are listed without tokens and revoked locally.
+//! clear; connections are listed without tokens and revoked locally. The callback is
+//! completed by the signed-in user who started the login, once.
 
 use lambda_http::http::{Method, StatusCode};
 use meta_accounts::State;
@@ -20,7 +21,7 @@ fn app(db: &TestDb, graph: &MockServer) -> State {
         graph: Graph::new(&format!("{}/v25.0", graph.uri()), "1234567", "app-secret"),
         cipher: cipher(),
         state_secret: b"state-secret".to_vec(),
-        redirect_uri: Some(REDIRECT.into()),
+        redirect_uri: REDIRECT.into(),
     }
 }
 
@@ -32,6 +33,31 @@ async fn call(state: &State, path: &str, user: Option<&TestUser>, m: Method) -> 
         )
         .await,
     )
+}
+
+/// Completes the login as the web app does: `{code, state}` posted with the user's token.
+async fn complete(state: &State, user: Option<&TestUser>, body: Value) -> Reply {
+    reply(
+        meta_accounts::handle(
+            state,
+            request(
+                Method::POST,
+                "/v1/meta/callback",
+                Some(&body),
+                user.map(|u| u.token.as_str()),
+            ),
+        )
+        .await,
+    )
+}
+
+async fn connections(db: &TestDb) -> i64 {
+    db.superuser()
+        .await
+        .query_one("SELECT count(*) FROM meta_accounts", &[])
+        .await
+        .unwrap()
+        .get(0)
 }
 
 /// Facebook's side of a login that grants `granted`.
@@ -129,9 +155,12 @@ async fn connecting_stores_the_accounts_and_only_a_sealed_token() {
         Some("ads_management,ads_read,business_management")
     );
 
-    // No bearer token on the callback: the state says who it is.
-    let cb = format!("/v1/meta/callback?code=AQ-the-code&state={}", state_of(url));
-    let r = call(&state, &cb, None, Method::GET).await;
+    let r = complete(
+        &state,
+        Some(&user),
+        json!({"code": "AQ-the-code", "state": state_of(url)}),
+    )
+    .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.body);
     assert_eq!(r.body["connection"]["meta_user_name"], "Asha Rao");
     assert_eq!(r.body["ad_accounts"].as_array().unwrap().len(), 2);
@@ -207,11 +236,10 @@ async fn a_declined_permission_is_reported_and_nothing_is_stored() {
     facebook(&graph, &["ads_read", "business_management"]).await;
     let link = call(&state, "/v1/meta/connect", Some(&user), Method::GET).await;
     let st = state_of(link.body["authorization_url"].as_str().unwrap());
-    let r = call(
+    let r = complete(
         &state,
-        &format!("/v1/meta/callback?code=AQ-the-code&state={st}"),
-        None,
-        Method::GET,
+        Some(&user),
+        json!({"code": "AQ-the-code", "state": st}),
     )
     .await;
     assert_eq!(
@@ -241,22 +269,31 @@ async fn a_forged_state_a_declined_login_and_meta_errors_are_clear() {
     let db = TestDb::fresh().await;
     let graph = MockServer::start().await;
     let state = app(&db, &graph);
-    let r = call(
+    let user = TestUser::create(&db, "owner@example.com").await;
+    let r = complete(&state, None, json!({"code": "x", "state": "forged.00"})).await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED, "a signed-in user only");
+    let r = complete(
         &state,
-        "/v1/meta/callback?code=x&state=forged.00",
-        None,
-        Method::GET,
+        Some(&user),
+        json!({"code": "x", "state": "forged.00"}),
     )
     .await;
     assert_eq!(
         (r.status, r.fields()),
         (StatusCode::UNPROCESSABLE_ENTITY, vec!["state".to_owned()])
     );
-    let r = call(
+    let r = complete(&state, Some(&user), json!({})).await;
+    assert_eq!(
+        (r.status, r.fields()),
+        (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            vec!["state".to_owned(), "code".to_owned()]
+        )
+    );
+    let r = complete(
         &state,
-        "/v1/meta/callback?error=access_denied&error_description=Permissions+error&state=x",
-        None,
-        Method::GET,
+        Some(&user),
+        json!({"error": "access_denied", "error_description": "Permissions error", "state": "x"}),
     )
     .await;
     assert_eq!(
@@ -264,7 +301,6 @@ async fn a_forged_state_a_declined_login_and_meta_errors_are_clear() {
         (StatusCode::UNPROCESSABLE_ENTITY, "meta_login_declined")
     );
 
-    let user = TestUser::create(&db, "owner@example.com").await;
     Mock::given(method("GET"))
         .and(path("/v25.0/oauth/access_token"))
         .respond_with(ResponseTemplate::new(400).set_body_json(json!({"error": {
@@ -274,13 +310,7 @@ async fn a_forged_state_a_declined_login_and_meta_errors_are_clear() {
         .await;
     let link = call(&state, "/v1/meta/connect", Some(&user), Method::GET).await;
     let st = state_of(link.body["authorization_url"].as_str().unwrap());
-    let r = call(
-        &state,
-        &format!("/v1/meta/callback?code=used&state={st}"),
-        None,
-        Method::GET,
-    )
-    .await;
+    let r = complete(&state, Some(&user), json!({"code": "used", "state": st})).await;
     assert_eq!(
         (r.status, r.body["detail"].as_str()),
         (
@@ -288,4 +318,87 @@ async fn a_forged_state_a_declined_login_and_meta_errors_are_clear() {
             Some("Meta: This authorization code has been used.")
         )
     );
+}
+
+#[tokio::test]
+async fn a_connect_link_completed_by_another_signed_in_user_links_nothing() {
+    let db = TestDb::fresh().await;
+    let graph = MockServer::start().await;
+    let state = app(&db, &graph);
+    let owner = TestUser::create(&db, "owner@example.com").await;
+    let victim = TestUser::create(&db, "victim@example.com").await;
+    let link = call(&state, "/v1/meta/connect", Some(&owner), Method::GET).await;
+    let st = state_of(link.body["authorization_url"].as_str().unwrap());
+
+    // The owner's link, opened and completed by someone else signed in to Adpilot.
+    let r = complete(
+        &state,
+        Some(&victim),
+        json!({"code": "AQ-the-code", "state": st}),
+    )
+    .await;
+    assert_eq!(
+        (r.status, r.fields(), r.body["errors"][0]["code"].as_str()),
+        (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            vec!["state".to_owned()],
+            Some("not_yours")
+        )
+    );
+    assert_eq!(connections(&db).await, 0, "nobody's token is stored");
+    assert!(
+        graph.received_requests().await.unwrap().is_empty(),
+        "the code was never exchanged"
+    );
+}
+
+#[tokio::test]
+async fn a_login_state_completes_one_connect_only_even_when_posted_twice_at_once() {
+    let db = TestDb::fresh().await;
+    let graph = MockServer::start().await;
+    let state = app(&db, &graph);
+    let user = TestUser::create(&db, "owner@example.com").await;
+    // `expect(1)` on the code exchange: Facebook sees the code once.
+    facebook(
+        &graph,
+        &["ads_management", "ads_read", "business_management"],
+    )
+    .await;
+    let link = call(&state, "/v1/meta/connect", Some(&user), Method::GET).await;
+    let st = state_of(link.body["authorization_url"].as_str().unwrap());
+    let body = json!({"code": "AQ-the-code", "state": st});
+    let (a, b) = tokio::join!(
+        complete(&state, Some(&user), body.clone()),
+        complete(&state, Some(&user), body.clone())
+    );
+    let mut statuses = [a.status.as_u16(), b.status.as_u16()];
+    statuses.sort();
+    assert_eq!(statuses, [200, 422], "{} / {}", a.body, b.body);
+    let refused = if a.status == StatusCode::OK { &b } else { &a };
+    assert_eq!(refused.body["errors"][0]["code"], "used");
+    let again = complete(&state, Some(&user), body).await;
+    assert_eq!(again.body["errors"][0]["code"], "used");
+    assert_eq!(connections(&db).await, 1);
+}
+
+#[tokio::test]
+async fn the_redirect_uri_comes_from_configuration_never_from_request_headers() {
+    let db = TestDb::fresh().await;
+    let graph = MockServer::start().await;
+    let state = app(&db, &graph);
+    let user = TestUser::create(&db, "owner@example.com").await;
+    let mut req = request(Method::GET, "/v1/meta/connect", None, Some(&user.token));
+    for (h, v) in [
+        ("host", "evil.example"),
+        ("x-forwarded-host", "evil.example"),
+        ("x-forwarded-proto", "http"),
+    ] {
+        req.headers_mut().insert(h, v.parse().unwrap());
+    }
+    let r = reply(meta_accounts::handle(&state, req).await);
+    let url = r.body["authorization_url"].as_str().unwrap();
+    let params = form_pairs(url.split_once('?').unwrap().1);
+    let redirect = params.iter().find(|(k, _)| k == "redirect_uri").unwrap();
+    assert_eq!(redirect.1, REDIRECT);
+    assert!(!url.contains("evil.example"));
 }

@@ -62,7 +62,7 @@ impl Api {
                 graph: graph(),
                 cipher: cipher(),
                 state_secret: b"state-secret".to_vec(),
-                redirect_uri: None,
+                redirect_uri: "https://app.adpilot.example/meta/connected".into(),
             },
             meta_webhook: meta_webhook::State {
                 db: db.worker(),

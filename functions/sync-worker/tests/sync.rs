@@ -450,3 +450,69 @@ async fn webhook_status_changes_apply_once() {
         Outcome::Done("already applied".into())
     );
 }
+
+/// Stores a campaign status event of `META_CAMPAIGN` that happened `minutes_ago` and
+/// applies it; what the worker said.
+async fn status_event(w: &World, key: &str, status: &str, minutes_ago: i32) -> String {
+    let id: uuid::Uuid = w.db.superuser().await
+        .query_one(
+            "INSERT INTO meta_webhook_events (dedupe_key, object, entry_id, field, value, event_time) \
+             VALUES ($1, 'ad_account', 'act_1', 'in_process_ad_objects', $2, now() - make_interval(mins => $3)) RETURNING id",
+            &[&key, &json!({"id": META_CAMPAIGN, "level": "CAMPAIGN", "status_name": status}), &minutes_ago],
+        )
+        .await.unwrap().get(0);
+    let m = raw(&json!({"webhook_event_id": id}).to_string(), 1);
+    let Outcome::Done(what) = process(&w.state, &m).await else {
+        panic!()
+    };
+    what
+}
+
+async fn campaign_status(w: &World) -> String {
+    w.db.superuser()
+        .await
+        .query_one("SELECT status FROM campaigns WHERE id = $1", &[&w.campaign])
+        .await
+        .unwrap()
+        .get(0)
+}
+
+#[tokio::test]
+async fn a_late_active_event_does_not_revive_a_campaign_paused_after_it() {
+    let w = world().await;
+    status_event(&w, "paused-now", "PAUSED", 0).await;
+    assert_eq!(campaign_status(&w).await, "paused");
+    let what = status_event(&w, "active-earlier", "ACTIVE", 10).await;
+    assert!(what.contains("older than its last status change"), "{what}");
+    assert_eq!(campaign_status(&w).await, "paused");
+}
+
+#[tokio::test]
+async fn no_meta_event_revives_a_cancelled_campaign() {
+    let w = world().await;
+    w.db.superuser()
+        .await
+        .execute(
+            "UPDATE campaigns SET status = 'cancelled', meta_status_at = now() - interval '1 hour' WHERE id = $1",
+            &[&w.campaign],
+        )
+        .await
+        .unwrap();
+    let what = status_event(&w, "active-later", "ACTIVE", 0).await;
+    assert!(what.contains("stays cancelled"), "{what}");
+    assert_eq!(campaign_status(&w).await, "cancelled");
+}
+
+#[tokio::test]
+async fn status_events_delivered_out_of_order_end_as_the_newest_says() {
+    let w = world().await;
+    // Happened: paused (30 min ago), resumed (20), paused (10); delivered newest first.
+    for (key, status, ago) in [
+        ("c", "PAUSED", 10),
+        ("a", "PAUSED", 30),
+        ("b", "ACTIVE", 20),
+    ] {
+        status_event(&w, key, status, ago).await;
+    }
+    assert_eq!(campaign_status(&w).await, "paused");
+}

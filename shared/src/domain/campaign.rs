@@ -65,35 +65,93 @@ pub enum CampaignStatus {
     Cancelled,
 }
 
-impl CampaignStatus {
-    /// draft → review → active ⇄ paused → completed; anything not cancelled → cancelled.
-    pub fn can_become(self, next: Self) -> bool {
-        use CampaignStatus::*;
-        matches!(
-            (self, next),
-            (Draft, Review)
-                | (Review, Active)
-                | (Active, Paused)
-                | (Paused, Active)
-                | (Active, Completed)
-                | (Paused, Completed)
-        ) || (next == Cancelled && self != Cancelled)
+/// What changing a campaign's status takes. A campaign that exists on Meta changes there
+/// first, through these statuses in order; one that does not changes only here.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum MetaStatus {
+    Active,
+    Paused,
+    Archived,
+}
+
+impl MetaStatus {
+    /// Meta's spelling.
+    pub fn as_meta(self) -> &'static str {
+        match self {
+            Self::Active => "ACTIVE",
+            Self::Paused => "PAUSED",
+            Self::Archived => "ARCHIVED",
+        }
     }
+}
+
+/// Why a status change is refused.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StatusRefusal {
+    /// Not an edge of the lifecycle.
+    NotAllowed,
+    /// Only launching makes a campaign active for the first time.
+    LaunchRequired,
+    /// Resuming needs the campaign on Meta.
+    NotOnMeta,
+}
+
+impl CampaignStatus {
+    /// draft → review; launching makes it active; active ⇄ paused; active or paused →
+    /// completed; anything not cancelled → cancelled. For a campaign on Meta
+    /// (`on_meta`), the Meta statuses to set first, in order: pausing pauses, resuming
+    /// activates, completing or cancelling pauses and then archives (spend history is
+    /// kept; archived objects stop delivering for good).
+    pub fn change(self, next: Self, on_meta: bool) -> Result<&'static [MetaStatus], StatusRefusal> {
+        use CampaignStatus::*;
+        const NONE: &[MetaStatus] = &[];
+        const PAUSE: &[MetaStatus] = &[MetaStatus::Paused];
+        const ACTIVATE: &[MetaStatus] = &[MetaStatus::Active];
+        const STOP: &[MetaStatus] = &[MetaStatus::Paused, MetaStatus::Archived];
+        let steps = match (self, next) {
+            (Draft, Review) => NONE,
+            (Draft | Review, Active) => return Err(StatusRefusal::LaunchRequired),
+            (Active, Paused) => PAUSE,
+            (Paused, Active) if !on_meta => return Err(StatusRefusal::NotOnMeta),
+            (Paused, Active) => ACTIVATE,
+            (Active | Paused, Completed) => STOP,
+            (Completed, Cancelled) => NONE,
+            (Draft | Review | Active | Paused, Cancelled) => STOP,
+            _ => return Err(StatusRefusal::NotAllowed),
+        };
+        Ok(if on_meta { steps } else { NONE })
+    }
+
+    /// Whether `next` is reachable from here at all (launching counts).
+    pub fn can_become(self, next: Self) -> bool {
+        matches!(
+            self.change(next, true),
+            Ok(_) | Err(StatusRefusal::LaunchRequired)
+        )
+    }
+
+    /// The status a Meta status event moves a campaign to, if any. Meta can pause or
+    /// resume a campaign (someone used Ads Manager) and archive or delete it; it can never
+    /// revive a campaign that was completed or cancelled here, nor make an unlaunched one
+    /// active (only the launch does that).
+    pub fn follow_meta(self, meta_status: &str) -> Option<Self> {
+        use CampaignStatus::*;
+        let next = match (self, meta_status) {
+            (Paused, "ACTIVE") => Active,
+            (Active, "PAUSED" | "CAMPAIGN_PAUSED") => Paused,
+            (Active | Paused, "ARCHIVED" | "DELETED") => Cancelled,
+            _ => return None,
+        };
+        Some(next)
+    }
+
+    /// What a delete does on Meta: archived there (history kept), whatever the status.
+    pub const DELETE_ON_META: &'static [MetaStatus] = &[MetaStatus::Paused, MetaStatus::Archived];
 }
 
 /// An amount of INR: positive, at most two decimals, below ₹10,000,000,000.
 pub fn inr(raw: &str) -> Result<Decimal, Invalid> {
-    let bad = || {
-        Invalid::new(
-            "invalid_amount",
-            "must be a positive INR amount with at most 2 decimals, like \"1500.00\"",
-        )
-    };
-    let d: Decimal = raw.trim().parse().map_err(|_| bad())?;
-    if d <= Decimal::ZERO || d.normalize().scale() > 2 || d >= Decimal::from(10_000_000_000i64) {
-        return Err(bad());
-    }
-    Ok(d.round_dp(2))
+    super::money::Currency::INR.amount(raw)
 }
 
 /// Meta's targeting spec, in Meta's field names.
@@ -347,14 +405,73 @@ mod tests {
             assert!(from.can_become(to), "{from:?} → {to:?}");
         }
         for (from, to) in [
-            (Draft, Active),
             (Active, Draft),
             (Completed, Active),
             (Cancelled, Draft),
             (Cancelled, Cancelled),
+            (Review, Draft),
         ] {
             assert!(!from.can_become(to), "{from:?} → {to:?}");
         }
+    }
+
+    #[test]
+    fn each_edge_of_a_campaign_on_meta_says_what_meta_must_do_first() {
+        use CampaignStatus::*;
+        use MetaStatus::{Active as MActive, Archived, Paused as MPaused};
+        let table: [(CampaignStatus, CampaignStatus, &[MetaStatus]); 9] = [
+            (Draft, Review, &[]),
+            (Active, Paused, &[MPaused]),
+            (Paused, Active, &[MActive]),
+            (Active, Completed, &[MPaused, Archived]),
+            (Paused, Completed, &[MPaused, Archived]),
+            (Active, Cancelled, &[MPaused, Archived]),
+            (Paused, Cancelled, &[MPaused, Archived]),
+            (Draft, Cancelled, &[MPaused, Archived]),
+            (Completed, Cancelled, &[]),
+        ];
+        for (from, to, steps) in table {
+            assert_eq!(from.change(to, true), Ok(steps), "{from:?} → {to:?}");
+        }
+    }
+
+    #[test]
+    fn a_meta_status_event_never_revives_a_stopped_campaign() {
+        use CampaignStatus::*;
+        assert_eq!(Paused.follow_meta("ACTIVE"), Some(Active));
+        assert_eq!(Active.follow_meta("PAUSED"), Some(Paused));
+        assert_eq!(Active.follow_meta("CAMPAIGN_PAUSED"), Some(Paused));
+        assert_eq!(Paused.follow_meta("ARCHIVED"), Some(Cancelled));
+        assert_eq!(Active.follow_meta("DELETED"), Some(Cancelled));
+        for stopped in [Cancelled, Completed, Draft, Review] {
+            assert_eq!(stopped.follow_meta("ACTIVE"), None, "{stopped:?}");
+        }
+        assert_eq!(Active.follow_meta("ACTIVE"), None);
+        assert_eq!(Active.follow_meta("IN_PROCESS"), None);
+    }
+
+    #[test]
+    fn a_campaign_not_on_meta_changes_only_here_and_never_becomes_active_without_a_launch() {
+        use CampaignStatus::*;
+        assert_eq!(Draft.change(Cancelled, false), Ok(&[][..]));
+        assert_eq!(Review.change(Cancelled, false), Ok(&[][..]));
+        for from in [Draft, Review] {
+            for on_meta in [false, true] {
+                assert_eq!(
+                    from.change(Active, on_meta),
+                    Err(StatusRefusal::LaunchRequired)
+                );
+            }
+        }
+        assert_eq!(Paused.change(Active, false), Err(StatusRefusal::NotOnMeta));
+        assert_eq!(
+            Cancelled.change(Active, true),
+            Err(StatusRefusal::NotAllowed)
+        );
+        assert_eq!(
+            Completed.change(Paused, true),
+            Err(StatusRefusal::NotAllowed)
+        );
     }
 
     #[test]

@@ -29,6 +29,7 @@ macro_rules! string_enum {
 
 pub mod asset;
 pub mod campaign;
+pub mod money;
 pub mod profile;
 
 /// Why a raw value is not a valid domain value.

@@ -2,6 +2,7 @@
 //! `state` that binds a login to the user who started it, and what the functions share
 //! about tokens.
 
+pub mod ads;
 pub mod graph;
 pub mod oauth_state;
 

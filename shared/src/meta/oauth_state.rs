@@ -1,6 +1,8 @@
-//! The `state` of a Facebook Login: `<base64url(user id ‖ expiry)>.<hex HMAC-SHA256>`
-//! under the JWT secret. It identifies the user on the callback (which carries no bearer
-//! token), expires after ten minutes, and cannot be forged or moved to another user.
+//! The `state` of a Facebook Login: `<base64url(user id ‖ expiry ‖ nonce)>.<hex
+//! HMAC-SHA256>` under the JWT secret. It names the user who started the login, expires
+//! after ten minutes, and cannot be forged or moved to another user. The callback is
+//! completed by a signed-in user who must be that user, and each state is used once
+//! (`state_hash` is what `meta_oauth_states` remembers).
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -29,8 +31,21 @@ pub enum StateError {
     Expired,
 }
 
+/// What an authentic, unexpired state says.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Verified {
+    pub user: UserId,
+    pub expires: DateTime<Utc>,
+}
+
+/// The SHA-256 (hex) of a state, the key that makes it single-use.
+pub fn state_hash(state: &str) -> String {
+    use sha2::Digest;
+    hex::encode(sha2::Sha256::digest(state.as_bytes()))
+}
+
 /// The user a state was issued to, if it is authentic and not expired.
-pub fn verify(secret: &[u8], state: &str, now: DateTime<Utc>) -> Result<UserId, StateError> {
+pub fn verify(secret: &[u8], state: &str, now: DateTime<Utc>) -> Result<Verified, StateError> {
     let (payload, mac) = state.split_once('.').ok_or(StateError::Invalid)?;
     if !verify_hmac_sha256_hex(
         secret,
@@ -54,7 +69,10 @@ pub fn verify(secret: &[u8], state: &str, now: DateTime<Utc>) -> Result<UserId, 
     if now > expires {
         return Err(StateError::Expired);
     }
-    Ok(UserId(user))
+    Ok(Verified {
+        user: UserId(user),
+        expires,
+    })
 }
 
 #[cfg(test)]
@@ -67,7 +85,14 @@ mod tests {
         let now = Utc::now();
         let (state, expires) = issue(b"secret", user, now);
         assert_eq!(expires, now + Duration::minutes(10));
-        assert_eq!(verify(b"secret", &state, now), Ok(user));
+        assert_eq!(
+            verify(b"secret", &state, now),
+            Ok(Verified {
+                user,
+                expires: Utc.timestamp_opt(expires.timestamp(), 0).unwrap()
+            })
+        );
+        assert_eq!(state_hash(&state).len(), 64);
         assert_eq!(
             verify(b"secret", &state, now + Duration::minutes(11)),
             Err(StateError::Expired)

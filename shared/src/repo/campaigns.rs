@@ -13,6 +13,7 @@ use crate::db::Tenant;
 use crate::domain::campaign::{
     CampaignStatus, Objective, OptimizationGoals, Purpose, TargetAudience,
 };
+use crate::domain::money::Currency;
 use crate::domain::{AssetId, CampaignId};
 use crate::error::AppError;
 use crate::http::{Cursor, PageRequest};
@@ -38,7 +39,8 @@ pub struct Campaign {
     pub status: CampaignStatus,
     /// pending, approved or rejected (Meta's review).
     pub approval_status: String,
-    /// Always INR.
+    /// ISO 4217: budgets and spend are in it; it must be the ad account's to launch.
+    #[schema(example = "INR")]
     pub currency: String,
     #[schema(value_type = Option<String>, example = "500.00")]
     pub daily_budget: Option<Decimal>,
@@ -71,6 +73,7 @@ impl Campaign {
             name: self.name.clone(),
             purpose: self.purpose,
             objective: self.objective,
+            currency: Currency::parse(&self.currency).unwrap_or(Currency::INR),
             daily_budget: self.daily_budget,
             total_budget: self.total_budget,
             start_date: self.start_date,
@@ -129,6 +132,7 @@ pub struct CampaignFields {
     pub name: String,
     pub purpose: Purpose,
     pub objective: Objective,
+    pub currency: Currency,
     pub daily_budget: Option<Decimal>,
     pub total_budget: Option<Decimal>,
     pub start_date: Option<NaiveDate>,
@@ -155,13 +159,13 @@ pub async fn create(t: &Tenant<'_>, c: &CampaignFields) -> Result<Campaign, AppE
     let sql = format!(
         "INSERT INTO campaigns (user_id, name, purpose, objective, currency, daily_budget, total_budget, start_date, \
                                 end_date, target_audience, ai_optimization_enabled, optimization_goals, status) \
-         VALUES ($1, $2, $3, $4, 'INR', $5, $6, $7, $8, $9, $10, $11, $12) RETURNING {COLUMNS}"
+         VALUES ($1, $2, $3, $4, $13, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING {COLUMNS}"
     );
     write(t, &sql, t.user().0, c).await
 }
 
-/// Runs an insert or update whose `$1` is `key` and `$2`…`$12` are the fields, in
-/// `CampaignFields` order, returning the written row.
+/// Runs an insert or update whose `$1` is `key`, `$2`…`$12` the fields in
+/// `CampaignFields` order and `$13` the currency, returning the written row.
 async fn write(
     t: &Tenant<'_>,
     sql: &str,
@@ -184,6 +188,7 @@ async fn write(
                 &c.ai_optimization_enabled,
                 &json(&c.optimization_goals)?,
                 &c.status.as_str(),
+                &c.currency.code(),
             ],
         )
         .await?;
@@ -213,7 +218,8 @@ pub async fn update(
     let sql = format!(
         "UPDATE campaigns SET name = $2, purpose = $3, objective = $4, daily_budget = $5, total_budget = $6, \
                 start_date = $7, end_date = $8, target_audience = $9, ai_optimization_enabled = $10, \
-                optimization_goals = $11, status = $12 \
+                optimization_goals = $11, status = $12::text, currency = $13, \
+                meta_status_at = CASE WHEN status::text <> $12::text THEN now() ELSE meta_status_at END \
          WHERE id = $1 AND deleted_at IS NULL RETURNING {COLUMNS}"
     );
     write(t, &sql, id.0, c).await
@@ -369,13 +375,64 @@ pub async fn lock_asset(t: &Tenant<'_>, asset: AssetId) -> Result<Option<String>
     Ok(row.map(|r| r.get(0)))
 }
 
-/// What the campaign has on Meta: the ad account, ad set, and the launch progress
-/// marker (every Meta id created so far).
+/// How far a launch got: every Meta object made so far, so a retry resumes instead of
+/// duplicating. Stored as JSON in `campaigns.meta_launch`.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, serde::Deserialize, ToSchema)]
+pub struct LaunchProgress {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub page_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub campaign_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub adset_id: Option<String>,
+    /// Per campaign asset (by asset id): its media, creative and ad on Meta.
+    #[serde(default)]
+    pub ads: std::collections::BTreeMap<String, AdProgress>,
+    /// Everything was switched on: the campaign is live.
+    #[serde(default)]
+    pub activated: bool,
+    /// Why the last attempt stopped, in Meta's words.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_error: Option<String>,
+}
+
+/// One creative's objects on Meta.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, serde::Deserialize, ToSchema)]
+pub struct AdProgress {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub image_hash: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub video_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub creative_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ad_id: Option<String>,
+}
+
+impl LaunchProgress {
+    /// The ids of every ad made so far.
+    pub fn ad_ids(&self) -> Vec<String> {
+        self.ads.values().filter_map(|a| a.ad_id.clone()).collect()
+    }
+}
+
+/// What the campaign has on Meta: the ad account, ad set, and the launch progress.
 #[derive(Clone, Debug, Default)]
 pub struct MetaLink {
     pub ad_account_id: Option<String>,
     pub adset_id: Option<String>,
-    pub launch: Option<Value>,
+    pub launch: Option<LaunchProgress>,
+}
+
+impl MetaLink {
+    /// Whether the campaign is live on Meta (launched to the end).
+    pub fn activated(&self) -> bool {
+        self.launch.as_ref().is_some_and(|l| l.activated)
+    }
+}
+
+fn progress_of(v: Option<Value>) -> Option<LaunchProgress> {
+    v.and_then(|v| serde_json::from_value(v).ok())
 }
 
 pub async fn meta_link(t: &Tenant<'_>, id: CampaignId) -> Result<MetaLink, AppError> {
@@ -388,36 +445,92 @@ pub async fn meta_link(t: &Tenant<'_>, id: CampaignId) -> Result<MetaLink, AppEr
     Ok(row.map_or_else(MetaLink::default, |r| MetaLink {
         ad_account_id: r.get(0),
         adset_id: r.get(1),
-        launch: r.get(2),
+        launch: progress_of(r.get(2)),
     }))
 }
 
-/// Records launch progress (committed by the caller before the next Meta call).
-pub async fn save_launch(
-    t: &Tenant<'_>,
-    id: CampaignId,
-    ad_account_id: &str,
-    meta_campaign_id: Option<&str>,
-    adset_id: Option<&str>,
-    launch: &Value,
-) -> Result<(), AppError> {
+/// How long a launch claim holds: longer than the campaigns function's timeout (60 s),
+/// so a live launch never loses it, short enough that a crashed one frees it soon.
+pub const LAUNCH_CLAIM_SECONDS: i64 = 120;
+
+/// A launch claim taken, or who holds it.
+pub enum Claim {
+    Taken,
+    Held {
+        until: DateTime<Utc>,
+        progress: Option<LaunchProgress>,
+    },
+}
+
+/// Claims the campaign's launch for `claim` unless another unexpired claim holds it.
+pub async fn claim_launch(t: &Tenant<'_>, id: CampaignId, claim: Uuid) -> Result<Claim, AppError> {
+    let taken =
+        t.tx.execute(
+            "UPDATE campaigns SET launch_claim = $2, \
+                    launch_claimed_until = now() + make_interval(secs => $3) \
+             WHERE id = $1 AND deleted_at IS NULL \
+               AND (launch_claimed_until IS NULL OR launch_claimed_until < now())",
+            &[&id.0, &claim, &(LAUNCH_CLAIM_SECONDS as f64)],
+        )
+        .await?;
+    if taken == 1 {
+        return Ok(Claim::Taken);
+    }
+    let row =
+        t.tx.query_one(
+            "SELECT launch_claimed_until, meta_launch FROM campaigns WHERE id = $1",
+            &[&id.0],
+        )
+        .await?;
+    Ok(Claim::Held {
+        until: row
+            .get::<_, Option<DateTime<Utc>>>(0)
+            .unwrap_or_else(Utc::now),
+        progress: progress_of(row.get(1)),
+    })
+}
+
+/// Gives the claim back (only if it is still `claim`'s).
+pub async fn release_launch(t: &Tenant<'_>, id: CampaignId, claim: Uuid) -> Result<(), AppError> {
     t.tx.execute(
-        "UPDATE campaigns SET meta_ad_account_id = $2, meta_campaign_id = coalesce($3, meta_campaign_id), \
-                meta_adset_id = coalesce($4, meta_adset_id), meta_launch = $5 WHERE id = $1",
-        &[&id.0, &ad_account_id, &meta_campaign_id, &adset_id, launch],
+        "UPDATE campaigns SET launch_claim = NULL, launch_claimed_until = NULL \
+         WHERE id = $1 AND launch_claim = $2",
+        &[&id.0, &claim],
     )
     .await?;
     Ok(())
 }
 
-/// Sets the status Meta now reports (launch, pause, resume), approved for delivery.
+/// Records launch progress (committed by the caller before the next Meta call), only
+/// while `claim` still holds the launch; false when it does not (it expired and another
+/// launch took over), and the caller must stop.
+pub async fn save_launch(
+    t: &Tenant<'_>,
+    id: CampaignId,
+    claim: Uuid,
+    ad_account_id: &str,
+    launch: &LaunchProgress,
+) -> Result<bool, AppError> {
+    let json = serde_json::to_value(launch).map_err(AppError::internal)?;
+    let n =
+        t.tx.execute(
+            "UPDATE campaigns SET meta_ad_account_id = $3, meta_campaign_id = coalesce($4, meta_campaign_id), \
+                    meta_adset_id = coalesce($5, meta_adset_id), meta_launch = $6 \
+             WHERE id = $1 AND launch_claim = $2",
+            &[&id.0, &claim, &ad_account_id, &launch.campaign_id, &launch.adset_id, &json],
+        )
+        .await?;
+    Ok(n == 1)
+}
+
+/// Sets the status (launch, pause, resume and the rest of the lifecycle).
 pub async fn set_status(
     t: &Tenant<'_>,
     id: CampaignId,
     status: CampaignStatus,
 ) -> Result<Campaign, AppError> {
     let sql = format!(
-        "UPDATE campaigns SET status = $2, approval_status = 'approved' WHERE id = $1 RETURNING {COLUMNS}"
+        "UPDATE campaigns SET status = $2, meta_status_at = now() WHERE id = $1 RETURNING {COLUMNS}"
     );
     Ok(Campaign::from(
         &t.tx.query_one(&sql, &[&id.0, &status.as_str()]).await?,

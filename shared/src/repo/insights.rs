@@ -4,12 +4,12 @@
 
 use std::collections::HashMap;
 
-use chrono::NaiveDate;
+use chrono::{DateTime, NaiveDate, Utc};
 use rust_decimal::Decimal;
 use uuid::Uuid;
 
 use crate::db::Worker;
-use crate::domain::campaign::Purpose;
+use crate::domain::campaign::{CampaignStatus, Purpose};
 use crate::error::AppError;
 
 /// One row of performance: a day (or an hour of it), whole or for one breakdown value.
@@ -154,18 +154,58 @@ pub async fn launched_campaigns(
         .collect())
 }
 
-/// Sets a campaign's status on Meta's word (webhook); the campaign's id if it is ours.
-pub async fn set_status_by_meta_id(
+/// What a Meta status event did to our campaign.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Followed {
+    /// Not one of our campaigns.
+    Unknown,
+    /// Older than the last status change applied to it: ignored.
+    Stale { campaign: Uuid },
+    /// Nothing to change: the lifecycle does not follow that status from here.
+    Kept {
+        campaign: Uuid,
+        status: CampaignStatus,
+    },
+    Moved {
+        campaign: Uuid,
+        status: CampaignStatus,
+    },
+}
+
+/// Applies a Meta status event at `at` to the campaign with that Meta id: only if it is
+/// newer than the last status change (ours or Meta's), and only along
+/// `CampaignStatus::follow_meta`, so a late `ACTIVE` never revives a paused or
+/// cancelled campaign.
+pub async fn follow_meta_status(
     w: &Worker<'_>,
     meta_campaign_id: &str,
-    status: &str,
-) -> Result<Option<Uuid>, AppError> {
-    let row = w
-        .tx
-        .query_opt(
-            "UPDATE campaigns SET status = $2 WHERE meta_campaign_id = $1 AND deleted_at IS NULL RETURNING id",
-            &[&meta_campaign_id, &status],
+    meta_status: &str,
+    at: DateTime<Utc>,
+) -> Result<Followed, AppError> {
+    let Some(row) =
+        w.tx.query_opt(
+            "SELECT id, status, meta_status_at FROM campaigns \
+             WHERE meta_campaign_id = $1 AND deleted_at IS NULL FOR UPDATE",
+            &[&meta_campaign_id],
         )
-        .await?;
-    Ok(row.map(|r| r.get(0)))
+        .await?
+    else {
+        return Ok(Followed::Unknown);
+    };
+    let campaign: Uuid = row.get(0);
+    let status = CampaignStatus::parse(row.get(1)).unwrap_or(CampaignStatus::Draft);
+    let last: Option<DateTime<Utc>> = row.get(2);
+    if last.is_some_and(|l| at < l) {
+        return Ok(Followed::Stale { campaign });
+    }
+    let next = status.follow_meta(meta_status);
+    w.tx.execute(
+        "UPDATE campaigns SET meta_status_at = $2, status = $3 WHERE id = $1",
+        &[&campaign, &at, &next.unwrap_or(status).as_str()],
+    )
+    .await?;
+    Ok(match next {
+        Some(status) => Followed::Moved { campaign, status },
+        None => Followed::Kept { campaign, status },
+    })
 }

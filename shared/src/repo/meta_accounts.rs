@@ -380,3 +380,20 @@ pub async fn replace_token(w: &Worker<'_>, id: Uuid, sealed: &str) -> Result<(),
     .await?;
     Ok(())
 }
+
+/// Marks a Facebook Login state used by the tenant. False when it was used before (by
+/// anyone: the hash is unique across users), so a state completes at most one connect.
+pub async fn consume_state(
+    t: &Tenant<'_>,
+    state_hash: &str,
+    expires_at: DateTime<Utc>,
+) -> Result<bool, AppError> {
+    let n =
+        t.tx.execute(
+            "INSERT INTO meta_oauth_states (state_hash, user_id, expires_at) VALUES ($1, $2, $3) \
+             ON CONFLICT (state_hash) DO NOTHING",
+            &[&state_hash, &t.user().0, &expires_at],
+        )
+        .await?;
+    Ok(n == 1)
+}

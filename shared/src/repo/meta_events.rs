@@ -35,13 +35,15 @@ pub struct Stored {
     pub entry_id: String,
     pub field: String,
     pub value: Value,
+    /// When Meta says the change happened.
+    pub event_time: DateTime<Utc>,
 }
 
 /// The event if it still waits to be applied, locked for this transaction.
 pub async fn claim(w: &Worker<'_>, id: Uuid) -> Result<Option<Stored>, AppError> {
     let row =
         w.tx.query_opt(
-            "SELECT id, object, entry_id, field, value FROM meta_webhook_events \
+            "SELECT id, object, entry_id, field, value, event_time FROM meta_webhook_events \
              WHERE id = $1 AND status = 'received' FOR UPDATE SKIP LOCKED",
             &[&id],
         )
@@ -52,6 +54,7 @@ pub async fn claim(w: &Worker<'_>, id: Uuid) -> Result<Option<Stored>, AppError>
         entry_id: r.get(2),
         field: r.get(3),
         value: r.get(4),
+        event_time: r.get(5),
     }))
 }
 

@@ -1,0 +1,591 @@
+//! `POST /v1/campaigns/{id}/launch`: one launch at a time per campaign (an atomic claim
+//! with an expiry; a second caller gets 409 with the launch's progress), the campaign's
+//! money checked against the ad account (same currency, at least Meta's minimum daily
+//! budget, sent in the currency's minor units), then on Meta, in order: the campaign
+//! (PAUSED), its ad set, for each active campaign asset its image or video, creative and
+//! ad, and finally everything switched on. Every object is found by its tag before it
+//! is created and saved as soon as Meta returns it, so neither a retry nor a crash
+//! between Meta's answer and our commit makes a second one.
+
+use std::time::Duration;
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use chrono::{NaiveDate, Utc};
+use lambda_http::http::StatusCode;
+use lambda_http::{Body, Request, Response};
+use serde::Deserialize;
+use serde_json::{Value, json};
+use shared::auth::authenticate;
+use shared::domain::campaign::{CampaignStatus, Objective};
+use shared::domain::money::Currency;
+use shared::domain::{CampaignId, UserId};
+use shared::error::{AppError, Problem};
+use shared::http::docs::{NotAuthenticated, NotJson};
+use shared::http::{json, json_body, parse_id};
+use shared::meta::GraphError;
+use shared::meta::ads::{
+    self, AdAccount, AdSetSpec, AdSpec, Budget, CampaignSpec, CreativeSpec, Media,
+    MinimumBudgetClass,
+};
+use shared::repo::campaigns::{self, AdProgress, Campaign, CampaignAsset, Claim, LaunchProgress};
+use shared::repo::{jobs, meta_accounts, outbox, profiles};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+use super::{META_SYNC_TOPIC, meta_error};
+use crate::State;
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LaunchInput {
+    /// One of your connected ad accounts, `act_<digits>`.
+    #[schema(example = "act_1234567890")]
+    pub ad_account_id: String,
+    /// The Facebook Page the ads run as (default: your first Page).
+    pub page_id: Option<String>,
+}
+
+/// A launch under way: what the steps need and how far it got.
+struct Launch {
+    id: CampaignId,
+    user: UserId,
+    claim: Uuid,
+    campaign: Campaign,
+    currency: Currency,
+    connection: Uuid,
+    assets: Vec<CampaignAsset>,
+    act: String,
+    token: String,
+    /// What the ads link to: the business profile's website.
+    link: String,
+    progress: LaunchProgress,
+}
+
+/// Why the steps stopped.
+enum Stop {
+    Meta(GraphError),
+    App(AppError),
+}
+
+impl From<GraphError> for Stop {
+    fn from(e: GraphError) -> Self {
+        Self::Meta(e)
+    }
+}
+
+impl From<AppError> for Stop {
+    fn from(e: AppError) -> Self {
+        Self::App(e)
+    }
+}
+
+/// Meta's ad set optimisation goal for an objective, without a pixel or app configured.
+fn optimization_goal(o: Objective) -> &'static str {
+    match o {
+        Objective::OutcomeAwareness => "REACH",
+        Objective::OutcomeEngagement => "POST_ENGAGEMENT",
+        _ => "LINK_CLICKS",
+    }
+}
+
+/// `target_audience` as Meta's targeting spec (interests go into `flexible_spec`).
+pub fn targeting(c: &Campaign) -> Value {
+    let mut t = c
+        .target_audience
+        .as_ref()
+        .and_then(|a| serde_json::to_value(a).ok())
+        .unwrap_or_else(|| json!({}));
+    if let Some(interests) = t.as_object_mut().and_then(|o| o.remove("interests")) {
+        t["flexible_spec"] = json!([{ "interests": interests }]);
+    }
+    if t.get("geo_locations").is_none_or(Value::is_null) {
+        t["geo_locations"] = json!({"countries": ["IN"]});
+    }
+    t
+}
+
+fn day_start(d: NaiveDate) -> String {
+    d.and_hms_opt(0, 0, 0)
+        .expect("midnight")
+        .and_utc()
+        .to_rfc3339()
+}
+
+/// The campaign's budget in Meta's minor units of `currency`.
+pub fn budget(c: &Campaign, currency: Currency) -> Option<Budget> {
+    match (c.daily_budget, c.total_budget) {
+        (Some(d), _) => Some(Budget::Daily(currency.to_minor(d))),
+        (None, Some(t)) => Some(Budget::Lifetime(currency.to_minor(t))),
+        (None, None) => None,
+    }
+}
+
+/// The first and last day the ad set runs (a lifetime budget runs 30 days by default).
+fn schedule(c: &Campaign) -> (NaiveDate, Option<NaiveDate>) {
+    let start = c.start_date.unwrap_or_else(|| Utc::now().date_naive());
+    let end = match (c.daily_budget, c.end_date) {
+        (Some(_), end) => end,
+        (None, end) => Some(end.unwrap_or(start + chrono::Duration::days(29))),
+    };
+    (start, end)
+}
+
+#[utoipa::path(post, path = "/v1/campaigns/{id}/launch", operation_id = "launch_campaign", tag = "campaigns",
+    security(("bearer" = [])),
+    params(("id" = uuid::Uuid, Path, description = "Campaign id")),
+    request_body = LaunchInput,
+    responses(
+        (status = 200, description = "Live on Meta: the campaign, now active, with its Meta id", body = Campaign),
+        NotJson,
+        NotAuthenticated,
+        (status = 404, description = "No such campaign of yours", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Already launched, being launched by another request (`launch_in_progress`, with `progress` and `retry_at`), not launchable in its status, or the Meta connection needs renewing", body = Problem, content_type = "application/problem+json"),
+        (status = 422, description = "Not ready: no budget, a budget below Meta's minimum, a currency other than the ad account's, no active asset, no website, or not your ad account", body = Problem, content_type = "application/problem+json"),
+        (status = 429, description = "Meta asked us to slow down", body = Problem, content_type = "application/problem+json"),
+        (status = 502, description = "Meta refused a step; its message is in detail; retrying resumes", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn launch(state: &State, req: &Request, id: &str) -> Result<Response<Body>, AppError> {
+    let user = authenticate(req, &state.tokens)?;
+    let id = CampaignId(parse_id(id)?);
+    let input = json_body::<LaunchInput>(req);
+    // Another user's campaign is a 404 whatever the body says.
+    state
+        .db
+        .tenant(user, async |t| campaigns::get(t, id, false).await)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let input = input?;
+    let claim = Uuid::new_v4();
+    let held = state
+        .db
+        .tenant(user, async |t| campaigns::claim_launch(t, id, claim).await)
+        .await?;
+    if let Claim::Held { until, progress } = held {
+        return Err(AppError::InProgress {
+            code: "launch_in_progress",
+            detail:
+                "Another request is launching this campaign right now; nothing was done twice. \
+                     Look at the campaign again after retry_at."
+                    .into(),
+            progress: serde_json::to_value(progress.unwrap_or_default())
+                .map_err(AppError::internal)?,
+            retry_at: until,
+        });
+    }
+    let outcome = launch_claimed(state, user, id, claim, &input).await;
+    if let Err(e) = state
+        .db
+        .tenant(user, async |t| {
+            campaigns::release_launch(t, id, claim).await
+        })
+        .await
+    {
+        tracing::warn!(campaign_id = %id, error = %e, "launch claim not released; it expires by itself");
+    }
+    let campaign = outcome?;
+    tracing::info!(user_id = %user, campaign_id = %id, meta_campaign_id = ?campaign.meta_campaign_id, "launched");
+    json(StatusCode::OK, &campaign)
+}
+
+/// The launch itself, while `claim` is held.
+async fn launch_claimed(
+    state: &State,
+    user: UserId,
+    id: CampaignId,
+    claim: Uuid,
+    input: &LaunchInput,
+) -> Result<Campaign, AppError> {
+    let mut l = prepare(state, user, id, claim, input).await?;
+    let stopped = match check_minimum_budget(state, &l).await {
+        Ok(()) => run_steps(state, &mut l, input.page_id.as_deref()).await,
+        Err(e) => Err(e),
+    };
+    match stopped {
+        Ok(()) => {}
+        Err(Stop::App(e)) => return Err(e),
+        Err(Stop::Meta(e)) => {
+            l.progress.last_error = Some(e.message.clone());
+            save(state, &l).await?;
+            tracing::warn!(campaign_id = %id, code = e.code, message = e.message, "launch stopped; a retry resumes");
+            return Err(meta_error(e));
+        }
+    }
+    let (campaign, message) = state
+        .db
+        .tenant(user, async |t| {
+            let c = campaigns::set_status(t, id, CampaignStatus::Active).await?;
+            Ok((c, first_sync(t, &l).await?))
+        })
+        .await?;
+    state.relay.send_now(&state.db, user, &[message]).await;
+    Ok(campaign)
+}
+
+/// Queues an insights sync of the ad account right after launch, so performance starts
+/// filling without waiting for the hourly schedule.
+async fn first_sync(t: &shared::db::Tenant<'_>, l: &Launch) -> Result<i64, AppError> {
+    let job = jobs::create(
+        t,
+        "meta_sync",
+        &json!({"ad_account_id": l.act, "connection_id": l.connection, "reason": "launch"}),
+    )
+    .await?;
+    outbox::enqueue(
+        t,
+        META_SYNC_TOPIC,
+        &json!({"job_id": job.id, "user_id": t.user(), "connection_id": l.connection, "ad_account_id": l.act}),
+    )
+    .await
+}
+
+fn not_ready(field: &'static str, detail: impl Into<String>) -> AppError {
+    AppError::Unprocessable {
+        code: "not_ready_to_launch",
+        field,
+        detail: detail.into(),
+    }
+}
+
+/// Checks the campaign can launch and gathers what the steps need.
+async fn prepare(
+    state: &State,
+    user: UserId,
+    id: CampaignId,
+    claim: Uuid,
+    input: &LaunchInput,
+) -> Result<Launch, AppError> {
+    let (campaign, assets, access, link, existing) = state
+        .db
+        .tenant(user, async |t| {
+            let c = campaigns::get(t, id, false)
+                .await?
+                .ok_or(AppError::NotFound)?;
+            let assets = campaigns::assets(t, id).await?;
+            let access = meta_accounts::access_for(t, user.0, &input.ad_account_id).await?;
+            let link = profiles::business(t).await?.and_then(|b| b.website_url);
+            Ok((c, assets, access, link, campaigns::meta_link(t, id).await?))
+        })
+        .await?;
+    let same_account = existing.ad_account_id.as_deref() == Some(input.ad_account_id.as_str());
+    let progress = match existing.launch {
+        Some(p) if same_account => p,
+        Some(p) if p.campaign_id.is_some() => {
+            return Err(AppError::Conflict {
+                code: "launched_elsewhere",
+                detail: format!(
+                    "This campaign's launch began on {}; finish it there.",
+                    existing.ad_account_id.unwrap_or_default()
+                ),
+            });
+        }
+        _ => LaunchProgress::default(),
+    };
+    if progress.activated || campaign.status == CampaignStatus::Active {
+        return Err(AppError::Conflict {
+            code: "already_launched",
+            detail: "This campaign is already live on Meta; pause or resume it instead.".into(),
+        });
+    }
+    if !matches!(
+        campaign.status,
+        CampaignStatus::Draft | CampaignStatus::Review
+    ) {
+        return Err(AppError::Conflict {
+            code: "not_launchable",
+            detail: format!(
+                "A {} campaign cannot be launched.",
+                campaign.status.as_str()
+            ),
+        });
+    }
+    let assets: Vec<CampaignAsset> = assets
+        .into_iter()
+        .filter(|a| a.is_active && a.asset.status == "active")
+        .collect();
+    let Some(access) = access else {
+        return Err(not_ready(
+            "ad_account_id",
+            "not an ad account of an active Meta connection of yours",
+        ));
+    };
+    let currency = Currency::parse(&access.currency).map_err(|e| {
+        not_ready(
+            "ad_account_id",
+            format!("the ad account bills in {}: {}", access.currency, e.message),
+        )
+    })?;
+    if campaign.currency != currency.code() {
+        return Err(AppError::Unprocessable {
+            code: "currency_mismatch",
+            field: "currency",
+            detail: format!(
+                "This campaign's budgets are in {} but ad account {} bills in {}. Set the campaign's \
+                 currency and budgets in {} (PATCH), or launch on an ad account that bills in {}.",
+                campaign.currency,
+                input.ad_account_id,
+                currency.code(),
+                currency.code(),
+                campaign.currency
+            ),
+        });
+    }
+    if assets.is_empty() {
+        return Err(not_ready(
+            "assets",
+            "attach at least one active image or video first",
+        ));
+    }
+    let Some(link) = link else {
+        return Err(not_ready(
+            "website_url",
+            "set your business profile's website_url: the ads link to it",
+        ));
+    };
+    if campaign.daily_budget.is_none() && campaign.total_budget.is_none() {
+        return Err(not_ready("daily_budget", "set a daily or total budget"));
+    }
+    let token = state
+        .cipher
+        .open(&access.sealed_token)
+        .map_err(|e| AppError::Internal(format!("meta token: {e}")))?;
+    Ok(Launch {
+        id,
+        user,
+        claim,
+        campaign,
+        currency,
+        connection: access.connection,
+        assets,
+        act: input.ad_account_id.clone(),
+        token,
+        link,
+        progress,
+    })
+}
+
+/// Refuses a budget below Meta's minimum daily budget for this account and goal (a
+/// lifetime budget must cover the minimum on every day it runs). Asked only before the
+/// ad set exists.
+async fn check_minimum_budget(state: &State, l: &Launch) -> Result<(), Stop> {
+    if l.progress.adset_id.is_some() {
+        return Ok(());
+    }
+    let class = MinimumBudgetClass::for_goal(optimization_goal(l.campaign.objective));
+    let Some(min) = account(state, l)
+        .minimum_daily_budget(class, l.currency.code())
+        .await?
+    else {
+        return Ok(());
+    };
+    let min_amount = l.currency.from_minor(min);
+    let refuse = |field: &'static str, detail: String| {
+        Stop::App(AppError::Unprocessable {
+            code: "budget_below_minimum",
+            field,
+            detail,
+        })
+    };
+    match budget(&l.campaign, l.currency) {
+        Some(Budget::Daily(d)) if d < min => Err(refuse(
+            "daily_budget",
+            format!(
+                "Meta's minimum daily budget on {} for this objective is {min_amount} {}.",
+                l.act, l.currency
+            ),
+        )),
+        Some(Budget::Lifetime(total)) => {
+            let (start, end) = schedule(&l.campaign);
+            let days = end.map_or(30, |e| (e - start).num_days() + 1).max(1);
+            if total < min * days {
+                return Err(refuse(
+                    "total_budget",
+                    format!(
+                        "Meta needs at least {min_amount} {} a day on {}: {} {} for {days} days.",
+                        l.currency,
+                        l.act,
+                        l.currency.from_minor(min * days),
+                        l.currency
+                    ),
+                ));
+            }
+            Ok(())
+        }
+        _ => Ok(()),
+    }
+}
+
+fn account<'a>(state: &'a State, l: &'a Launch) -> AdAccount<'a> {
+    AdAccount {
+        graph: &state.graph,
+        token: &l.token,
+        act: &l.act,
+    }
+}
+
+/// Commits the progress; stops the launch when its claim was lost to another.
+async fn save(state: &State, l: &Launch) -> Result<(), AppError> {
+    let kept = state
+        .db
+        .tenant(l.user, async |t| {
+            campaigns::save_launch(t, l.id, l.claim, &l.act, &l.progress).await
+        })
+        .await?;
+    if kept {
+        Ok(())
+    } else {
+        Err(AppError::Conflict {
+            code: "launch_in_progress",
+            detail: "This launch took too long and another request took it over.".into(),
+        })
+    }
+}
+
+/// Creates whatever is missing, saving after each object; then activates.
+async fn run_steps(state: &State, l: &mut Launch, page_id: Option<&str>) -> Result<(), Stop> {
+    let key = l.id.0.to_string();
+    if l.progress.page_id.is_none() {
+        let page = match page_id {
+            Some(p) => p.to_owned(),
+            None => ads::first_page(&state.graph, &l.token).await?,
+        };
+        l.progress.page_id = Some(page);
+    }
+    if l.progress.campaign_id.is_none() {
+        let objective = l.campaign.objective.as_str();
+        let made = account(state, l)
+            .campaign(&CampaignSpec {
+                key: &key,
+                name: &l.campaign.name,
+                objective: &objective,
+            })
+            .await?;
+        l.progress.campaign_id = Some(made);
+        save(state, l).await?;
+    }
+    let meta_campaign = l.progress.campaign_id.clone().unwrap_or_default();
+    if l.progress.adset_id.is_none() {
+        let (start, end) = schedule(&l.campaign);
+        let budget = budget(&l.campaign, l.currency)
+            .ok_or_else(|| Stop::App(not_ready("daily_budget", "set a daily or total budget")))?;
+        let made = account(state, l)
+            .adset(&AdSetSpec {
+                key: &format!("{key}:adset"),
+                name: &format!("{} — ad set", l.campaign.name),
+                campaign_id: &meta_campaign,
+                optimization_goal: optimization_goal(l.campaign.objective),
+                targeting: &targeting(&l.campaign),
+                budget,
+                start_time: day_start(start),
+                end_time: end.map(|e| day_start(e + chrono::Duration::days(1))),
+            })
+            .await?;
+        l.progress.adset_id = Some(made);
+        save(state, l).await?;
+    }
+    let adset = l.progress.adset_id.clone().unwrap_or_default();
+    for a in l.assets.clone() {
+        ad_for_asset(state, l, &a, &adset).await?;
+    }
+    let mut to_activate = l.progress.ad_ids();
+    to_activate.extend([adset, meta_campaign]);
+    for object in to_activate {
+        ads::set_status(
+            &state.graph,
+            &l.token,
+            &object,
+            shared::domain::campaign::MetaStatus::Active,
+        )
+        .await?;
+    }
+    l.progress.activated = true;
+    l.progress.last_error = None;
+    save(state, l).await?;
+    Ok(())
+}
+
+fn no_file(key: &str) -> Stop {
+    Stop::App(AppError::Internal(format!(
+        "asset {key} has no stored file"
+    )))
+}
+
+/// Media (image hash or video id), creative and ad for one campaign asset.
+async fn ad_for_asset(
+    state: &State,
+    l: &mut Launch,
+    a: &CampaignAsset,
+    adset: &str,
+) -> Result<(), Stop> {
+    let asset = a.asset.id.to_string();
+    let key = format!("{}:{asset}", l.id.0);
+    let mut entry: AdProgress = l.progress.ads.get(&asset).cloned().unwrap_or_default();
+    let is_video = a.asset.asset_type == "video";
+    if entry.image_hash.is_none() && entry.video_id.is_none() {
+        let s3 = a
+            .asset
+            .file_url
+            .as_deref()
+            .and_then(|u| state.storage.key_of(u))
+            .map(str::to_owned)
+            .ok_or_else(|| no_file(&asset))?;
+        if is_video {
+            let url = state
+                .storage
+                .presign_get(&s3, None, Duration::from_secs(3600))
+                .await
+                .map_err(AppError::internal)?;
+            entry.video_id = Some(account(state, l).video(&key, url.url).await?);
+        } else {
+            let size = state
+                .storage
+                .size(&s3)
+                .await
+                .map_err(AppError::internal)?
+                .ok_or_else(|| no_file(&asset))?;
+            let bytes = state
+                .storage
+                .read_range(&s3, 0, size as u64)
+                .await
+                .map_err(AppError::internal)?;
+            entry.image_hash = Some(account(state, l).image(STANDARD.encode(bytes)).await?);
+        }
+        l.progress.ads.insert(asset.clone(), entry.clone());
+        save(state, l).await?;
+    }
+    if entry.creative_id.is_none() {
+        let page = l.progress.page_id.clone().unwrap_or_default();
+        let media = match (&entry.video_id, &entry.image_hash) {
+            (Some(id), _) => Media::Video { id },
+            (None, Some(hash)) => Media::Image { hash },
+            (None, None) => return Err(no_file(&asset)),
+        };
+        let made = account(state, l)
+            .creative(&CreativeSpec {
+                key: &key,
+                name: &l.campaign.name,
+                page_id: &page,
+                media,
+                link: &l.link,
+                message: &l.campaign.name,
+            })
+            .await?;
+        entry.creative_id = Some(made);
+        l.progress.ads.insert(asset.clone(), entry.clone());
+        save(state, l).await?;
+    }
+    if entry.ad_id.is_none() {
+        let made = account(state, l)
+            .ad(&AdSpec {
+                key: &key,
+                name: &l.campaign.name,
+                adset_id: adset,
+                creative_id: entry.creative_id.as_deref().unwrap_or_default(),
+            })
+            .await?;
+        entry.ad_id = Some(made);
+        l.progress.ads.insert(asset, entry);
+        save(state, l).await?;
+    }
+    Ok(())
+}

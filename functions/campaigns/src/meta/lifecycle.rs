@@ -1,0 +1,234 @@
+//! A campaign on Meta after launch: pause and resume, every status change of `PATCH`
+//! (completing or cancelling pauses and archives it there), budgets, and delete
+//! (archived on Meta, spend history kept here). Meta changes first; if Meta refuses,
+//! nothing changes here and the user learns why. The edges and what each needs on Meta
+//! are `CampaignStatus::change`.
+
+use lambda_http::http::StatusCode;
+use lambda_http::{Body, Request, Response};
+use shared::auth::authenticate;
+use shared::domain::campaign::{CampaignStatus, MetaStatus, StatusRefusal};
+use shared::domain::money::Currency;
+use shared::domain::{CampaignId, UserId};
+use shared::error::{AppError, Problem};
+use shared::http::docs::NotAuthenticated;
+use shared::http::{json, parse_id};
+use shared::meta::ads;
+use shared::repo::campaigns::{self, Campaign, CampaignFields, MetaLink};
+use shared::repo::meta_accounts;
+
+use super::launch::budget;
+use super::meta_error;
+use crate::State;
+
+/// A campaign that exists on Meta, with the token to act on it.
+pub struct OnMeta {
+    pub campaign: Campaign,
+    pub link: MetaLink,
+    pub token: String,
+}
+
+impl OnMeta {
+    fn meta_id(&self) -> &str {
+        self.campaign
+            .meta_campaign_id
+            .as_deref()
+            .unwrap_or_default()
+    }
+}
+
+/// The campaign and, when it exists on Meta, the token for its ad account. A campaign on
+/// Meta whose connection is gone is a 409: nothing may change here that Meta would not
+/// follow.
+pub async fn load(
+    state: &State,
+    user: UserId,
+    id: CampaignId,
+) -> Result<(Campaign, Option<OnMeta>), AppError> {
+    let (c, link, access) = state
+        .db
+        .tenant(user, async |t| {
+            let c = campaigns::get(t, id, false)
+                .await?
+                .ok_or(AppError::NotFound)?;
+            let link = campaigns::meta_link(t, id).await?;
+            let access = match &link.ad_account_id {
+                Some(act) => meta_accounts::access_for(t, user.0, act).await?,
+                None => None,
+            };
+            Ok((c, link, access))
+        })
+        .await?;
+    if c.meta_campaign_id.is_none() {
+        return Ok((c, None));
+    }
+    let access = access.ok_or(AppError::Conflict {
+        code: "meta_reconnect_required",
+        detail:
+            "The Meta connection for this campaign's ad account is gone or expired. Connect again."
+                .into(),
+    })?;
+    let token = state
+        .cipher
+        .open(&access.sealed_token)
+        .map_err(|e| AppError::Internal(format!("meta token: {e}")))?;
+    Ok((
+        c.clone(),
+        Some(OnMeta {
+            campaign: c,
+            link,
+            token,
+        }),
+    ))
+}
+
+/// The API's answer to a refused status change.
+pub fn refused(from: CampaignStatus, to: CampaignStatus, why: StatusRefusal) -> AppError {
+    let (code, detail) = match why {
+        StatusRefusal::LaunchRequired => (
+            "launch_required",
+            format!(
+                "A {} campaign becomes active only by launching it: POST /v1/campaigns/{{id}}/launch.",
+                from.as_str()
+            ),
+        ),
+        StatusRefusal::NotOnMeta => (
+            "not_launched",
+            "This campaign is not live on Meta yet; launch it first.".to_owned(),
+        ),
+        StatusRefusal::NotAllowed => (
+            "invalid_status_transition",
+            format!(
+                "A {} campaign cannot become {}. Allowed: draft → review, launch → active ⇄ paused → completed, or cancelled.",
+                from.as_str(),
+                to.as_str()
+            ),
+        ),
+    };
+    AppError::Conflict { code, detail }
+}
+
+/// Sets the Meta campaign through `steps`, in order.
+async fn on_meta(state: &State, m: &OnMeta, steps: &[MetaStatus]) -> Result<(), AppError> {
+    for step in steps {
+        ads::set_status(&state.graph, &m.token, m.meta_id(), *step)
+            .await
+            .map_err(meta_error)?;
+    }
+    Ok(())
+}
+
+/// Pushes a status to the Meta campaign, then records it locally.
+async fn push_status(
+    state: &State,
+    req: &Request,
+    id: &str,
+    to: CampaignStatus,
+) -> Result<Response<Body>, AppError> {
+    let user = authenticate(req, &state.tokens)?;
+    let id = CampaignId(parse_id(id)?);
+    let (c, m) = load(state, user, id).await?;
+    let Some(m) = m.filter(|m| m.link.activated()) else {
+        return Err(AppError::Conflict {
+            code: "not_launched",
+            detail: "This campaign is not live on Meta yet; launch it first.".into(),
+        });
+    };
+    let steps = c
+        .status
+        .change(to, true)
+        .map_err(|why| refused(c.status, to, why))?;
+    on_meta(state, &m, steps).await?;
+    let c = state
+        .db
+        .tenant(user, async |t| campaigns::set_status(t, id, to).await)
+        .await?;
+    json(StatusCode::OK, &c)
+}
+
+#[utoipa::path(post, path = "/v1/campaigns/{id}/pause", operation_id = "pause_campaign", tag = "campaigns",
+    security(("bearer" = [])),
+    params(("id" = uuid::Uuid, Path, description = "Campaign id")),
+    responses(
+        (status = 200, description = "Paused on Meta and here", body = Campaign),
+        NotAuthenticated,
+        (status = 404, description = "No such campaign of yours", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Not launched, or not active", body = Problem, content_type = "application/problem+json"),
+        (status = 502, description = "Meta refused; its message is in detail", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn pause(state: &State, req: &Request, id: &str) -> Result<Response<Body>, AppError> {
+    push_status(state, req, id, CampaignStatus::Paused).await
+}
+
+#[utoipa::path(post, path = "/v1/campaigns/{id}/resume", operation_id = "resume_campaign", tag = "campaigns",
+    security(("bearer" = [])),
+    params(("id" = uuid::Uuid, Path, description = "Campaign id")),
+    responses(
+        (status = 200, description = "Active again on Meta and here", body = Campaign),
+        NotAuthenticated,
+        (status = 404, description = "No such campaign of yours", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Not launched, or not paused", body = Problem, content_type = "application/problem+json"),
+        (status = 502, description = "Meta refused; its message is in detail", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn resume(state: &State, req: &Request, id: &str) -> Result<Response<Body>, AppError> {
+    push_status(state, req, id, CampaignStatus::Active).await
+}
+
+/// For PATCH: checks the status edge (a campaign on Meta changes there first) and pushes
+/// budget changes of a campaign on Meta to its ad set. Nothing goes to Meta for a
+/// campaign that is not there.
+pub async fn push_change(
+    state: &State,
+    before: &Campaign,
+    m: Option<&OnMeta>,
+    after: &CampaignFields,
+) -> Result<(), AppError> {
+    let steps = if before.status == after.status {
+        &[][..]
+    } else {
+        before
+            .status
+            .change(after.status, m.is_some())
+            .map_err(|why| refused(before.status, after.status, why))?
+    };
+    let Some(m) = m else { return Ok(()) };
+    if after.currency.code() != before.currency {
+        return Err(AppError::Conflict {
+            code: "currency_locked",
+            detail:
+                "This campaign exists on Meta; its currency is its ad account's and cannot change."
+                    .into(),
+        });
+    }
+    let budget_changed =
+        before.daily_budget != after.daily_budget || before.total_budget != after.total_budget;
+    if budget_changed && let Some(adset) = &m.link.adset_id {
+        let mut shape = before.clone();
+        shape.daily_budget = after.daily_budget;
+        shape.total_budget = after.total_budget;
+        let currency = Currency::parse(&before.currency).unwrap_or(Currency::INR);
+        if let Some(b) = budget(&shape, currency) {
+            ads::set_budget(&state.graph, &m.token, adset, b)
+                .await
+                .map_err(meta_error)?;
+        }
+    }
+    on_meta(state, m, steps).await
+}
+
+/// For DELETE: a campaign on Meta is archived there first (paused, then archived), so
+/// nothing keeps spending once it is gone from the app; its spend history stays.
+pub async fn archive_for_delete(
+    state: &State,
+    c: &Campaign,
+    m: Option<&OnMeta>,
+) -> Result<(), AppError> {
+    let Some(m) = m else { return Ok(()) };
+    if matches!(
+        c.status,
+        CampaignStatus::Completed | CampaignStatus::Cancelled
+    ) {
+        return Ok(());
+    }
+    on_meta(state, m, CampaignStatus::DELETE_ON_META).await
+}
