@@ -34,3 +34,7 @@ ALTER TABLE campaigns ADD COLUMN meta_status_at TIMESTAMPTZ;
 -- The campaign's money is in an ISO 4217 currency Meta accepts; budgets and spend are
 -- in it, and it must equal the ad account's currency to launch.
 ALTER TABLE campaigns ADD CONSTRAINT campaigns_currency_iso CHECK (currency ~ '^[A-Z]{3}$');
+
+-- Meta's review of the campaign's ads, per ad (asset, ad id, effective status and
+-- Meta's ad_review_feedback), from the last sync; approval_status is its verdict.
+ALTER TABLE campaigns ADD COLUMN ad_review JSONB;

@@ -20,7 +20,9 @@ budgets arrive in each currency's minor units by Meta's offset table (INR and US
 JPY ×1) and spend comes back in the account currency. GET /act_{id}/{edge} lists objects
 with Meta's `filtering` ([{"field","operator": CONTAIN|EQUAL|IN,"value"}]) so a client can
 find its own by a tag in the name; /act_{id}/minimum_budgets gives the account's minimum
-daily budgets. GET /_sim/objects lists every object with its status history (tests).
+daily budgets. GET /_sim/objects lists every object with its status history (tests). Ads
+are reviewed when switched on: a creative whose text contains #disapprove is DISAPPROVED
+with ad_review_feedback, the rest ACTIVE.
 
 Switches: POST /_sim/fail {"path": "/v25.0/act_", "status": 400, "body": {"error": {...,
 "code": 17}}, "times": 2}; POST /_sim/deny {"permission": "ads_management"} makes the next
@@ -274,8 +276,25 @@ class Meta(Simulator):
         return next((a["currency"] for a in self.ad_accounts if a["id"] == act), "INR")
 
     def view(self, obj):
-        """An object as the Graph API shows it: its fields, id and statuses."""
-        return dict(obj["fields"], id=obj["id"], status=obj["status"], effective_status=obj["status"])
+        """An object as the Graph API shows it: its fields, id and statuses. An ad belongs
+        to its ad set's campaign; once switched on it is reviewed: one whose creative's text
+        says #disapprove is DISAPPROVED with Meta's ad_review_feedback."""
+        out = dict(obj["fields"], id=obj["id"], status=obj["status"], effective_status=obj["status"])
+        if obj["kind"] == "ad":
+            adset = self.objects.get(obj["fields"].get("adset_id"), {})
+            out["campaign_id"] = adset.get("fields", {}).get("campaign_id")
+            if obj["status"] == "ACTIVE" and "#disapprove" in self.creative_text(obj):
+                out["effective_status"] = "DISAPPROVED"
+                out["ad_review_feedback"] = {"global": {
+                    "Unrealistic Outcomes": "Ads can't promise results that are unlikely or impossible."}}
+        return out
+
+    def creative_text(self, ad):
+        try:
+            creative = self.objects[json.loads(ad["fields"]["creative"])["creative_id"]]
+            return creative["fields"].get("object_story_spec", "")
+        except (KeyError, ValueError, TypeError):
+            return ""
 
     def object(self, h, method, oid, body):
         obj = self.objects[oid]

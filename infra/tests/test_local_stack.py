@@ -317,13 +317,13 @@ class LocalStack(unittest.TestCase):
         return [o for o in objects["data"] if o["kind"] == kind
                 and tag in (o["fields"].get("name") or o["fields"].get("title") or "")]
 
-    def launchable(self, token, currency="INR", daily="1500.00"):
+    def launchable(self, token, currency="INR", daily="1500.00", name="Winter chai"):
         """A draft campaign with an uploaded image, ready to launch; its id."""
         http("PUT", self.url("/v1/business-profile"), {"business_name": "Chai Point", "website_url": "https://chai.example"},
              token=token)
         asset = self.upload(token, "hero.png", "image/png", media.image(1080, 1080, "PNG"))
         status, _, campaign = http("POST", self.url("/v1/campaigns"), {
-            "name": "Winter chai", "purpose": "sales", "currency": currency, "daily_budget": daily,
+            "name": name, "purpose": "sales", "currency": currency, "daily_budget": daily,
             "target_audience": {"age_min": 21, "age_max": 45, "geo_locations": {"countries": ["IN"]}}}, token=token)
         self.assertEqual(status, 201, campaign)
         status, _, _ = http("PUT", self.url(f"/v1/campaigns/{campaign['id']}/assets/{asset['id']}"),
@@ -373,6 +373,25 @@ class LocalStack(unittest.TestCase):
                                   token=token)
         self.assertEqual((status, refused["code"]), (422, "currency_mismatch"), refused)
         self.assertEqual(self.sim_objects(sim, "campaign", f"[adpilot:{inr}]"), [], "nothing made on Meta")
+
+    def test_a_disapproved_ad_reads_rejected_with_metas_feedback(self):
+        token = self.signup()
+        self.connect_meta(token)
+        c = self.launchable(token, name="Miracle chai cures all #disapprove")
+        status, _, launched = http("POST", self.url(f"/v1/campaigns/{c}/launch"), {"ad_account_id": "act_1234567890"},
+                                   token=token)
+        self.assertEqual((status, launched["approval_status"]), (200, "pending"), launched)
+
+        def reviewed():
+            _, _, campaign = http("GET", self.url(f"/v1/campaigns/{c}"), token=token)
+            return campaign if campaign["ad_review"] else None
+        campaign = self.wait_for(reviewed, "the first sync to read Meta's review", tries=240)
+        self.assertEqual(campaign["approval_status"], "rejected", campaign)
+        review, = campaign["ad_review"]
+        self.assertEqual(review["effective_status"], "DISAPPROVED")
+        self.assertIn("Unrealistic Outcomes", review["feedback"]["global"])
+        _, _, assets = http("GET", self.url(f"/v1/campaigns/{c}/assets"), token=token)
+        self.assertEqual(review["asset_id"], assets["items"][0]["asset"]["id"])
 
     def test_cancelling_a_live_campaign_pauses_and_archives_it_on_meta(self):
         token = self.signup()

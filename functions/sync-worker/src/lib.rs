@@ -7,6 +7,7 @@
 
 pub mod events;
 pub mod parse;
+pub mod review;
 pub mod sync;
 
 use std::time::Duration;

@@ -3,7 +3,8 @@
 //! breakdown, `publisher_platform,platform_position`, `age,gender`, `region`, and hourly
 //! (`hourly_stats_aggregated_by_advertiser_time_zone`). Cursor pages are followed; the
 //! larger pulls (region, hourly) run as async report runs. Rows are upserted idempotently
-//! and the campaigns' totals refreshed in the same transaction.
+//! and the campaigns' totals refreshed in the same transaction, with Meta's review of
+//! the campaigns' ads (`review`).
 //!
 //! Rate limits: every call counts against the account's hourly budget
 //! (`system_config.meta_api_rate_limits`) and Meta's usage headers are kept; codes 4, 17,
@@ -46,8 +47,8 @@ const FIELDS: &str =
     "campaign_id,campaign_name,impressions,clicks,spend,actions,action_values,date_start,date_stop";
 
 const _: () = assert!(
-    PULLS.len() as i32 == CALLS_PER_SYNC,
-    "CALLS_PER_SYNC counts the pulls"
+    PULLS.len() as i32 + 1 == CALLS_PER_SYNC,
+    "CALLS_PER_SYNC counts the insights pulls and the ads' review"
 );
 
 /// Where a sync stands before calling Meta.
@@ -163,6 +164,11 @@ pub async fn run(state: &State, m: &SyncMessage, attempt: u32) -> Result<Outcome
             }
         }
     }
+    let ads = match crate::review::pull(state, &token, &m.ad_account_id, &mut calls).await {
+        Ok(ads) => ads,
+        Err(e) => return failed(state, m, job, attempt, &calls, e).await,
+    };
+    let reviews = crate::review::by_campaign(ads, &campaigns);
     let ids: Vec<Uuid> = campaigns.values().map(|(id, _)| *id).collect();
     let total = rows.len();
     let changed = state
@@ -170,6 +176,9 @@ pub async fn run(state: &State, m: &SyncMessage, attempt: u32) -> Result<Outcome
         .run("meta-sync-write", async |w| {
             let changed = insights::upsert(w, &rows).await?;
             insights::refresh_totals(w, &ids).await?;
+            for (campaign, ads) in &reviews {
+                insights::record_review(w, *campaign, ads).await?;
+            }
             meta_accounts::record_calls(w, &m.ad_account_id, calls.made, calls.usage_json().as_ref(), None).await?;
             meta_accounts::mark_synced(w, m.connection_id, &m.ad_account_id).await?;
             jobs::complete(w, job, &json!({"rows": total, "changed": changed, "calls": calls.made, "skipped_rows": skipped})).await?;
@@ -247,7 +256,7 @@ async fn pull(
         params.push(("breakdowns", breakdowns.to_owned()));
     }
     let g = &state.graph;
-    let mut next = if is_async {
+    let next = if is_async {
         let run = g.post(&format!("{act}/insights"), token, &params).await?;
         calls.count(run.usage)?;
         let id = run.body["report_run_id"]
@@ -276,9 +285,20 @@ async fn pull(
     } else {
         Some(format!("{act}/insights"))
     };
+    pages(state, token, next, params, calls).await
+}
+
+/// Every row of a paged edge from `first`, following `paging.next`.
+pub async fn pages(
+    state: &State,
+    token: &str,
+    mut next: Option<String>,
+    mut params: Vec<(&str, String)>,
+    calls: &mut Calls,
+) -> Result<Vec<Value>, GraphError> {
     let mut rows = Vec::new();
     while let Some(path) = next.take() {
-        let page = g.get(&path, token, &params).await?;
+        let page = state.graph.get(&path, token, &params).await?;
         calls.count(page.usage.clone())?;
         rows.extend(page.body["data"].as_array().cloned().unwrap_or_default());
         next = page.body["paging"]["next"].as_str().map(str::to_owned);

@@ -105,8 +105,10 @@ fn row(date: &str, extra: Value) -> Value {
     r
 }
 
-/// Meta's side: sync pulls (the first one paged), async runs for region and hourly.
+/// Meta's side: sync pulls (the first one paged), async runs for region and hourly, and
+/// the ads list: one of ours in review, one of a campaign made outside Adpilot.
 async fn insights(g: &MockServer) {
+    ads(g, "PENDING_REVIEW", None).await;
     let next = format!("{}/v25.0/act_1/insights?after=PAGE2&limit=500", g.uri());
     Mock::given(method("GET")).and(path("/v25.0/act_1/insights")).and(query_param("after", "PAGE2"))
         .respond_with(ResponseTemplate::new(200).set_body_json(json!({"data": [row(&day(0), json!({"impressions": "400", "clicks": "9", "spend": "50.00", "actions": [], "action_values": []}))]})))
@@ -157,6 +159,19 @@ async fn insights(g: &MockServer) {
             row(&day(1), json!({"hourly_stats_aggregated_by_advertiser_time_zone": "09:00:00 - 09:59:59", "impressions": "800", "spend": "90.00"})),
             row(&day(1), json!({"hourly_stats_aggregated_by_advertiser_time_zone": "10:00:00 - 10:59:59", "impressions": "900", "spend": "95.00"}))]})))
         .mount(g).await;
+}
+
+/// The account's ads as Meta lists them: ours with `status` (and `feedback`).
+async fn ads(g: &MockServer, status: &str, feedback: Option<Value>) {
+    Mock::given(method("GET"))
+        .and(path("/v25.0/act_1/ads"))
+        .and(query_param("fields", "id,campaign_id,effective_status,ad_review_feedback"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"data": [
+            {"id": "23850000000000004", "campaign_id": META_CAMPAIGN, "effective_status": status,
+             "ad_review_feedback": feedback},
+            {"id": "23859999999999999", "campaign_id": "23859999999999990", "effective_status": "DISAPPROVED"}]})))
+        .mount(g)
+        .await;
 }
 
 async fn rows(
@@ -515,4 +530,50 @@ async fn status_events_delivered_out_of_order_end_as_the_newest_says() {
         status_event(&w, key, status, ago).await;
     }
     assert_eq!(campaign_status(&w).await, "paused");
+}
+
+async fn approval(w: &World) -> (String, Value) {
+    let r =
+        w.db.superuser()
+            .await
+            .query_one(
+                "SELECT approval_status, ad_review FROM campaigns WHERE id = $1",
+                &[&w.campaign],
+            )
+            .await
+            .unwrap();
+    (
+        r.get(0),
+        r.get::<_, Option<Value>>(1).unwrap_or(Value::Null),
+    )
+}
+
+#[tokio::test]
+async fn a_disapproved_ad_makes_its_campaign_rejected_with_metas_feedback() {
+    let w = world().await;
+    let feedback = json!({"global": {"Misleading Claims": "Ads can't make unrealistic claims."}});
+    ads(&w.graph, "DISAPPROVED", Some(feedback.clone())).await;
+    insights(&w.graph).await; // its own ads mock comes second: the first one answers
+    process(&w.state, &message(&w, 1).await).await;
+    let (status, review) = approval(&w).await;
+    assert_eq!(status, "rejected");
+    assert_eq!(
+        review,
+        json!([{"asset_id": null, "ad_id": "23850000000000004", "effective_status": "DISAPPROVED",
+                "feedback": feedback}]),
+        "only our ads, with Meta's words"
+    );
+}
+
+#[tokio::test]
+async fn ads_in_review_keep_the_campaign_pending_and_delivering_ads_approve_it() {
+    let w = world().await;
+    insights(&w.graph).await;
+    process(&w.state, &message(&w, 1).await).await;
+    assert_eq!(approval(&w).await.0, "pending");
+    w.graph.reset().await;
+    ads(&w.graph, "ACTIVE", None).await;
+    insights(&w.graph).await;
+    process(&w.state, &message(&w, 1).await).await;
+    assert_eq!(approval(&w).await.0, "approved");
 }

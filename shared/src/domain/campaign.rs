@@ -149,6 +149,39 @@ impl CampaignStatus {
     pub const DELETE_ON_META: &'static [MetaStatus] = &[MetaStatus::Paused, MetaStatus::Archived];
 }
 
+/// Meta's review of a campaign's ads, as one verdict: `rejected` as soon as any ad is
+/// DISAPPROVED (the owner must act, Meta's feedback says why), `pending` while any is
+/// still being reviewed, `approved` once they deliver.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Approval {
+    Pending,
+    Approved,
+    Rejected,
+}
+
+string_enum!(Approval);
+
+impl Approval {
+    /// The verdict for the ads' `effective_status` values (None: no ads to judge).
+    pub fn of_ads<'a>(statuses: impl IntoIterator<Item = &'a str>) -> Option<Self> {
+        let mut verdict = None;
+        for s in statuses {
+            let this = match s {
+                "DISAPPROVED" => return Some(Self::Rejected),
+                "PENDING_REVIEW" | "IN_PROCESS" | "PREAPPROVED" => Self::Pending,
+                "DELETED" | "ARCHIVED" => continue,
+                _ => Self::Approved,
+            };
+            verdict = Some(match (verdict, this) {
+                (Some(Self::Pending), _) | (_, Self::Pending) => Self::Pending,
+                _ => this,
+            });
+        }
+        verdict
+    }
+}
+
 /// An amount of INR: positive, at most two decimals, below ₹10,000,000,000.
 pub fn inr(raw: &str) -> Result<Decimal, Invalid> {
     super::money::Currency::INR.amount(raw)
@@ -433,6 +466,25 @@ mod tests {
         for (from, to, steps) in table {
             assert_eq!(from.change(to, true), Ok(steps), "{from:?} → {to:?}");
         }
+    }
+
+    #[test]
+    fn one_disapproved_ad_rejects_and_one_in_review_keeps_the_campaign_pending() {
+        assert_eq!(
+            Approval::of_ads(["ACTIVE", "DISAPPROVED", "PENDING_REVIEW"]),
+            Some(Approval::Rejected)
+        );
+        assert_eq!(
+            Approval::of_ads(["ACTIVE", "PENDING_REVIEW"]),
+            Some(Approval::Pending)
+        );
+        assert_eq!(Approval::of_ads(["IN_PROCESS"]), Some(Approval::Pending));
+        assert_eq!(
+            Approval::of_ads(["ACTIVE", "PAUSED", "CAMPAIGN_PAUSED"]),
+            Some(Approval::Approved)
+        );
+        assert_eq!(Approval::of_ads(["ARCHIVED"]), None);
+        assert_eq!(Approval::of_ads([]), None);
     }
 
     #[test]

@@ -37,8 +37,10 @@ pub struct Campaign {
     pub purpose: Purpose,
     pub objective: Objective,
     pub status: CampaignStatus,
-    /// pending, approved or rejected (Meta's review).
+    /// pending, approved or rejected: Meta's review of the ads (see `ad_review`).
     pub approval_status: String,
+    /// Each ad's review on Meta, from the last sync: rejected ads carry Meta's feedback.
+    pub ad_review: Vec<AdReview>,
     /// ISO 4217: budgets and spend are in it; it must be the ad account's to launch.
     #[schema(example = "INR")]
     pub currency: String,
@@ -104,6 +106,7 @@ impl From<&Row> for Campaign {
                 .unwrap_or_else(|| purpose.default_objective()),
             status: CampaignStatus::parse(r.get("status")).unwrap_or(CampaignStatus::Draft),
             approval_status: r.get("approval_status"),
+            ad_review: typed(r, "ad_review").unwrap_or_default(),
             currency: r.get("currency"),
             daily_budget: r.get("daily_budget"),
             total_budget: r.get("total_budget"),
@@ -126,6 +129,19 @@ impl From<&Row> for Campaign {
     }
 }
 
+/// One ad's review on Meta.
+#[derive(Clone, Debug, PartialEq, Serialize, serde::Deserialize, ToSchema)]
+pub struct AdReview {
+    /// The campaign asset the ad shows, when it is one of ours.
+    pub asset_id: Option<Uuid>,
+    pub ad_id: String,
+    /// Meta's effective_status: PENDING_REVIEW, ACTIVE, DISAPPROVED, …
+    pub effective_status: String,
+    /// Meta's `ad_review_feedback` (policy → explanation), for a rejected ad.
+    #[schema(value_type = Option<Object>)]
+    pub feedback: Option<Value>,
+}
+
 /// Every field a user sets on a campaign, already validated.
 #[derive(Clone, Debug)]
 pub struct CampaignFields {
@@ -143,7 +159,7 @@ pub struct CampaignFields {
     pub status: CampaignStatus,
 }
 
-const COLUMNS: &str = "id, name, purpose, objective, status, approval_status, currency, daily_budget, total_budget, \
+const COLUMNS: &str = "id, name, purpose, objective, status, approval_status, ad_review, currency, daily_budget, total_budget, \
                        start_date, end_date, target_audience, audience_size_estimate, ai_optimization_enabled, \
                        optimization_goals, meta_campaign_id, total_spend, total_impressions, total_clicks, \
                        total_conversions, created_at, updated_at";
@@ -521,6 +537,15 @@ pub async fn save_launch(
         )
         .await?;
     Ok(n == 1)
+}
+
+/// Marks a campaign live after its launch: active, its new ads in Meta's review.
+pub async fn launched(t: &Tenant<'_>, id: CampaignId) -> Result<Campaign, AppError> {
+    let sql = format!(
+        "UPDATE campaigns SET status = 'active', approval_status = 'pending', meta_status_at = now() \
+         WHERE id = $1 RETURNING {COLUMNS}"
+    );
+    Ok(Campaign::from(&t.tx.query_one(&sql, &[&id.0]).await?))
 }
 
 /// Sets the status (launch, pause, resume and the rest of the lifecycle).

@@ -209,3 +209,60 @@ pub async fn follow_meta_status(
         None => Followed::Kept { campaign, status },
     })
 }
+
+/// One ad as Meta's ad list reports it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct AdState {
+    pub ad_id: String,
+    pub effective_status: String,
+    pub feedback: Option<serde_json::Value>,
+}
+
+/// Records Meta's review of a campaign's ads: each ad (with the campaign asset it shows,
+/// from the launch progress) and the campaign's verdict (`Approval::of_ads`). Ads Meta no
+/// longer lists keep nothing; no ads leave the verdict as it was.
+pub async fn record_review(
+    w: &Worker<'_>,
+    campaign: Uuid,
+    ads: &[AdState],
+) -> Result<Option<crate::domain::campaign::Approval>, AppError> {
+    use crate::repo::campaigns::{AdReview, LaunchProgress};
+    let launch: Option<serde_json::Value> =
+        w.tx.query_one(
+            "SELECT meta_launch FROM campaigns WHERE id = $1",
+            &[&campaign],
+        )
+        .await?
+        .get(0);
+    let progress: LaunchProgress = launch
+        .and_then(|l| serde_json::from_value(l).ok())
+        .unwrap_or_default();
+    let asset_of = |ad: &str| {
+        progress
+            .ads
+            .iter()
+            .find(|(_, a)| a.ad_id.as_deref() == Some(ad))
+            .and_then(|(asset, _)| asset.parse::<Uuid>().ok())
+    };
+    let review: Vec<AdReview> = ads
+        .iter()
+        .map(|a| AdReview {
+            asset_id: asset_of(&a.ad_id),
+            ad_id: a.ad_id.clone(),
+            effective_status: a.effective_status.clone(),
+            feedback: a.feedback.clone(),
+        })
+        .collect();
+    let verdict =
+        crate::domain::campaign::Approval::of_ads(ads.iter().map(|a| a.effective_status.as_str()));
+    w.tx.execute(
+        "UPDATE campaigns SET ad_review = $2, approval_status = coalesce($3, approval_status) WHERE id = $1",
+        &[
+            &campaign,
+            &serde_json::to_value(&review).map_err(AppError::internal)?,
+            &verdict.map(|v| v.as_str()),
+        ],
+    )
+    .await?;
+    Ok(verdict)
+}

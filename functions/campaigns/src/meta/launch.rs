@@ -214,7 +214,7 @@ async fn launch_claimed(
     let (campaign, message) = state
         .db
         .tenant(user, async |t| {
-            let c = campaigns::set_status(t, id, CampaignStatus::Active).await?;
+            let c = campaigns::launched(t, id).await?;
             Ok((c, first_sync(t, &l).await?))
         })
         .await?;
