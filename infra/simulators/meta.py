@@ -167,10 +167,15 @@ class Meta(Simulator):
         user = self.caller(h, query, body)
         if user is None:
             return self.fail(h, 400, "Invalid OAuth access token - Cannot parse access token", 190)
+        if user.get("revoked"):
+            return self.fail(h, 400, "Error validating access token: The user has not authorized application.", 190, 458)
         if user.get("expired"):
             return self.fail(h, 400, "Error validating access token: Session has expired.", 190, 463)
         if parts == ["me"]:
             return self.ok(h, {"id": user["id"], "name": user["name"]})
+        if parts == ["me", "permissions"] and method == "DELETE":
+            user["revoked"] = True
+            return self.ok(h, {"success": True})
         if parts == ["me", "permissions"]:
             return self.ok(h, {"data": [{"permission": p, "status": "declined" if p in user["denied"] else "granted"}
                                         for p in SCOPES]})

@@ -8,6 +8,8 @@
 //! `DELETE /v1/meta-accounts/{id}` list and revoke. Tokens never leave the database
 //! unsealed except toward Meta.
 
+pub mod revoke;
+
 use chrono::{DateTime, Duration, Utc};
 use lambda_http::http::{Method, StatusCode};
 use lambda_http::{Body, Request, Response};
@@ -19,7 +21,7 @@ use shared::domain::{Fields, Invalid, UserId};
 use shared::error::{AppError, Problem};
 use shared::http::docs::NotAuthenticated;
 use shared::http::docs::NotJson;
-use shared::http::{at, json, json_body, no_content, parse_id};
+use shared::http::{at, json, json_body, parse_id};
 use shared::meta::graph::SCOPES;
 use shared::meta::{Graph, GraphError, oauth_state};
 use shared::repo::meta_accounts::{self, AdAccount, Connected, Connection};
@@ -66,7 +68,7 @@ async fn route(state: &State, req: Request) -> Result<Response<Body>, AppError> 
     }
     if let Some([id]) = at("/v1/meta-accounts/{}", &path) {
         return match method {
-            Method::DELETE => revoke(state, &req, id).await,
+            Method::DELETE => revoke::revoke(state, &req, id).await,
             _ => Err(AppError::MethodNotAllowed),
         };
     }
@@ -393,28 +395,7 @@ pub async fn ad_accounts(
     json(StatusCode::OK, &AdAccounts { items })
 }
 
-#[utoipa::path(delete, path = "/v1/meta-accounts/{id}", operation_id = "revoke_meta_account", tag = "meta", security(("bearer" = [])),
-    params(("id" = uuid::Uuid, Path, description = "The connection id")),
-    responses(
-        (status = 204, description = "Revoked here: the token is erased and syncing stops"),
-        NotAuthenticated,
-        (status = 404, description = "No such connection of yours", body = Problem, content_type = "application/problem+json"),
-    ))]
-pub async fn revoke(state: &State, req: &Request, id: &str) -> Result<Response<Body>, AppError> {
-    let user = authenticate(req, &state.ctx.tokens)?;
-    let id = parse_id(id)?;
-    let found = state
-        .ctx
-        .db
-        .tenant(user, async |t| meta_accounts::revoke(t, id).await)
-        .await?;
-    if !found {
-        return Err(AppError::NotFound);
-    }
-    Ok(no_content())
-}
-
 /// This function's part of the OpenAPI document.
 #[derive(utoipa::OpenApi)]
-#[openapi(paths(connect, callback, list, ad_accounts, revoke))]
+#[openapi(paths(connect, callback, list, ad_accounts, revoke::revoke))]
 pub struct Api;

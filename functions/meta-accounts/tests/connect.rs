@@ -91,6 +91,11 @@ async fn facebook(graph: &MockServer, granted: &[&str]) {
         )
         .mount(graph)
         .await;
+    Mock::given(method("DELETE"))
+        .and(path("/v25.0/me/permissions"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"success": true})))
+        .mount(graph)
+        .await;
     let perms: Vec<Value> = ["ads_management", "ads_read", "business_management", "public_profile"]
         .iter()
         .map(|p| json!({"permission": p, "status": if granted.contains(p) { "granted" } else { "declined" }}))
@@ -401,4 +406,155 @@ async fn the_redirect_uri_comes_from_configuration_never_from_request_headers() 
     let redirect = params.iter().find(|(k, _)| k == "redirect_uri").unwrap();
     assert_eq!(redirect.1, REDIRECT);
     assert!(!url.contains("evil.example"));
+}
+
+/// Connects `user` through the whole login; the connection id.
+async fn connected(state: &State, user: &TestUser) -> String {
+    let link = call(state, "/v1/meta/connect", Some(user), Method::GET).await;
+    let st = state_of(link.body["authorization_url"].as_str().unwrap());
+    let r = complete(
+        state,
+        Some(user),
+        json!({"code": "AQ-the-code", "state": st}),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    r.body["connection"]["id"].as_str().unwrap().to_owned()
+}
+
+fn deletes_of_permissions(requests: &[wiremock::Request]) -> usize {
+    requests
+        .iter()
+        .filter(|r| r.method.as_str() == "DELETE" && r.url.path() == "/v25.0/me/permissions")
+        .count()
+}
+
+#[tokio::test]
+async fn disconnecting_is_refused_while_campaigns_run_unless_they_are_paused_on_meta_first() {
+    let db = TestDb::fresh().await;
+    let graph = MockServer::start().await;
+    let state = app(&db, &graph);
+    let user = TestUser::create(&db, "owner@example.com").await;
+    facebook(
+        &graph,
+        &["ads_management", "ads_read", "business_management"],
+    )
+    .await;
+    Mock::given(method("POST"))
+        .and(path("/v25.0/23850000000000001"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"success": true})))
+        .mount(&graph)
+        .await;
+    let connection = connected(&state, &user).await;
+    let campaign = uuid::Uuid::new_v4();
+    db.superuser()
+        .await
+        .execute(
+            "INSERT INTO campaigns (id, user_id, name, purpose, daily_budget, status, meta_campaign_id, meta_ad_account_id) \
+             VALUES ($1, $2, 'Winter chai', 'sales', 1500, 'active', '23850000000000001', 'act_1234567890')",
+            &[&campaign, &user.id.0],
+        )
+        .await
+        .unwrap();
+    let path = format!("/v1/meta-accounts/{connection}");
+
+    let refused = call(&state, &path, Some(&user), Method::DELETE).await;
+    assert_eq!(
+        (refused.status, refused.code()),
+        (StatusCode::CONFLICT, "campaigns_live")
+    );
+    assert!(
+        refused.body["detail"]
+            .as_str()
+            .unwrap()
+            .contains("Winter chai")
+    );
+    let bad = call(
+        &state,
+        &format!("{path}?pause_campaigns=yes"),
+        Some(&user),
+        Method::DELETE,
+    )
+    .await;
+    assert_eq!(bad.fields(), ["pause_campaigns"]);
+    assert_eq!(
+        deletes_of_permissions(&graph.received_requests().await.unwrap()),
+        0
+    );
+
+    let done = call(
+        &state,
+        &format!("{path}?pause_campaigns=true"),
+        Some(&user),
+        Method::DELETE,
+    )
+    .await;
+    assert_eq!(done.status, StatusCode::NO_CONTENT, "{}", done.body);
+    let requests = graph.received_requests().await.unwrap();
+    let paused: Vec<String> = requests
+        .iter()
+        .filter(|r| r.url.path() == "/v25.0/23850000000000001")
+        .map(|r| String::from_utf8_lossy(&r.body).into_owned())
+        .collect();
+    assert!(
+        paused.len() == 1 && paused[0].contains("status=PAUSED"),
+        "{paused:?}"
+    );
+    assert_eq!(
+        deletes_of_permissions(&requests),
+        1,
+        "the grant is revoked at Meta"
+    );
+    let row = db
+        .superuser()
+        .await
+        .query_one(
+            "SELECT (SELECT status FROM campaigns), (SELECT connection_status FROM meta_accounts)",
+            &[],
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        (row.get::<_, String>(0), row.get::<_, String>(1)),
+        ("paused".into(), "revoked".into())
+    );
+}
+
+#[tokio::test]
+async fn a_token_ending_within_a_week_reads_expiring_and_reconnecting_keeps_the_connection() {
+    let db = TestDb::fresh().await;
+    let graph = MockServer::start().await;
+    let state = app(&db, &graph);
+    let user = TestUser::create(&db, "owner@example.com").await;
+    facebook(
+        &graph,
+        &["ads_management", "ads_read", "business_management"],
+    )
+    .await;
+    let connection = connected(&state, &user).await;
+    db.superuser()
+        .await
+        .execute(
+            "UPDATE meta_accounts SET token_expires_at = now() + interval '3 days'",
+            &[],
+        )
+        .await
+        .unwrap();
+    let list = call(&state, "/v1/meta-accounts", Some(&user), Method::GET).await;
+    assert_eq!(list.body["items"][0]["connection_status"], "expiring");
+    assert!(list.body["items"][0]["token_expires_at"].is_string());
+
+    // Facebook answers a second login the same way (the mocks expect one exchange each).
+    graph.reset().await;
+    facebook(
+        &graph,
+        &["ads_management", "ads_read", "business_management"],
+    )
+    .await;
+    let again = connected(&state, &user).await;
+    assert_eq!(again, connection, "the same connection, renewed");
+    let list = call(&state, "/v1/meta-accounts", Some(&user), Method::GET).await;
+    assert_eq!(list.body["items"].as_array().unwrap().len(), 1);
+    assert_eq!(list.body["items"][0]["connection_status"], "active");
+    assert_eq!(list.body["items"][0]["ad_account_count"], 2);
 }

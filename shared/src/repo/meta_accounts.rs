@@ -18,7 +18,8 @@ pub struct Connection {
     pub id: Uuid,
     pub meta_user_id: String,
     pub meta_user_name: Option<String>,
-    /// active, expired (reconnect), revoked or error.
+    /// active; expiring (the token ends within 7 days: reconnect before
+    /// `token_expires_at` to keep syncing); expired (reconnect); revoked; or error.
     pub connection_status: String,
     /// Permissions Meta reports as granted.
     pub granted_permissions: Vec<String>,
@@ -30,7 +31,12 @@ pub struct Connection {
     pub updated_at: DateTime<Utc>,
 }
 
-const CONNECTION: &str = "m.id, m.meta_user_id, m.meta_user_name, m.connection_status, m.permissions, \
+/// A connection's columns; its status reads `expiring` 7 days before its token ends
+/// (long-lived tokens last about 60 days) and `expired` after.
+const CONNECTION: &str = "m.id, m.meta_user_id, m.meta_user_name, \
+    CASE WHEN m.connection_status = 'active' AND m.token_expires_at <= now() THEN 'expired' \
+         WHEN m.connection_status = 'active' AND m.token_expires_at <= now() + make_interval(days => 7) THEN 'expiring' \
+         ELSE m.connection_status END AS connection_status, m.permissions, \
     m.token_expires_at, (SELECT count(*) FROM meta_ad_accounts a WHERE a.meta_account_id = m.id) AS ad_accounts, \
     m.last_sync, m.last_error, m.created_at, m.updated_at";
 
@@ -178,6 +184,49 @@ pub async fn ad_accounts(t: &Tenant<'_>, connection: Uuid) -> Result<Vec<AdAccou
         )
         .await?;
     Ok(rows.iter().map(AdAccount::from).collect())
+}
+
+/// A live campaign running on one of a connection's ad accounts.
+pub struct LiveCampaign {
+    pub id: Uuid,
+    pub name: String,
+    pub meta_campaign_id: String,
+}
+
+/// The connection's sealed token and the active campaigns on its ad accounts.
+pub async fn live_campaigns(
+    t: &Tenant<'_>,
+    connection: Uuid,
+) -> Result<Option<(String, Vec<LiveCampaign>)>, AppError> {
+    let Some(token) =
+        t.tx.query_opt(
+            "SELECT access_token FROM meta_accounts WHERE id = $1 FOR UPDATE",
+            &[&connection],
+        )
+        .await?
+    else {
+        return Ok(None);
+    };
+    let rows = t
+        .tx
+        .query(
+            "SELECT c.id, c.name, c.meta_campaign_id FROM campaigns c \
+             WHERE c.status = 'active' AND c.deleted_at IS NULL AND c.meta_campaign_id IS NOT NULL \
+               AND c.meta_ad_account_id IN (SELECT ad_account_id FROM meta_ad_accounts WHERE meta_account_id = $1) \
+             ORDER BY c.created_at, c.id",
+            &[&connection],
+        )
+        .await?;
+    Ok(Some((
+        token.get(0),
+        rows.iter()
+            .map(|r| LiveCampaign {
+                id: r.get(0),
+                name: r.get(1),
+                meta_campaign_id: r.get(2),
+            })
+            .collect(),
+    )))
 }
 
 /// Revokes a connection locally: the token is erased and syncing stops.
