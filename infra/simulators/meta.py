@@ -11,7 +11,8 @@ time_increment=1, breakdowns (publisher_platform,platform_position | age,gender 
 hourly_stats_aggregated_by_advertiser_time_zone), cursor paging. Every answer carries
 X-Business-Use-Case-Usage, X-Ad-Account-Usage and X-FB-Ads-Insights-Throttle.
 
-Insights are plausible and deterministic: active campaigns accrue impressions, clicks,
+Insights are plausible and deterministic (level=ad splits each campaign's day across its
+delivering ads by fixed shares): active campaigns accrue impressions, clicks,
 spend (in the account currency, as strings) and actions/action_values per day from their
 launch day, split across breakdowns so the parts add up to the totals.
 
@@ -340,8 +341,9 @@ class Meta(Simulator):
         self.ok(h, doc, account)
 
     def insights(self, h, method, act, params):
-        if params.get("level", "campaign") != "campaign":
-            return self.fail(h, 400, "(#100) this simulator serves level=campaign", 100)
+        level = params.get("level", "campaign")
+        if level not in ("campaign", "ad"):
+            return self.fail(h, 400, "(#100) this simulator serves level=campaign and level=ad", 100)
         try:
             rng = json.loads(params["time_range"]) if "time_range" in params else None
             since = date.fromisoformat(rng["since"]) if rng else date.today() - timedelta(days=6)
@@ -352,6 +354,8 @@ class Meta(Simulator):
             return self.fail(h, 400, "(#3018) The start date of the time range cannot be beyond 37 months", 3018)
         breakdowns = [b for b in (params.get("breakdowns") or "").split(",") if b]
         rows = self.rows(act, since, until, breakdowns)
+        if level == "ad":
+            rows = [r for row in rows for r in self.by_ad(row)]
         if method == "POST":
             run = self.new_id()
             self.reports[run] = {"rows": rows, "account": act[4:], "since": since.isoformat(), "until": until.isoformat()}
@@ -372,6 +376,29 @@ class Meta(Simulator):
                 for parts in self.split(breakdowns, hours):
                     out.append(self.row(obj, day, parts, hours))
                 day += timedelta(days=1)
+        return out
+
+    def by_ad(self, row):
+        """A campaign's row split across its delivering ads, deterministically (each ad's
+        share is fixed by its id, so some creatives do better than others)."""
+        ads = [o for o in self.objects.values() if o["kind"] == "ad"
+               and self.view(o).get("campaign_id") == row["campaign_id"]
+               and self.view(o)["effective_status"] == "ACTIVE"]
+        weights = [0.5 + unit(a["id"], "share") for a in ads]
+        out = []
+        for ad, w in zip(ads, weights):
+            share = w / sum(weights)
+            ctr_tilt = 0.6 + 0.8 * unit(ad["id"], "ctr")
+            impressions = int(int(row["impressions"]) * share)
+            clicks = min(impressions, int(int(row["clicks"]) * share * ctr_tilt))
+            r = dict(row, ad_id=ad["id"], ad_name=ad["fields"].get("name", ""),
+                     impressions=str(impressions), clicks=str(clicks),
+                     spend=f"{float(row['spend']) * share:.2f}", reach=str(int(impressions * 0.7)))
+            r["actions"] = [dict(a, value=str(int(int(a["value"]) * share * ctr_tilt))) for a in row["actions"]]
+            if "action_values" in row:
+                r["action_values"] = [dict(a, value=f"{float(a['value']) * share * ctr_tilt:.2f}")
+                                      for a in row["action_values"]]
+            out.append(r)
         return out
 
     def split(self, breakdowns, hours):

@@ -393,6 +393,32 @@ class LocalStack(unittest.TestCase):
         _, _, assets = http("GET", self.url(f"/v1/campaigns/{c}/assets"), token=token)
         self.assertEqual(review["asset_id"], assets["items"][0]["asset"]["id"])
 
+    def test_each_creatives_own_numbers_and_score_appear_after_a_sync(self):
+        token = self.signup()
+        self.connect_meta(token)
+        c = self.launchable(token)
+        second = self.upload(token, "offer.png", "image/png", media.image(1080, 1350, "PNG"))
+        status, _, _ = http("PUT", self.url(f"/v1/campaigns/{c}/assets/{second['id']}"), {"asset_role": "variation"},
+                            token=token)
+        self.assertIn(status, (200, 201))
+        status, _, launched = http("POST", self.url(f"/v1/campaigns/{c}/launch"), {"ad_account_id": "act_1234567890"},
+                                   token=token)
+        self.assertEqual(status, 200, launched)
+
+        def results():
+            _, _, page = http("GET", self.url(f"/v1/campaigns/{c}/assets"), token=token)
+            return page["items"] if all(i["results"]["impressions"] > 0 for i in page["items"]) else None
+        items = self.wait_for(results, "each creative's results after the first sync", tries=240)
+        self.assertEqual(len(items), 2)
+        for item in items:
+            self.assertGreater(float(item["results"]["spend"]), 0, item["results"])
+            self.assertGreaterEqual(item["results"]["days"], 1)
+            self.assertIsNotNone(item["performance_score"], item)
+            self.assertTrue(0 <= float(item["performance_score"]) <= 5)
+        _, _, campaign = http("GET", self.url(f"/v1/campaigns/{c}"), token=token)
+        total = sum(float(i["results"]["spend"]) for i in items)
+        self.assertAlmostEqual(total, float(campaign["totals"]["spend"]), delta=0.05 * float(campaign["totals"]["spend"]))
+
     def test_cancelling_a_live_campaign_pauses_and_archives_it_on_meta(self):
         token = self.signup()
         _, sim = self.connect_meta(token)

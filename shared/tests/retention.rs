@@ -49,7 +49,12 @@ async fn cleanup_removes_exactly_what_the_retention_policy_says() {
         .unwrap();
 
     let old_part = old_month.format("performance_analytics_y%Ym%m").to_string();
-    assert_eq!(report["dropped_partitions"], serde_json::json!([old_part]));
+    let old_creative_part = old_month.format("creative_performance_y%Ym%m").to_string();
+    assert_eq!(
+        report["dropped_partitions"],
+        serde_json::json!([old_part, old_creative_part]),
+        "creative results age out with the campaign's"
+    );
     let exists: bool = su
         .query_one("SELECT to_regclass($1) IS NOT NULL", &[&old_part])
         .await

@@ -5,6 +5,7 @@
 //! A message that cannot be handled now is hidden for a delay and reported failed, so
 //! SQS redelivers it; one that keeps failing ends in the dead-letter queue.
 
+pub mod creatives;
 pub mod events;
 pub mod parse;
 pub mod review;

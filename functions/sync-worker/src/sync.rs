@@ -18,7 +18,7 @@ use shared::domain::JobId;
 use shared::error::AppError;
 use shared::meta::{CALLS_PER_SYNC, ErrorKind, GraphError, Usage};
 use shared::repo::insights::{self, InsightRow};
-use shared::repo::{jobs, meta_accounts, system_config};
+use shared::repo::{creative_results, jobs, meta_accounts, system_config};
 use uuid::Uuid;
 
 use crate::{MAX_ATTEMPTS, Outcome, State, backoff_seconds, parse};
@@ -47,8 +47,8 @@ const FIELDS: &str =
     "campaign_id,campaign_name,impressions,clicks,spend,actions,action_values,date_start,date_stop";
 
 const _: () = assert!(
-    PULLS.len() as i32 + 1 == CALLS_PER_SYNC,
-    "CALLS_PER_SYNC counts the insights pulls and the ads' review"
+    PULLS.len() as i32 + 2 == CALLS_PER_SYNC,
+    "CALLS_PER_SYNC counts the insights pulls, the ads' review and the creatives' results"
 );
 
 /// Where a sync stands before calling Meta.
@@ -56,6 +56,7 @@ enum Ready {
     Go {
         token: String,
         campaigns: std::collections::HashMap<String, (Uuid, shared::domain::campaign::Purpose)>,
+        ads: std::collections::HashMap<String, (Uuid, Uuid, shared::domain::campaign::Purpose)>,
         budget: i32,
     },
     Stop(Outcome),
@@ -115,19 +116,22 @@ pub async fn run(state: &State, m: &SyncMessage, attempt: u32) -> Result<Outcome
                 .open(&sealed)
                 .map_err(|e| AppError::Internal(format!("meta token: {e}")))?;
             let campaigns = insights::launched_campaigns(w, m.user_id, &m.ad_account_id).await?;
+            let ads = creative_results::ads_of(w, m.user_id, &m.ad_account_id).await?;
             Ok(Ready::Go {
                 token,
                 campaigns,
+                ads,
                 budget: left,
             })
         })
         .await?;
-    let (token, campaigns, budget) = match ready {
+    let (token, campaigns, ads, budget) = match ready {
         Ready::Go {
             token,
             campaigns,
+            ads,
             budget,
-        } => (token, campaigns, budget),
+        } => (token, campaigns, ads, budget),
         Ready::Stop(outcome) => return Ok(outcome),
     };
     let mut calls = Calls {
@@ -164,11 +168,18 @@ pub async fn run(state: &State, m: &SyncMessage, attempt: u32) -> Result<Outcome
             }
         }
     }
-    let ads = match crate::review::pull(state, &token, &m.ad_account_id, &mut calls).await {
-        Ok(ads) => ads,
+    let ads_listed = match crate::review::pull(state, &token, &m.ad_account_id, &mut calls).await {
+        Ok(listed) => listed,
         Err(e) => return failed(state, m, job, attempt, &calls, e).await,
     };
-    let reviews = crate::review::by_campaign(ads, &campaigns);
+    let reviews = crate::review::by_campaign(ads_listed, &campaigns);
+    let creative_rows =
+        match crate::creatives::pull(state, &token, &m.ad_account_id, &mut calls).await {
+            Ok(rows) => rows,
+            Err(e) => return failed(state, m, job, attempt, &calls, e).await,
+        };
+    let creative_days = crate::creatives::days(&creative_rows, &ads)
+        .map_err(|why| AppError::Internal(format!("ad insights row: {why}")))?;
     let ids: Vec<Uuid> = campaigns.values().map(|(id, _)| *id).collect();
     let total = rows.len();
     let changed = state
@@ -179,6 +190,8 @@ pub async fn run(state: &State, m: &SyncMessage, attempt: u32) -> Result<Outcome
             for (campaign, ads) in &reviews {
                 insights::record_review(w, *campaign, ads).await?;
             }
+            creative_results::upsert(w, &creative_days).await?;
+            creative_results::rescore(w, &ids).await?;
             meta_accounts::record_calls(w, &m.ad_account_id, calls.made, calls.usage_json().as_ref(), None).await?;
             meta_accounts::mark_synced(w, m.connection_id, &m.ad_account_id).await?;
             jobs::complete(w, job, &json!({"rows": total, "changed": changed, "calls": calls.made, "skipped_rows": skipped})).await?;

@@ -109,6 +109,13 @@ fn row(date: &str, extra: Value) -> Value {
 /// the ads list: one of ours in review, one of a campaign made outside Adpilot.
 async fn insights(g: &MockServer) {
     ads(g, "PENDING_REVIEW", None).await;
+    Mock::given(method("GET"))
+        .and(path("/v25.0/act_1/insights"))
+        .and(query_param("level", "ad"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"data": []})))
+        .with_priority(2)
+        .mount(g)
+        .await;
     let next = format!("{}/v25.0/act_1/insights?after=PAGE2&limit=500", g.uri());
     Mock::given(method("GET")).and(path("/v25.0/act_1/insights")).and(query_param("after", "PAGE2"))
         .respond_with(ResponseTemplate::new(200).set_body_json(json!({"data": [row(&day(0), json!({"impressions": "400", "clicks": "9", "spend": "50.00", "actions": [], "action_values": []}))]})))
@@ -576,4 +583,105 @@ async fn ads_in_review_keep_the_campaign_pending_and_delivering_ads_approve_it()
     insights(&w.graph).await;
     process(&w.state, &message(&w, 1).await).await;
     assert_eq!(approval(&w).await.0, "approved");
+}
+
+/// Two creatives of the campaign on Meta: ads …04 (hero) and …05 (offer); their ids.
+async fn two_creatives(w: &World) -> (uuid::Uuid, uuid::Uuid) {
+    let (hero, offer) = (uuid::Uuid::new_v4(), uuid::Uuid::new_v4());
+    let launch = json!({"campaign_id": META_CAMPAIGN, "activated": true, "ads": {
+        hero.to_string(): {"image_hash": "h1", "creative_id": "c1", "ad_id": "23850000000000004"},
+        offer.to_string(): {"image_hash": "h2", "creative_id": "c2", "ad_id": "23850000000000005"}}});
+    let su = w.db.superuser().await;
+    for a in [hero, offer] {
+        su.execute(
+            "INSERT INTO creative_assets (id, user_id, asset_type, status, format, filename, file_url) \
+             VALUES ($1, $2, 'image', 'active', '1:1', 'x.png', 'https://assets.example/x.png')",
+            &[&a, &w.user.id.0],
+        )
+        .await
+        .unwrap();
+        su.execute(
+            "INSERT INTO campaign_assets (campaign_id, asset_id, asset_role) VALUES ($1, $2, 'primary')",
+            &[&w.campaign, &a],
+        )
+        .await
+        .unwrap();
+    }
+    su.execute(
+        "UPDATE campaigns SET meta_launch = $2 WHERE id = $1",
+        &[&w.campaign, &launch],
+    )
+    .await
+    .unwrap();
+    (hero, offer)
+}
+
+fn ad_row(ad: &str, date: &str, impressions: i64, clicks: i64, spend: &str) -> Value {
+    json!({"ad_id": ad, "campaign_id": META_CAMPAIGN, "date_start": date, "date_stop": date,
+           "impressions": impressions.to_string(), "clicks": clicks.to_string(), "spend": spend,
+           "actions": [{"action_type": "link_click", "value": clicks.to_string()}]})
+}
+
+#[tokio::test]
+async fn each_creative_gets_its_own_daily_numbers_and_a_score_against_its_campaign() {
+    let w = world().await;
+    let (hero, offer) = two_creatives(&w).await;
+    Mock::given(method("GET"))
+        .and(path("/v25.0/act_1/insights"))
+        .and(query_param("level", "ad"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"data": [
+            ad_row("23850000000000004", &day(1), 8000, 240, "600.00"),
+            ad_row("23850000000000004", &day(0), 4000, 110, "300.00"),
+            ad_row("23850000000000005", &day(1), 8000, 40, "600.00"),
+            ad_row("23859999999999999", &day(1), 9000, 90, "100.00")]})))
+        .with_priority(1)
+        .mount(&w.graph)
+        .await;
+    insights(&w.graph).await;
+    process(&w.state, &message(&w, 1).await).await;
+    let su = w.db.superuser().await;
+    let days: Vec<(uuid::Uuid, i64, String)> = su
+        .query(
+            "SELECT asset_id, impressions, spend::text FROM creative_performance ORDER BY asset_id = $1 DESC, date",
+            &[&hero],
+        )
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| (r.get(0), r.get(1), r.get(2)))
+        .collect();
+    assert_eq!(
+        days,
+        [
+            (hero, 8000, "600.00".into()),
+            (hero, 4000, "300.00".into()),
+            (offer, 8000, "600.00".into())
+        ],
+        "our ads only, per asset and day"
+    );
+    let score = |a: uuid::Uuid| {
+        let su = &su;
+        async move {
+            su.query_one(
+                "SELECT performance_score::float8 FROM campaign_assets WHERE asset_id = $1",
+                &[&a],
+            )
+            .await
+            .unwrap()
+            .get::<_, Option<f64>>(0)
+        }
+    };
+    let (h, o) = (score(hero).await.unwrap(), score(offer).await.unwrap());
+    assert!(
+        h > 2.5 && o < 2.5,
+        "the clicked creative scores higher: {h} vs {o}"
+    );
+    // A second run of the same window changes nothing.
+    process(&w.state, &message(&w, 1).await).await;
+    let n: i64 = su
+        .query_one("SELECT count(*) FROM creative_performance", &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(n, 3);
 }

@@ -31,6 +31,7 @@ pub mod asset;
 pub mod campaign;
 pub mod money;
 pub mod profile;
+pub mod score;
 
 /// Why a raw value is not a valid domain value.
 #[derive(Clone, Debug, PartialEq, Eq)]

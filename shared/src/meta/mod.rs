@@ -9,6 +9,6 @@ pub mod oauth_state;
 pub use graph::{ErrorKind, Graph, GraphError, Reply, Usage};
 
 /// Calls one insights sync of an ad account makes at least (one per pull: no
-/// breakdown, placement, age and gender, region, hourly, and the ads' review); the hourly
-/// budget must fit it.
-pub const CALLS_PER_SYNC: i32 = 6;
+/// breakdown, placement, age and gender, region, hourly, the ads' review and their own
+/// results); the hourly budget must fit it.
+pub const CALLS_PER_SYNC: i32 = 7;

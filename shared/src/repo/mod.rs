@@ -5,6 +5,7 @@ pub mod analytics;
 pub mod assets;
 pub mod billing_events;
 pub mod campaigns;
+pub mod creative_results;
 pub mod credits;
 pub mod insights;
 pub mod jobs;

@@ -1,0 +1,64 @@
+//! Each creative's own results: Meta's ad-level insights for the same window as the
+//! campaign pulls, one row per ad and day, credited to the campaign asset the ad shows
+//! (from the launch progress) and scored against its campaign after the write.
+
+use std::collections::HashMap;
+
+use chrono::{Duration, Utc};
+use serde_json::json;
+use shared::domain::campaign::Purpose;
+use shared::meta::GraphError;
+use shared::repo::creative_results::CreativeDay;
+use uuid::Uuid;
+
+use crate::State;
+use crate::sync::{Calls, WINDOW_DAYS, pages};
+
+const FIELDS: &str =
+    "ad_id,campaign_id,impressions,clicks,spend,actions,action_values,date_start,date_stop";
+
+/// Ad-level daily rows of the account over the sync window, as Meta sends them.
+pub async fn pull(
+    state: &State,
+    token: &str,
+    act: &str,
+    calls: &mut Calls,
+) -> Result<Vec<serde_json::Value>, GraphError> {
+    let today = Utc::now().date_naive();
+    let range = json!({"since": (today - Duration::days(WINDOW_DAYS)).to_string(), "until": today.to_string()});
+    let params = vec![
+        ("level", "ad".to_owned()),
+        ("fields", FIELDS.to_owned()),
+        ("time_range", range.to_string()),
+        ("time_increment", "1".to_owned()),
+        ("limit", "500".to_owned()),
+    ];
+    pages(state, token, Some(format!("{act}/insights")), params, calls).await
+}
+
+/// The rows of our ads as creative days (ads Adpilot did not make are skipped).
+pub fn days(
+    rows: &[serde_json::Value],
+    ads: &HashMap<String, (Uuid, Uuid, Purpose)>,
+) -> Result<Vec<CreativeDay>, String> {
+    let mut out = Vec::new();
+    for r in rows {
+        let Some((campaign, asset, purpose)) = r["ad_id"].as_str().and_then(|id| ads.get(id))
+        else {
+            continue;
+        };
+        let row = crate::parse::row(r, *campaign, *purpose)?;
+        out.push(CreativeDay {
+            campaign_id: *campaign,
+            asset_id: *asset,
+            meta_ad_id: r["ad_id"].as_str().unwrap_or_default().to_owned(),
+            date: row.date,
+            impressions: row.impressions,
+            clicks: row.clicks,
+            spend: row.spend,
+            conversions: row.conversions,
+            conversion_value: row.conversion_value,
+        });
+    }
+    Ok(out)
+}
