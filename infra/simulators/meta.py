@@ -319,7 +319,7 @@ class Meta(Simulator):
             obj.setdefault("history", []).append(status)
             if status == "ACTIVE" and obj["kind"] == "campaign" and "activated" not in obj:
                 obj["activated"] = date.today().isoformat()
-        for field in ("daily_budget", "lifetime_budget", "name", "end_time"):
+        for field in ("daily_budget", "lifetime_budget", "name", "end_time", "targeting", "title"):
             if field in body:
                 obj["fields"][field] = body[field]
         self.ok(h, {"success": True}, obj["account"])

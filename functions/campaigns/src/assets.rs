@@ -1,5 +1,7 @@
 //! The assets a campaign uses. Only the user's own active assets can be linked; the
-//! asset's usage count follows its links.
+//! asset's usage count follows its links. On a campaign live on Meta, attaching (or
+//! switching `is_active` back on) adds the creative's ad; switching it off or detaching
+//! pauses its ad on Meta first.
 
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
@@ -36,9 +38,11 @@ impl AssetRole {
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AttachAsset {
-    /// Defaults to primary.
+    /// Defaults to primary (or, for a linked asset, stays).
     #[serde(alias = "role")]
     pub asset_role: Option<AssetRole>,
+    /// Whether the creative runs (default true for a new link). Off pauses its ad on Meta.
+    pub is_active: Option<bool>,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -107,8 +111,9 @@ pub async fn get_asset(
         NotJson,
         NotAuthenticated,
         (status = 404, description = "No such campaign or asset of yours", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "The asset is not active (still processing, or failed)", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The asset is not active (still processing, or failed), or the campaign's ads are being changed on Meta", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid role", body = Problem, content_type = "application/problem+json"),
+        (status = 502, description = "Meta refused to add or pause the creative's ad; retrying resumes", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn attach_asset(
     state: &State,
@@ -118,10 +123,12 @@ pub async fn attach_asset(
 ) -> Result<Response<Body>, AppError> {
     let user = authenticate(req, &state.tokens)?;
     let (id, asset) = ids(id, asset)?;
-    let role = json_body::<AttachAsset>(req)?
-        .asset_role
-        .unwrap_or_default();
-    let (created, link) = state
+    let input = json_body::<AttachAsset>(req)?;
+    let role = input.asset_role.unwrap_or_default();
+    if input.is_active == Some(false) {
+        crate::meta::lifecycle::pause_creative(state, user, id, asset).await?;
+    }
+    let (created, _) = state
         .db
         .tenant(user, async |t| {
             campaigns::get(t, id, true)
@@ -140,12 +147,19 @@ pub async fn attach_asset(
                 }
             }
             let created = campaigns::attach(t, id, asset, role.as_str()).await?;
-            let link = campaigns::asset(t, id, asset)
-                .await?
-                .ok_or_else(|| AppError::internal("link vanished"))?;
-            Ok((created, link))
+            if let Some(active) = input.is_active {
+                campaigns::set_asset_active(t, id, asset, active).await?;
+            }
+            Ok((created, ()))
         })
         .await?;
+    // Committed first so a retry of this PUT resumes an ad Meta failed to make.
+    crate::meta::launch::add_creative(state, user, id, asset).await?;
+    let link = state
+        .db
+        .tenant(user, async |t| campaigns::asset(t, id, asset).await)
+        .await?
+        .ok_or(AppError::NotFound)?;
     json(
         if created {
             StatusCode::CREATED
@@ -159,9 +173,10 @@ pub async fn attach_asset(
 #[utoipa::path(delete, path = "/v1/campaigns/{id}/assets/{asset_id}", operation_id = "detach_campaign_asset", tag = "campaigns", security(("bearer" = [])),
     params(("id" = uuid::Uuid, Path, description = "Campaign id"), ("asset_id" = uuid::Uuid, Path, description = "Asset id")),
     responses(
-        (status = 204, description = "The asset no longer belongs to the campaign"),
+        (status = 204, description = "The asset no longer belongs to the campaign (its ad on Meta is paused)"),
         NotAuthenticated,
         (status = 404, description = "Not linked, or not yours", body = Problem, content_type = "application/problem+json"),
+        (status = 502, description = "Meta refused to pause the creative's ad; nothing changed", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn detach_asset(
     state: &State,
@@ -171,6 +186,14 @@ pub async fn detach_asset(
 ) -> Result<Response<Body>, AppError> {
     let user = authenticate(req, &state.tokens)?;
     let (id, asset) = ids(id, asset)?;
+    let linked = state
+        .db
+        .tenant(user, async |t| campaigns::asset(t, id, asset).await)
+        .await?;
+    if linked.is_none() {
+        return Err(AppError::NotFound);
+    }
+    crate::meta::lifecycle::pause_creative(state, user, id, asset).await?;
     let removed = state
         .db
         .tenant(user, async |t| {

@@ -767,3 +767,108 @@ async fn a_launched_campaigns_currency_cannot_change() {
         (StatusCode::CONFLICT, "currency_locked")
     );
 }
+
+#[tokio::test]
+async fn name_targeting_and_end_date_of_a_live_campaign_go_to_meta_first() {
+    let w = world().await;
+    meta(&w).await;
+    creative_works(&w).await;
+    assert_eq!(launch(&w).await.status, StatusCode::OK);
+    let base = format!("/v1/campaigns/{}", w.campaign);
+    let r = call(
+        &w,
+        Method::PATCH,
+        &base,
+        Some(json!({"name": "Winter chai II", "end_date": "2027-01-15",
+                    "target_audience": {"age_min": 25, "geo_locations": {"countries": ["IN", "LK"]}}})),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let campaign = sent(&w, "/v25.0/23850000000000001").await;
+    assert_eq!(
+        param(campaign.last().unwrap(), "name"),
+        format!("Winter chai II [adpilot:{}]", w.campaign),
+        "renamed with its tag kept"
+    );
+    let adset = sent(&w, "/v25.0/23850000000000002").await;
+    let change = adset.last().unwrap();
+    assert_eq!(param(change, "end_time"), "2027-01-16T00:00:00+00:00");
+    let t: Value = serde_json::from_str(param(change, "targeting")).unwrap();
+    assert_eq!(
+        t,
+        json!({"age_min": 25, "geo_locations": {"countries": ["IN", "LK"]}})
+    );
+    let r = call(&w, Method::PATCH, &base, Some(json!({"end_date": null}))).await;
+    assert_eq!(r.fields(), ["end_date"]);
+}
+
+#[tokio::test]
+async fn a_creative_attached_to_a_live_campaign_gets_an_ad_and_switching_it_off_pauses_it() {
+    let w = world().await;
+    meta(&w).await;
+    creative_works(&w).await;
+    assert_eq!(launch(&w).await.status, StatusCode::OK);
+    let key = format!("uploads/{}/offer/offer.png", w.user.id);
+    w.state
+        .storage
+        .put(&key, "image/png", b"\x89PNG\r\n\x1a\nother-bytes".to_vec())
+        .await
+        .unwrap();
+    let offer = uuid::Uuid::new_v4();
+    w.db.superuser()
+        .await
+        .execute(
+            "INSERT INTO creative_assets (id, user_id, asset_type, status, file_url, format, filename) \
+             VALUES ($1, $2, 'image', 'active', $3, '1:1', 'offer.png')",
+            &[&offer, &w.user.id.0, &w.state.storage.url_of(&key)],
+        )
+        .await
+        .unwrap();
+    let link = format!("/v1/campaigns/{}/assets/{offer}", w.campaign);
+    let r = call(
+        &w,
+        Method::PUT,
+        &link,
+        Some(json!({"asset_role": "variation"})),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
+    assert_eq!(sent(&w, "/v25.0/act_1234567890/adimages").await.len(), 2);
+    assert_eq!(
+        sent(&w, "/v25.0/act_1234567890/ads").await.len(),
+        2,
+        "one more ad"
+    );
+    assert_eq!(
+        sent(&w, "/v25.0/act_1234567890/campaigns").await.len(),
+        1,
+        "nothing else made again"
+    );
+    let progress: Value =
+        w.db.superuser()
+            .await
+            .query_one(
+                "SELECT meta_launch FROM campaigns WHERE id = $1",
+                &[&uuid::Uuid::parse_str(&w.campaign).unwrap()],
+            )
+            .await
+            .unwrap()
+            .get(0);
+    assert!(progress["ads"][offer.to_string()]["ad_id"].is_string());
+
+    let before = statuses_of(&w, "23850000000000004").await.len();
+    let r = call(&w, Method::PUT, &link, Some(json!({"is_active": false}))).await;
+    assert_eq!(
+        (r.status, r.body["is_active"].as_bool()),
+        (StatusCode::OK, Some(false))
+    );
+    let after = statuses_of(&w, "23850000000000004").await;
+    assert_eq!(after.len(), before + 1);
+    assert_eq!(after.last().unwrap(), "PAUSED");
+    let r = call(&w, Method::DELETE, &link, None).await;
+    assert_eq!(r.status, StatusCode::NO_CONTENT);
+    assert_eq!(
+        statuses_of(&w, "23850000000000004").await.last().unwrap(),
+        "PAUSED"
+    );
+}

@@ -368,6 +368,18 @@ pub async fn set_status(
     confirmed(&reply, status.as_meta())
 }
 
+/// Changes fields of a launched object (name, targeting, end_time, …) and checks Meta
+/// confirmed it.
+pub async fn update(
+    graph: &Graph,
+    token: &str,
+    object: &str,
+    fields: &[(&str, String)],
+) -> Result<(), GraphError> {
+    let reply = graph.post(object, token, fields).await?;
+    confirmed(&reply, "the object")
+}
+
 /// Sets an ad set's budget and checks Meta confirmed it.
 pub async fn set_budget(
     graph: &Graph,

@@ -374,6 +374,21 @@ pub async fn attach(
     Ok(inserted)
 }
 
+/// Switches a linked asset on or off in the campaign.
+pub async fn set_asset_active(
+    t: &Tenant<'_>,
+    campaign: CampaignId,
+    asset: AssetId,
+    active: bool,
+) -> Result<(), AppError> {
+    t.tx.execute(
+        "UPDATE campaign_assets SET is_active = $3 WHERE campaign_id = $1 AND asset_id = $2",
+        &[&campaign.0, &asset.0, &active],
+    )
+    .await?;
+    Ok(())
+}
+
 /// Unlinks an asset; its usage count goes down by one if it was linked.
 pub async fn detach(
     t: &Tenant<'_>,

@@ -89,13 +89,17 @@ fn optimization_goal(o: Objective) -> &'static str {
     }
 }
 
-/// `target_audience` as Meta's targeting spec (interests go into `flexible_spec`).
+/// `target_audience` as Meta's targeting spec (interests go into `flexible_spec`; unset
+/// fields are left out, not sent as null).
 pub fn targeting(c: &Campaign) -> Value {
     let mut t = c
         .target_audience
         .as_ref()
         .and_then(|a| serde_json::to_value(a).ok())
         .unwrap_or_else(|| json!({}));
+    if let Some(o) = t.as_object_mut() {
+        o.retain(|_, v| !v.is_null());
+    }
     if let Some(interests) = t.as_object_mut().and_then(|o| o.remove("interests")) {
         t["flexible_spec"] = json!([{ "interests": interests }]);
     }
@@ -105,7 +109,7 @@ pub fn targeting(c: &Campaign) -> Value {
     t
 }
 
-fn day_start(d: NaiveDate) -> String {
+pub fn day_start(d: NaiveDate) -> String {
     d.and_hms_opt(0, 0, 0)
         .expect("midnight")
         .and_utc()
@@ -501,6 +505,134 @@ async fn run_steps(state: &State, l: &mut Launch, page_id: Option<&str>) -> Resu
     l.progress.activated = true;
     l.progress.last_error = None;
     save(state, l).await?;
+    Ok(())
+}
+
+/// A creative attached (or switched back on) after launch: its ad is made on Meta if it
+/// has none (under the launch claim, found by its tag first like every launch object),
+/// and delivers when the campaign is active. Unchanged when the campaign is not live.
+pub async fn add_creative(
+    state: &State,
+    user: UserId,
+    id: CampaignId,
+    asset: shared::domain::AssetId,
+) -> Result<(), AppError> {
+    let live = state
+        .db
+        .tenant(user, async |t| campaigns::meta_link(t, id).await)
+        .await?
+        .activated();
+    if !live {
+        return Ok(());
+    }
+    let claim = Uuid::new_v4();
+    let held = state
+        .db
+        .tenant(user, async |t| campaigns::claim_launch(t, id, claim).await)
+        .await?;
+    if let Claim::Held { until, progress } = held {
+        return Err(AppError::InProgress {
+            code: "launch_in_progress",
+            detail:
+                "The campaign's ads are being changed on Meta right now; try again after retry_at."
+                    .into(),
+            progress: serde_json::to_value(progress.unwrap_or_default())
+                .map_err(AppError::internal)?,
+            retry_at: until,
+        });
+    }
+    let outcome = add_claimed(state, user, id, claim, asset).await;
+    if let Err(e) = state
+        .db
+        .tenant(user, async |t| {
+            campaigns::release_launch(t, id, claim).await
+        })
+        .await
+    {
+        tracing::warn!(campaign_id = %id, error = %e, "claim not released; it expires by itself");
+    }
+    outcome
+}
+
+async fn add_claimed(
+    state: &State,
+    user: UserId,
+    id: CampaignId,
+    claim: Uuid,
+    asset: shared::domain::AssetId,
+) -> Result<(), AppError> {
+    let (campaign, link, access, website, this) = state
+        .db
+        .tenant(user, async |t| {
+            let c = campaigns::get(t, id, false)
+                .await?
+                .ok_or(AppError::NotFound)?;
+            let link = campaigns::meta_link(t, id).await?;
+            let access = match &link.ad_account_id {
+                Some(act) => meta_accounts::access_for(t, user.0, act).await?,
+                None => None,
+            };
+            let website = profiles::business(t).await?.and_then(|b| b.website_url);
+            Ok((
+                c,
+                link,
+                access,
+                website,
+                campaigns::asset(t, id, asset).await?,
+            ))
+        })
+        .await?;
+    let (Some(progress), Some(act), Some(this)) = (link.launch, link.ad_account_id, this) else {
+        return Ok(());
+    };
+    if !progress.activated || !this.is_active {
+        return Ok(());
+    }
+    let access = access.ok_or(AppError::Conflict {
+        code: "meta_reconnect_required",
+        detail:
+            "The Meta connection for this campaign's ad account is gone or expired. Connect again."
+                .into(),
+    })?;
+    let token = state
+        .cipher
+        .open(&access.sealed_token)
+        .map_err(|e| AppError::Internal(format!("meta token: {e}")))?;
+    let mut l = Launch {
+        id,
+        user,
+        claim,
+        currency: Currency::parse(&campaign.currency).unwrap_or(Currency::INR),
+        campaign,
+        connection: access.connection,
+        assets: vec![this.clone()],
+        act,
+        token,
+        link: website.unwrap_or_default(),
+        progress,
+    };
+    let adset = l.progress.adset_id.clone().unwrap_or_default();
+    let to_stop = |e: Stop| match e {
+        Stop::Meta(e) => meta_error(e),
+        Stop::App(e) => e,
+    };
+    ad_for_asset(state, &mut l, &this, &adset)
+        .await
+        .map_err(to_stop)?;
+    if l.campaign.status == CampaignStatus::Active {
+        let ad = l.progress.ads[&this.asset.id.to_string()]
+            .ad_id
+            .clone()
+            .unwrap_or_default();
+        ads::set_status(
+            &state.graph,
+            &l.token,
+            &ad,
+            shared::domain::campaign::MetaStatus::Active,
+        )
+        .await
+        .map_err(meta_error)?;
+    }
     Ok(())
 }
 

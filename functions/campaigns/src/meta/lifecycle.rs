@@ -1,5 +1,6 @@
 //! A campaign on Meta after launch: pause and resume, every status change of `PATCH`
-//! (completing or cancelling pauses and archives it there), budgets, and delete
+//! (completing or cancelling pauses and archives it there), budgets, name, targeting
+//! and end date, a creative's ad paused when it is switched off or detached, and delete
 //! (archived on Meta, spend history kept here). Meta changes first; if Meta refuses,
 //! nothing changes here and the user learns why. The edges and what each needs on Meta
 //! are `CampaignStatus::change`.
@@ -17,7 +18,7 @@ use shared::meta::ads;
 use shared::repo::campaigns::{self, Campaign, CampaignFields, MetaLink};
 use shared::repo::meta_accounts;
 
-use super::launch::budget;
+use super::launch::{budget, day_start, targeting};
 use super::meta_error;
 use crate::State;
 
@@ -213,7 +214,56 @@ pub async fn push_change(
                 .map_err(meta_error)?;
         }
     }
+    push_edits(state, before, m, after).await?;
     on_meta(state, m, steps).await
+}
+
+/// Name, targeting and end date of a campaign on Meta, changed there first (names keep
+/// their tag, so lookups still find them).
+async fn push_edits(
+    state: &State,
+    before: &Campaign,
+    m: &OnMeta,
+    after: &CampaignFields,
+) -> Result<(), AppError> {
+    let key = before.id.to_string();
+    let adset = m.link.adset_id.as_deref();
+    let mut adset_fields = Vec::new();
+    if after.name != before.name {
+        ads::update(
+            &state.graph,
+            &m.token,
+            m.meta_id(),
+            &[("name", ads::tagged(&after.name, &key))],
+        )
+        .await
+        .map_err(meta_error)?;
+        adset_fields.push((
+            "name",
+            ads::tagged(&format!("{} — ad set", after.name), &format!("{key}:adset")),
+        ));
+    }
+    if after.target_audience != before.target_audience {
+        let mut shaped = before.clone();
+        shaped.target_audience = after.target_audience.clone();
+        adset_fields.push(("targeting", targeting(&shaped).to_string()));
+    }
+    if after.end_date != before.end_date {
+        let Some(end) = after.end_date else {
+            return Err(AppError::field(
+                "end_date",
+                "required",
+                "a campaign on Meta can move its end date but not drop it",
+            ));
+        };
+        adset_fields.push(("end_time", day_start(end + chrono::Duration::days(1))));
+    }
+    if let (Some(adset), false) = (adset, adset_fields.is_empty()) {
+        ads::update(&state.graph, &m.token, adset, &adset_fields)
+            .await
+            .map_err(meta_error)?;
+    }
+    Ok(())
 }
 
 /// For DELETE: a campaign on Meta is archived there first (paused, then archived), so
@@ -231,4 +281,28 @@ pub async fn archive_for_delete(
         return Ok(());
     }
     on_meta(state, m, CampaignStatus::DELETE_ON_META).await
+}
+
+/// Pauses the Meta ad of a creative switched off or detached (Meta first); nothing to do
+/// when the creative has no ad.
+pub async fn pause_creative(
+    state: &State,
+    user: UserId,
+    id: CampaignId,
+    asset: shared::domain::AssetId,
+) -> Result<(), AppError> {
+    let (_, m) = load(state, user, id).await?;
+    let Some(m) = m else { return Ok(()) };
+    let ad = m
+        .link
+        .launch
+        .as_ref()
+        .and_then(|p| p.ads.get(&asset.0.to_string()))
+        .and_then(|a| a.ad_id.clone());
+    if let Some(ad) = ad {
+        ads::set_status(&state.graph, &m.token, &ad, MetaStatus::Paused)
+            .await
+            .map_err(meta_error)?;
+    }
+    Ok(())
 }
