@@ -21,7 +21,7 @@ budgets arrive in each currency's minor units by Meta's offset table (INR and US
 JPY ×1) and spend comes back in the account currency. GET /act_{id}/{edge} lists objects
 with Meta's `filtering` ([{"field","operator": CONTAIN|EQUAL|IN,"value"}]) so a client can
 find its own by a tag in the name; /act_{id}/minimum_budgets gives the account's minimum
-daily budgets. GET /_sim/objects lists every object with its status history (tests). Ads
+daily budgets and /act_{id}/delivery_estimate an audience size and outcomes curve. GET /_sim/objects lists every object with its status history (tests). Ads
 are reviewed when switched on: a creative whose text contains #disapprove is DISAPPROVED
 with ad_review_feedback, the rest ACTIVE.
 
@@ -52,6 +52,8 @@ REGIONS = [("Maharashtra", 0.24), ("Karnataka", 0.19), ("Delhi", 0.16), ("Tamil 
 HOUR_SHAPE = [0.6, 0.4, 0.3, 0.25, 0.3, 0.5, 0.9, 1.3, 1.6, 1.7, 1.6, 1.5,
               1.5, 1.4, 1.3, 1.3, 1.4, 1.6, 1.9, 2.1, 2.0, 1.7, 1.2, 0.9]
 PURCHASE_ACTIONS = ["offsite_conversion.fb_pixel_purchase", "omni_purchase", "purchase"]
+# Monthly active people per country the simulated audiences are sized from.
+POPULATION = {"IN": 380_000_000, "US": 240_000_000, "JP": 60_000_000, "LK": 8_000_000}
 # Meta's currency offsets (minor units per unit) for the simulated accounts' currencies.
 OFFSETS = {"INR": 100, "USD": 100, "JPY": 1}
 # Minimum daily budgets per currency, in minor units, as /act_{id}/minimum_budgets gives them.
@@ -242,6 +244,8 @@ class Meta(Simulator):
         edge = parts[1] if len(parts) > 1 else ""
         if edge == "insights":
             return self.insights(h, method, act, query if method == "GET" else body)
+        if edge == "delivery_estimate" and method == "GET":
+            return self.delivery_estimate(h, act, query)
         if edge == "minimum_budgets" and method == "GET":
             currency = self.currency_of(act)
             return self.ok(h, {"data": [dict(MINIMUM_BUDGETS[currency], currency=currency)]}, act)
@@ -277,6 +281,32 @@ class Meta(Simulator):
         if edge == "adcreatives":
             return self.ok(h, {"id": oid}, act)
         return self.ok(h, {"id": oid} if edge != "ads" else {"id": oid, "success": True}, act)
+
+    def delivery_estimate(self, h, act, query):
+        """An audience sized from the targeting (countries, ages, genders) and a daily
+        outcomes curve (spend in minor units → reach, impressions, results) that
+        saturates as spend grows."""
+        try:
+            spec = json.loads(query.get("targeting_spec") or "{}")
+        except ValueError:
+            return self.fail(h, 400, "(#100) targeting_spec must be JSON", 100)
+        if not (spec.get("geo_locations") or {}).get("countries"):
+            return self.fail(h, 400, "(#100) Targeting spec must include geo_locations", 100, 1487756)
+        people = sum(POPULATION.get(c, 5_000_000) for c in spec["geo_locations"]["countries"])
+        ages = (min(spec.get("age_max", 65), 65) - max(spec.get("age_min", 18), 18) + 1) / 48
+        people = int(people * max(ages, 0.02) * (0.5 if len(spec.get("genders") or [1, 2]) == 1 else 1.0))
+        offset = OFFSETS.get(self.currency_of(act), 100)
+        curve = []
+        per_unit = 110 if offset == 100 else 1  # impressions a currency unit buys (a yen buys few)
+        for units in (0, 5, 20, 50, 100, 500, 2000, 10000, 100000):
+            impressions = int(units * per_unit / (1 + units / 20000))
+            reach = min(int(impressions * 0.72), people)
+            curve.append({"spend": units * offset, "reach": reach, "impressions": impressions,
+                          "actions": round(impressions * 0.011, 1)})
+        return self.ok(h, {"data": [{"estimate_ready": True, "estimate_dau": people // 3,
+                                     "estimate_mau_lower_bound": int(people * 0.85),
+                                     "estimate_mau_upper_bound": int(people * 1.15),
+                                     "daily_outcomes_curve": curve}]}, act)
 
     def currency_of(self, act):
         return next((a["currency"] for a in self.ad_accounts if a["id"] == act), "INR")

@@ -444,10 +444,15 @@ class LocalStack(unittest.TestCase):
         self.assertTrue(sealed and all(t.startswith("stack1:") and "EAA" not in t for t in sealed), sealed)
 
         c = self.launchable(token)
+        status, _, estimate = http("GET", self.url(f"/v1/campaigns/{c}/estimate"), token=token)
+        self.assertEqual(status, 200, estimate)
+        self.assertGreater(estimate["audience_upper_bound"], estimate["audience_lower_bound"])
+        self.assertGreater(estimate["daily"]["reach"], 0, estimate)
         status, _, launched = http("POST", self.url(f"/v1/campaigns/{c}/launch"), {"ad_account_id": "act_1234567890"},
                                    token=token)
         self.assertEqual(status, 200, launched)
         self.assertEqual(launched["status"], "active")
+        self.assertEqual(launched["audience_size_estimate"]["ad_account_id"], "act_1234567890")
         self.assertTrue(launched["meta_campaign_id"])
 
         def performance():

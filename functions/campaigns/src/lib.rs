@@ -62,9 +62,10 @@ async fn route(state: &State, req: Request) -> Result<Response<Body>, AppError> 
         };
     }
     if let Some([id, action]) = at("/v1/campaigns/{}/{}", &path)
-        && matches!(action, "launch" | "pause" | "resume")
+        && matches!(action, "launch" | "pause" | "resume" | "estimate")
     {
         return match (method, action) {
+            (Method::GET, "estimate") => meta::estimate::estimate(state, &req, id).await,
             (Method::POST, "launch") => meta::launch::launch(state, &req, id).await,
             (Method::POST, "pause") => meta::lifecycle::pause(state, &req, id).await,
             (Method::POST, _) => meta::lifecycle::resume(state, &req, id).await,
@@ -91,6 +92,7 @@ async fn route(state: &State, req: Request) -> Result<Response<Body>, AppError> 
 /// This function's part of the OpenAPI document.
 #[derive(utoipa::OpenApi)]
 #[openapi(paths(
+    meta::estimate::estimate,
     meta::launch::launch,
     meta::lifecycle::pause,
     meta::lifecycle::resume,

@@ -122,10 +122,25 @@ pub async fn update(state: &State, req: &Request, id: &str) -> Result<Response<B
     let after = change.apply(before.fields())?;
     // A campaign on Meta changes there first (status, budget); then here.
     lifecycle::push_change(state, &before, on_meta.as_ref(), &after).await?;
-    let updated = state
+    let mut updated = state
         .db
         .tenant(user, async |t| campaigns::update(t, id, &after).await)
         .await?;
+    // A draft's reach follows its targeting and budget (best effort: Meta may be away).
+    let reach_changed = before.target_audience != updated.target_audience
+        || before.daily_budget != updated.daily_budget
+        || before.total_budget != updated.total_budget
+        || before.objective != updated.objective;
+    if reach_changed && on_meta.is_none() {
+        crate::meta::estimate::refresh_quietly(state, user, &updated, None).await;
+        if let Some(c) = state
+            .db
+            .tenant(user, async |t| campaigns::get(t, id, false).await)
+            .await?
+        {
+            updated = c;
+        }
+    }
     json(StatusCode::OK, &updated)
 }
 

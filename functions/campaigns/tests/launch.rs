@@ -872,3 +872,77 @@ async fn a_creative_attached_to_a_live_campaign_gets_an_ad_and_switching_it_off_
         "PAUSED"
     );
 }
+
+async fn estimates(w: &World) {
+    Mock::given(method("GET"))
+        .and(path("/v25.0/act_1234567890/delivery_estimate"))
+        .respond_with(ok(
+            json!({"data": [{"estimate_ready": true, "estimate_dau": 9_000_000,
+            "estimate_mau_lower_bound": 25_500_000, "estimate_mau_upper_bound": 34_500_000,
+            "daily_outcomes_curve": [
+                {"spend": 0, "reach": 0, "impressions": 0, "actions": 0},
+                {"spend": 100_000, "reach": 60_000, "impressions": 90_000, "actions": 900},
+                {"spend": 200_000, "reach": 100_000, "impressions": 160_000, "actions": 1500}]}]}),
+        ))
+        .mount(&w.graph)
+        .await;
+}
+
+#[tokio::test]
+async fn a_drafts_reach_is_estimated_by_meta_for_its_targeting_and_budget() {
+    let w = world().await;
+    estimates(&w).await;
+    let r = call(
+        &w,
+        Method::GET,
+        &format!("/v1/campaigns/{}/estimate", w.campaign),
+        None,
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(
+        (
+            r.body["audience_lower_bound"].as_i64(),
+            r.body["audience_upper_bound"].as_i64(),
+            r.body["ad_account_id"].as_str()
+        ),
+        (Some(25_500_000), Some(34_500_000), Some("act_1234567890"))
+    );
+    // ₹1500.50 a day is 150,050 paise: halfway between the curve's points.
+    assert_eq!(r.body["daily"]["reach"], 80_020);
+    assert_eq!(r.body["daily"]["budget"], "1500.50");
+    let asked = w.graph.received_requests().await.unwrap();
+    let q: Vec<(String, String)> =
+        url::form_urlencoded::parse(asked[0].url.query().unwrap().as_bytes())
+            .into_owned()
+            .collect();
+    let get = |k: &str| {
+        q.iter()
+            .find(|(n, _)| n == k)
+            .map(|(_, v)| v.clone())
+            .unwrap()
+    };
+    assert_eq!(get("optimization_goal"), "LINK_CLICKS");
+    assert_eq!(
+        serde_json::from_str::<Value>(&get("targeting_spec")).unwrap()["geo_locations"],
+        json!({"countries": ["IN"]})
+    );
+
+    // A budget change refreshes it, stored on the campaign.
+    let changed = call(
+        &w,
+        Method::PATCH,
+        &format!("/v1/campaigns/{}", w.campaign),
+        Some(json!({"daily_budget": "2000.00"})),
+    )
+    .await;
+    assert_eq!(changed.status, StatusCode::OK, "{}", changed.body);
+    assert_eq!(
+        changed.body["audience_size_estimate"]["daily"]["reach"],
+        100_000
+    );
+    assert_eq!(
+        changed.body["audience_size_estimate"]["daily"]["budget"],
+        "2000.00"
+    );
+}

@@ -338,6 +338,98 @@ impl AdAccount<'_> {
     }
 }
 
+/// One point of Meta's daily outcomes curve: what a daily spend (minor units) buys.
+#[derive(Clone, Copy, Debug, PartialEq, serde::Serialize, utoipa::ToSchema)]
+pub struct CurvePoint {
+    pub spend: i64,
+    pub reach: i64,
+    pub impressions: i64,
+    /// Estimated results (for the optimisation goal) a day.
+    pub actions: f64,
+}
+
+/// Meta's delivery estimate for a targeting and optimisation goal.
+#[derive(Clone, Debug, PartialEq)]
+pub struct DeliveryEstimate {
+    pub audience_lower: i64,
+    pub audience_upper: i64,
+    pub ready: bool,
+    pub curve: Vec<CurvePoint>,
+}
+
+impl DeliveryEstimate {
+    /// The curve at a daily spend (minor units), interpolated between Meta's points and
+    /// held at the last one beyond it; None without a curve.
+    pub fn at(&self, spend: i64) -> Option<CurvePoint> {
+        let mut points = self.curve.clone();
+        points.sort_by_key(|p| p.spend);
+        let first = *points.first()?;
+        if spend <= first.spend {
+            return Some(first);
+        }
+        for w in points.windows(2) {
+            let (a, b) = (w[0], w[1]);
+            if spend <= b.spend && b.spend > a.spend {
+                let f = (spend - a.spend) as f64 / (b.spend - a.spend) as f64;
+                let lerp = |x: i64, y: i64| x + ((y - x) as f64 * f).round() as i64;
+                return Some(CurvePoint {
+                    spend,
+                    reach: lerp(a.reach, b.reach),
+                    impressions: lerp(a.impressions, b.impressions),
+                    actions: a.actions + (b.actions - a.actions) * f,
+                });
+            }
+        }
+        points.last().copied()
+    }
+}
+
+impl AdAccount<'_> {
+    /// `/act_{id}/delivery_estimate` for a targeting spec and optimisation goal.
+    pub async fn delivery_estimate(
+        &self,
+        targeting: &Value,
+        goal: &str,
+    ) -> Result<DeliveryEstimate, GraphError> {
+        let reply = self
+            .graph
+            .get(
+                &format!("{}/delivery_estimate", self.act),
+                self.token,
+                &[
+                    ("targeting_spec", targeting.to_string()),
+                    ("optimization_goal", goal.to_owned()),
+                ],
+            )
+            .await?;
+        let e = &reply.body["data"][0];
+        if !e.is_object() {
+            return Err(unexpected("delivery estimate"));
+        }
+        let int = |v: &Value| {
+            v.as_i64()
+                .or_else(|| v.as_f64().map(|f| f as i64))
+                .unwrap_or(0)
+        };
+        Ok(DeliveryEstimate {
+            audience_lower: int(&e["estimate_mau_lower_bound"]),
+            audience_upper: int(&e["estimate_mau_upper_bound"]),
+            ready: e["estimate_ready"].as_bool().unwrap_or(false),
+            curve: e["daily_outcomes_curve"]
+                .as_array()
+                .into_iter()
+                .flatten()
+                .map(|p| CurvePoint {
+                    spend: int(&p["spend"]),
+                    reach: int(&p["reach"]),
+                    impressions: int(&p["impressions"]),
+                    actions: p["actions"].as_f64().unwrap_or(0.0),
+                })
+                .collect(),
+        })
+    }
+}
+
 /// The first Facebook Page the user can advertise as.
 pub async fn first_page(graph: &Graph, token: &str) -> Result<String, GraphError> {
     let pages = graph
@@ -415,6 +507,31 @@ mod tests {
         let long = "x".repeat(500);
         let t = tagged(&long, "c1");
         assert!(t.chars().count() <= 400 && t.ends_with("[adpilot:c1]"));
+    }
+
+    #[test]
+    fn the_outcomes_curve_is_read_between_its_points_and_held_beyond_them() {
+        let p = |spend, reach, actions| CurvePoint {
+            spend,
+            reach,
+            impressions: reach * 2,
+            actions,
+        };
+        let e = DeliveryEstimate {
+            audience_lower: 1,
+            audience_upper: 2,
+            ready: true,
+            curve: vec![
+                p(10_000, 2_000, 40.0),
+                p(0, 0, 0.0),
+                p(50_000, 6_000, 120.0),
+            ],
+        };
+        assert_eq!(e.at(5_000), Some(p(5_000, 1_000, 20.0)));
+        assert_eq!(e.at(30_000), Some(p(30_000, 4_000, 80.0)));
+        assert_eq!(e.at(90_000), Some(p(50_000, 6_000, 120.0)));
+        let empty = DeliveryEstimate { curve: vec![], ..e };
+        assert_eq!(empty.at(1), None);
     }
 
     #[test]

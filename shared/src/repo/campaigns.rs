@@ -570,6 +570,20 @@ pub async fn save_launch(
     Ok(n == 1)
 }
 
+/// Stores Meta's delivery estimate.
+pub async fn set_estimate(
+    t: &Tenant<'_>,
+    id: CampaignId,
+    estimate: &Value,
+) -> Result<(), AppError> {
+    t.tx.execute(
+        "UPDATE campaigns SET audience_size_estimate = $2 WHERE id = $1",
+        &[&id.0, estimate],
+    )
+    .await?;
+    Ok(())
+}
+
 /// Marks a campaign live after its launch: active, its new ads in Meta's review.
 pub async fn launched(t: &Tenant<'_>, id: CampaignId) -> Result<Campaign, AppError> {
     let sql = format!(

@@ -275,6 +275,23 @@ pub async fn access_for(
     }))
 }
 
+/// The user's first active ad account (of an active connection) billing in `currency`.
+pub async fn default_ad_account(
+    t: &Tenant<'_>,
+    currency: &str,
+) -> Result<Option<String>, AppError> {
+    Ok(t
+        .tx
+        .query_opt(
+            "SELECT a.ad_account_id FROM meta_ad_accounts a JOIN meta_accounts m ON m.id = a.meta_account_id \
+             WHERE a.account_status = 1 AND a.currency = $1 AND m.connection_status = 'active' \
+               AND m.access_token <> '' ORDER BY a.created_at, a.ad_account_id LIMIT 1",
+            &[&currency],
+        )
+        .await?
+        .map(|r| r.get(0)))
+}
+
 /// Marks a connection expired (Meta answered 190): syncing stops until the user reconnects.
 pub async fn mark_expired(t: &impl Tx, connection: Uuid, why: &str) -> Result<(), AppError> {
     t.tx()

@@ -81,7 +81,7 @@ impl From<AppError> for Stop {
 }
 
 /// Meta's ad set optimisation goal for an objective, without a pixel or app configured.
-fn optimization_goal(o: Objective) -> &'static str {
+pub fn optimization_goal(o: Objective) -> &'static str {
     match o {
         Objective::OutcomeAwareness => "REACH",
         Objective::OutcomeEngagement => "POST_ENGAGEMENT",
@@ -201,6 +201,9 @@ async fn launch_claimed(
     input: &LaunchInput,
 ) -> Result<Campaign, AppError> {
     let mut l = prepare(state, user, id, claim, input).await?;
+    if l.progress.campaign_id.is_none() {
+        super::estimate::refresh_quietly(state, user, &l.campaign, Some(l.act.clone())).await;
+    }
     let stopped = match check_minimum_budget(state, &l).await {
         Ok(()) => run_steps(state, &mut l, input.page_id.as_deref()).await,
         Err(e) => Err(e),

@@ -1,7 +1,8 @@
-//! Campaigns on Meta: launching (`launch`), and keeping a launched campaign's status and
-//! budget the same there as here (`lifecycle`). Meta always changes first; our row
+//! Campaigns on Meta: launching (`launch`), keeping a launched campaign the same there
+//! as here (`lifecycle`), and Meta's delivery estimate before spending (`estimate`). Meta always changes first; our row
 //! follows Meta's answer, so what the user sees is what is spending.
 
+pub mod estimate;
 pub mod launch;
 pub mod lifecycle;
 
