@@ -38,3 +38,10 @@ ALTER TABLE campaigns ADD CONSTRAINT campaigns_currency_iso CHECK (currency ~ '^
 -- Meta's review of the campaign's ads, per ad (asset, ad id, effective status and
 -- Meta's ad_review_feedback), from the last sync; approval_status is its verdict.
 ALTER TABLE campaigns ADD COLUMN ad_review JSONB;
+
+-- What an objective needs on Meta: the ad account's pixel (sales and leads optimise for
+-- its purchase or lead event), its UTC offset (insights days are the account's days),
+-- and for app installs the app and its store page.
+ALTER TABLE meta_ad_accounts ADD COLUMN pixel_id VARCHAR(64);
+ALTER TABLE meta_ad_accounts ADD COLUMN timezone_offset_hours NUMERIC(4,2);
+ALTER TABLE campaigns ADD COLUMN promoted_app JSONB;

@@ -21,7 +21,9 @@ budgets arrive in each currency's minor units by Meta's offset table (INR and US
 JPY ×1) and spend comes back in the account currency. GET /act_{id}/{edge} lists objects
 with Meta's `filtering` ([{"field","operator": CONTAIN|EQUAL|IN,"value"}]) so a client can
 find its own by a tag in the name; /act_{id}/minimum_budgets gives the account's minimum
-daily budgets and /act_{id}/delivery_estimate an audience size and outcomes curve. GET /_sim/objects lists every object with its status history (tests). Ads
+daily budgets, /act_{id}/delivery_estimate an audience size and outcomes curve, and
+/act_{id}/adspixels each account's pixel; an ad set optimised for conversions or installs
+needs its promoted_object, and /{video id}/thumbnails gives a video's thumbnail. GET /_sim/objects lists every object with its status history (tests). Ads
 are reviewed when switched on: a creative whose text contains #disapprove is DISAPPROVED
 with ad_review_feedback, the rest ACTIVE.
 
@@ -59,11 +61,11 @@ OFFSETS = {"INR": 100, "USD": 100, "JPY": 1}
 # Minimum daily budgets per currency, in minor units, as /act_{id}/minimum_budgets gives them.
 MINIMUM_BUDGETS = {
     "INR": {"min_daily_budget_imp": 8900, "min_daily_budget_high_freq": 44100,
-            "min_daily_budget_low_freq": 177000, "min_daily_budget_video_views": 44100},
+            "min_daily_budget_low_freq": 88000, "min_daily_budget_video_views": 44100},
     "USD": {"min_daily_budget_imp": 100, "min_daily_budget_high_freq": 500,
-            "min_daily_budget_low_freq": 4000, "min_daily_budget_video_views": 500},
+            "min_daily_budget_low_freq": 1000, "min_daily_budget_video_views": 500},
     "JPY": {"min_daily_budget_imp": 120, "min_daily_budget_high_freq": 600,
-            "min_daily_budget_low_freq": 4800, "min_daily_budget_video_views": 600},
+            "min_daily_budget_low_freq": 1500, "min_daily_budget_video_views": 600},
 }
 
 
@@ -101,13 +103,13 @@ class Meta(Simulator):
         self.reports = {}
         self.ad_accounts = [
             {"id": "act_1234567890", "account_id": "1234567890", "name": "Chai Point Ads", "account_status": 1,
-             "currency": "INR", "timezone_name": "Asia/Kolkata"},
+             "currency": "INR", "timezone_name": "Asia/Kolkata", "timezone_offset_hours_utc": 5.5},
             {"id": "act_2345678901", "account_id": "2345678901", "name": "Chai Point (old)", "account_status": 2,
-             "currency": "INR", "timezone_name": "Asia/Kolkata"},
+             "currency": "INR", "timezone_name": "Asia/Kolkata", "timezone_offset_hours_utc": 5.5},
             {"id": "act_3456789012", "account_id": "3456789012", "name": "Chai Point US", "account_status": 1,
-             "currency": "USD", "timezone_name": "America/Los_Angeles"},
+             "currency": "USD", "timezone_name": "America/Los_Angeles", "timezone_offset_hours_utc": -8},
             {"id": "act_4567890123", "account_id": "4567890123", "name": "Chai Point Japan", "account_status": 1,
-             "currency": "JPY", "timezone_name": "Asia/Tokyo"},
+             "currency": "JPY", "timezone_name": "Asia/Tokyo", "timezone_offset_hours_utc": 9},
         ]
 
     # --- plumbing ---------------------------------------------------------------------------
@@ -195,6 +197,10 @@ class Meta(Simulator):
             r = self.reports[parts[0]]
             return self.ok(h, {"id": parts[0], "account_id": r["account"], "async_status": "Job Completed",
                                "async_percent_completion": 100, "date_start": r["since"], "date_stop": r["until"]})
+        if len(parts) == 2 and parts[1] == "thumbnails" and self.objects.get(parts[0], {}).get("kind") == "advideo":
+            uri = f"https://scontent.example/{parts[0]}/thumb.jpg"
+            return self.ok(h, {"data": [{"id": parts[0] + "1", "uri": uri, "is_preferred": True,
+                                         "width": 1280, "height": 720}]})
         if len(parts) == 1 and parts[0] in self.objects:
             return self.object(h, method, parts[0], body or {})
         return self.fail(h, 400, f"Unsupported {method.lower()} request. Object with ID '{parts[0] if parts else ''}' "
@@ -244,6 +250,9 @@ class Meta(Simulator):
         edge = parts[1] if len(parts) > 1 else ""
         if edge == "insights":
             return self.insights(h, method, act, query if method == "GET" else body)
+        if edge == "adspixels" and method == "GET":
+            account = next(a for a in self.ad_accounts if a["id"] == act)
+            return self.ok(h, {"data": [{"id": "11" + account["account_id"], "name": f"{account['name']} pixel"}]}, act)
         if edge == "delivery_estimate" and method == "GET":
             return self.delivery_estimate(h, act, query)
         if edge == "minimum_budgets" and method == "GET":
@@ -271,6 +280,9 @@ class Meta(Simulator):
             return self.ok(h, {"images": {"bytes": {"hash": digest, "url": f"https://scontent.example/{digest}.png"}}}, act)
         if edge == "adsets" and "daily_budget" not in body and "lifetime_budget" not in body:
             return self.fail(h, 400, "(#100) Either daily_budget or lifetime_budget must be set", 100, 1885272)
+        if edge == "adsets" and body.get("optimization_goal") in ("OFFSITE_CONVERSIONS", "APP_INSTALLS") \
+                and "promoted_object" not in body:
+            return self.fail(h, 400, "(#100) promoted_object is required for this optimization goal", 100, 1885014)
         if edge == "adsets" and body["campaign_id"] not in self.objects:
             return self.fail(h, 400, "(#100) Param campaign_id must be a valid campaign", 100)
         oid = self.new_id()
@@ -307,6 +319,10 @@ class Meta(Simulator):
                                      "estimate_mau_lower_bound": int(people * 0.85),
                                      "estimate_mau_upper_bound": int(people * 1.15),
                                      "daily_outcomes_curve": curve}]}, act)
+
+    def local_now(self, act):
+        offset = next((a.get("timezone_offset_hours_utc", 0) for a in self.ad_accounts if a["id"] == act), 0)
+        return datetime.now(timezone.utc) + timedelta(hours=offset)
 
     def currency_of(self, act):
         return next((a["currency"] for a in self.ad_accounts if a["id"] == act), "INR")
@@ -348,7 +364,7 @@ class Meta(Simulator):
             obj["status"] = status
             obj.setdefault("history", []).append(status)
             if status == "ACTIVE" and obj["kind"] == "campaign" and "activated" not in obj:
-                obj["activated"] = date.today().isoformat()
+                obj["activated"] = self.local_now(obj["account"]).date().isoformat()
         for field in ("daily_budget", "lifetime_budget", "name", "end_time", "targeting", "title"):
             if field in body:
                 obj["fields"][field] = body[field]
@@ -393,9 +409,10 @@ class Meta(Simulator):
         self.page(h, params, rows, act)
 
     def rows(self, act, since, until, breakdowns):
+        """Days and hours are the ad account's, by its time zone offset, as Meta reports them."""
         out = []
-        today = date.today()
-        now_hour = datetime.now(timezone.utc).hour
+        local_now = self.local_now(act)
+        today, now_hour = local_now.date(), local_now.hour
         for obj in self.objects.values():
             if obj["kind"] != "campaign" or obj["account"] != act or "activated" not in obj:
                 continue

@@ -4,7 +4,7 @@
 use chrono::NaiveDate;
 use serde::Deserialize;
 use shared::domain::campaign::{
-    CampaignStatus, Objective, OptimizationGoals, Purpose, TargetAudience,
+    CampaignStatus, Objective, OptimizationGoals, PromotedApp, Purpose, TargetAudience,
 };
 use shared::domain::money::Currency;
 use shared::domain::{Fields, Invalid, text};
@@ -34,6 +34,8 @@ pub struct NewCampaign {
     pub start_date: Option<NaiveDate>,
     pub end_date: Option<NaiveDate>,
     pub target_audience: Option<TargetAudience>,
+    /// Required to launch app installs: the app and its store page.
+    pub promoted_app: Option<PromotedApp>,
     pub ai_optimization_enabled: Option<bool>,
     pub optimization_goals: Option<OptimizationGoals>,
 }
@@ -70,6 +72,9 @@ pub struct CampaignChange {
     #[serde(default)]
     #[schema(value_type = Option<TargetAudience>)]
     pub target_audience: Patch<TargetAudience>,
+    #[serde(default)]
+    #[schema(value_type = Option<PromotedApp>)]
+    pub promoted_app: Patch<PromotedApp>,
     #[serde(default)]
     #[schema(value_type = Option<bool>)]
     pub ai_optimization_enabled: Patch<bool>,
@@ -136,6 +141,9 @@ fn check_whole(f: &mut Fields, c: &CampaignFields) {
     if let Some(g) = &c.optimization_goals {
         g.check(f);
     }
+    if let Some(app) = &c.promoted_app {
+        app.check(f);
+    }
 }
 
 impl NewCampaign {
@@ -166,6 +174,7 @@ impl NewCampaign {
             start_date: self.start_date,
             end_date: self.end_date,
             target_audience: self.target_audience,
+            promoted_app: self.promoted_app,
             ai_optimization_enabled: self.ai_optimization_enabled.unwrap_or(true),
             optimization_goals: self.optimization_goals,
             status: CampaignStatus::Draft,
@@ -230,6 +239,7 @@ impl CampaignChange {
         apply_plain(self.start_date, &mut c.start_date);
         apply_plain(self.end_date, &mut c.end_date);
         apply_plain(self.target_audience, &mut c.target_audience);
+        apply_plain(self.promoted_app, &mut c.promoted_app);
         apply_plain(self.optimization_goals, &mut c.optimization_goals);
         match self.ai_optimization_enabled {
             Patch::Value(v) => c.ai_optimization_enabled = v,

@@ -103,11 +103,18 @@ async fn meta(w: &World) {
         .and(path("/v25.0/act_1234567890/minimum_budgets"))
         .respond_with(ok(json!({"data": [
             {"currency": "INR", "min_daily_budget_imp": 8900, "min_daily_budget_high_freq": 44100,
-             "min_daily_budget_low_freq": 177000, "min_daily_budget_video_views": 44100},
+             "min_daily_budget_low_freq": 88000, "min_daily_budget_video_views": 44100},
             {"currency": "USD", "min_daily_budget_imp": 100, "min_daily_budget_high_freq": 500,
-             "min_daily_budget_low_freq": 4000, "min_daily_budget_video_views": 500},
+             "min_daily_budget_low_freq": 1000, "min_daily_budget_video_views": 500},
             {"currency": "JPY", "min_daily_budget_imp": 120, "min_daily_budget_high_freq": 600,
-             "min_daily_budget_low_freq": 4800, "min_daily_budget_video_views": 600}]})))
+             "min_daily_budget_low_freq": 1500, "min_daily_budget_video_views": 600}]})))
+        .mount(g)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/v25.0/act_1234567890/adspixels"))
+        .respond_with(ok(
+            json!({"data": [{"id": "1122334455", "name": "Chai Point pixel"}]}),
+        ))
         .mount(g)
         .await;
     Mock::given(method("GET"))
@@ -269,6 +276,12 @@ async fn a_launch_that_fails_midway_resumes_without_duplicates() {
         ("23850000000000001", "PAUSED", "IMPRESSIONS")
     );
     assert_eq!(param(s, "end_time"), "2027-01-01T00:00:00+00:00");
+    assert_eq!(param(s, "optimization_goal"), "OFFSITE_CONVERSIONS");
+    assert_eq!(
+        serde_json::from_str::<Value>(param(s, "promoted_object")).unwrap(),
+        json!({"pixel_id": "1122334455", "custom_event_type": "PURCHASE"}),
+        "a sales campaign optimises for the pixel's purchases"
+    );
     let targeting: Value = serde_json::from_str(param(s, "targeting")).unwrap();
     assert_eq!(
         targeting,
@@ -622,7 +635,7 @@ async fn a_budget_below_metas_minimum_for_the_account_is_refused_with_the_minimu
         )
     );
     assert!(
-        r.body["detail"].as_str().unwrap().contains("5.00 USD"),
+        r.body["detail"].as_str().unwrap().contains("10.00 USD"),
         "{}",
         r.body
     );
@@ -922,7 +935,11 @@ async fn a_drafts_reach_is_estimated_by_meta_for_its_targeting_and_budget() {
             .map(|(_, v)| v.clone())
             .unwrap()
     };
-    assert_eq!(get("optimization_goal"), "LINK_CLICKS");
+    assert_eq!(
+        get("optimization_goal"),
+        "OFFSITE_CONVERSIONS",
+        "a sales campaign"
+    );
     assert_eq!(
         serde_json::from_str::<Value>(&get("targeting_spec")).unwrap()["geo_locations"],
         json!({"countries": ["IN"]})
@@ -944,5 +961,121 @@ async fn a_drafts_reach_is_estimated_by_meta_for_its_targeting_and_budget() {
     assert_eq!(
         changed.body["audience_size_estimate"]["daily"]["budget"],
         "2000.00"
+    );
+}
+
+#[tokio::test]
+async fn a_sales_campaign_without_a_pixel_is_refused_naming_it_instead_of_buying_clicks() {
+    let w = world().await;
+    Mock::given(method("GET"))
+        .and(path("/v25.0/act_1234567890/adspixels"))
+        .respond_with(ok(json!({"data": []})))
+        .with_priority(1)
+        .mount(&w.graph)
+        .await;
+    meta(&w).await;
+    let r = launch(&w).await;
+    assert_eq!(
+        (r.status, r.code(), r.fields()),
+        (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "pixel_required",
+            vec!["pixel".to_owned()]
+        )
+    );
+    assert!(sent(&w, "/v25.0/act_1234567890/campaigns").await.is_empty());
+
+    // The traffic objective needs no pixel and buys link clicks.
+    call(
+        &w,
+        Method::PATCH,
+        &format!("/v1/campaigns/{}", w.campaign),
+        Some(json!({"objective": "OUTCOME_TRAFFIC"})),
+    )
+    .await;
+    creative_works(&w).await;
+    assert_eq!(launch(&w).await.status, StatusCode::OK);
+    let adset = &sent(&w, "/v25.0/act_1234567890/adsets").await[0];
+    assert_eq!(param(adset, "optimization_goal"), "LINK_CLICKS");
+    assert_eq!(param(adset, "promoted_object"), "");
+}
+
+#[tokio::test]
+async fn an_app_installs_campaign_needs_its_app_and_promotes_it() {
+    let w = world().await;
+    meta(&w).await;
+    creative_works(&w).await;
+    let base = format!("/v1/campaigns/{}", w.campaign);
+    let bad = call(
+        &w,
+        Method::PATCH,
+        &base,
+        Some(json!({"purpose": "app_installs", "promoted_app": {"application_id": "x", "object_store_url": "http://evil.example"}})),
+    )
+    .await;
+    assert_eq!(
+        bad.fields(),
+        [
+            "promoted_app.application_id",
+            "promoted_app.object_store_url"
+        ]
+    );
+    call(
+        &w,
+        Method::PATCH,
+        &base,
+        Some(json!({"purpose": "app_installs"})),
+    )
+    .await;
+    let r = launch(&w).await;
+    assert_eq!(
+        (r.code(), r.fields()),
+        ("app_required", vec!["promoted_app".to_owned()])
+    );
+    let app = json!({"application_id": "1234567890123",
+                     "object_store_url": "https://play.google.com/store/apps/details?id=com.chaipoint.app"});
+    let r = call(&w, Method::PATCH, &base, Some(json!({"promoted_app": app}))).await;
+    assert_eq!(r.body["promoted_app"], app);
+    assert_eq!(launch(&w).await.status, StatusCode::OK);
+    let adset = &sent(&w, "/v25.0/act_1234567890/adsets").await[0];
+    assert_eq!(param(adset, "optimization_goal"), "APP_INSTALLS");
+    assert_eq!(
+        serde_json::from_str::<Value>(param(adset, "promoted_object")).unwrap(),
+        app
+    );
+}
+
+#[tokio::test]
+async fn a_video_ad_carries_metas_thumbnail_of_the_video() {
+    let w = world().await;
+    w.db.superuser()
+        .await
+        .execute("UPDATE creative_assets SET asset_type = 'video'", &[])
+        .await
+        .unwrap();
+    Mock::given(method("POST"))
+        .and(path("/v25.0/act_1234567890/advideos"))
+        .respond_with(ok(json!({"id": "900001"})))
+        .mount(&w.graph)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/v25.0/900001/thumbnails"))
+        .respond_with(ok(json!({"data": [
+            {"id": "t1", "uri": "https://scontent.example/t1.jpg", "is_preferred": false},
+            {"id": "t2", "uri": "https://scontent.example/t2.jpg", "is_preferred": true}]})))
+        .mount(&w.graph)
+        .await;
+    meta(&w).await;
+    creative_works(&w).await;
+    let r = launch(&w).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let creative = &sent(&w, "/v25.0/act_1234567890/adcreatives").await[0];
+    let spec: Value = serde_json::from_str(param(creative, "object_story_spec")).unwrap();
+    assert_eq!(
+        (
+            spec["video_data"]["video_id"].as_str(),
+            spec["video_data"]["image_url"].as_str()
+        ),
+        (Some("900001"), Some("https://scontent.example/t2.jpg"))
     );
 }

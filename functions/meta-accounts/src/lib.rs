@@ -316,7 +316,8 @@ async fn ad_accounts_of(state: &State, token: &str) -> Result<Vec<AdAccount>, Ap
     let mut params = vec![
         (
             "fields",
-            "account_id,name,account_status,currency,timezone_name".to_owned(),
+            "account_id,name,account_status,currency,timezone_name,timezone_offset_hours_utc"
+                .to_owned(),
         ),
         ("limit", "100".to_owned()),
     ];
@@ -338,6 +339,10 @@ async fn ad_accounts_of(state: &State, token: &str) -> Result<Vec<AdAccount>, Ap
                 account_status: a["account_status"].as_i64().unwrap_or(0) as i32,
                 currency: a["currency"].as_str().unwrap_or("INR").to_owned(),
                 timezone_name: a["timezone_name"].as_str().map(str::to_owned),
+                timezone_offset_hours: a["timezone_offset_hours_utc"]
+                    .as_f64()
+                    .and_then(rust_decimal::Decimal::from_f64_retain)
+                    .map(|d| d.round_dp(2)),
                 sync_enabled: true,
                 last_sync_at: None,
             });

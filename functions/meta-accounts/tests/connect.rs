@@ -107,10 +107,10 @@ async fn facebook(graph: &MockServer, granted: &[&str]) {
         .await;
     Mock::given(method("GET"))
         .and(path("/v25.0/me/adaccounts"))
-        .and(query_param("fields", "account_id,name,account_status,currency,timezone_name"))
+        .and(query_param("fields", "account_id,name,account_status,currency,timezone_name,timezone_offset_hours_utc"))
         .respond_with(ResponseTemplate::new(200).set_body_json(json!({"data": [
             {"id": "act_1234567890", "account_id": "1234567890", "name": "Chai Point Ads", "account_status": 1,
-             "currency": "INR", "timezone_name": "Asia/Kolkata"},
+             "currency": "INR", "timezone_name": "Asia/Kolkata", "timezone_offset_hours_utc": 5.5},
             {"id": "act_2345678901", "account_id": "2345678901", "name": "Old", "account_status": 2,
              "currency": "INR", "timezone_name": "Asia/Kolkata"}]})))
         .mount(graph)

@@ -4,15 +4,13 @@
 
 use std::collections::HashMap;
 
-use chrono::{Duration, Utc};
-use serde_json::json;
 use shared::domain::campaign::Purpose;
 use shared::meta::GraphError;
 use shared::repo::creative_results::CreativeDay;
 use uuid::Uuid;
 
 use crate::State;
-use crate::sync::{Calls, WINDOW_DAYS, pages};
+use crate::sync::{Calls, pages, window};
 
 const FIELDS: &str =
     "ad_id,campaign_id,impressions,clicks,spend,actions,action_values,date_start,date_stop";
@@ -22,10 +20,10 @@ pub async fn pull(
     state: &State,
     token: &str,
     act: &str,
+    today: chrono::NaiveDate,
     calls: &mut Calls,
 ) -> Result<Vec<serde_json::Value>, GraphError> {
-    let today = Utc::now().date_naive();
-    let range = json!({"since": (today - Duration::days(WINDOW_DAYS)).to_string(), "until": today.to_string()});
+    let range = window(today);
     let params = vec![
         ("level", "ad".to_owned()),
         ("fields", FIELDS.to_owned()),

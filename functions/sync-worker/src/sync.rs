@@ -1,5 +1,5 @@
 //! One ad account's insights sync: today and the 28 days before (Meta restates recent
-//! days), campaign level, one row per day (`time_increment=1`), pulled five ways — no
+//! days; days are the ad account's, by its time zone offset), campaign level, one row per day (`time_increment=1`), pulled five ways — no
 //! breakdown, `publisher_platform,platform_position`, `age,gender`, `region`, and hourly
 //! (`hourly_stats_aggregated_by_advertiser_time_zone`). Cursor pages are followed; the
 //! larger pulls (region, hourly) run as async report runs. Rows are upserted idempotently
@@ -58,6 +58,7 @@ enum Ready {
         campaigns: std::collections::HashMap<String, (Uuid, shared::domain::campaign::Purpose)>,
         ads: std::collections::HashMap<String, (Uuid, Uuid, shared::domain::campaign::Purpose)>,
         budget: i32,
+        today: chrono::NaiveDate,
     },
     Stop(Outcome),
 }
@@ -122,16 +123,18 @@ pub async fn run(state: &State, m: &SyncMessage, attempt: u32) -> Result<Outcome
                 campaigns,
                 ads,
                 budget: left,
+                today: meta_accounts::local_today(w, &m.ad_account_id).await?,
             })
         })
         .await?;
-    let (token, campaigns, ads, budget) = match ready {
+    let (token, campaigns, ads, budget, today) = match ready {
         Ready::Go {
             token,
             campaigns,
             ads,
             budget,
-        } => (token, campaigns, ads, budget),
+            today,
+        } => (token, campaigns, ads, budget, today),
         Ready::Stop(outcome) => return Ok(outcome),
     };
     let mut calls = Calls {
@@ -146,8 +149,8 @@ pub async fn run(state: &State, m: &SyncMessage, attempt: u32) -> Result<Outcome
             state,
             &token,
             &m.ad_account_id,
-            breakdowns,
-            is_async,
+            (breakdowns, is_async),
+            today,
             &mut calls,
         )
         .await
@@ -174,7 +177,7 @@ pub async fn run(state: &State, m: &SyncMessage, attempt: u32) -> Result<Outcome
     };
     let reviews = crate::review::by_campaign(ads_listed, &campaigns);
     let creative_rows =
-        match crate::creatives::pull(state, &token, &m.ad_account_id, &mut calls).await {
+        match crate::creatives::pull(state, &token, &m.ad_account_id, today, &mut calls).await {
             Ok(rows) => rows,
             Err(e) => return failed(state, m, job, attempt, &calls, e).await,
         };
@@ -252,12 +255,11 @@ async fn pull(
     state: &State,
     token: &str,
     act: &str,
-    breakdowns: &str,
-    is_async: bool,
+    (breakdowns, is_async): (&str, bool),
+    today: chrono::NaiveDate,
     calls: &mut Calls,
 ) -> Result<Vec<Value>, GraphError> {
-    let today = Utc::now().date_naive();
-    let range = json!({"since": (today - Duration::days(WINDOW_DAYS)).to_string(), "until": today.to_string()});
+    let range = window(today);
     let mut params = vec![
         ("level", "campaign".to_owned()),
         ("fields", FIELDS.to_owned()),
@@ -299,6 +301,11 @@ async fn pull(
         Some(format!("{act}/insights"))
     };
     pages(state, token, next, params, calls).await
+}
+
+/// The `time_range` of a sync: the account's today and the days before it.
+pub fn window(today: chrono::NaiveDate) -> Value {
+    json!({"since": (today - Duration::days(WINDOW_DAYS)).to_string(), "until": today.to_string()})
 }
 
 /// Every row of a paged edge from `first`, following `paging.next`.

@@ -685,3 +685,35 @@ async fn each_creative_gets_its_own_daily_numbers_and_a_score_against_its_campai
         .get(0);
     assert_eq!(n, 3);
 }
+
+#[tokio::test]
+async fn the_sync_window_ends_on_the_ad_accounts_own_today() {
+    let w = world().await;
+    w.db.superuser()
+        .await
+        .execute(
+            "UPDATE meta_ad_accounts SET timezone_offset_hours = 14",
+            &[],
+        )
+        .await
+        .unwrap();
+    insights(&w.graph).await;
+    process(&w.state, &message(&w, 1).await).await;
+    let local = shared::repo::meta_accounts::local_date(Utc::now(), Some(14.into()));
+    let asked: Vec<Value> = w
+        .graph
+        .received_requests()
+        .await
+        .unwrap()
+        .iter()
+        .filter_map(|r| {
+            url::form_urlencoded::parse(r.url.query().unwrap_or("").as_bytes())
+                .find(|(k, _)| k == "time_range")
+                .map(|(_, v)| serde_json::from_str(&v).unwrap())
+        })
+        .collect();
+    assert!(!asked.is_empty());
+    for range in asked {
+        assert_eq!(range["until"], local.to_string(), "{range}");
+    }
+}

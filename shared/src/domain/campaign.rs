@@ -367,6 +367,48 @@ impl TargetAudience {
     }
 }
 
+/// The app an app-installs campaign promotes: its Meta app id and its store page.
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PromotedApp {
+    /// The app's id on Meta (from the Meta app dashboard).
+    #[schema(pattern = "^[0-9]{1,20}$", example = "1234567890123")]
+    pub application_id: String,
+    /// Its Google Play or App Store page.
+    #[schema(example = "https://play.google.com/store/apps/details?id=com.chaipoint.app")]
+    pub object_store_url: String,
+}
+
+impl PromotedApp {
+    pub fn check(&self, f: &mut Fields) {
+        if !numeric_key(&self.application_id) {
+            f.check::<()>(
+                "promoted_app.application_id",
+                Err(Invalid::new(
+                    "invalid_key",
+                    "must be the app's numeric Meta id",
+                )),
+            );
+        }
+        let store = [
+            "https://play.google.com/store/apps/",
+            "https://apps.apple.com/",
+            "https://itunes.apple.com/",
+        ];
+        if !store.iter().any(|p| self.object_store_url.starts_with(p))
+            || self.object_store_url.len() > 500
+        {
+            f.check::<()>(
+                "promoted_app.object_store_url",
+                Err(Invalid::new(
+                    "invalid_url",
+                    "must be the app's Google Play or App Store page (https)",
+                )),
+            );
+        }
+    }
+}
+
 /// What the optimizer aims for.
 #[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]

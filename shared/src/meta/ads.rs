@@ -57,12 +57,20 @@ pub struct AdSetSpec<'a> {
     pub budget: Budget,
     pub start_time: String,
     pub end_time: Option<String>,
+    /// What conversions or installs are counted against (pixel and event, or the app).
+    pub promoted_object: Option<Value>,
 }
 
 /// What a creative shows.
 pub enum Media<'a> {
-    Image { hash: &'a str },
-    Video { id: &'a str },
+    Image {
+        hash: &'a str,
+    },
+    /// A video with the thumbnail Meta shows before it plays.
+    Video {
+        id: &'a str,
+        thumbnail: &'a str,
+    },
 }
 
 pub struct CreativeSpec<'a> {
@@ -126,6 +134,7 @@ impl MinimumBudgetClass {
         match goal {
             "REACH" | "IMPRESSIONS" => Self::Impressions,
             "THRUPLAY" | "VIDEO_VIEWS" => Self::VideoViews,
+            // Meta: "low frequency actions like mobile app installs, offer claims".
             "OFFSITE_CONVERSIONS" | "APP_INSTALLS" | "LEAD_GENERATION" => Self::LowFrequency,
             _ => Self::HighFrequency,
         }
@@ -251,6 +260,9 @@ impl AdAccount<'_> {
         if let Some(end) = &a.end_time {
             params.push(("end_time", end.clone()));
         }
+        if let Some(p) = &a.promoted_object {
+            params.push(("promoted_object", p.to_string()));
+        }
         self.ensure(Edge::AdSets, a.key, &params).await
     }
 
@@ -285,8 +297,8 @@ impl AdAccount<'_> {
     pub async fn creative(&self, c: &CreativeSpec<'_>) -> Result<String, GraphError> {
         let cta = json!({"type": "LEARN_MORE", "value": {"link": c.link}});
         let spec = match c.media {
-            Media::Video { id } => json!({"page_id": c.page_id, "video_data": {
-                "video_id": id, "message": c.message, "call_to_action": cta}}),
+            Media::Video { id, thumbnail } => json!({"page_id": c.page_id, "video_data": {
+                "video_id": id, "image_url": thumbnail, "message": c.message, "call_to_action": cta}}),
             Media::Image { hash } => json!({"page_id": c.page_id, "link_data": {
                 "image_hash": hash, "link": c.link, "message": c.message, "call_to_action": cta}}),
         };
@@ -316,6 +328,38 @@ impl AdAccount<'_> {
             ],
         )
         .await
+    }
+
+    /// The account's pixels (`/act_{id}/adspixels`): the first one, if any.
+    pub async fn first_pixel(&self) -> Result<Option<String>, GraphError> {
+        let reply = self
+            .graph
+            .get(
+                &format!("{}/adspixels", self.act),
+                self.token,
+                &[("fields", "id,name".into())],
+            )
+            .await?;
+        Ok(reply.body["data"][0]["id"].as_str().map(str::to_owned))
+    }
+
+    /// The preferred thumbnail of an uploaded video (`/{video_id}/thumbnails`), once
+    /// Meta has made them.
+    pub async fn video_thumbnail(&self, video: &str) -> Result<Option<String>, GraphError> {
+        let reply = self
+            .graph
+            .get(
+                &format!("{video}/thumbnails"),
+                self.token,
+                &[("fields", "uri,is_preferred".into())],
+            )
+            .await?;
+        let all = reply.body["data"].as_array().cloned().unwrap_or_default();
+        Ok(all
+            .iter()
+            .find(|t| t["is_preferred"] == json!(true))
+            .or_else(|| all.first())
+            .and_then(|t| t["uri"].as_str().map(str::to_owned)))
     }
 
     /// The smallest daily budget (minor units) Meta accepts on this account for the class,
@@ -390,16 +434,21 @@ impl AdAccount<'_> {
         &self,
         targeting: &Value,
         goal: &str,
+        promoted_object: Option<&Value>,
     ) -> Result<DeliveryEstimate, GraphError> {
+        let mut params = vec![
+            ("targeting_spec", targeting.to_string()),
+            ("optimization_goal", goal.to_owned()),
+        ];
+        if let Some(p) = promoted_object {
+            params.push(("promoted_object", p.to_string()));
+        }
         let reply = self
             .graph
             .get(
                 &format!("{}/delivery_estimate", self.act),
                 self.token,
-                &[
-                    ("targeting_spec", targeting.to_string()),
-                    ("optimization_goal", goal.to_owned()),
-                ],
+                &params,
             )
             .await?;
         let e = &reply.body["data"][0];

@@ -11,7 +11,7 @@ use uuid::Uuid;
 
 use crate::db::Tenant;
 use crate::domain::campaign::{
-    CampaignStatus, Objective, OptimizationGoals, Purpose, TargetAudience,
+    CampaignStatus, Objective, OptimizationGoals, PromotedApp, Purpose, TargetAudience,
 };
 use crate::domain::money::Currency;
 use crate::domain::{AssetId, CampaignId};
@@ -51,6 +51,8 @@ pub struct Campaign {
     pub start_date: Option<NaiveDate>,
     pub end_date: Option<NaiveDate>,
     pub target_audience: Option<TargetAudience>,
+    /// For app installs: the app and its store page.
+    pub promoted_app: Option<PromotedApp>,
     #[schema(value_type = Option<Object>)]
     pub audience_size_estimate: Option<Value>,
     pub ai_optimization_enabled: bool,
@@ -81,6 +83,7 @@ impl Campaign {
             start_date: self.start_date,
             end_date: self.end_date,
             target_audience: self.target_audience.clone(),
+            promoted_app: self.promoted_app.clone(),
             ai_optimization_enabled: self.ai_optimization_enabled,
             optimization_goals: self.optimization_goals.clone(),
             status: self.status,
@@ -113,6 +116,7 @@ impl From<&Row> for Campaign {
             start_date: r.get("start_date"),
             end_date: r.get("end_date"),
             target_audience: typed(r, "target_audience"),
+            promoted_app: typed(r, "promoted_app"),
             audience_size_estimate: r.get("audience_size_estimate"),
             ai_optimization_enabled: r.get("ai_optimization_enabled"),
             optimization_goals: typed(r, "optimization_goals"),
@@ -154,13 +158,14 @@ pub struct CampaignFields {
     pub start_date: Option<NaiveDate>,
     pub end_date: Option<NaiveDate>,
     pub target_audience: Option<TargetAudience>,
+    pub promoted_app: Option<PromotedApp>,
     pub ai_optimization_enabled: bool,
     pub optimization_goals: Option<OptimizationGoals>,
     pub status: CampaignStatus,
 }
 
 const COLUMNS: &str = "id, name, purpose, objective, status, approval_status, ad_review, currency, daily_budget, total_budget, \
-                       start_date, end_date, target_audience, audience_size_estimate, ai_optimization_enabled, \
+                       start_date, end_date, target_audience, promoted_app, audience_size_estimate, ai_optimization_enabled, \
                        optimization_goals, meta_campaign_id, total_spend, total_impressions, total_clicks, \
                        total_conversions, created_at, updated_at";
 
@@ -174,14 +179,15 @@ fn json<T: Serialize>(v: &Option<T>) -> Result<Option<Value>, AppError> {
 pub async fn create(t: &Tenant<'_>, c: &CampaignFields) -> Result<Campaign, AppError> {
     let sql = format!(
         "INSERT INTO campaigns (user_id, name, purpose, objective, currency, daily_budget, total_budget, start_date, \
-                                end_date, target_audience, ai_optimization_enabled, optimization_goals, status) \
-         VALUES ($1, $2, $3, $4, $13, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING {COLUMNS}"
+                                end_date, target_audience, ai_optimization_enabled, optimization_goals, status, promoted_app) \
+         VALUES ($1, $2, $3, $4, $13, $5, $6, $7, $8, $9, $10, $11, $12, $14) RETURNING {COLUMNS}"
     );
     write(t, &sql, t.user().0, c).await
 }
 
 /// Runs an insert or update whose `$1` is `key`, `$2`…`$12` the fields in
-/// `CampaignFields` order and `$13` the currency, returning the written row.
+/// `CampaignFields` order, `$13` the currency and `$14` the promoted app, returning the
+/// written row.
 async fn write(
     t: &Tenant<'_>,
     sql: &str,
@@ -205,6 +211,7 @@ async fn write(
                 &json(&c.optimization_goals)?,
                 &c.status.as_str(),
                 &c.currency.code(),
+                &json(&c.promoted_app)?,
             ],
         )
         .await?;
@@ -234,7 +241,7 @@ pub async fn update(
     let sql = format!(
         "UPDATE campaigns SET name = $2, purpose = $3, objective = $4, daily_budget = $5, total_budget = $6, \
                 start_date = $7, end_date = $8, target_audience = $9, ai_optimization_enabled = $10, \
-                optimization_goals = $11, status = $12::text, currency = $13, \
+                optimization_goals = $11, status = $12::text, currency = $13, promoted_app = $14, \
                 meta_status_at = CASE WHEN status::text <> $12::text THEN now() ELSE meta_status_at END \
          WHERE id = $1 AND deleted_at IS NULL RETURNING {COLUMNS}"
     );
@@ -450,6 +457,9 @@ pub struct AdProgress {
     pub image_hash: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub video_id: Option<String>,
+    /// The video's thumbnail on Meta (a video ad needs one).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub thumbnail_url: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub creative_id: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -77,6 +77,10 @@ pub struct AdAccount {
     pub account_status: i32,
     pub currency: String,
     pub timezone_name: Option<String>,
+    /// Hours the account's time zone is ahead of UTC (Meta's `timezone_offset_hours_utc`):
+    /// its insights days are days there.
+    #[schema(value_type = Option<String>, example = "5.5")]
+    pub timezone_offset_hours: Option<rust_decimal::Decimal>,
     pub sync_enabled: bool,
     pub last_sync_at: Option<DateTime<Utc>>,
 }
@@ -89,6 +93,7 @@ impl From<&Row> for AdAccount {
             account_status: r.get("account_status"),
             currency: r.get("currency"),
             timezone_name: r.get("timezone_name"),
+            timezone_offset_hours: r.get("timezone_offset_hours"),
             sync_enabled: r.get("sync_enabled"),
             last_sync_at: r.get("last_sync_at"),
         }
@@ -138,12 +143,15 @@ pub async fn connect(t: &Tenant<'_>, c: &Connected<'_>) -> Result<Uuid, AppError
         .get(0);
     for a in c.ad_accounts {
         t.tx.execute(
-            "INSERT INTO meta_ad_accounts (meta_account_id, user_id, ad_account_id, name, account_status, currency, timezone_name) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7) \
+            "INSERT INTO meta_ad_accounts (meta_account_id, user_id, ad_account_id, name, account_status, currency, timezone_name, \
+                                           timezone_offset_hours) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
              ON CONFLICT (meta_account_id, ad_account_id) DO UPDATE SET name = EXCLUDED.name, \
                  account_status = EXCLUDED.account_status, currency = EXCLUDED.currency, \
-                 timezone_name = EXCLUDED.timezone_name, sync_enabled = true",
-            &[&id, &t.user().0, &a.ad_account_id, &a.name, &a.account_status, &a.currency, &a.timezone_name],
+                 timezone_name = EXCLUDED.timezone_name, timezone_offset_hours = EXCLUDED.timezone_offset_hours, \
+                 sync_enabled = true",
+            &[&id, &t.user().0, &a.ad_account_id, &a.name, &a.account_status, &a.currency, &a.timezone_name,
+              &a.timezone_offset_hours],
         )
         .await?;
     }
@@ -178,7 +186,7 @@ pub async fn ad_accounts(t: &Tenant<'_>, connection: Uuid) -> Result<Vec<AdAccou
     let rows = t
         .tx
         .query(
-            "SELECT ad_account_id, name, account_status, currency, timezone_name, sync_enabled, last_sync_at \
+            "SELECT ad_account_id, name, account_status, currency, timezone_name, timezone_offset_hours, sync_enabled, last_sync_at \
              FROM meta_ad_accounts WHERE meta_account_id = $1 ORDER BY ad_account_id",
             &[&connection],
         )
@@ -251,6 +259,10 @@ pub struct Access {
     pub connection: Uuid,
     pub sealed_token: String,
     pub currency: String,
+    /// The pixel sales and leads campaigns optimise for, once chosen.
+    pub pixel_id: Option<String>,
+    /// Hours the account's time zone is ahead of UTC (as Meta last reported it).
+    pub timezone_offset_hours: Option<rust_decimal::Decimal>,
 }
 
 pub async fn access_for(
@@ -261,7 +273,7 @@ pub async fn access_for(
     let row = t
         .tx()
         .query_opt(
-            "SELECT m.id, m.access_token, a.currency FROM meta_ad_accounts a \
+            "SELECT m.id, m.access_token, a.currency, a.pixel_id, a.timezone_offset_hours FROM meta_ad_accounts a \
              JOIN meta_accounts m ON m.id = a.meta_account_id \
              WHERE a.user_id = $1 AND a.ad_account_id = $2 AND m.connection_status = 'active' AND m.access_token <> '' \
              ORDER BY m.updated_at DESC LIMIT 1",
@@ -272,7 +284,47 @@ pub async fn access_for(
         connection: r.get(0),
         sealed_token: r.get(1),
         currency: r.get(2),
+        pixel_id: r.get(3),
+        timezone_offset_hours: r.get(4),
     }))
+}
+
+/// The account's "today": the date in its time zone (UTC when Meta never said).
+pub async fn local_today(
+    w: &Worker<'_>,
+    ad_account_id: &str,
+) -> Result<chrono::NaiveDate, AppError> {
+    let offset: Option<rust_decimal::Decimal> =
+        w.tx.query_opt(
+            "SELECT timezone_offset_hours FROM meta_ad_accounts WHERE ad_account_id = $1 \
+             AND timezone_offset_hours IS NOT NULL LIMIT 1",
+            &[&ad_account_id],
+        )
+        .await?
+        .and_then(|r| r.get(0));
+    Ok(local_date(Utc::now(), offset))
+}
+
+/// The date at `now` in a zone `offset_hours` ahead of UTC.
+pub fn local_date(
+    now: DateTime<Utc>,
+    offset_hours: Option<rust_decimal::Decimal>,
+) -> chrono::NaiveDate {
+    use rust_decimal::prelude::ToPrimitive;
+    let minutes = offset_hours
+        .and_then(|h| (h * rust_decimal::Decimal::from(60)).round().to_i64())
+        .unwrap_or(0);
+    (now + chrono::Duration::minutes(minutes)).date_naive()
+}
+
+/// Remembers the pixel chosen for an ad account of the tenant.
+pub async fn set_pixel(t: &Tenant<'_>, ad_account_id: &str, pixel: &str) -> Result<(), AppError> {
+    t.tx.execute(
+        "UPDATE meta_ad_accounts SET pixel_id = $2 WHERE ad_account_id = $1",
+        &[&ad_account_id, &pixel],
+    )
+    .await?;
+    Ok(())
 }
 
 /// The user's first active ad account (of an active connection) billing in `currency`.
@@ -462,4 +514,29 @@ pub async fn consume_state(
         )
         .await?;
     Ok(n == 1)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_accounts_today_is_the_date_in_its_time_zone() {
+        let now: DateTime<Utc> = "2026-12-01T20:00:00Z".parse().unwrap();
+        let d = |s: &str| s.parse::<chrono::NaiveDate>().unwrap();
+        assert_eq!(
+            local_date(now, Some("5.5".parse().unwrap())),
+            d("2026-12-02")
+        );
+        assert_eq!(
+            local_date(now, Some("-8".parse().unwrap())),
+            d("2026-12-01")
+        );
+        let early: DateTime<Utc> = "2026-12-01T03:00:00Z".parse().unwrap();
+        assert_eq!(
+            local_date(early, Some("-8".parse().unwrap())),
+            d("2026-11-30")
+        );
+        assert_eq!(local_date(early, None), d("2026-12-01"));
+    }
 }

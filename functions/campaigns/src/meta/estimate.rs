@@ -20,7 +20,7 @@ use shared::repo::campaigns::{self, Campaign};
 use shared::repo::meta_accounts;
 use utoipa::ToSchema;
 
-use super::launch::{optimization_goal, targeting};
+use super::launch::{optimization_goal, promoted_object, targeting};
 use super::meta_error;
 use crate::State;
 
@@ -59,7 +59,7 @@ async fn account_for(
     user: UserId,
     c: &Campaign,
     asked: Option<String>,
-) -> Result<Option<(String, String)>, AppError> {
+) -> Result<Option<(String, meta_accounts::Access)>, AppError> {
     let id = CampaignId(c.id);
     let currency = c.currency.clone();
     state
@@ -75,7 +75,7 @@ async fn account_for(
             let Some(act) = act else { return Ok(None) };
             Ok(meta_accounts::access_for(t, user.0, &act)
                 .await?
-                .map(|a| (act, a.sealed_token)))
+                .map(|a| (act, a)))
         })
         .await
 }
@@ -87,20 +87,21 @@ pub async fn refresh(
     c: &Campaign,
     asked: Option<String>,
 ) -> Result<Option<AudienceEstimate>, AppError> {
-    let Some((act, sealed)) = account_for(state, user, c, asked).await? else {
+    let Some((act, access)) = account_for(state, user, c, asked).await? else {
         return Ok(None);
     };
     let token = state
         .cipher
-        .open(&sealed)
+        .open(&access.sealed_token)
         .map_err(|e| AppError::Internal(format!("meta token: {e}")))?;
     let goal = optimization_goal(c.objective);
+    let promoted = promoted_object(c, access.pixel_id.as_deref());
     let e = AdAccount {
         graph: &state.graph,
         token: &token,
         act: &act,
     }
-    .delivery_estimate(&targeting(c), goal)
+    .delivery_estimate(&targeting(c), goal, promoted.as_ref())
     .await
     .map_err(meta_error)?;
     let currency = Currency::parse(&c.currency).unwrap_or(Currency::INR);

@@ -59,6 +59,10 @@ struct Launch {
     token: String,
     /// What the ads link to: the business profile's website.
     link: String,
+    /// The ad account's pixel, if one was chosen before.
+    pixel_id: Option<String>,
+    /// What the ad set promotes (pixel event or app), found before anything is made.
+    promoted: Option<Value>,
     progress: LaunchProgress,
 }
 
@@ -80,13 +84,83 @@ impl From<AppError> for Stop {
     }
 }
 
-/// Meta's ad set optimisation goal for an objective, without a pixel or app configured.
+/// Meta's ad set optimisation goal for an objective: sales and leads optimise for the
+/// pixel's purchase or lead event, app promotion for installs (a launch refuses them
+/// without a pixel or app rather than quietly buying clicks).
 pub fn optimization_goal(o: Objective) -> &'static str {
     match o {
         Objective::OutcomeAwareness => "REACH",
         Objective::OutcomeEngagement => "POST_ENGAGEMENT",
-        _ => "LINK_CLICKS",
+        Objective::OutcomeSales | Objective::OutcomeLeads => "OFFSITE_CONVERSIONS",
+        Objective::OutcomeAppPromotion => "APP_INSTALLS",
+        Objective::OutcomeTraffic => "LINK_CLICKS",
     }
+}
+
+/// The pixel event a conversion objective counts.
+fn pixel_event(o: Objective) -> Option<&'static str> {
+    match o {
+        Objective::OutcomeSales => Some("PURCHASE"),
+        Objective::OutcomeLeads => Some("LEAD"),
+        _ => None,
+    }
+}
+
+/// The ad set's `promoted_object` for a campaign, given its ad account's pixel: the
+/// pixel's purchase or lead event, the app, or nothing; None also when it is missing.
+pub fn promoted_object(c: &Campaign, pixel: Option<&str>) -> Option<Value> {
+    if c.objective == Objective::OutcomeAppPromotion {
+        return c.promoted_app.as_ref().map(|app| {
+            json!({"application_id": app.application_id, "object_store_url": app.object_store_url})
+        });
+    }
+    Some(json!({"pixel_id": pixel?, "custom_event_type": pixel_event(c.objective)?}))
+}
+
+/// What the objective needs on Meta (`promoted_object`), found or refused with a 422
+/// naming what is missing. A pixel is chosen once per ad account and remembered.
+async fn promotion(state: &State, l: &Launch) -> Result<Option<Value>, Stop> {
+    let o = l.campaign.objective;
+    if o == Objective::OutcomeAppPromotion {
+        return promoted_object(&l.campaign, None).map(Some).ok_or_else(|| {
+            Stop::App(AppError::Unprocessable {
+                code: "app_required",
+                field: "promoted_app",
+                detail: "an app-installs campaign needs the app: set promoted_app {application_id, object_store_url}"
+                    .into(),
+            })
+        });
+    }
+    let Some(event) = pixel_event(o) else {
+        return Ok(None);
+    };
+    let pixel = match &l.pixel_id {
+        Some(p) => p.clone(),
+        None => {
+            let found = account(state, l).first_pixel().await?.ok_or_else(|| {
+                Stop::App(AppError::Unprocessable {
+                    code: "pixel_required",
+                    field: "pixel",
+                    detail: format!(
+                        "ad account {} has no Meta pixel, so {} cannot be optimised for {}. Install a pixel \
+                         on your website, or choose the OUTCOME_TRAFFIC objective.",
+                        l.act,
+                        o.as_str(),
+                        event.to_lowercase()
+                    ),
+                })
+            })?;
+            let (act, pixel) = (l.act.clone(), found.clone());
+            state
+                .db
+                .tenant(l.user, async |t| {
+                    meta_accounts::set_pixel(t, &act, &pixel).await
+                })
+                .await?;
+            found
+        }
+    };
+    Ok(promoted_object(&l.campaign, Some(&pixel)))
 }
 
 /// `target_audience` as Meta's targeting spec (interests go into `flexible_spec`; unset
@@ -204,7 +278,13 @@ async fn launch_claimed(
     if l.progress.campaign_id.is_none() {
         super::estimate::refresh_quietly(state, user, &l.campaign, Some(l.act.clone())).await;
     }
-    let stopped = match check_minimum_budget(state, &l).await {
+    let ready = match check_minimum_budget(state, &l).await {
+        Ok(()) if l.progress.adset_id.is_none() => {
+            promotion(state, &l).await.map(|p| l.promoted = p)
+        }
+        other => other,
+    };
+    let stopped = match ready {
         Ok(()) => run_steps(state, &mut l, input.page_id.as_deref()).await,
         Err(e) => Err(e),
     };
@@ -367,6 +447,8 @@ async fn prepare(
         act: input.ad_account_id.clone(),
         token,
         link,
+        pixel_id: access.pixel_id,
+        promoted: None,
         progress,
     })
 }
@@ -485,6 +567,7 @@ async fn run_steps(state: &State, l: &mut Launch, page_id: Option<&str>) -> Resu
                 budget,
                 start_time: day_start(start),
                 end_time: end.map(|e| day_start(e + chrono::Duration::days(1))),
+                promoted_object: l.promoted.clone(),
             })
             .await?;
         l.progress.adset_id = Some(made);
@@ -612,6 +695,8 @@ async fn add_claimed(
         act,
         token,
         link: website.unwrap_or_default(),
+        pixel_id: access.pixel_id,
+        promoted: None,
         progress,
     };
     let adset = l.progress.adset_id.clone().unwrap_or_default();
@@ -688,10 +773,32 @@ async fn ad_for_asset(
         l.progress.ads.insert(asset.clone(), entry.clone());
         save(state, l).await?;
     }
+    if let (Some(video), None) = (&entry.video_id, &entry.thumbnail_url) {
+        // Meta makes a video's thumbnails while it processes it; until then, a retry
+        // resumes here.
+        let thumb = account(state, l)
+            .video_thumbnail(video)
+            .await?
+            .ok_or_else(|| {
+                Stop::Meta(GraphError {
+                    kind: shared::meta::ErrorKind::Transient,
+                    status: 200,
+                    code: 0,
+                    subcode: None,
+                    message: "Meta is still processing the video; launch again in a minute".into(),
+                })
+            })?;
+        entry.thumbnail_url = Some(thumb);
+        l.progress.ads.insert(asset.clone(), entry.clone());
+        save(state, l).await?;
+    }
     if entry.creative_id.is_none() {
         let page = l.progress.page_id.clone().unwrap_or_default();
         let media = match (&entry.video_id, &entry.image_hash) {
-            (Some(id), _) => Media::Video { id },
+            (Some(id), _) => Media::Video {
+                id,
+                thumbnail: entry.thumbnail_url.as_deref().unwrap_or_default(),
+            },
             (None, Some(hash)) => Media::Image { hash },
             (None, None) => return Err(no_file(&asset)),
         };
