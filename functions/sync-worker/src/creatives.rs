@@ -6,11 +6,12 @@ use std::collections::HashMap;
 
 use shared::domain::campaign::Purpose;
 use shared::meta::GraphError;
+use shared::meta::reads::{InsightsQuery, Level};
 use shared::repo::creative_results::CreativeDay;
 use uuid::Uuid;
 
 use crate::State;
-use crate::sync::{Calls, pages, window};
+use crate::sync::{Calls, account, window};
 
 const FIELDS: &str =
     "ad_id,campaign_id,impressions,clicks,spend,actions,action_values,date_start,date_stop";
@@ -23,15 +24,15 @@ pub async fn pull(
     today: chrono::NaiveDate,
     calls: &mut Calls,
 ) -> Result<Vec<serde_json::Value>, GraphError> {
-    let range = window(today);
-    let params = vec![
-        ("level", "ad".to_owned()),
-        ("fields", FIELDS.to_owned()),
-        ("time_range", range.to_string()),
-        ("time_increment", "1".to_owned()),
-        ("limit", "500".to_owned()),
-    ];
-    pages(state, token, Some(format!("{act}/insights")), params, calls).await
+    let query = InsightsQuery {
+        level: Level::Ad,
+        fields: FIELDS,
+        breakdowns: "",
+        time_range: window(today),
+        run_async: false,
+        poll: state.report_poll,
+    };
+    account(state, token, act).insights(&query, calls).await
 }
 
 /// The rows of our ads as creative days (ads Adpilot did not make are skipped).

@@ -11,7 +11,7 @@ use shared::repo::insights::AdState;
 use uuid::Uuid;
 
 use crate::State;
-use crate::sync::{Calls, pages};
+use crate::sync::{Calls, account};
 
 /// An ad of the account with the Meta campaign it belongs to.
 pub struct ListedAd {
@@ -26,14 +26,9 @@ pub async fn pull(
     act: &str,
     calls: &mut Calls,
 ) -> Result<Vec<ListedAd>, GraphError> {
-    let params = vec![
-        (
-            "fields",
-            "id,campaign_id,effective_status,ad_review_feedback".to_owned(),
-        ),
-        ("limit", "500".to_owned()),
-    ];
-    let rows = pages(state, token, Some(format!("{act}/ads")), params, calls).await?;
+    let rows = account(state, token, act)
+        .ads("id,campaign_id,effective_status,ad_review_feedback", calls)
+        .await?;
     Ok(rows
         .iter()
         .filter_map(|r| {

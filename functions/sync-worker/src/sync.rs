@@ -16,6 +16,8 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use shared::domain::JobId;
 use shared::error::AppError;
+use shared::meta::ads::AdAccount;
+use shared::meta::reads::{InsightsQuery, Level, Meter};
 use shared::meta::{CALLS_PER_SYNC, ErrorKind, GraphError, Usage};
 use shared::repo::insights::{self, InsightRow};
 use shared::repo::{creative_results, jobs, meta_accounts, system_config};
@@ -225,7 +227,9 @@ impl Calls {
                    "insights_throttle": u.insights_throttle, "max_util_pct": u.max_util_pct()})
         })
     }
+}
 
+impl Meter for Calls {
     fn count(&mut self, usage: Usage) -> Result<(), GraphError> {
         self.made += 1;
         let pct = usage.max_util_pct();
@@ -250,81 +254,38 @@ impl Calls {
     }
 }
 
-/// Every row of one pull, following cursor pages (through an async report run if asked).
+/// Every row of one of the five pulls.
 async fn pull(
     state: &State,
     token: &str,
     act: &str,
-    (breakdowns, is_async): (&str, bool),
+    (breakdowns, run_async): (&str, bool),
     today: chrono::NaiveDate,
     calls: &mut Calls,
 ) -> Result<Vec<Value>, GraphError> {
-    let range = window(today);
-    let mut params = vec![
-        ("level", "campaign".to_owned()),
-        ("fields", FIELDS.to_owned()),
-        ("time_range", range.to_string()),
-        ("time_increment", "1".to_owned()),
-        ("limit", "500".to_owned()),
-    ];
-    if !breakdowns.is_empty() {
-        params.push(("breakdowns", breakdowns.to_owned()));
-    }
-    let g = &state.graph;
-    let next = if is_async {
-        let run = g.post(&format!("{act}/insights"), token, &params).await?;
-        calls.count(run.usage)?;
-        let id = run.body["report_run_id"]
-            .as_str()
-            .unwrap_or_default()
-            .to_owned();
-        loop {
-            let status = g.get(&id, token, &[]).await?;
-            calls.count(status.usage)?;
-            match status.body["async_status"].as_str() {
-                Some("Job Completed") => break,
-                Some("Job Failed") | Some("Job Skipped") => {
-                    return Err(GraphError {
-                        kind: ErrorKind::Transient,
-                        status: 200,
-                        code: 0,
-                        subcode: None,
-                        message: format!("async report {id} {}", status.body["async_status"]),
-                    });
-                }
-                _ => tokio::time::sleep(state.report_poll).await,
-            }
-        }
-        params = vec![("limit", "500".to_owned())];
-        Some(format!("{id}/insights"))
-    } else {
-        Some(format!("{act}/insights"))
+    let query = InsightsQuery {
+        level: Level::Campaign,
+        fields: FIELDS,
+        breakdowns,
+        time_range: window(today),
+        run_async,
+        poll: state.report_poll,
     };
-    pages(state, token, next, params, calls).await
+    account(state, token, act).insights(&query, calls).await
+}
+
+/// The ad account, read with the user's token.
+pub fn account<'a>(state: &'a State, token: &'a str, act: &'a str) -> AdAccount<'a> {
+    AdAccount {
+        graph: &state.graph,
+        token,
+        act,
+    }
 }
 
 /// The `time_range` of a sync: the account's today and the days before it.
 pub fn window(today: chrono::NaiveDate) -> Value {
     json!({"since": (today - Duration::days(WINDOW_DAYS)).to_string(), "until": today.to_string()})
-}
-
-/// Every row of a paged edge from `first`, following `paging.next`.
-pub async fn pages(
-    state: &State,
-    token: &str,
-    mut next: Option<String>,
-    mut params: Vec<(&str, String)>,
-    calls: &mut Calls,
-) -> Result<Vec<Value>, GraphError> {
-    let mut rows = Vec::new();
-    while let Some(path) = next.take() {
-        let page = state.graph.get(&path, token, &params).await?;
-        calls.count(page.usage.clone())?;
-        rows.extend(page.body["data"].as_array().cloned().unwrap_or_default());
-        next = page.body["paging"]["next"].as_str().map(str::to_owned);
-        params.clear(); // the next URL carries the query
-    }
-    Ok(rows)
 }
 
 /// What a failed pull means for the job and the message.
