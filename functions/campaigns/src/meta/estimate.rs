@@ -90,10 +90,7 @@ pub async fn refresh(
     let Some((act, access)) = account_for(state, user, c, asked).await? else {
         return Ok(None);
     };
-    let token = state
-        .cipher
-        .open(&access.sealed_token)
-        .map_err(|e| AppError::Internal(format!("meta token: {e}")))?;
+    let (access, token) = super::token_of(state, Some(access))?;
     let goal = optimization_goal(c.objective);
     let promoted = promoted_object(c, access.pixel_id.as_deref());
     let e = AdAccount {

@@ -28,7 +28,7 @@ use shared::meta::ads::{
     self, AdAccount, AdSetSpec, AdSpec, Budget, CampaignSpec, CreativeSpec, Media,
     MinimumBudgetClass,
 };
-use shared::repo::campaigns::{self, AdProgress, Campaign, CampaignAsset, Claim, LaunchProgress};
+use shared::repo::campaigns::{self, AdProgress, Campaign, CampaignAsset, LaunchProgress};
 use shared::repo::{jobs, meta_accounts, outbox, profiles};
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -234,34 +234,15 @@ pub async fn launch(state: &State, req: &Request, id: &str) -> Result<Response<B
         .await?
         .ok_or(AppError::NotFound)?;
     let input = input?;
-    let claim = Uuid::new_v4();
-    let held = state
-        .db
-        .tenant(user, async |t| campaigns::claim_launch(t, id, claim).await)
-        .await?;
-    if let Claim::Held { until, progress } = held {
-        return Err(AppError::InProgress {
-            code: "launch_in_progress",
-            detail:
-                "Another request is launching this campaign right now; nothing was done twice. \
-                     Look at the campaign again after retry_at."
-                    .into(),
-            progress: serde_json::to_value(progress.unwrap_or_default())
-                .map_err(AppError::internal)?,
-            retry_at: until,
-        });
-    }
-    let outcome = launch_claimed(state, user, id, claim, &input).await;
-    if let Err(e) = state
-        .db
-        .tenant(user, async |t| {
-            campaigns::release_launch(t, id, claim).await
-        })
-        .await
-    {
-        tracing::warn!(campaign_id = %id, error = %e, "launch claim not released; it expires by itself");
-    }
-    let campaign = outcome?;
+    let campaign = super::claimed(
+        state,
+        user,
+        id,
+        "Another request is launching this campaign right now; nothing was done twice. \
+         Look at the campaign again after retry_at.",
+        async |claim| launch_claimed(state, user, id, claim, &input).await,
+    )
+    .await?;
     tracing::info!(user_id = %user, campaign_id = %id, meta_campaign_id = ?campaign.meta_campaign_id, "launched");
     json(StatusCode::OK, &campaign)
 }
@@ -432,10 +413,7 @@ async fn prepare(
     if campaign.daily_budget.is_none() && campaign.total_budget.is_none() {
         return Err(not_ready("daily_budget", "set a daily or total budget"));
     }
-    let token = state
-        .cipher
-        .open(&access.sealed_token)
-        .map_err(|e| AppError::Internal(format!("meta token: {e}")))?;
+    let (access, token) = super::token_of(state, Some(access))?;
     Ok(Launch {
         id,
         user,
@@ -611,33 +589,14 @@ pub async fn add_creative(
     if !live {
         return Ok(());
     }
-    let claim = Uuid::new_v4();
-    let held = state
-        .db
-        .tenant(user, async |t| campaigns::claim_launch(t, id, claim).await)
-        .await?;
-    if let Claim::Held { until, progress } = held {
-        return Err(AppError::InProgress {
-            code: "launch_in_progress",
-            detail:
-                "The campaign's ads are being changed on Meta right now; try again after retry_at."
-                    .into(),
-            progress: serde_json::to_value(progress.unwrap_or_default())
-                .map_err(AppError::internal)?,
-            retry_at: until,
-        });
-    }
-    let outcome = add_claimed(state, user, id, claim, asset).await;
-    if let Err(e) = state
-        .db
-        .tenant(user, async |t| {
-            campaigns::release_launch(t, id, claim).await
-        })
-        .await
-    {
-        tracing::warn!(campaign_id = %id, error = %e, "claim not released; it expires by itself");
-    }
-    outcome
+    super::claimed(
+        state,
+        user,
+        id,
+        "The campaign's ads are being changed on Meta right now; try again after retry_at.",
+        async |claim| add_claimed(state, user, id, claim, asset).await,
+    )
+    .await
 }
 
 async fn add_claimed(
@@ -674,16 +633,7 @@ async fn add_claimed(
     if !progress.activated || !this.is_active {
         return Ok(());
     }
-    let access = access.ok_or(AppError::Conflict {
-        code: "meta_reconnect_required",
-        detail:
-            "The Meta connection for this campaign's ad account is gone or expired. Connect again."
-                .into(),
-    })?;
-    let token = state
-        .cipher
-        .open(&access.sealed_token)
-        .map_err(|e| AppError::Internal(format!("meta token: {e}")))?;
+    let (access, token) = super::token_of(state, access)?;
     let mut l = Launch {
         id,
         user,

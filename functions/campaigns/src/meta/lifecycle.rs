@@ -63,16 +63,7 @@ pub async fn load(
     if c.meta_campaign_id.is_none() {
         return Ok((c, None));
     }
-    let access = access.ok_or(AppError::Conflict {
-        code: "meta_reconnect_required",
-        detail:
-            "The Meta connection for this campaign's ad account is gone or expired. Connect again."
-                .into(),
-    })?;
-    let token = state
-        .cipher
-        .open(&access.sealed_token)
-        .map_err(|e| AppError::Internal(format!("meta token: {e}")))?;
+    let (_, token) = super::token_of(state, access)?;
     Ok((
         c.clone(),
         Some(OnMeta {

@@ -7,8 +7,66 @@ pub mod launch;
 pub mod lifecycle;
 
 use chrono::Utc;
+use shared::domain::{CampaignId, UserId};
 use shared::error::AppError;
 use shared::meta::{ErrorKind, GraphError};
+use shared::repo::campaigns::{self, Claim};
+use shared::repo::meta_accounts::Access;
+use uuid::Uuid;
+
+use crate::State;
+
+/// The token of an ad account's connection, or the 409 that asks to reconnect.
+pub fn token_of(state: &State, access: Option<Access>) -> Result<(Access, String), AppError> {
+    let access = access.ok_or(AppError::Conflict {
+        code: "meta_reconnect_required",
+        detail:
+            "The Meta connection for this campaign's ad account is gone or expired. Connect again."
+                .into(),
+    })?;
+    let token = state
+        .cipher
+        .open(&access.sealed_token)
+        .map_err(|e| AppError::Internal(format!("meta token: {e}")))?;
+    Ok((access, token))
+}
+
+/// Runs `work` holding the campaign's launch claim (made or changed on Meta by one
+/// request at a time); a second caller gets 409 `launch_in_progress` with the progress,
+/// saying `busy`. The claim is given back however `work` ends.
+pub async fn claimed<T>(
+    state: &State,
+    user: UserId,
+    id: CampaignId,
+    busy: &'static str,
+    work: impl AsyncFnOnce(Uuid) -> Result<T, AppError>,
+) -> Result<T, AppError> {
+    let claim = Uuid::new_v4();
+    let held = state
+        .db
+        .tenant(user, async |t| campaigns::claim_launch(t, id, claim).await)
+        .await?;
+    if let Claim::Held { until, progress } = held {
+        return Err(AppError::InProgress {
+            code: "launch_in_progress",
+            detail: busy.into(),
+            progress: serde_json::to_value(progress.unwrap_or_default())
+                .map_err(AppError::internal)?,
+            retry_at: until,
+        });
+    }
+    let outcome = work(claim).await;
+    if let Err(e) = state
+        .db
+        .tenant(user, async |t| {
+            campaigns::release_launch(t, id, claim).await
+        })
+        .await
+    {
+        tracing::warn!(campaign_id = %id, error = %e, "launch claim not released; it expires by itself");
+    }
+    outcome
+}
 
 /// The outbox topic of the sync worker's queue.
 pub const META_SYNC_TOPIC: &str = "meta-sync";
