@@ -324,7 +324,9 @@ async fn store(
     Ok(Outcome::done("generated"))
 }
 
-/// Fails the asset and job and refunds the credits, all once.
+/// Fails the job, its asset and refunds the credits — only when this transaction is the
+/// one that moves the job to failed. A delivery racing one that already finished the
+/// job (delivered the asset, or failed and refunded it) changes nothing.
 async fn give_up(
     state: &State,
     user: UserId,
@@ -336,6 +338,9 @@ async fn give_up(
     let refunded = state
         .db
         .tenant(user, async |t| {
+            if !jobs::fail(t, job, why).await? {
+                return Ok(None);
+            }
             assets::finish_processing(
                 t,
                 asset,
@@ -345,10 +350,15 @@ async fn give_up(
                 },
             )
             .await?;
-            jobs::fail(t, job, why).await?;
-            credits::refund(t, user.0, kind, asset.0, why).await
+            credits::refund(t, user.0, kind, asset.0, why)
+                .await
+                .map(Some)
         })
         .await?;
+    let Some(refunded) = refunded else {
+        tracing::info!(user_id = %user, job_id = %job, asset_id = %asset, why, "the job was already finished; nothing failed or refunded");
+        return Ok(Outcome::done("the job is already finished"));
+    };
     tracing::warn!(user_id = %user, job_id = %job, asset_id = %asset, why, refunded, "generation failed");
     Ok(Outcome::done("failed"))
 }

@@ -369,3 +369,80 @@ async fn an_unreadable_message_is_reported_failed_so_it_reaches_the_dead_letter_
     assert_eq!(response.batch_item_failures.len(), 1);
     assert_eq!(response.batch_item_failures[0].item_identifier, "msg-1");
 }
+
+#[tokio::test]
+async fn a_failure_racing_a_delivery_that_already_finished_the_job_neither_fails_the_asset_nor_refunds()
+ {
+    let w = world().await;
+    // This delivery's model call fails permanently, slowly; meanwhile another delivery
+    // of the same message finishes the job and delivers the asset.
+    Mock::given(method("POST"))
+        .respond_with(
+            ResponseTemplate::new(400)
+                .set_body_json(json!({"error": {"code": 400, "message": "The prompt violates the usage policy.",
+                                                "status": "INVALID_ARGUMENT"}}))
+                .set_delay(Duration::from_millis(400)),
+        )
+        .mount(&w.google)
+        .await;
+    let msg = requested(
+        &w,
+        json!({"type": "image", "prompt": "a cup of chai", "format": "1:1"}),
+    )
+    .await;
+    let other_delivery = async {
+        tokio::time::sleep(Duration::from_millis(150)).await;
+        w.db.superuser()
+            .await
+            .batch_execute(
+                "UPDATE background_jobs SET status = 'completed', completed_at = now(); \
+                 UPDATE creative_assets SET status = 'active', file_url = 'https://assets.example/done.png'",
+            )
+            .await
+            .unwrap();
+    };
+    let (outcome, ()) = tokio::join!(process(&w.state, &msg), other_delivery);
+    assert_eq!(outcome, Outcome::done("the job is already finished"));
+    let a = asset(&w).await;
+    assert_eq!(
+        (a.status.as_str(), a.job_status.as_str()),
+        ("active", "completed")
+    );
+    assert_eq!(
+        credits(&w).await,
+        (1, 1, 0),
+        "the delivered asset stays paid for"
+    );
+}
+
+#[tokio::test]
+async fn a_refund_of_a_charge_from_an_earlier_period_gives_nothing_to_spend_now() {
+    let w = world().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(400).set_body_json(json!({"error": {
+            "code": 400, "message": "The prompt violates the usage policy.", "status": "INVALID_ARGUMENT"}})))
+        .mount(&w.google)
+        .await;
+    let msg = requested(
+        &w,
+        json!({"type": "image", "prompt": "something refused", "format": "1:1"}),
+    )
+    .await;
+    // The period renews (credits reset) before the failure is known, and 3 are spent in it.
+    w.db.superuser()
+        .await
+        .batch_execute(
+            "UPDATE usage_logs SET logged_at = now() - interval '2 days'; \
+             UPDATE subscriptions SET current_period_start = now() - interval '1 day', \
+                    current_period_end = now() + interval '29 days', monthly_ai_credits_used = 3 WHERE is_current",
+        )
+        .await
+        .unwrap();
+    process(&w.state, &msg).await;
+    let (used, _, refunds) = credits(&w).await;
+    assert_eq!(
+        (used, refunds),
+        (3, 1),
+        "recorded as refunded, but the new period's 3 used credits are not reduced"
+    );
+}

@@ -140,8 +140,10 @@ async fn check_daily_limit(t: &Tenant<'_>, kind: AssetType) -> Result<(), AppErr
 }
 
 /// Gives back what `resource`'s charge took, once: a second call (a redelivered
-/// message) finds the refund row already there and changes nothing. Returns the
-/// credits refunded (0 when already refunded or never charged).
+/// message) finds the refund row already there and changes nothing. The credits go back
+/// to the period of the charge: a charge from before the current period (whose credits
+/// were reset since) is recorded as refunded but gives nothing to spend now. Returns the
+/// credits given back to the current period.
 pub async fn refund(
     t: &impl Tx,
     user: Uuid,
@@ -153,7 +155,7 @@ pub async fn refund(
         .tx()
         .query_one(
             "WITH charge AS ( \
-                 SELECT credits_consumed FROM usage_logs \
+                 SELECT credits_consumed, logged_at FROM usage_logs \
                  WHERE user_id = $1 AND feature = $2 AND resource_id = $3 AND credits_consumed > 0 LIMIT 1), \
              refund AS ( \
                  INSERT INTO usage_logs (user_id, feature, credits_consumed, resource_id, metadata) \
@@ -164,8 +166,10 @@ pub async fn refund(
              given AS ( \
                  UPDATE subscriptions s \
                     SET monthly_ai_credits_used = greatest(0, s.monthly_ai_credits_used - refund.credits) \
-                   FROM refund WHERE s.user_id = $1 AND s.is_current RETURNING refund.credits) \
-             SELECT coalesce((SELECT credits FROM refund), 0)",
+                   FROM refund, charge \
+                  WHERE s.user_id = $1 AND s.is_current AND charge.logged_at >= s.current_period_start \
+                 RETURNING refund.credits) \
+             SELECT coalesce((SELECT credits FROM given), 0)",
             &[&user, &feature(kind), &resource, &reason],
         )
         .await?;
