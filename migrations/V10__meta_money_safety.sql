@@ -45,3 +45,8 @@ ALTER TABLE campaigns ADD COLUMN ad_review JSONB;
 ALTER TABLE meta_ad_accounts ADD COLUMN pixel_id VARCHAR(64);
 ALTER TABLE meta_ad_accounts ADD COLUMN timezone_offset_hours NUMERIC(4,2);
 ALTER TABLE campaigns ADD COLUMN promoted_app JSONB;
+
+-- The campaign's version, bumped by every change a user (or a launch) makes; it is the
+-- ETag clients send back in If-Match, and a PATCH writes only over the version it read,
+-- so concurrent edits never silently overwrite each other.
+ALTER TABLE campaigns ADD COLUMN version BIGINT NOT NULL DEFAULT 1;

@@ -41,6 +41,9 @@ pub enum AppError {
     MethodNotAllowed,
     #[error("conflict: {detail}")]
     Conflict { code: &'static str, detail: String },
+    /// The resource changed since the client (or this request) read it (412).
+    #[error("precondition failed: {detail}")]
+    PreconditionFailed { code: &'static str, detail: String },
     /// Another request is doing this right now (409): how far it got, and when to look
     /// again at the latest.
     #[error("in progress: {detail}")]
@@ -96,6 +99,7 @@ impl AppError {
             Self::NotFound => StatusCode::NOT_FOUND,
             Self::MethodNotAllowed => StatusCode::METHOD_NOT_ALLOWED,
             Self::Conflict { .. } | Self::InProgress { .. } => StatusCode::CONFLICT,
+            Self::PreconditionFailed { .. } => StatusCode::PRECONDITION_FAILED,
             Self::Unprocessable { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             Self::PaymentRequired { .. } => StatusCode::PAYMENT_REQUIRED,
             Self::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
@@ -112,7 +116,9 @@ impl AppError {
             Self::Unauthenticated { code, .. } => code,
             Self::NotFound => "not_found",
             Self::MethodNotAllowed => "method_not_allowed",
-            Self::Conflict { code, .. } | Self::InProgress { code, .. } => code,
+            Self::Conflict { code, .. }
+            | Self::InProgress { code, .. }
+            | Self::PreconditionFailed { code, .. } => code,
             Self::Unprocessable { code, .. } => code,
             Self::PaymentRequired { .. } => "insufficient_credits",
             Self::RateLimited { code, .. } => code,
@@ -130,6 +136,7 @@ impl AppError {
             Self::MethodNotAllowed => "Method not allowed",
             Self::Conflict { .. } => "Conflict",
             Self::InProgress { .. } => "Already in progress",
+            Self::PreconditionFailed { .. } => "Changed since it was read",
             Self::Unprocessable { .. } => "The request cannot be carried out",
             Self::PaymentRequired { .. } => "Not enough credits",
             Self::RateLimited { .. } => "Limit reached",
@@ -148,7 +155,9 @@ impl AppError {
             Self::Unauthenticated { detail, .. } => (*detail).to_owned(),
             Self::NotFound => "The resource does not exist.".to_owned(),
             Self::MethodNotAllowed => "This resource does not support that method.".to_owned(),
-            Self::Conflict { detail, .. } | Self::InProgress { detail, .. } => detail.clone(),
+            Self::Conflict { detail, .. }
+            | Self::InProgress { detail, .. }
+            | Self::PreconditionFailed { detail, .. } => detail.clone(),
             Self::Unprocessable { detail, .. } => detail.clone(),
             Self::PaymentRequired { detail, .. } => detail.clone(),
             Self::RateLimited { detail, .. } => detail.clone(),

@@ -237,10 +237,20 @@ pub mod api {
         pub status: StatusCode,
         pub content_type: String,
         pub location: Option<String>,
+        pub etag: Option<String>,
         pub body: Value,
     }
 
     impl Reply {
+        /// A response header the tests read (ETag, Location).
+        pub fn header(&self, name: &str) -> Option<&str> {
+            match name {
+                "etag" => self.etag.as_deref(),
+                "location" => self.location.as_deref(),
+                _ => None,
+            }
+        }
+
         /// The names of the invalid fields of a validation problem.
         pub fn fields(&self) -> Vec<String> {
             self.body["errors"]
@@ -296,6 +306,7 @@ pub mod api {
             status: res.status(),
             content_type: header("content-type").unwrap_or_default(),
             location: header("location"),
+            etag: header("etag"),
             body,
         }
     }

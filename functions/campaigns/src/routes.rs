@@ -88,7 +88,7 @@ pub async fn list(state: &State, req: &Request) -> Result<Response<Body>, AppErr
 #[utoipa::path(get, path = "/v1/campaigns/{id}", operation_id = "get_campaign", tag = "campaigns", security(("bearer" = [])),
     params(("id" = uuid::Uuid, Path, description = "Campaign id")),
     responses(
-        (status = 200, description = "The campaign", body = Campaign),
+        (status = 200, description = "The campaign (its version in the ETag header, for If-Match)", body = Campaign),
         NotAuthenticated,
         (status = 404, description = "No such campaign of yours", body = Problem, content_type = "application/problem+json"),
     ))]
@@ -98,15 +98,20 @@ pub async fn get(state: &State, req: &Request, id: &str) -> Result<Response<Body
     let found = state
         .db
         .tenant(user, async |t| campaigns::get(t, id, false).await)
-        .await?;
-    json(StatusCode::OK, &found.ok_or(AppError::NotFound)?)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    with_etag(json(StatusCode::OK, &found)?, &found)
 }
 
 #[utoipa::path(patch, path = "/v1/campaigns/{id}", operation_id = "update_campaign", tag = "campaigns", security(("bearer" = [])),
-    params(("id" = uuid::Uuid, Path, description = "Campaign id")),
+    params(
+        ("id" = uuid::Uuid, Path, description = "Campaign id"),
+        ("If-Match" = Option<String>, Header, description = "The ETag the change is based on: refused with 412 if the campaign changed since"),
+    ),
     request_body = CampaignChange,
     responses(
-        (status = 200, description = "The changed campaign", body = Campaign),
+        (status = 200, description = "The changed campaign (its new version in the ETag header)", body = Campaign),
+        (status = 412, description = "The campaign changed since it was read (If-Match, or a concurrent edit); nothing was written", body = Problem, content_type = "application/problem+json"),
         NotJson,
         NotAuthenticated,
         (status = 404, description = "No such campaign of yours", body = Problem, content_type = "application/problem+json"),
@@ -118,20 +123,43 @@ pub async fn update(state: &State, req: &Request, id: &str) -> Result<Response<B
     let user = authenticate(req, &state.tokens)?;
     let id = CampaignId(parse_id(id)?);
     let change: CampaignChange = json_body(req)?;
-    let (before, on_meta) = lifecycle::load(state, user, id).await?;
-    let after = change.apply(before.fields())?;
-    // A campaign on Meta changes there first (status, budget); then here.
-    lifecycle::push_change(state, &before, on_meta.as_ref(), &after).await?;
-    let mut updated = state
-        .db
-        .tenant(user, async |t| campaigns::update(t, id, &after).await)
-        .await?;
+    let if_match = if_match(req);
+    let updated = crate::meta::claimed(
+        state,
+        user,
+        id,
+        "Another change of this campaign is being made right now; read it again and retry.",
+        async |_| {
+            let (before, on_meta) = lifecycle::load(state, user, id).await?;
+            if if_match.as_ref().is_some_and(|m| *m != before.etag()) {
+                return Err(AppError::PreconditionFailed {
+                    code: "stale_version",
+                    detail: format!(
+                        "If-Match names a version this campaign no longer has (it is {}); read it again.",
+                        before.etag()
+                    ),
+                });
+            }
+            let after = change.apply(before.fields())?;
+            // A campaign on Meta changes there first (status, budget, name, …); then here.
+            lifecycle::push_change(state, &before, on_meta.as_ref(), &after).await?;
+            let updated = state
+                .db
+                .tenant(user, async |t| {
+                    campaigns::update(t, id, before.version, &after).await
+                })
+                .await?;
+            Ok((before, on_meta.is_none(), updated))
+        },
+    )
+    .await;
+    let (before, not_on_meta, mut updated) = updated?;
     // A draft's reach follows its targeting and budget (best effort: Meta may be away).
     let reach_changed = before.target_audience != updated.target_audience
         || before.daily_budget != updated.daily_budget
         || before.total_budget != updated.total_budget
         || before.objective != updated.objective;
-    if reach_changed && on_meta.is_none() {
+    if reach_changed && not_on_meta {
         crate::meta::estimate::refresh_quietly(state, user, &updated, None).await;
         if let Some(c) = state
             .db
@@ -141,7 +169,22 @@ pub async fn update(state: &State, req: &Request, id: &str) -> Result<Response<B
             updated = c;
         }
     }
-    json(StatusCode::OK, &updated)
+    with_etag(json(StatusCode::OK, &updated)?, &updated)
+}
+
+/// The If-Match header's ETag, if sent.
+fn if_match(req: &Request) -> Option<String> {
+    req.headers()
+        .get("if-match")
+        .and_then(|v| v.to_str().ok())
+        .map(|v| v.trim().trim_start_matches("W/").to_owned())
+}
+
+/// The response with the campaign's version as its ETag.
+fn with_etag(mut res: Response<Body>, c: &Campaign) -> Result<Response<Body>, AppError> {
+    res.headers_mut()
+        .insert("etag", c.etag().parse().map_err(AppError::internal)?);
+    Ok(res)
 }
 
 #[utoipa::path(delete, path = "/v1/campaigns/{id}", operation_id = "delete_campaign", tag = "campaigns", security(("bearer" = [])),
@@ -156,17 +199,27 @@ pub async fn update(state: &State, req: &Request, id: &str) -> Result<Response<B
 pub async fn delete(state: &State, req: &Request, id: &str) -> Result<Response<Body>, AppError> {
     let user = authenticate(req, &state.tokens)?;
     let id = CampaignId(parse_id(id)?);
-    let (current, on_meta) = lifecycle::load(state, user, id).await?;
-    if current.status == CampaignStatus::Active {
-        return Err(AppError::Conflict {
-            code: "campaign_active",
-            detail: "An active campaign cannot be deleted; pause or cancel it first.".into(),
-        });
-    }
-    lifecycle::archive_for_delete(state, &current, on_meta.as_ref()).await?;
-    state
-        .db
-        .tenant(user, async |t| campaigns::soft_delete(t, id).await)
-        .await?;
+    crate::meta::claimed(
+        state,
+        user,
+        id,
+        "Another change of this campaign is being made right now; try again in a moment.",
+        async |_| {
+            let (current, on_meta) = lifecycle::load(state, user, id).await?;
+            if current.status == CampaignStatus::Active {
+                return Err(AppError::Conflict {
+                    code: "campaign_active",
+                    detail: "An active campaign cannot be deleted; pause or cancel it first."
+                        .into(),
+                });
+            }
+            lifecycle::archive_for_delete(state, &current, on_meta.as_ref()).await?;
+            state
+                .db
+                .tenant(user, async |t| campaigns::soft_delete(t, id).await)
+                .await
+        },
+    )
+    .await?;
     Ok(no_content())
 }

@@ -1079,3 +1079,113 @@ async fn a_video_ad_carries_metas_thumbnail_of_the_video() {
         (Some("900001"), Some("https://scontent.example/t2.jpg"))
     );
 }
+
+#[tokio::test]
+async fn an_edit_based_on_a_stale_version_is_refused_and_writes_nothing() {
+    let w = world().await;
+    let base = format!("/v1/campaigns/{}", w.campaign);
+    let read = call(&w, Method::GET, &base, None).await;
+    let etag = read.header("etag").expect("an ETag").to_owned();
+    let mut req = shared::testing::api::request(
+        Method::PATCH,
+        &base,
+        Some(&json!({"name": "First edit"})),
+        Some(&w.user.token),
+    );
+    req.headers_mut().insert("if-match", etag.parse().unwrap());
+    let first = reply(campaigns::handle(&w.state, req).await);
+    assert_eq!(first.status, StatusCode::OK);
+    assert_ne!(
+        first.header("etag").unwrap(),
+        etag.as_str(),
+        "a new version"
+    );
+
+    let mut stale = shared::testing::api::request(
+        Method::PATCH,
+        &base,
+        Some(&json!({"name": "Edit from an old screen"})),
+        Some(&w.user.token),
+    );
+    stale
+        .headers_mut()
+        .insert("if-match", etag.parse().unwrap());
+    let r = reply(campaigns::handle(&w.state, stale).await);
+    assert_eq!((r.status.as_u16(), r.code()), (412, "stale_version"));
+    let now = call(&w, Method::GET, &base, None).await;
+    assert_eq!(now.body["name"], "First edit");
+}
+
+#[tokio::test]
+async fn two_simultaneous_edits_of_a_live_campaign_never_leave_meta_and_adpilot_apart() {
+    let w = world().await;
+    // Meta takes its time with the budget, so the second edit arrives mid-way.
+    Mock::given(method("POST"))
+        .and(path("/v25.0/23850000000000002"))
+        .and(body_string_contains("daily_budget"))
+        .respond_with(ok(json!({"success": true})).set_delay(std::time::Duration::from_millis(400)))
+        .with_priority(1)
+        .mount(&w.graph)
+        .await;
+    meta(&w).await;
+    creative_works(&w).await;
+    assert_eq!(launch(&w).await.status, StatusCode::OK);
+    let base = format!("/v1/campaigns/{}", w.campaign);
+    let (a, b) = tokio::join!(
+        call(
+            &w,
+            Method::PATCH,
+            &base,
+            Some(json!({"daily_budget": "2000.00"}))
+        ),
+        async {
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+            call(
+                &w,
+                Method::PATCH,
+                &base,
+                Some(json!({"daily_budget": "2500.00"})),
+            )
+            .await
+        }
+    );
+    assert_eq!(a.status, StatusCode::OK, "{}", a.body);
+    assert_eq!(
+        (b.status, b.code()),
+        (StatusCode::CONFLICT, "launch_in_progress")
+    );
+    let budgets: Vec<String> = sent(&w, "/v25.0/23850000000000002")
+        .await
+        .iter()
+        .map(|f| param(f, "daily_budget").to_owned())
+        .filter(|b| !b.is_empty())
+        .collect();
+    assert_eq!(
+        budgets,
+        ["200000"],
+        "only the edit that was kept reached Meta"
+    );
+    let now = call(&w, Method::GET, &base, None).await;
+    assert_eq!(now.body["daily_budget"], "2000.00");
+}
+
+#[tokio::test]
+async fn changing_a_campaign_that_is_not_yours_is_a_404() {
+    let w = world().await;
+    let other = TestUser::create(&w.db, "other@example.com").await;
+    let base = format!("/v1/campaigns/{}", w.campaign);
+    for (m, p) in [
+        (Method::PATCH, base.clone()),
+        (Method::DELETE, base.clone()),
+        (Method::POST, format!("{base}/pause")),
+    ] {
+        let r = reply(
+            campaigns::handle(
+                &w.state,
+                shared::testing::api::request(m.clone(), &p, Some(&json!({})), Some(&other.token)),
+            )
+            .await,
+        );
+        assert_eq!(r.status, StatusCode::NOT_FOUND, "{m} {p}: {}", r.body);
+    }
+}

@@ -61,9 +61,17 @@ pub struct Campaign {
     pub totals: CampaignTotals,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// Bumped by every change; sent as the ETag, checked against If-Match.
+    #[serde(skip)]
+    pub version: i64,
 }
 
 impl Campaign {
+    /// The ETag of this version.
+    pub fn etag(&self) -> String {
+        format!("\"v{}\"", self.version)
+    }
+
     pub fn cursor(&self) -> Cursor {
         Cursor {
             created_at: self.created_at,
@@ -129,6 +137,7 @@ impl From<&Row> for Campaign {
             },
             created_at: r.get("created_at"),
             updated_at: r.get("updated_at"),
+            version: r.get("version"),
         }
     }
 }
@@ -167,7 +176,7 @@ pub struct CampaignFields {
 const COLUMNS: &str = "id, name, purpose, objective, status, approval_status, ad_review, currency, daily_budget, total_budget, \
                        start_date, end_date, target_audience, promoted_app, audience_size_estimate, ai_optimization_enabled, \
                        optimization_goals, meta_campaign_id, total_spend, total_impressions, total_clicks, \
-                       total_conversions, created_at, updated_at";
+                       total_conversions, created_at, updated_at, version";
 
 fn json<T: Serialize>(v: &Option<T>) -> Result<Option<Value>, AppError> {
     v.as_ref()
@@ -182,40 +191,49 @@ pub async fn create(t: &Tenant<'_>, c: &CampaignFields) -> Result<Campaign, AppE
                                 end_date, target_audience, ai_optimization_enabled, optimization_goals, status, promoted_app) \
          VALUES ($1, $2, $3, $4, $13, $5, $6, $7, $8, $9, $10, $11, $12, $14) RETURNING {COLUMNS}"
     );
-    write(t, &sql, t.user().0, c).await
+    write(t, &sql, t.user().0, c, None)
+        .await?
+        .ok_or_else(|| AppError::internal("insert returned no row"))
 }
 
 /// Runs an insert or update whose `$1` is `key`, `$2`…`$12` the fields in
-/// `CampaignFields` order, `$13` the currency and `$14` the promoted app, returning the
-/// written row.
+/// `CampaignFields` order, `$13` the currency, `$14` the promoted app and `$15` (given
+/// `version`) the version it must still be; the written row, if one was.
 async fn write(
     t: &Tenant<'_>,
     sql: &str,
     key: Uuid,
     c: &CampaignFields,
-) -> Result<Campaign, AppError> {
-    let row =
-        t.tx.query_one(
-            sql,
-            &[
-                &key,
-                &c.name,
-                &c.purpose.as_str(),
-                &c.objective.as_str(),
-                &c.daily_budget,
-                &c.total_budget,
-                &c.start_date,
-                &c.end_date,
-                &json(&c.target_audience)?,
-                &c.ai_optimization_enabled,
-                &json(&c.optimization_goals)?,
-                &c.status.as_str(),
-                &c.currency.code(),
-                &json(&c.promoted_app)?,
-            ],
-        )
-        .await?;
-    Ok(Campaign::from(&row))
+    version: Option<i64>,
+) -> Result<Option<Campaign>, AppError> {
+    let fields = json(&c.target_audience)?;
+    let goals = json(&c.optimization_goals)?;
+    let app = json(&c.promoted_app)?;
+    let status = c.status.as_str();
+    let purpose = c.purpose.as_str();
+    let objective = c.objective.as_str();
+    let currency = c.currency.code();
+    let mut params: Vec<&(dyn tokio_postgres::types::ToSql + Sync)> = vec![
+        &key,
+        &c.name,
+        &purpose,
+        &objective,
+        &c.daily_budget,
+        &c.total_budget,
+        &c.start_date,
+        &c.end_date,
+        &fields,
+        &c.ai_optimization_enabled,
+        &goals,
+        &status,
+        &currency,
+        &app,
+    ];
+    if let Some(v) = &version {
+        params.push(v);
+    }
+    let row = t.tx.query_opt(sql, &params).await?;
+    Ok(row.as_ref().map(Campaign::from))
 }
 
 /// The campaign, locked for the rest of the transaction when `for_update`.
@@ -233,19 +251,29 @@ pub async fn get(
         .map(Campaign::from))
 }
 
+/// Writes the fields over version `read` only: a campaign changed since (by another
+/// request) is a 412 and nothing is written.
 pub async fn update(
     t: &Tenant<'_>,
     id: CampaignId,
+    read: i64,
     c: &CampaignFields,
 ) -> Result<Campaign, AppError> {
     let sql = format!(
-        "UPDATE campaigns SET name = $2, purpose = $3, objective = $4, daily_budget = $5, total_budget = $6, \
+        "UPDATE campaigns SET version = version + 1, name = $2, purpose = $3, objective = $4, daily_budget = $5, total_budget = $6, \
                 start_date = $7, end_date = $8, target_audience = $9, ai_optimization_enabled = $10, \
                 optimization_goals = $11, status = $12::text, currency = $13, promoted_app = $14, \
                 meta_status_at = CASE WHEN status::text <> $12::text THEN now() ELSE meta_status_at END \
-         WHERE id = $1 AND deleted_at IS NULL RETURNING {COLUMNS}"
+         WHERE id = $1 AND deleted_at IS NULL AND version = $15 RETURNING {COLUMNS}"
     );
-    write(t, &sql, id.0, c).await
+    match write(t, &sql, id.0, c, Some(read)).await? {
+        Some(c) => Ok(c),
+        None => Err(AppError::PreconditionFailed {
+            code: "edited_concurrently",
+            detail: "The campaign changed since it was read (another edit won); read it again and retry."
+                .into(),
+        }),
+    }
 }
 
 pub async fn soft_delete(t: &Tenant<'_>, id: CampaignId) -> Result<(), AppError> {
@@ -519,7 +547,8 @@ pub enum Claim {
     },
 }
 
-/// Claims the campaign's launch for `claim` unless another unexpired claim holds it.
+/// Claims the campaign for `claim` unless another unexpired claim holds it; a campaign
+/// that is not the tenant's (or is deleted) is a 404.
 pub async fn claim_launch(t: &Tenant<'_>, id: CampaignId, claim: Uuid) -> Result<Claim, AppError> {
     let taken =
         t.tx.execute(
@@ -534,11 +563,12 @@ pub async fn claim_launch(t: &Tenant<'_>, id: CampaignId, claim: Uuid) -> Result
         return Ok(Claim::Taken);
     }
     let row =
-        t.tx.query_one(
-            "SELECT launch_claimed_until, meta_launch FROM campaigns WHERE id = $1",
+        t.tx.query_opt(
+            "SELECT launch_claimed_until, meta_launch FROM campaigns WHERE id = $1 AND deleted_at IS NULL",
             &[&id.0],
         )
-        .await?;
+        .await?
+        .ok_or(AppError::NotFound)?;
     Ok(Claim::Held {
         until: row
             .get::<_, Option<DateTime<Utc>>>(0)
@@ -597,7 +627,8 @@ pub async fn set_estimate(
 /// Marks a campaign live after its launch: active, its new ads in Meta's review.
 pub async fn launched(t: &Tenant<'_>, id: CampaignId) -> Result<Campaign, AppError> {
     let sql = format!(
-        "UPDATE campaigns SET status = 'active', approval_status = 'pending', meta_status_at = now() \
+        "UPDATE campaigns SET status = 'active', approval_status = 'pending', meta_status_at = now(), \
+                version = version + 1 \
          WHERE id = $1 RETURNING {COLUMNS}"
     );
     Ok(Campaign::from(&t.tx.query_one(&sql, &[&id.0]).await?))
@@ -610,7 +641,8 @@ pub async fn set_status(
     status: CampaignStatus,
 ) -> Result<Campaign, AppError> {
     let sql = format!(
-        "UPDATE campaigns SET status = $2, meta_status_at = now() WHERE id = $1 RETURNING {COLUMNS}"
+        "UPDATE campaigns SET status = $2, meta_status_at = now(), version = version + 1 \
+         WHERE id = $1 RETURNING {COLUMNS}"
     );
     Ok(Campaign::from(
         &t.tx.query_one(&sql, &[&id.0, &status.as_str()]).await?,

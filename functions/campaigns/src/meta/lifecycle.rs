@@ -119,22 +119,31 @@ async fn push_status(
 ) -> Result<Response<Body>, AppError> {
     let user = authenticate(req, &state.tokens)?;
     let id = CampaignId(parse_id(id)?);
-    let (c, m) = load(state, user, id).await?;
-    let Some(m) = m.filter(|m| m.link.activated()) else {
-        return Err(AppError::Conflict {
-            code: "not_launched",
-            detail: "This campaign is not live on Meta yet; launch it first.".into(),
-        });
-    };
-    let steps = c
-        .status
-        .change(to, true)
-        .map_err(|why| refused(c.status, to, why))?;
-    on_meta(state, &m, steps).await?;
-    let c = state
-        .db
-        .tenant(user, async |t| campaigns::set_status(t, id, to).await)
-        .await?;
+    let c = super::claimed(
+        state,
+        user,
+        id,
+        "Another change of this campaign is being made right now; try again in a moment.",
+        async |_| {
+            let (c, m) = load(state, user, id).await?;
+            let Some(m) = m.filter(|m| m.link.activated()) else {
+                return Err(AppError::Conflict {
+                    code: "not_launched",
+                    detail: "This campaign is not live on Meta yet; launch it first.".into(),
+                });
+            };
+            let steps = c
+                .status
+                .change(to, true)
+                .map_err(|why| refused(c.status, to, why))?;
+            on_meta(state, &m, steps).await?;
+            state
+                .db
+                .tenant(user, async |t| campaigns::set_status(t, id, to).await)
+                .await
+        },
+    )
+    .await?;
     json(StatusCode::OK, &c)
 }
 

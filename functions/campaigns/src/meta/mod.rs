@@ -31,9 +31,11 @@ pub fn token_of(state: &State, access: Option<Access>) -> Result<(Access, String
     Ok((access, token))
 }
 
-/// Runs `work` holding the campaign's launch claim (made or changed on Meta by one
-/// request at a time); a second caller gets 409 `launch_in_progress` with the progress,
-/// saying `busy`. The claim is given back however `work` ends.
+/// Runs `work` holding the campaign's claim: a campaign is launched, edited, paused or
+/// deleted (on Meta, then here) by one request at a time, so neither Meta nor our row
+/// can end up with a change the other lacks. A second caller gets 409
+/// `launch_in_progress` with the progress, saying `busy`. The claim is given back
+/// however `work` ends.
 pub async fn claimed<T>(
     state: &State,
     user: UserId,
