@@ -28,6 +28,9 @@ impl FieldError {
 pub enum AppError {
     #[error("request body is not valid JSON: {0}")]
     MalformedBody(String),
+    /// The body is larger than the endpoint reads (413).
+    #[error("request body over {limit} bytes")]
+    PayloadTooLarge { limit: usize },
     #[error("validation failed: {0:?}")]
     Validation(Vec<FieldError>),
     #[error("unauthenticated: {detail}")]
@@ -94,6 +97,7 @@ impl AppError {
     pub fn status(&self) -> StatusCode {
         match self {
             Self::MalformedBody(_) => StatusCode::BAD_REQUEST,
+            Self::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             Self::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
             Self::Unauthenticated { .. } => StatusCode::UNAUTHORIZED,
             Self::NotFound => StatusCode::NOT_FOUND,
@@ -112,6 +116,7 @@ impl AppError {
     pub fn code(&self) -> &'static str {
         match self {
             Self::MalformedBody(_) => "malformed_body",
+            Self::PayloadTooLarge { .. } => "body_too_large",
             Self::Validation(_) => "validation_failed",
             Self::Unauthenticated { code, .. } => code,
             Self::NotFound => "not_found",
@@ -130,6 +135,7 @@ impl AppError {
     fn title(&self) -> &'static str {
         match self {
             Self::MalformedBody(_) => "The request body could not be read",
+            Self::PayloadTooLarge { .. } => "The request body is too large",
             Self::Validation(_) => "The request is not valid",
             Self::Unauthenticated { .. } => "Authentication required",
             Self::NotFound => "Not found",
@@ -148,6 +154,9 @@ impl AppError {
     fn detail(&self) -> String {
         match self {
             Self::MalformedBody(why) => format!("The body must be a JSON object: {why}"),
+            Self::PayloadTooLarge { limit } => {
+                format!("The body is over {} KiB; send at most that.", limit / 1024)
+            }
             Self::Validation(errors) => {
                 let fields: Vec<&str> = errors.iter().map(|e| e.field.as_str()).collect();
                 format!("Invalid field(s): {}", fields.join(", "))

@@ -222,6 +222,53 @@ async fn a_body_that_is_not_json_is_a_bad_request() {
 }
 
 #[tokio::test]
+async fn a_signup_body_over_64_kib_is_refused_before_it_is_parsed() {
+    let app = App::new().await;
+    let huge = format!(
+        r#"{{"email": "big@example.com", "password": "long enough!", "pad": "{}"}}"#,
+        "x".repeat(64 * 1024)
+    );
+    for path in ["/v1/auth/signup", "/v1/auth/login"] {
+        let mut req = Request::new(Body::Text(huge.clone()));
+        *req.method_mut() = Method::POST;
+        *req.uri_mut() = path.parse().unwrap();
+        let res = auth::handle(&app.state, req).await;
+        assert_eq!(res.status(), StatusCode::PAYLOAD_TOO_LARGE, "{path}");
+    }
+    // A body just under the limit is read (and refused for its unknown field).
+    let padded = format!(
+        r#"{{"email": "big@example.com", "password": "long enough!", "pad": "{}"}}"#,
+        "x".repeat(60 * 1024)
+    );
+    let mut req = Request::new(Body::Text(padded));
+    *req.method_mut() = Method::POST;
+    *req.uri_mut() = "/v1/auth/signup".parse().unwrap();
+    assert_eq!(
+        auth::handle(&app.state, req).await.status(),
+        StatusCode::UNPROCESSABLE_ENTITY
+    );
+}
+
+#[tokio::test]
+async fn json_that_is_not_an_object_or_has_trailing_bytes_is_a_bad_request() {
+    let app = App::new().await;
+    for body in [
+        "[1, 2]",
+        "\"text\"",
+        r#"{"email": "a@b.example", "password": "long enough!"} trailing"#,
+    ] {
+        let mut req = Request::new(Body::Text(body.into()));
+        *req.method_mut() = Method::POST;
+        *req.uri_mut() = "/v1/auth/signup".parse().unwrap();
+        assert_eq!(
+            auth::handle(&app.state, req).await.status(),
+            StatusCode::BAD_REQUEST,
+            "{body}"
+        );
+    }
+}
+
+#[tokio::test]
 async fn login_returns_a_session_and_records_the_login() {
     let app = App::new().await;
     app.signup("login@example.com").await;

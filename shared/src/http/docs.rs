@@ -38,10 +38,16 @@ problem_response!(
     /// 401: no valid bearer token.
     NotAuthenticated, "401", "Not authenticated"
 );
-problem_response!(
-    /// 400: the body is not a JSON object.
-    NotJson, "400", "Body is not JSON"
-);
+/// 400: the body is not a JSON object; 413: it is over 64 KiB.
+pub struct NotJson;
+
+impl IntoResponses for NotJson {
+    fn responses() -> BTreeMap<String, RefOr<Response>> {
+        let mut r = problem("400", "Body is not JSON");
+        r.extend(problem("413", "Body over 64 KiB"));
+        r
+    }
+}
 problem_response!(
     /// 422: invalid fields or parameters, each named.
     InvalidInput, "422", "Invalid fields or parameters"
