@@ -18,7 +18,6 @@ use rust_decimal::Decimal;
 use serde::Deserialize;
 use serde_json::Value;
 use shared::repo::subscriptions::Change;
-use uuid::Uuid;
 
 #[derive(Clone, Debug, Deserialize)]
 pub struct Event {
@@ -95,11 +94,6 @@ impl PaymentEntity {
             "failed" => "failed",
             _ => "authorized",
         }
-    }
-
-    /// The account named in the notes we attach (`user_id`), if any.
-    pub fn user_id(&self) -> Option<Uuid> {
-        self.notes.get("user_id")?.as_str()?.parse().ok()
     }
 }
 

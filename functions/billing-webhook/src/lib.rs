@@ -144,7 +144,9 @@ pub async fn apply(
             w,
             &Payment {
                 razorpay_payment_id: &p.id,
-                user_id: sub.as_ref().map(|s| s.user_id).or_else(|| p.user_id()),
+                // Whose payment it is comes from our own subscription row, never from the
+                // notes on Razorpay's entity (anyone who can create a payment can set those).
+                user_id: sub.as_ref().map(|s| s.user_id),
                 subscription_id: sub.as_ref().map(|s| s.id),
                 amount: p.amount_inr(),
                 currency: &p.currency,

@@ -529,3 +529,38 @@ async fn failed_payments_unknown_events_and_unknown_subscriptions_are_recorded_n
         .get(0);
     assert_eq!(status, "failed: Payment declined by bank");
 }
+
+#[tokio::test]
+async fn notes_naming_an_account_never_decide_whose_payment_it_is() {
+    let db = TestDb::fresh().await;
+    let state = state(&db);
+    let victim = TestUser::create(&db, "victim@example.com").await;
+    // A payment of a subscription Adpilot never made, with notes naming someone.
+    let event = json!({"entity": "event", "account_id": "acc_test", "event": "payment.captured",
+        "contains": ["payment", "subscription"],
+        "payload": {
+            "payment": {"entity": {"id": "pay_forged000001", "entity": "payment", "amount": 399900,
+                                   "currency": "INR", "status": "captured",
+                                   "notes": {"user_id": victim.id.0.to_string()}}},
+            "subscription": {"entity": {"id": "sub_notours000001", "entity": "subscription",
+                                        "status": "active", "notes": {"user_id": victim.id.0.to_string()}}}},
+        "created_at": 1764060000});
+    let r = deliver(&state, "evt_forged_1", &event).await;
+    assert_eq!(
+        r.status,
+        StatusCode::OK,
+        "recorded and acknowledged: {}",
+        r.body
+    );
+    let owner: Option<uuid::Uuid> = db
+        .superuser()
+        .await
+        .query_one(
+            "SELECT user_id FROM payments WHERE razorpay_payment_id = 'pay_forged000001'",
+            &[],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(owner, None, "not attributed to the account the notes name");
+}
