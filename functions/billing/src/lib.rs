@@ -129,11 +129,11 @@ const PAID: [&str; 3] = ["active", "past_due", "paused"];
 #[utoipa::path(post, path = "/v1/subscription", tag = "billing", security(("bearer" = [])),
     request_body = SubscribeInput,
     responses(
-        (status = 201, description = "A Razorpay subscription to pay through Checkout", body = Subscribed),
+        (status = 201, description = "A Razorpay subscription to pay through Checkout (an earlier unpaid checkout is cancelled at Razorpay: one open checkout per user)", body = Subscribed),
         NotAuthenticated,
         NotJson,
         InvalidInput,
-        (status = 409, description = "Already on a paid plan: cancel it first", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "Already on a paid plan (cancel it first), or another checkout started at the same time (`checkout_in_progress`)", body = Problem, content_type = "application/problem+json"),
         (status = 502, description = "Razorpay refused; its message is in detail", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn subscribe(state: &State, req: &Request) -> Result<Response<Body>, AppError> {
@@ -179,6 +179,23 @@ pub async fn subscribe(state: &State, req: &Request) -> Result<Response<Body>, A
             ),
         });
     }
+    // One open checkout per user: an earlier unpaid one is cancelled at Razorpay first.
+    let open = state
+        .ctx
+        .db
+        .tenant(user, async |t| subscriptions::open_checkouts(t).await)
+        .await?;
+    for earlier in open {
+        state.razorpay.cancel_subscription(&earlier, false).await?;
+        state
+            .ctx
+            .db
+            .tenant(user, async |t| {
+                subscriptions::close_checkout(t, &earlier).await
+            })
+            .await?;
+        tracing::info!(user = %user.0, subscription = earlier, "earlier open checkout cancelled");
+    }
     let remote = state
         .razorpay
         .create_subscription(
@@ -212,6 +229,17 @@ pub async fn subscribe(state: &State, req: &Request) -> Result<Response<Body>, A
             .await
         })
         .await?;
+    let Some(sub) = sub else {
+        // Another checkout of this user was kept meanwhile: this one must not be payable.
+        state
+            .razorpay
+            .cancel_subscription(&remote.id, false)
+            .await?;
+        return Err(AppError::Conflict {
+            code: "checkout_in_progress",
+            detail: "Another checkout was started at the same time; use that one.".into(),
+        });
+    };
     tracing::info!(user = %user.0, subscription = remote.id, tier = plan.tier, "checkout created");
     json(
         StatusCode::CREATED,

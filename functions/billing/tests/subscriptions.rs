@@ -300,3 +300,127 @@ async fn cancelling_goes_through_razorpay_at_period_end_or_now() {
         .get(0);
     assert_eq!(user_status, "cancelled");
 }
+
+#[tokio::test]
+async fn a_second_checkout_cancels_the_first_at_razorpay_so_only_one_can_be_paid() {
+    let db = TestDb::fresh().await;
+    let rzp = MockServer::start().await;
+    let state = app(&db, &rzp).await;
+    let user = TestUser::create(&db, "owner@example.com").await;
+    Mock::given(method("POST"))
+        .and(path("/v1/subscriptions"))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(subscription("sub_FIRST", "created")),
+        )
+        .up_to_n_times(1)
+        .mount(&rzp)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/v1/subscriptions"))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(subscription("sub_SECOND", "created")),
+        )
+        .mount(&rzp)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/v1/subscriptions/sub_FIRST/cancel"))
+        .and(body_json(json!({"cancel_at_cycle_end": 0})))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(subscription("sub_FIRST", "cancelled")),
+        )
+        .expect(1)
+        .mount(&rzp)
+        .await;
+    let body = json!({"tier": "professional", "billing_cycle": "monthly"});
+    let first = call(
+        &state,
+        Method::POST,
+        "/v1/subscription",
+        Some(body.clone()),
+        &user,
+    )
+    .await;
+    assert_eq!(first.status, StatusCode::CREATED);
+    let second = call(&state, Method::POST, "/v1/subscription", Some(body), &user).await;
+    assert_eq!(second.status, StatusCode::CREATED, "{}", second.body);
+    assert_eq!(second.body["checkout"]["subscription_id"], "sub_SECOND");
+    let open: Vec<String> = db
+        .superuser()
+        .await
+        .query(
+            "SELECT razorpay_subscription_id || ':' || status FROM subscriptions \
+             WHERE razorpay_subscription_id IS NOT NULL ORDER BY created_at",
+            &[],
+        )
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    assert_eq!(open, ["sub_FIRST:cancelled", "sub_SECOND:created"]);
+}
+
+#[tokio::test]
+async fn two_checkouts_started_at_once_leave_exactly_one_payable() {
+    let db = TestDb::fresh().await;
+    let rzp = MockServer::start().await;
+    let state = app(&db, &rzp).await;
+    let user = TestUser::create(&db, "owner@example.com").await;
+    for id in ["sub_A", "sub_B"] {
+        Mock::given(method("POST"))
+            .and(path("/v1/subscriptions"))
+            .respond_with(
+                ResponseTemplate::new(200)
+                    .set_body_json(subscription(id, "created"))
+                    .set_delay(std::time::Duration::from_millis(200)),
+            )
+            .up_to_n_times(1)
+            .mount(&rzp)
+            .await;
+        Mock::given(method("POST"))
+            .and(path(format!("/v1/subscriptions/{id}/cancel")))
+            .respond_with(ResponseTemplate::new(200).set_body_json(subscription(id, "cancelled")))
+            .mount(&rzp)
+            .await;
+    }
+    let body = json!({"tier": "professional", "billing_cycle": "monthly"});
+    let (a, b) = tokio::join!(
+        call(
+            &state,
+            Method::POST,
+            "/v1/subscription",
+            Some(body.clone()),
+            &user
+        ),
+        call(
+            &state,
+            Method::POST,
+            "/v1/subscription",
+            Some(body.clone()),
+            &user
+        )
+    );
+    let mut statuses = [a.status.as_u16(), b.status.as_u16()];
+    statuses.sort();
+    assert_eq!(statuses, [201, 409], "{} / {}", a.body, b.body);
+    let kept = if a.status == StatusCode::CREATED {
+        &a
+    } else {
+        &b
+    };
+    let kept_id = kept.body["checkout"]["subscription_id"].as_str().unwrap();
+    let cancelled: Vec<String> = rzp
+        .received_requests()
+        .await
+        .unwrap()
+        .iter()
+        .filter(|r| r.url.path().ends_with("/cancel"))
+        .map(|r| r.url.path().to_owned())
+        .collect();
+    assert_eq!(
+        cancelled.len(),
+        1,
+        "the checkout that lost is cancelled at Razorpay"
+    );
+    assert!(!cancelled[0].contains(kept_id));
+}

@@ -99,16 +99,46 @@ pub struct Checkout<'a> {
     pub period_end: DateTime<Utc>,
 }
 
-/// Records a Razorpay subscription created for checkout: not current until paid.
-pub async fn create_checkout(t: &Tenant<'_>, c: &Checkout<'_>) -> Result<Subscription, AppError> {
+/// The Razorpay ids of the tenant's open checkouts (created, never paid).
+pub async fn open_checkouts(t: &Tenant<'_>) -> Result<Vec<String>, AppError> {
+    Ok(t.tx
+        .query(
+            "SELECT razorpay_subscription_id FROM subscriptions \
+             WHERE status = 'created' AND NOT is_current AND razorpay_subscription_id IS NOT NULL",
+            &[],
+        )
+        .await?
+        .iter()
+        .map(|r| r.get(0))
+        .collect())
+}
+
+/// Marks an open checkout cancelled (it was cancelled at Razorpay).
+pub async fn close_checkout(t: &Tenant<'_>, razorpay_id: &str) -> Result<(), AppError> {
+    t.tx.execute(
+        "UPDATE subscriptions SET status = 'cancelled', provider_status = 'cancelled' \
+         WHERE razorpay_subscription_id = $1 AND status = 'created' AND NOT is_current",
+        &[&razorpay_id],
+    )
+    .await?;
+    Ok(())
+}
+
+/// Records a Razorpay subscription created for checkout: not current until paid. None
+/// when the user already has an open checkout (another request made one meanwhile).
+pub async fn create_checkout(
+    t: &Tenant<'_>,
+    c: &Checkout<'_>,
+) -> Result<Option<Subscription>, AppError> {
     let sql = format!(
         "INSERT INTO subscriptions (user_id, tier, billing_cycle, price, currency, status, is_current, \
                                     razorpay_subscription_id, provider_status, current_period_start, \
                                     current_period_end, monthly_ai_credits_limit) \
-         VALUES ($1, $2, $3, $4, 'INR', 'created', false, $5, 'created', $6, $7, $8) RETURNING {COLUMNS}"
+         VALUES ($1, $2, $3, $4, 'INR', 'created', false, $5, 'created', $6, $7, $8) \
+         ON CONFLICT (user_id) WHERE status = 'created' AND NOT is_current DO NOTHING RETURNING {COLUMNS}"
     );
     let row =
-        t.tx.query_one(
+        t.tx.query_opt(
             &sql,
             &[
                 &t.user().0,
@@ -122,7 +152,7 @@ pub async fn create_checkout(t: &Tenant<'_>, c: &Checkout<'_>) -> Result<Subscri
             ],
         )
         .await?;
-    Ok(Subscription::from(&row))
+    Ok(row.as_ref().map(Subscription::from))
 }
 
 /// Marks the current subscription to end with its period (Razorpay `cancel_at_cycle_end`).
