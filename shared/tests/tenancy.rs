@@ -148,10 +148,16 @@ async fn user_a_cannot_change_or_create_user_b_rows() {
         "campaigns",
         "subscriptions",
     ] {
+        // A column the app role may write in each (subscriptions: only a few).
+        let set = if table == "subscriptions" {
+            "status = status"
+        } else {
+            "updated_at = now()"
+        };
         let n = as_user(
             &app,
             A,
-            &format!("UPDATE {table} SET updated_at = now() WHERE user_id = '{B}'"),
+            &format!("UPDATE {table} SET {set} WHERE user_id = '{B}'"),
         )
         .await
         .unwrap();
@@ -241,4 +247,43 @@ async fn the_app_role_cannot_switch_row_level_security_off() {
         .unwrap()
         .get(0);
     assert!(!bypass);
+}
+
+#[tokio::test]
+async fn the_app_role_cannot_write_passwords_emails_tiers_or_credit_limits_even_its_own() {
+    let (db, app) = two_tenants().await;
+    for sql in [
+        "UPDATE users SET password_hash = 'attacker-chosen'",
+        "UPDATE users SET email = 'someone@else.example'",
+        "UPDATE users SET subscription_tier = 'enterprise'",
+        "UPDATE subscriptions SET monthly_ai_credits_limit = 1000000",
+        "UPDATE subscriptions SET tier = 'enterprise', price = 0",
+        "UPDATE subscriptions SET is_current = true",
+    ] {
+        let r = as_user(&app, A, sql).await;
+        assert!(
+            r.as_ref()
+                .is_err_and(|e| e.to_string().contains("permission denied")
+                    || e.as_db_error().is_some_and(|d| d.code().code() == "42501")),
+            "{sql}: {r:?}"
+        );
+    }
+    // What the API does write still works, and the user's tier follows its subscription.
+    for sql in [
+        "UPDATE users SET first_name = 'Asha', phone = '+911234567890', last_login = now()",
+        "UPDATE subscriptions SET monthly_ai_credits_used = monthly_ai_credits_used + 1, status = 'cancelled'",
+    ] {
+        assert_eq!(as_user(&app, A, sql).await.unwrap(), 1, "{sql}");
+    }
+    let status: String = db
+        .superuser()
+        .await
+        .query_one(
+            &format!("SELECT subscription_status FROM users WHERE id = '{A}'"),
+            &[],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(status, "cancelled");
 }
