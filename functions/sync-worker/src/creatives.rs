@@ -11,7 +11,7 @@ use shared::repo::creative_results::CreativeDay;
 use uuid::Uuid;
 
 use crate::State;
-use crate::sync::{Calls, account, window};
+use crate::reading::{Calls, account, window};
 
 const FIELDS: &str =
     "ad_id,campaign_id,impressions,clicks,spend,actions,action_values,date_start,date_stop";

@@ -8,6 +8,7 @@
 pub mod creatives;
 pub mod events;
 pub mod parse;
+pub mod reading;
 pub mod review;
 pub mod sync;
 

@@ -11,7 +11,7 @@ use shared::repo::insights::AdState;
 use uuid::Uuid;
 
 use crate::State;
-use crate::sync::{Calls, account};
+use crate::reading::{Calls, account};
 
 /// An ad of the account with the Meta campaign it belongs to.
 pub struct ListedAd {

@@ -16,13 +16,14 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 use shared::domain::JobId;
 use shared::error::AppError;
-use shared::meta::ads::AdAccount;
-use shared::meta::reads::{InsightsQuery, Level, Meter};
+
+use shared::meta::reads::{InsightsQuery, Level};
 use shared::meta::{CALLS_PER_SYNC, ErrorKind, GraphError, Usage};
 use shared::repo::insights::{self, InsightRow};
 use shared::repo::{creative_results, jobs, meta_accounts, system_config};
 use uuid::Uuid;
 
+use crate::reading::{Calls, account, window};
 use crate::{MAX_ATTEMPTS, Outcome, State, backoff_seconds, parse};
 
 #[derive(Debug, Deserialize)]
@@ -32,9 +33,6 @@ pub struct SyncMessage {
     pub connection_id: Uuid,
     pub ad_account_id: String,
 }
-
-/// Days before today that are pulled again every hour.
-pub const WINDOW_DAYS: i64 = 28;
 
 /// The five pulls: breakdowns, and whether to use an async report run.
 pub const PULLS: [(&str, bool); 5] = [
@@ -213,47 +211,6 @@ pub async fn run(state: &State, m: &SyncMessage, attempt: u32) -> Result<Outcome
     Ok(Outcome::Done(format!("{total} rows, {changed} changed")))
 }
 
-/// Calls made in this sync and the last usage Meta reported.
-pub struct Calls {
-    pub made: i32,
-    pub budget: i32,
-    pub usage: Option<Usage>,
-}
-
-impl Calls {
-    fn usage_json(&self) -> Option<Value> {
-        self.usage.as_ref().map(|u| {
-            json!({"business_use_case": u.business_use_case, "ad_account": u.ad_account,
-                   "insights_throttle": u.insights_throttle, "max_util_pct": u.max_util_pct()})
-        })
-    }
-}
-
-impl Meter for Calls {
-    fn count(&mut self, usage: Usage) -> Result<(), GraphError> {
-        self.made += 1;
-        let pct = usage.max_util_pct();
-        let wait = usage.regain_access_minutes();
-        // Keep the last answer that reported usage (not every endpoint sends the headers).
-        if usage != Usage::default() {
-            self.usage = Some(usage);
-        }
-        if pct >= 95.0 || wait > 0 || self.made >= self.budget {
-            return Err(GraphError {
-                kind: ErrorKind::RateLimited,
-                status: 200,
-                code: 0,
-                subcode: None,
-                message: format!(
-                    "usage at {pct:.0}% after {} calls; pausing this account",
-                    self.made
-                ),
-            });
-        }
-        Ok(())
-    }
-}
-
 /// Every row of one of the five pulls.
 async fn pull(
     state: &State,
@@ -272,20 +229,6 @@ async fn pull(
         poll: state.report_poll,
     };
     account(state, token, act).insights(&query, calls).await
-}
-
-/// The ad account, read with the user's token.
-pub fn account<'a>(state: &'a State, token: &'a str, act: &'a str) -> AdAccount<'a> {
-    AdAccount {
-        graph: &state.graph,
-        token,
-        act,
-    }
-}
-
-/// The `time_range` of a sync: the account's today and the days before it.
-pub fn window(today: chrono::NaiveDate) -> Value {
-    json!({"since": (today - Duration::days(WINDOW_DAYS)).to_string(), "until": today.to_string()})
 }
 
 /// What a failed pull means for the job and the message.

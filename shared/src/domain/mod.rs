@@ -29,6 +29,7 @@ macro_rules! string_enum {
 
 pub mod asset;
 pub mod campaign;
+pub mod launch;
 pub mod money;
 pub mod profile;
 pub mod score;

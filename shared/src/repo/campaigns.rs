@@ -457,49 +457,7 @@ pub async fn lock_asset(t: &Tenant<'_>, asset: AssetId) -> Result<Option<String>
     Ok(row.map(|r| r.get(0)))
 }
 
-/// How far a launch got: every Meta object made so far, so a retry resumes instead of
-/// duplicating. Stored as JSON in `campaigns.meta_launch`.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, serde::Deserialize, ToSchema)]
-pub struct LaunchProgress {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub page_id: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub campaign_id: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub adset_id: Option<String>,
-    /// Per campaign asset (by asset id): its media, creative and ad on Meta.
-    #[serde(default)]
-    pub ads: std::collections::BTreeMap<String, AdProgress>,
-    /// Everything was switched on: the campaign is live.
-    #[serde(default)]
-    pub activated: bool,
-    /// Why the last attempt stopped, in Meta's words.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub last_error: Option<String>,
-}
-
-/// One creative's objects on Meta.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, serde::Deserialize, ToSchema)]
-pub struct AdProgress {
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub image_hash: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub video_id: Option<String>,
-    /// The video's thumbnail on Meta (a video ad needs one).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub thumbnail_url: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub creative_id: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub ad_id: Option<String>,
-}
-
-impl LaunchProgress {
-    /// The ids of every ad made so far.
-    pub fn ad_ids(&self) -> Vec<String> {
-        self.ads.values().filter_map(|a| a.ad_id.clone()).collect()
-    }
-}
+pub use crate::domain::launch::{AdProgress, LaunchProgress};
 
 /// What the campaign has on Meta: the ad account, ad set, and the launch progress.
 #[derive(Clone, Debug, Default)]

@@ -12,9 +12,9 @@ use uuid::Uuid;
 
 use crate::db::{Tenant, Worker};
 use crate::domain::campaign::Purpose;
+use crate::domain::launch::LaunchProgress;
 use crate::domain::score::{Counts, performance_score};
 use crate::error::AppError;
-use crate::repo::campaigns::LaunchProgress;
 
 /// One creative's results on one day.
 #[derive(Clone, Debug, PartialEq)]

@@ -20,8 +20,8 @@ use shared::repo::campaigns::{self, Campaign};
 use shared::repo::meta_accounts;
 use utoipa::ToSchema;
 
-use super::launch::{optimization_goal, promoted_object, targeting};
 use super::meta_error;
+use super::spec::{optimization_goal, promoted_object, targeting};
 use crate::State;
 
 /// What Meta expects a day at the campaign's daily budget.

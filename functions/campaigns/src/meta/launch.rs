@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
-use chrono::{NaiveDate, Utc};
+
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
 use serde::Deserialize;
@@ -33,6 +33,9 @@ use shared::repo::{jobs, meta_accounts, outbox, profiles};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
+use super::spec::{
+    budget, day_start, optimization_goal, pixel_event, promoted_object, schedule, targeting,
+};
 use super::{META_SYNC_TOPIC, meta_error};
 use crate::State;
 
@@ -84,39 +87,6 @@ impl From<AppError> for Stop {
     }
 }
 
-/// Meta's ad set optimisation goal for an objective: sales and leads optimise for the
-/// pixel's purchase or lead event, app promotion for installs (a launch refuses them
-/// without a pixel or app rather than quietly buying clicks).
-pub fn optimization_goal(o: Objective) -> &'static str {
-    match o {
-        Objective::OutcomeAwareness => "REACH",
-        Objective::OutcomeEngagement => "POST_ENGAGEMENT",
-        Objective::OutcomeSales | Objective::OutcomeLeads => "OFFSITE_CONVERSIONS",
-        Objective::OutcomeAppPromotion => "APP_INSTALLS",
-        Objective::OutcomeTraffic => "LINK_CLICKS",
-    }
-}
-
-/// The pixel event a conversion objective counts.
-fn pixel_event(o: Objective) -> Option<&'static str> {
-    match o {
-        Objective::OutcomeSales => Some("PURCHASE"),
-        Objective::OutcomeLeads => Some("LEAD"),
-        _ => None,
-    }
-}
-
-/// The ad set's `promoted_object` for a campaign, given its ad account's pixel: the
-/// pixel's purchase or lead event, the app, or nothing; None also when it is missing.
-pub fn promoted_object(c: &Campaign, pixel: Option<&str>) -> Option<Value> {
-    if c.objective == Objective::OutcomeAppPromotion {
-        return c.promoted_app.as_ref().map(|app| {
-            json!({"application_id": app.application_id, "object_store_url": app.object_store_url})
-        });
-    }
-    Some(json!({"pixel_id": pixel?, "custom_event_type": pixel_event(c.objective)?}))
-}
-
 /// What the objective needs on Meta (`promoted_object`), found or refused with a 422
 /// naming what is missing. A pixel is chosen once per ad account and remembered.
 async fn promotion(state: &State, l: &Launch) -> Result<Option<Value>, Stop> {
@@ -161,52 +131,6 @@ async fn promotion(state: &State, l: &Launch) -> Result<Option<Value>, Stop> {
         }
     };
     Ok(promoted_object(&l.campaign, Some(&pixel)))
-}
-
-/// `target_audience` as Meta's targeting spec (interests go into `flexible_spec`; unset
-/// fields are left out, not sent as null).
-pub fn targeting(c: &Campaign) -> Value {
-    let mut t = c
-        .target_audience
-        .as_ref()
-        .and_then(|a| serde_json::to_value(a).ok())
-        .unwrap_or_else(|| json!({}));
-    if let Some(o) = t.as_object_mut() {
-        o.retain(|_, v| !v.is_null());
-    }
-    if let Some(interests) = t.as_object_mut().and_then(|o| o.remove("interests")) {
-        t["flexible_spec"] = json!([{ "interests": interests }]);
-    }
-    if t.get("geo_locations").is_none_or(Value::is_null) {
-        t["geo_locations"] = json!({"countries": ["IN"]});
-    }
-    t
-}
-
-pub fn day_start(d: NaiveDate) -> String {
-    d.and_hms_opt(0, 0, 0)
-        .expect("midnight")
-        .and_utc()
-        .to_rfc3339()
-}
-
-/// The campaign's budget in Meta's minor units of `currency`.
-pub fn budget(c: &Campaign, currency: Currency) -> Option<Budget> {
-    match (c.daily_budget, c.total_budget) {
-        (Some(d), _) => Some(Budget::Daily(currency.to_minor(d))),
-        (None, Some(t)) => Some(Budget::Lifetime(currency.to_minor(t))),
-        (None, None) => None,
-    }
-}
-
-/// The first and last day the ad set runs (a lifetime budget runs 30 days by default).
-fn schedule(c: &Campaign) -> (NaiveDate, Option<NaiveDate>) {
-    let start = c.start_date.unwrap_or_else(|| Utc::now().date_naive());
-    let end = match (c.daily_budget, c.end_date) {
-        (Some(_), end) => end,
-        (None, end) => Some(end.unwrap_or(start + chrono::Duration::days(29))),
-    };
-    (start, end)
 }
 
 #[utoipa::path(post, path = "/v1/campaigns/{id}/launch", operation_id = "launch_campaign", tag = "campaigns",

@@ -18,8 +18,8 @@ use shared::meta::ads;
 use shared::repo::campaigns::{self, Campaign, CampaignFields, MetaLink};
 use shared::repo::meta_accounts;
 
-use super::launch::{budget, day_start, targeting};
 use super::meta_error;
+use super::spec::{budget, day_start, targeting};
 use crate::State;
 
 /// A campaign that exists on Meta, with the token to act on it.

@@ -5,6 +5,7 @@
 pub mod estimate;
 pub mod launch;
 pub mod lifecycle;
+pub mod spec;
 
 use chrono::Utc;
 use shared::domain::{CampaignId, UserId};
