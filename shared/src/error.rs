@@ -245,6 +245,13 @@ pub struct Problem {
     pub request_id: String,
 }
 
+impl From<crate::crypto::CryptoError> for AppError {
+    /// A sealed token that does not open is our fault (a key missing or a row damaged).
+    fn from(e: crate::crypto::CryptoError) -> Self {
+        Self::Internal(format!("sealed token: {e}"))
+    }
+}
+
 impl From<tokio_postgres::Error> for AppError {
     fn from(e: tokio_postgres::Error) -> Self {
         Self::Internal(format!("database: {e:?}"))

@@ -242,15 +242,6 @@ pub mod api {
     }
 
     impl Reply {
-        /// A response header the tests read (ETag, Location).
-        pub fn header(&self, name: &str) -> Option<&str> {
-            match name {
-                "etag" => self.etag.as_deref(),
-                "location" => self.location.as_deref(),
-                _ => None,
-            }
-        }
-
         /// The names of the invalid fields of a validation problem.
         pub fn fields(&self) -> Vec<String> {
             self.body["errors"]

@@ -160,7 +160,7 @@ pub async fn update(state: &State, req: &Request, id: &str) -> Result<Response<B
         || before.total_budget != updated.total_budget
         || before.objective != updated.objective;
     if reach_changed && not_on_meta {
-        crate::meta::estimate::refresh_quietly(state, user, &updated, None).await;
+        crate::meta::estimate::refresh_quietly(state, user, &updated).await;
         if let Some(c) = state
             .db
             .tenant(user, async |t| campaigns::get(t, id, false).await)

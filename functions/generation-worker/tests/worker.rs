@@ -281,14 +281,23 @@ async fn a_video_is_started_polled_and_downloaded() {
     assert_eq!(credits(&w).await, (5, 5, 0), "a video costs 5");
 }
 
+/// Google refuses every prompt for good (the usage policy), as it answers.
+fn policy_refusal() -> ResponseTemplate {
+    ResponseTemplate::new(400).set_body_json(json!({"error": {
+        "code": 400, "message": "The prompt violates the usage policy.", "status": "INVALID_ARGUMENT"}}))
+}
+
+async fn refused(w: &World) {
+    Mock::given(method("POST"))
+        .respond_with(policy_refusal())
+        .mount(&w.google)
+        .await;
+}
+
 #[tokio::test]
 async fn a_permanent_failure_refunds_exactly_once_even_when_delivered_twice() {
     let w = world().await;
-    Mock::given(method("POST"))
-        .respond_with(ResponseTemplate::new(400).set_body_json(json!({"error": {
-            "code": 400, "message": "The prompt violates the usage policy.", "status": "INVALID_ARGUMENT"}})))
-        .mount(&w.google)
-        .await;
+    refused(&w).await;
     let msg = requested(
         &w,
         json!({"type": "image", "prompt": "something refused", "format": "1:1"}),
@@ -377,12 +386,7 @@ async fn a_failure_racing_a_delivery_that_already_finished_the_job_neither_fails
     // This delivery's model call fails permanently, slowly; meanwhile another delivery
     // of the same message finishes the job and delivers the asset.
     Mock::given(method("POST"))
-        .respond_with(
-            ResponseTemplate::new(400)
-                .set_body_json(json!({"error": {"code": 400, "message": "The prompt violates the usage policy.",
-                                                "status": "INVALID_ARGUMENT"}}))
-                .set_delay(Duration::from_millis(400)),
-        )
+        .respond_with(policy_refusal().set_delay(Duration::from_millis(400)))
         .mount(&w.google)
         .await;
     let msg = requested(
@@ -418,11 +422,7 @@ async fn a_failure_racing_a_delivery_that_already_finished_the_job_neither_fails
 #[tokio::test]
 async fn a_refund_of_a_charge_from_an_earlier_period_gives_nothing_to_spend_now() {
     let w = world().await;
-    Mock::given(method("POST"))
-        .respond_with(ResponseTemplate::new(400).set_body_json(json!({"error": {
-            "code": 400, "message": "The prompt violates the usage policy.", "status": "INVALID_ARGUMENT"}})))
-        .mount(&w.google)
-        .await;
+    refused(&w).await;
     let msg = requested(
         &w,
         json!({"type": "image", "prompt": "something refused", "format": "1:1"}),

@@ -68,12 +68,7 @@ pub async fn revoke(state: &State, req: &Request, id: &str) -> Result<Response<B
         .ok_or(AppError::NotFound)?;
     let token = match sealed.as_str() {
         "" => None,
-        s => Some(
-            state
-                .cipher
-                .open(s)
-                .map_err(|e| AppError::Internal(format!("meta token: {e}")))?,
-        ),
+        s => Some(state.cipher.open(s)?),
     };
     if !live.is_empty() {
         if !pause {

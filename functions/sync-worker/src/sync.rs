@@ -112,10 +112,7 @@ pub async fn run(state: &State, m: &SyncMessage, attempt: u32) -> Result<Outcome
                     after_seconds: next_hour,
                 }));
             }
-            let token = state
-                .cipher
-                .open(&sealed)
-                .map_err(|e| AppError::Internal(format!("meta token: {e}")))?;
+            let token = state.cipher.open(&sealed)?;
             let campaigns = insights::launched_campaigns(w, m.user_id, &m.ad_account_id).await?;
             let ads = creative_results::ads_of(w, m.user_id, &m.ad_account_id).await?;
             Ok(Ready::Go {

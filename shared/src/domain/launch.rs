@@ -43,6 +43,11 @@ pub struct AdProgress {
 }
 
 impl LaunchProgress {
+    /// The progress stored in `campaigns.meta_launch`, if any (and readable).
+    pub fn from_stored(v: Option<serde_json::Value>) -> Option<Self> {
+        v.and_then(|v| serde_json::from_value(v).ok())
+    }
+
     /// The ids of every ad made so far.
     pub fn ad_ids(&self) -> Vec<String> {
         self.ads.values().filter_map(|a| a.ad_id.clone()).collect()

@@ -474,10 +474,6 @@ impl MetaLink {
     }
 }
 
-fn progress_of(v: Option<Value>) -> Option<LaunchProgress> {
-    v.and_then(|v| serde_json::from_value(v).ok())
-}
-
 pub async fn meta_link(t: &Tenant<'_>, id: CampaignId) -> Result<MetaLink, AppError> {
     let row =
         t.tx.query_opt(
@@ -488,7 +484,7 @@ pub async fn meta_link(t: &Tenant<'_>, id: CampaignId) -> Result<MetaLink, AppEr
     Ok(row.map_or_else(MetaLink::default, |r| MetaLink {
         ad_account_id: r.get(0),
         adset_id: r.get(1),
-        launch: progress_of(r.get(2)),
+        launch: LaunchProgress::from_stored(r.get(2)),
     }))
 }
 
@@ -531,7 +527,7 @@ pub async fn claim_launch(t: &Tenant<'_>, id: CampaignId, claim: Uuid) -> Result
         until: row
             .get::<_, Option<DateTime<Utc>>>(0)
             .unwrap_or_else(Utc::now),
-        progress: progress_of(row.get(1)),
+        progress: LaunchProgress::from_stored(row.get(1)),
     })
 }
 

@@ -49,10 +49,7 @@ pub async fn ads_of(
     for r in rows {
         let campaign: Uuid = r.get(0);
         let purpose = Purpose::parse(r.get(1)).unwrap_or(Purpose::Sales);
-        let progress: LaunchProgress = r
-            .get::<_, Option<serde_json::Value>>(2)
-            .and_then(|v| serde_json::from_value(v).ok())
-            .unwrap_or_default();
+        let progress = LaunchProgress::from_stored(r.get(2)).unwrap_or_default();
         for (asset, ad) in progress.ads {
             if let (Some(ad_id), Ok(asset)) = (ad.ad_id, asset.parse::<Uuid>()) {
                 out.insert(ad_id, (campaign, asset, purpose));

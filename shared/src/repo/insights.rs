@@ -234,9 +234,7 @@ pub async fn record_review(
         )
         .await?
         .get(0);
-    let progress: LaunchProgress = launch
-        .and_then(|l| serde_json::from_value(l).ok())
-        .unwrap_or_default();
+    let progress = LaunchProgress::from_stored(launch).unwrap_or_default();
     let asset_of = |ad: &str| {
         progress
             .ads

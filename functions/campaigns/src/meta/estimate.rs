@@ -91,16 +91,31 @@ pub async fn refresh(
         return Ok(None);
     };
     let (access, token) = super::token_of(state, Some(access))?;
-    let goal = optimization_goal(c.objective);
-    let promoted = promoted_object(c, access.pixel_id.as_deref());
-    let e = AdAccount {
+    let account = AdAccount {
         graph: &state.graph,
         token: &token,
         act: &act,
-    }
-    .delivery_estimate(&targeting(c), goal, promoted.as_ref())
-    .await
-    .map_err(meta_error)?;
+    };
+    refresh_on(state, user, c, &account, access.pixel_id.as_deref())
+        .await
+        .map(Some)
+}
+
+/// Asks Meta on an ad account already opened (its pixel, if chosen) and stores the
+/// estimate.
+pub async fn refresh_on(
+    state: &State,
+    user: UserId,
+    c: &Campaign,
+    account: &AdAccount<'_>,
+    pixel: Option<&str>,
+) -> Result<AudienceEstimate, AppError> {
+    let goal = optimization_goal(c.objective);
+    let promoted = promoted_object(c, pixel);
+    let e = account
+        .delivery_estimate(&targeting(c), goal, promoted.as_ref())
+        .await
+        .map_err(meta_error)?;
     let currency = Currency::parse(&c.currency).unwrap_or(Currency::INR);
     let per_day = c.daily_budget.or_else(|| {
         let days = match (c.start_date, c.end_date) {
@@ -118,7 +133,7 @@ pub async fn refresh(
         })
     });
     let estimate = AudienceEstimate {
-        ad_account_id: act,
+        ad_account_id: account.act.to_owned(),
         optimization_goal: goal,
         audience_lower_bound: e.audience_lower,
         audience_upper_bound: e.audience_upper,
@@ -134,15 +149,20 @@ pub async fn refresh(
             campaigns::set_estimate(t, id, &stored).await
         })
         .await?;
-    Ok(Some(estimate))
+    Ok(estimate)
 }
 
-/// A refresh that must not stop what triggered it (an edit, a launch): failures are
-/// logged, the previous estimate stays.
-pub async fn refresh_quietly(state: &State, user: UserId, c: &Campaign, act: Option<String>) {
-    if let Err(e) = refresh(state, user, c, act).await {
+/// A refresh that must not stop what triggered it (an edit, a launch): a failure is
+/// logged and the previous estimate stays.
+pub fn logged<T>(c: &Campaign, refreshed: Result<T, AppError>) {
+    if let Err(e) = refreshed {
         tracing::warn!(campaign_id = %c.id, error = %e, "delivery estimate not refreshed");
     }
+}
+
+/// `refresh` after an edit, on the campaign's (or the user's default) ad account.
+pub async fn refresh_quietly(state: &State, user: UserId, c: &Campaign) {
+    logged(c, refresh(state, user, c, None).await);
 }
 
 #[utoipa::path(get, path = "/v1/campaigns/{id}/estimate", operation_id = "estimate_campaign", tag = "campaigns",

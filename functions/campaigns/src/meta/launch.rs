@@ -87,6 +87,15 @@ impl From<AppError> for Stop {
     }
 }
 
+impl From<Stop> for AppError {
+    fn from(s: Stop) -> Self {
+        match s {
+            Stop::Meta(e) => meta_error(e),
+            Stop::App(e) => e,
+        }
+    }
+}
+
 /// What the objective needs on Meta (`promoted_object`), found or refused with a 422
 /// naming what is missing. A pixel is chosen once per ad account and remembered.
 async fn promotion(state: &State, l: &Launch) -> Result<Option<Value>, Stop> {
@@ -181,7 +190,16 @@ async fn launch_claimed(
 ) -> Result<Campaign, AppError> {
     let mut l = prepare(state, user, id, claim, input).await?;
     if l.progress.campaign_id.is_none() {
-        super::estimate::refresh_quietly(state, user, &l.campaign, Some(l.act.clone())).await;
+        // With the token and pixel this launch already holds (best effort, like an edit's).
+        let estimated = super::estimate::refresh_on(
+            state,
+            user,
+            &l.campaign,
+            &account(state, &l),
+            l.pixel_id.as_deref(),
+        )
+        .await;
+        super::estimate::logged(&l.campaign, estimated);
     }
     let ready = match check_minimum_budget(state, &l).await {
         Ok(()) if l.progress.adset_id.is_none() => {
@@ -533,14 +551,7 @@ async fn add_claimed(
     let (campaign, link, access, website, this) = state
         .db
         .tenant(user, async |t| {
-            let c = campaigns::get(t, id, false)
-                .await?
-                .ok_or(AppError::NotFound)?;
-            let link = campaigns::meta_link(t, id).await?;
-            let access = match &link.ad_account_id {
-                Some(act) => meta_accounts::access_for(t, user.0, act).await?,
-                None => None,
-            };
+            let (c, link, access) = super::with_access(t, user, id).await?;
             let website = profiles::business(t).await?.and_then(|b| b.website_url);
             Ok((
                 c,
@@ -574,13 +585,7 @@ async fn add_claimed(
         progress,
     };
     let adset = l.progress.adset_id.clone().unwrap_or_default();
-    let to_stop = |e: Stop| match e {
-        Stop::Meta(e) => meta_error(e),
-        Stop::App(e) => e,
-    };
-    ad_for_asset(state, &mut l, &this, &adset)
-        .await
-        .map_err(to_stop)?;
+    ad_for_asset(state, &mut l, &this, &adset).await?;
     if l.campaign.status == CampaignStatus::Active {
         let ad = l.progress.ads[&this.asset.id.to_string()]
             .ad_id

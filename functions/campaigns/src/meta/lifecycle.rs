@@ -16,25 +16,22 @@ use shared::http::docs::NotAuthenticated;
 use shared::http::{json, parse_id};
 use shared::meta::ads;
 use shared::repo::campaigns::{self, Campaign, CampaignFields, MetaLink};
-use shared::repo::meta_accounts;
 
 use super::meta_error;
 use super::spec::{budget, day_start, targeting};
 use crate::State;
 
-/// A campaign that exists on Meta, with the token to act on it.
+/// A campaign that exists on Meta: its Meta id, what else it has there, and the token
+/// to act on it.
 pub struct OnMeta {
-    pub campaign: Campaign,
+    pub meta_campaign_id: String,
     pub link: MetaLink,
     pub token: String,
 }
 
 impl OnMeta {
     fn meta_id(&self) -> &str {
-        self.campaign
-            .meta_campaign_id
-            .as_deref()
-            .unwrap_or_default()
+        &self.meta_campaign_id
     }
 }
 
@@ -48,26 +45,16 @@ pub async fn load(
 ) -> Result<(Campaign, Option<OnMeta>), AppError> {
     let (c, link, access) = state
         .db
-        .tenant(user, async |t| {
-            let c = campaigns::get(t, id, false)
-                .await?
-                .ok_or(AppError::NotFound)?;
-            let link = campaigns::meta_link(t, id).await?;
-            let access = match &link.ad_account_id {
-                Some(act) => meta_accounts::access_for(t, user.0, act).await?,
-                None => None,
-            };
-            Ok((c, link, access))
-        })
+        .tenant(user, async |t| super::with_access(t, user, id).await)
         .await?;
-    if c.meta_campaign_id.is_none() {
+    let Some(meta_campaign_id) = c.meta_campaign_id.clone() else {
         return Ok((c, None));
-    }
+    };
     let (_, token) = super::token_of(state, access)?;
     Ok((
-        c.clone(),
+        c,
         Some(OnMeta {
-            campaign: c,
+            meta_campaign_id,
             link,
             token,
         }),

@@ -17,6 +17,24 @@ use uuid::Uuid;
 
 use crate::State;
 
+/// The tenant's campaign (404 when it is not theirs), what it has on Meta, and the
+/// access to its ad account (None before it has one, or when its connection is gone).
+pub async fn with_access(
+    t: &shared::db::Tenant<'_>,
+    user: UserId,
+    id: CampaignId,
+) -> Result<(campaigns::Campaign, campaigns::MetaLink, Option<Access>), AppError> {
+    let c = campaigns::get(t, id, false)
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let link = campaigns::meta_link(t, id).await?;
+    let access = match &link.ad_account_id {
+        Some(act) => shared::repo::meta_accounts::access_for(t, user.0, act).await?,
+        None => None,
+    };
+    Ok((c, link, access))
+}
+
 /// The token of an ad account's connection, or the 409 that asks to reconnect.
 pub fn token_of(state: &State, access: Option<Access>) -> Result<(Access, String), AppError> {
     let access = access.ok_or(AppError::Conflict {
@@ -25,10 +43,7 @@ pub fn token_of(state: &State, access: Option<Access>) -> Result<(Access, String
             "The Meta connection for this campaign's ad account is gone or expired. Connect again."
                 .into(),
     })?;
-    let token = state
-        .cipher
-        .open(&access.sealed_token)
-        .map_err(|e| AppError::Internal(format!("meta token: {e}")))?;
+    let token = state.cipher.open(&access.sealed_token)?;
     Ok((access, token))
 }
 
