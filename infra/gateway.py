@@ -188,6 +188,9 @@ class Invocation:
             self.done.set()
 
 
+OWNER_ONLY = {"DATABASE_OWNER_URL"}
+
+
 class Instance:
     """One process of a function, with its own Runtime API endpoint."""
 
@@ -203,7 +206,8 @@ class Instance:
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
         port = self.server.server_address[1]
         env = {k: v for k, v in ((k, fn.resolver.resolve(raw)) for k, raw in fn.spec.env.items()) if v is not None}
-        env.update(os.environ)
+        # As in AWS, the owner's credentials reach only the functions the template gives them to.
+        env.update((k, v) for k, v in os.environ.items() if k not in OWNER_ONLY or k in fn.spec.env)
         env.update({
             "AWS_LAMBDA_RUNTIME_API": f"127.0.0.1:{port}",
             "AWS_LAMBDA_FUNCTION_NAME": fn.spec.name,

@@ -130,7 +130,9 @@ def function_binaries(bin_dir):
 
 
 def env_for(db_app_url, db_owner_url):
-    return dict(os.environ, DATABASE_URL=db_app_url, DATABASE_OWNER_URL=db_owner_url, JWT_SECRET=JWT_SECRET,
+    db_worker_url = db_app_url.replace("adpilot_app@", "adpilot_worker@", 1)
+    return dict(os.environ, DATABASE_URL=db_app_url, DATABASE_OWNER_URL=db_owner_url, DATABASE_WORKER_URL=db_worker_url,
+                JWT_SECRET=JWT_SECRET,
                 TOKEN_ENCRYPTION_KEYS="b:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=", ASSETS_BUCKET="bench",
                 RAZORPAY_KEY_ID="rzp", RAZORPAY_KEY_SECRET="s", RAZORPAY_WEBHOOK_SECRET="w", GEMINI_API_KEY="g",
                 META_APP_ID="1", META_APP_SECRET="s", META_VERIFY_TOKEN="v", META_REDIRECT_URI="http://127.0.0.1/v1/meta/callback", AWS_REGION="ap-south-1",

@@ -76,6 +76,7 @@ class LocalStack(unittest.TestCase):
         env = dict(os.environ,
                    DATABASE_OWNER_URL=f"postgres://adpilot_owner@{PG['host']}:{PG['port']}/{cls.db}",
                    DATABASE_URL=f"postgres://adpilot_app@{PG['host']}:{PG['port']}/{cls.db}",
+                   DATABASE_WORKER_URL=f"postgres://adpilot_worker@{PG['host']}:{PG['port']}/{cls.db}",
                    JWT_SECRET="stack-test-secret-stack-test-secret-0123",
                    RAZORPAY_KEY_ID="rzp_test_stack", RAZORPAY_KEY_SECRET="stack-key-secret",
                    RAZORPAY_WEBHOOK_SECRET="stack-webhook-secret", GEMINI_API_KEY="stack-gemini-key",
@@ -441,7 +442,7 @@ class LocalStack(unittest.TestCase):
         acts = {a["ad_account_id"]: a for a in connected["ad_accounts"]}
         self.assertIn("act_1234567890", acts)
         sealed = psql("SELECT access_token FROM meta_accounts", self.db).splitlines()
-        self.assertTrue(sealed and all(t.startswith("stack1:") and "EAA" not in t for t in sealed), sealed)
+        self.assertTrue(sealed and all(t.startswith("v2:stack1:") and "EAA" not in t for t in sealed), sealed)
 
         c = self.launchable(token)
         status, _, estimate = http("GET", self.url(f"/v1/campaigns/{c}/estimate"), token=token)

@@ -52,10 +52,10 @@ impl DbConfig {
         })
     }
 
-    /// The owner's connection: migrations and explicit worker-role jobs.
-    pub fn owner_from_env() -> Result<Self, ConfigError> {
+    /// The worker role's connection (`DATABASE_WORKER_URL`): webhooks and cross-tenant jobs.
+    pub fn worker_from_env() -> Result<Self, ConfigError> {
         Ok(Self {
-            database_url: required("DATABASE_OWNER_URL")?,
+            database_url: required("DATABASE_WORKER_URL")?,
             pool_size: parsed_or("DATABASE_POOL_SIZE", 2)?,
             statement_timeout_ms: parsed_or("DATABASE_STATEMENT_TIMEOUT_MS", 60_000)?,
         })

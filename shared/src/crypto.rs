@@ -1,8 +1,12 @@
 //! Encryption at rest for third-party tokens (Meta access tokens): AES-256-GCM under a
 //! key id, so keys can rotate. `TOKEN_ENCRYPTION_KEYS` is `id:base64key[,id:base64key…]`,
 //! newest first: new values are sealed with the first key, old ones open with theirs.
-//! Sealed form: `<key id>:<base64(nonce ‖ ciphertext ‖ tag)>`, with the key id as
-//! associated data so a value cannot be relabelled to another key.
+//! Sealed form: `v2:<key id>:<base64(nonce ‖ ciphertext ‖ tag)>`. The associated data
+//! binds the key id and the row the value belongs to (for a Meta token, its user and Meta
+//! account), so a value can be neither relabelled to another key nor copied into another
+//! row: it opens only where it was sealed. Values sealed before binding
+//! (`<key id>:<base64>`, key id only as associated data) still open, and `needs_rotation`
+//! marks them, so maintenance re-seals them bound.
 
 use aes_gcm::aead::{Aead, Generate, KeyInit, Payload};
 use aes_gcm::{Aes256Gcm, Key, Nonce};
@@ -12,6 +16,27 @@ use base64::engine::general_purpose::STANDARD;
 use crate::config::{ConfigError, required};
 
 const NONCE_LEN: usize = 12;
+const BOUND: &str = "v2";
+
+/// A sealed value as stored, with the row it is bound to.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Sealed {
+    pub value: String,
+    /// What the value was sealed for, e.g. `meta_accounts:<user id>:<meta user id>`.
+    pub bound_to: String,
+}
+
+impl Sealed {
+    /// A revoked connection stores no token.
+    pub fn is_empty(&self) -> bool {
+        self.value.is_empty()
+    }
+}
+
+/// The associated data of a bound value.
+fn bound_aad(key_id: &str, bound_to: &str) -> Vec<u8> {
+    format!("{BOUND}\0{key_id}\0{bound_to}").into_bytes()
+}
 
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum CryptoError {
@@ -61,10 +86,31 @@ impl TokenCipher {
         &self.keys[0].0
     }
 
-    pub fn seal(&self, plaintext: &str) -> String {
+    /// Seals `plaintext` for the row `bound_to` under the newest key.
+    pub fn seal(&self, plaintext: &str, bound_to: &str) -> String {
         let (id, cipher) = &self.keys[0];
         let nonce = Nonce::generate();
         let sealed = cipher
+            .encrypt(
+                &nonce,
+                Payload {
+                    msg: plaintext.as_bytes(),
+                    aad: &bound_aad(id, bound_to),
+                },
+            )
+            .expect("AES-GCM encryption of an in-memory buffer cannot fail");
+        let mut out = nonce.to_vec();
+        out.extend_from_slice(&sealed);
+        format!("{BOUND}:{id}:{}", STANDARD.encode(out))
+    }
+
+    /// Seals the way values were sealed before binding (key id only as associated data),
+    /// for tests of re-sealing them.
+    #[cfg(any(test, feature = "testing"))]
+    pub fn seal_unbound(&self, plaintext: &str) -> String {
+        let (id, cipher) = &self.keys[0];
+        let nonce = Nonce::generate();
+        let body = cipher
             .encrypt(
                 &nonce,
                 Payload {
@@ -73,13 +119,19 @@ impl TokenCipher {
                 },
             )
             .expect("AES-GCM encryption of an in-memory buffer cannot fail");
-        let mut out = nonce.to_vec();
-        out.extend_from_slice(&sealed);
-        format!("{id}:{}", STANDARD.encode(out))
+        format!("{id}:{}", STANDARD.encode([nonce.to_vec(), body].concat()))
     }
 
-    pub fn open(&self, sealed: &str) -> Result<String, CryptoError> {
-        let (id, b64) = sealed.split_once(':').ok_or(CryptoError::Malformed)?;
+    /// Opens a value in the row it was sealed for; anywhere else it is `Tampered`.
+    pub fn open(&self, sealed: &Sealed) -> Result<String, CryptoError> {
+        match sealed.value.split(':').collect::<Vec<_>>()[..] {
+            [BOUND, id, b64] => self.decrypt(id, b64, &bound_aad(id, &sealed.bound_to)),
+            [id, b64] => self.decrypt(id, b64, id.as_bytes()),
+            _ => Err(CryptoError::Malformed),
+        }
+    }
+
+    fn decrypt(&self, id: &str, b64: &str, aad: &[u8]) -> Result<String, CryptoError> {
         let cipher = self
             .keys
             .iter()
@@ -93,22 +145,17 @@ impl TokenCipher {
         let (nonce, body) = bytes.split_at(NONCE_LEN);
         let nonce = Nonce::try_from(nonce).map_err(|_| CryptoError::Malformed)?;
         let plain = cipher
-            .decrypt(
-                &nonce,
-                Payload {
-                    msg: body,
-                    aad: id.as_bytes(),
-                },
-            )
+            .decrypt(&nonce, Payload { msg: body, aad })
             .map_err(|_| CryptoError::Tampered)?;
         String::from_utf8(plain).map_err(|_| CryptoError::Malformed)
     }
 
-    /// Whether a sealed value should be re-sealed under the current key.
+    /// Whether a sealed value should be re-sealed: under an older key, or not bound.
     pub fn needs_rotation(&self, sealed: &str) -> bool {
-        sealed
-            .split_once(':')
-            .is_none_or(|(id, _)| id != self.current_key_id())
+        match sealed.split(':').collect::<Vec<_>>()[..] {
+            [BOUND, id, _] => id != self.current_key_id(),
+            _ => true,
+        }
     }
 }
 
@@ -119,39 +166,88 @@ mod tests {
     const K1: &str = "k1:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
     const K2: &str = "k2:HxwdHhscGxoZGBcWFRQTEhEQDw4NDAsKCQgHBgUEAwI=";
 
+    const ROW: &str = "meta_accounts:u1:m1";
+
+    fn at(value: &str, bound_to: &str) -> Sealed {
+        Sealed {
+            value: value.to_owned(),
+            bound_to: bound_to.to_owned(),
+        }
+    }
+
     #[test]
     fn sealed_values_open_and_hide_the_plaintext() {
         let c = TokenCipher::parse(K1).unwrap();
-        let sealed = c.seal("EAAB-secret-token");
-        assert!(sealed.starts_with("k1:"));
+        let sealed = c.seal("EAAB-secret-token", ROW);
+        assert!(sealed.starts_with("v2:k1:"));
         assert!(!sealed.contains("secret"));
-        assert_ne!(sealed, c.seal("EAAB-secret-token"), "nonces must differ");
-        assert_eq!(c.open(&sealed).unwrap(), "EAAB-secret-token");
+        assert_ne!(
+            sealed,
+            c.seal("EAAB-secret-token", ROW),
+            "nonces must differ"
+        );
+        assert_eq!(c.open(&at(&sealed, ROW)).unwrap(), "EAAB-secret-token");
+    }
+
+    #[test]
+    fn a_value_copied_into_another_row_does_not_open() {
+        let c = TokenCipher::parse(K1).unwrap();
+        let sealed = c.seal("victim-token", "meta_accounts:victim:m1");
+        for elsewhere in ["meta_accounts:attacker:m9", "meta_accounts:victim:m2", ""] {
+            assert_eq!(
+                c.open(&at(&sealed, elsewhere)).unwrap_err(),
+                CryptoError::Tampered
+            );
+        }
     }
 
     #[test]
     fn old_keys_still_open_after_rotation() {
-        let old = TokenCipher::parse(K1).unwrap().seal("token");
+        let old = TokenCipher::parse(K1).unwrap().seal("token", ROW);
         let rotated = TokenCipher::parse(&format!("{K2},{K1}")).unwrap();
-        assert_eq!(rotated.open(&old).unwrap(), "token");
+        assert_eq!(rotated.open(&at(&old, ROW)).unwrap(), "token");
         assert!(rotated.needs_rotation(&old));
-        assert!(!rotated.needs_rotation(&rotated.seal("token")));
+        assert!(!rotated.needs_rotation(&rotated.seal("token", ROW)));
+    }
+
+    #[test]
+    fn values_sealed_before_binding_open_and_are_marked_for_resealing() {
+        let c = TokenCipher::parse(K1).unwrap();
+        let legacy = c.seal_unbound("token");
+        assert_eq!(c.open(&at(&legacy, ROW)).unwrap(), "token");
+        assert!(c.needs_rotation(&legacy), "current key, but unbound");
     }
 
     #[test]
     fn tampering_and_relabelling_are_detected() {
         let c = TokenCipher::parse(&format!("{K1},{K2}")).unwrap();
-        let sealed = c.seal("token");
-        let relabelled = sealed.replacen("k1:", "k2:", 1);
-        assert_eq!(c.open(&relabelled).unwrap_err(), CryptoError::Tampered);
-        let mut bytes = STANDARD.decode(&sealed[3..]).unwrap();
-        bytes[20] ^= 1;
+        let sealed = c.seal("token", ROW);
+        let relabelled = sealed.replacen("v2:k1:", "v2:k2:", 1);
         assert_eq!(
-            c.open(&format!("k1:{}", STANDARD.encode(bytes)))
-                .unwrap_err(),
+            c.open(&at(&relabelled, ROW)).unwrap_err(),
             CryptoError::Tampered
         );
-        assert!(matches!(c.open("k9:AAAA"), Err(CryptoError::UnknownKey(_))));
+        let unbound = sealed.replacen("v2:", "", 1);
+        assert_eq!(
+            c.open(&at(&unbound, ROW)).unwrap_err(),
+            CryptoError::Tampered,
+            "no downgrade"
+        );
+        let mut bytes = STANDARD.decode(&sealed[6..]).unwrap();
+        bytes[20] ^= 1;
+        let flipped = format!("v2:k1:{}", STANDARD.encode(bytes));
+        assert_eq!(
+            c.open(&at(&flipped, ROW)).unwrap_err(),
+            CryptoError::Tampered
+        );
+        assert!(matches!(
+            c.open(&at("k9:AAAA", ROW)),
+            Err(CryptoError::UnknownKey(_))
+        ));
+        assert_eq!(
+            c.open(&at("a:b:c:d", ROW)).unwrap_err(),
+            CryptoError::Malformed
+        );
     }
 
     #[test]

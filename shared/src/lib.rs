@@ -17,6 +17,8 @@ pub mod media;
 pub mod meta;
 #[cfg(feature = "outbound")]
 pub mod outbound;
+#[cfg(feature = "razorpay")]
+pub mod razorpay;
 pub mod repo;
 pub mod signature;
 pub mod telemetry;

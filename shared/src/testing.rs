@@ -12,6 +12,7 @@ use crate::db::{Db, WorkerDb, migrate, migration_checksum};
 
 pub const OWNER_ROLE: &str = "adpilot_owner";
 pub const APP_ROLE: &str = "adpilot_app";
+pub const WORKER_ROLE: &str = crate::db::WORKER_ROLE;
 const TEMPLATE_LOCK: i64 = 0x0AD7_E571;
 
 /// A fresh, migrated database for one test.
@@ -90,6 +91,10 @@ impl TestDb {
         url(OWNER_ROLE, &self.name)
     }
 
+    pub fn worker_url(&self) -> String {
+        url(WORKER_ROLE, &self.name)
+    }
+
     /// The app role's pool, as the functions build it.
     pub fn db(&self) -> Db {
         Db::connect(&db_config(self.app_url())).expect("app pool")
@@ -102,9 +107,9 @@ impl TestDb {
         Db::connect(&cfg).expect("app pool")
     }
 
-    /// The worker pool (owner login, assumes adpilot_worker per transaction).
+    /// The worker pool, logged in as adpilot_worker as the functions do.
     pub fn worker(&self) -> WorkerDb {
-        WorkerDb::connect(&db_config(self.owner_url())).expect("worker pool")
+        WorkerDb::connect(&db_config(self.worker_url())).expect("worker pool")
     }
 
     /// A superuser connection to this database, for arranging and inspecting state

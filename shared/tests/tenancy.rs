@@ -287,3 +287,41 @@ async fn the_app_role_cannot_write_passwords_emails_tiers_or_credit_limits_even_
         .get(0);
     assert_eq!(status, "cancelled");
 }
+
+#[tokio::test]
+async fn a_worker_logs_in_as_itself_and_cannot_reset_its_way_to_the_owner() {
+    let db = TestDb::fresh().await;
+    let worker = shared::testing::connect(&db.worker_url()).await;
+    for sql in [
+        "RESET ROLE; CREATE TABLE stolen (id int)",
+        "SET ROLE adpilot_owner",
+        "ALTER TABLE campaigns DISABLE ROW LEVEL SECURITY",
+        "UPDATE refinery_schema_history SET version = 0",
+    ] {
+        assert!(
+            worker.batch_execute(sql).await.is_err(),
+            "the worker could: {sql}"
+        );
+    }
+    worker.batch_execute("RESET ROLE").await.unwrap();
+    let r = worker
+        .query_one("SELECT current_user::text, session_user::text", &[])
+        .await
+        .unwrap();
+    assert_eq!(
+        (r.get::<_, String>(0), r.get::<_, String>(1)),
+        ("adpilot_worker".into(), "adpilot_worker".into())
+    );
+}
+
+#[tokio::test]
+async fn a_worker_pool_with_the_owners_credentials_is_refused_at_init() {
+    let db = TestDb::fresh().await;
+    let err = shared::db::WorkerDb::connect(&shared::testing::db_config(db.owner_url()))
+        .err()
+        .expect("refused");
+    assert!(
+        err.to_string().contains("must log in as adpilot_worker"),
+        "{err}"
+    );
+}

@@ -1,7 +1,9 @@
 //! `POST /webhooks/razorpay`: checks `X-Razorpay-Signature` (hex HMAC-SHA256 of the raw
 //! body), records each event once by `x-razorpay-event-id`, and applies subscription and
-//! payment events to the subscription state machine (see `events`). Answers fast: all
-//! the work is one short worker transaction.
+//! payment events to the subscription state machine (see `events`). Answers fast: the
+//! work is one short worker transaction, then, when a payment made a subscription
+//! current, the user's superseded subscriptions are cancelled at Razorpay (a failure
+//! there is retried by maintenance and never fails the delivery).
 
 pub mod events;
 
@@ -11,6 +13,7 @@ use serde::Serialize;
 use shared::config::{ConfigError, DbConfig, required};
 use shared::db::{Worker, WorkerDb};
 use shared::error::{AppError, Problem};
+use shared::razorpay::{Razorpay, superseded};
 use shared::repo::billing_events::{self, NewEvent, Payment};
 use shared::repo::{subscriptions, system_config};
 use shared::signature::verify_hmac_sha256_hex;
@@ -21,14 +24,17 @@ use events::{Event, transition};
 pub struct State {
     pub db: WorkerDb,
     pub webhook_secret: String,
+    /// Cancels the subscriptions a newly paid one supersedes.
+    pub razorpay: Razorpay,
 }
 
 impl State {
-    /// `DATABASE_OWNER_URL` (the worker role) and `RAZORPAY_WEBHOOK_SECRET`.
+    /// `DATABASE_WORKER_URL` and `RAZORPAY_WEBHOOK_SECRET`.
     pub fn from_env() -> Result<Self, ConfigError> {
         Ok(Self {
-            db: WorkerDb::connect(&DbConfig::owner_from_env()?)?,
+            db: WorkerDb::connect(&DbConfig::worker_from_env()?)?,
             webhook_secret: required("RAZORPAY_WEBHOOK_SECRET")?,
+            razorpay: Razorpay::from_env()?,
         })
     }
 }
@@ -91,12 +97,23 @@ pub async fn receive(state: &State, req: &Request) -> Result<Response<Body>, App
                 shared::signature::hmac_sha256_hex(b"", body)
             )
         });
-    let outcome = state
+    let (outcome, user) = state
         .db
         .run("billing-webhook", async |w| {
             apply(w, &event_id, &event, &payload).await
         })
         .await?;
+    if let Some(user) = user {
+        match superseded::cancel_due(&state.db, &state.razorpay, Some(user)).await {
+            Ok(swept) if swept != superseded::Swept::default() => {
+                tracing::info!(%user, ?swept, "superseded subscriptions swept")
+            }
+            Ok(_) => {}
+            Err(e) => {
+                tracing::warn!(%user, error = %e, "superseded sweep failed; maintenance retries")
+            }
+        }
+    }
     tracing::info!(
         event_id,
         event_type = event.event,
@@ -113,13 +130,14 @@ fn header<'a>(req: &'a Request, name: &str) -> Option<&'a str> {
         .filter(|v| !v.is_empty())
 }
 
-/// Records the event and applies it once; returns the outcome.
+/// Records the event and applies it once; returns the outcome and, when it applied to
+/// one of our subscriptions, whose it is.
 pub async fn apply(
     w: &Worker<'_>,
     event_id: &str,
     event: &Event,
     payload: &serde_json::Value,
-) -> Result<String, AppError> {
+) -> Result<(String, Option<uuid::Uuid>), AppError> {
     let sub_entity = event.subscription();
     let fresh = billing_events::record(
         w,
@@ -133,7 +151,7 @@ pub async fn apply(
     )
     .await?;
     if !fresh {
-        return Ok("duplicate".into());
+        return Ok(("duplicate".into(), None));
     }
     let sub = match sub_entity {
         Some(s) => subscriptions::lock_by_razorpay_id(w, &s.id).await?,
@@ -164,6 +182,16 @@ pub async fn apply(
         (Some(_), Some(sub)) if sub.last_event_at.is_some_and(|t| t > event.created_at()) => {
             "stale: older than the last event applied".to_owned()
         }
+        (Some(entity), Some(sub)) if sub.superseded => {
+            if event.event == "subscription.charged" {
+                tracing::warn!(user_id = %sub.user_id, razorpay_subscription_id = entity.id,
+                               "a superseded subscription was charged; refund it by hand");
+            }
+            format!(
+                "ignored: {} was superseded by a newer subscription",
+                entity.id
+            )
+        }
         (Some(entity), Some(sub)) => match transition(&event.event, entity) {
             None => format!("ignored: {} does not change a subscription", event.event),
             Some(mut change) => {
@@ -179,8 +207,9 @@ pub async fn apply(
             }
         },
     };
-    billing_events::set_outcome(w, event_id, sub.as_ref().map(|s| s.user_id), &outcome).await?;
-    Ok(outcome)
+    let user = sub.as_ref().map(|s| s.user_id);
+    billing_events::set_outcome(w, event_id, user, &outcome).await?;
+    Ok((outcome, user))
 }
 
 /// This function's part of the OpenAPI document.

@@ -7,8 +7,11 @@ use hmac::{Hmac, KeyInit, Mac};
 use lambda_http::http::{Method, StatusCode};
 use lambda_http::{Body, Request};
 use serde_json::{Value, json};
+use shared::razorpay::{Razorpay, superseded};
 use shared::testing::TestDb;
 use shared::testing::api::{Reply, TestUser, reply};
+use wiremock::matchers::{body_json, method, path};
+use wiremock::{Mock, MockServer, ResponseTemplate};
 
 const SECRET: &str = "test-webhook-secret";
 
@@ -18,9 +21,14 @@ const VECTOR_BODY: &str = r#"{"entity":"event","account_id":"acc_test","event":"
 const VECTOR_SIGNATURE: &str = "a614eb5ddaa6f83b96d2d12ef0e1fcf6746e27bb48dcc4717b4c9d9351f92b2f";
 
 fn state(db: &TestDb) -> State {
+    with_razorpay(db, "http://127.0.0.1:9")
+}
+
+fn with_razorpay(db: &TestDb, base: &str) -> State {
     State {
         db: db.worker(),
         webhook_secret: SECRET.into(),
+        razorpay: Razorpay::new(base, "rzp_test", "secret"),
     }
 }
 
@@ -563,4 +571,237 @@ async fn notes_naming_an_account_never_decide_whose_payment_it_is() {
         .unwrap()
         .get(0);
     assert_eq!(owner, None, "not attributed to the account the notes name");
+}
+
+/// The user pays for Professional (sub_OLD, current) and then checks out Business
+/// (sub_P1, open).
+async fn paid_then_upgrading(db: &TestDb) -> TestUser {
+    let user = checkout(db).await;
+    let su = db.superuser().await;
+    su.execute(
+        "UPDATE subscriptions SET is_current = false WHERE user_id = $1",
+        &[&user.id.0],
+    )
+    .await
+    .unwrap();
+    su.execute(
+        "INSERT INTO subscriptions (user_id, tier, billing_cycle, price, status, is_current, razorpay_subscription_id, \
+                                    provider_status, current_period_start, current_period_end, monthly_ai_credits_limit) \
+         VALUES ($1, 'professional', 'monthly', 3999, 'active', true, 'sub_OLD', 'active', now(), now() + interval '30 days', 200)",
+        &[&user.id.0],
+    )
+    .await
+    .unwrap();
+    user
+}
+
+#[derive(Debug, PartialEq)]
+struct Old {
+    status: String,
+    provider_status: Option<String>,
+    is_current: bool,
+    cancel_due: bool,
+}
+
+async fn old_subscription(db: &TestDb) -> Old {
+    let r = db
+        .superuser()
+        .await
+        .query_one(
+            "SELECT status, provider_status, is_current, razorpay_cancel_due_at IS NOT NULL \
+             FROM subscriptions WHERE razorpay_subscription_id = 'sub_OLD'",
+            &[],
+        )
+        .await
+        .unwrap();
+    Old {
+        status: r.get(0),
+        provider_status: r.get(1),
+        is_current: r.get(2),
+        cancel_due: r.get(3),
+    }
+}
+
+fn rzp_subscription(id: &str, status: &str) -> Value {
+    json!({"id": id, "entity": "subscription", "plan_id": "plan_adpilot_pro_m", "status": status,
+           "short_url": null, "notes": {}, "created_at": T0})
+}
+
+async fn cancel_at_razorpay(rzp: &MockServer, answer: ResponseTemplate, times: u64) {
+    Mock::given(method("POST"))
+        .and(path("/v1/subscriptions/sub_OLD/cancel"))
+        .and(body_json(json!({"cancel_at_cycle_end": 0})))
+        .respond_with(answer)
+        .expect(times)
+        .mount(rzp)
+        .await;
+}
+
+const PERIOD: (i64, i64) = (T0 + 60, T0 + 60 + 30 * DAY);
+
+#[tokio::test]
+async fn a_newly_paid_subscription_cancels_the_users_older_one_at_razorpay_exactly_once() {
+    let db = TestDb::fresh().await;
+    let rzp = MockServer::start().await;
+    let state = with_razorpay(&db, &format!("{}/v1", rzp.uri()));
+    let user = paid_then_upgrading(&db).await;
+    cancel_at_razorpay(
+        &rzp,
+        ResponseTemplate::new(200).set_body_json(rzp_subscription("sub_OLD", "cancelled")),
+        1,
+    )
+    .await;
+
+    let r = deliver(&state, "evt_1", &charged(PERIOD.0, PERIOD, "pay_1")).await;
+    assert_eq!(r.body["outcome"], "applied: active");
+    assert_eq!(
+        old_subscription(&db).await,
+        Old {
+            status: "cancelled".into(),
+            provider_status: Some("cancelled".into()),
+            is_current: false,
+            cancel_due: false,
+        }
+    );
+
+    // Redelivered, activated after charged, and a late charge of the old one: none cancels
+    // again, and the old one never becomes current again.
+    deliver(&state, "evt_1", &charged(PERIOD.0, PERIOD, "pay_1")).await;
+    let activated = sub_event(
+        "subscription.activated",
+        "active",
+        PERIOD.0 + 1,
+        Some(PERIOD),
+        "plan_adpilot_pro_m",
+    );
+    assert_eq!(
+        deliver(&state, "evt_2", &activated).await.body["outcome"],
+        "applied: active"
+    );
+    let mut late = charged(PERIOD.0 + 2, PERIOD, "pay_old");
+    late["payload"]["subscription"]["entity"]["id"] = json!("sub_OLD");
+    let r = deliver(&state, "evt_3", &late).await;
+    assert_eq!(
+        r.body["outcome"],
+        "ignored: sub_OLD was superseded by a newer subscription"
+    );
+    assert!(!old_subscription(&db).await.is_current);
+    let current_id: String = db
+        .superuser()
+        .await
+        .query_one(
+            "SELECT razorpay_subscription_id FROM subscriptions WHERE user_id = $1 AND is_current",
+            &[&user.id.0],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(current_id, "sub_P1");
+}
+
+#[tokio::test]
+async fn the_same_payment_delivered_at_once_under_two_event_ids_cancels_the_old_one_once() {
+    let db = TestDb::fresh().await;
+    let rzp = MockServer::start().await;
+    let state = with_razorpay(&db, &format!("{}/v1", rzp.uri()));
+    paid_then_upgrading(&db).await;
+    cancel_at_razorpay(
+        &rzp,
+        ResponseTemplate::new(200).set_body_json(rzp_subscription("sub_OLD", "cancelled")),
+        1,
+    )
+    .await;
+    let activated = sub_event(
+        "subscription.activated",
+        "active",
+        PERIOD.0,
+        Some(PERIOD),
+        "plan_adpilot_pro_m",
+    );
+    let charged = charged(PERIOD.0, PERIOD, "pay_1");
+    let (a, b) = tokio::join!(
+        deliver(&state, "evt_a", &activated),
+        deliver(&state, "evt_b", &charged)
+    );
+    assert_eq!((a.status, b.status), (StatusCode::OK, StatusCode::OK));
+    assert_eq!(
+        old_subscription(&db).await.provider_status.as_deref(),
+        Some("cancelled")
+    );
+}
+
+#[tokio::test]
+async fn when_razorpay_fails_the_delivery_still_succeeds_and_the_sweep_retries_until_it_ends() {
+    let db = TestDb::fresh().await;
+    let rzp = MockServer::start().await;
+    let state = with_razorpay(&db, &format!("{}/v1", rzp.uri()));
+    paid_then_upgrading(&db).await;
+    cancel_at_razorpay(&rzp, ResponseTemplate::new(502), 1).await;
+
+    let r = deliver(&state, "evt_1", &charged(PERIOD.0, PERIOD, "pay_1")).await;
+    assert_eq!(
+        r.status,
+        StatusCode::OK,
+        "Razorpay is not asked to redeliver"
+    );
+    let old = old_subscription(&db).await;
+    assert_eq!(
+        (old.status.as_str(), old.is_current, old.cancel_due),
+        ("cancelled", false, true)
+    );
+    assert_eq!(
+        old.provider_status.as_deref(),
+        Some("active"),
+        "not ended at Razorpay yet"
+    );
+
+    let sweep = async || {
+        superseded::cancel_due(&state.db, &state.razorpay, None)
+            .await
+            .unwrap()
+    };
+    assert_eq!(
+        sweep().await,
+        superseded::Swept::default(),
+        "not due before its backoff"
+    );
+
+    // Meanwhile the customer cancelled it at Razorpay: the second attempt finds it ended.
+    rzp.reset().await;
+    cancel_at_razorpay(
+        &rzp,
+        ResponseTemplate::new(400).set_body_json(json!({"error": {"code": "BAD_REQUEST_ERROR",
+            "description": "Subscription is not cancellable in cancelled status."}})),
+        1,
+    )
+    .await;
+    Mock::given(method("GET"))
+        .and(path("/v1/subscriptions/sub_OLD"))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(rzp_subscription("sub_OLD", "cancelled")),
+        )
+        .mount(&rzp)
+        .await;
+    db.superuser()
+        .await
+        .execute("UPDATE subscriptions SET razorpay_cancel_due_at = now() WHERE razorpay_subscription_id = 'sub_OLD'", &[])
+        .await
+        .unwrap();
+    assert_eq!(
+        sweep().await,
+        superseded::Swept {
+            cancelled: 1,
+            failed: 0
+        }
+    );
+    let old = old_subscription(&db).await;
+    assert_eq!(
+        (old.provider_status.as_deref(), old.cancel_due),
+        (Some("cancelled"), false)
+    );
+    assert_eq!(
+        sweep().await,
+        superseded::Swept::default(),
+        "done means done"
+    );
 }

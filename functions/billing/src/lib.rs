@@ -2,8 +2,9 @@
 //! Razorpay checkout to subscribe, cancelling, and credit usage. Subscriptions become
 //! paid through the Razorpay webhook (the billing-webhook function), never here.
 
-pub mod razorpay;
 mod usage;
+
+pub use shared::razorpay;
 
 use chrono::{Duration, Utc};
 use lambda_http::http::{Method, StatusCode};

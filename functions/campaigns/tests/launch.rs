@@ -10,6 +10,7 @@ use lambda_http::http::{Method, StatusCode};
 use serde_json::{Value, json};
 use shared::aws::relay::Relay;
 use shared::meta::Graph;
+use shared::repo::meta_accounts::token_binding;
 use shared::testing::TestDb;
 use shared::testing::api::{Reply, TestUser, cipher, reply, request, tokens};
 use wiremock::matchers::{body_string_contains, method, path};
@@ -71,7 +72,7 @@ async fn world_in(currency: &str, daily: &str) -> World {
              INSERT INTO campaign_assets (campaign_id, asset_id, asset_role) VALUES ('{campaign}', '{asset}', 'primary');",
             c = uuid::Uuid::new_v4(),
             u = user.id,
-            token = cipher().seal("EAAGuser-token"),
+            token = cipher().seal("EAAGuser-token", &token_binding(user.id.0, "fb1")),
             url = storage.url_of(&key),
         ))
         .await

@@ -1,8 +1,11 @@
 //! Scheduled upkeep, as the worker role. Two schedules in template.yaml pass a task:
-//! `relay-outbox` (every minute) sends committed outbox messages to their queues;
+//! `relay-outbox` (every minute) sends committed outbox messages to their queues and
+//! cancels at Razorpay the subscriptions a newer paid one superseded (retrying those
+//! the webhook could not);
 //! `daily` also creates the coming months' `performance_analytics` partitions and
-//! applies the retention policy (`cleanup_old_data()`) and re-encrypts Meta tokens sealed
-//! under an older key with the newest one in `TOKEN_ENCRYPTION_KEYS`.
+//! applies the retention policy (`cleanup_old_data()`) and re-seals Meta tokens sealed
+//! under an older key or before tokens were bound to their row, with the newest key in
+//! `TOKEN_ENCRYPTION_KEYS`, bound to the row.
 
 pub mod relay;
 
@@ -14,6 +17,7 @@ use shared::config::{ConfigError, DbConfig};
 use shared::crypto::TokenCipher;
 use shared::db::WorkerDb;
 use shared::error::AppError;
+use shared::razorpay::{Razorpay, superseded};
 use shared::repo::{meta_accounts, retention};
 
 pub struct State {
@@ -21,14 +25,16 @@ pub struct State {
     /// Outbox topics to their queues, from `QUEUE_URL_<TOPIC>`.
     pub relay: Relay,
     pub cipher: TokenCipher,
+    pub razorpay: Razorpay,
 }
 
 impl State {
     pub async fn from_env() -> Result<Self, ConfigError> {
         Ok(Self {
-            db: WorkerDb::connect(&DbConfig::owner_from_env()?)?,
+            db: WorkerDb::connect(&DbConfig::worker_from_env()?)?,
             relay: Relay::from_env(),
             cipher: TokenCipher::from_env()?,
+            razorpay: Razorpay::from_env()?,
         })
     }
 }
@@ -51,7 +57,8 @@ pub async fn handle(state: &State, event: Value) -> Result<Value, AppError> {
             ))
         })?;
     let relayed = relay::relay_outbox(state).await?;
-    let mut report = json!({ "outbox": relayed });
+    let swept = superseded::cancel_due(&state.db, &state.razorpay, None).await?;
+    let mut report = json!({ "outbox": relayed, "superseded": swept });
     if matches!(task, Task::Daily) {
         report["partitions"] = json!(ensure_partitions(state, Utc::now().date_naive()).await?);
         report["retention"] = state
@@ -71,14 +78,15 @@ pub async fn rotate_tokens(state: &State) -> Result<usize, AppError> {
         .run("rotate-tokens", async |w| {
             let mut n = 0;
             for (id, sealed) in meta_accounts::sealed_tokens(w).await? {
-                if !state.cipher.needs_rotation(&sealed) {
+                if !state.cipher.needs_rotation(&sealed.value) {
                     continue;
                 }
                 let plain = state
                     .cipher
                     .open(&sealed)
                     .map_err(|e| AppError::Internal(format!("token of connection {id}: {e}")))?;
-                meta_accounts::replace_token(w, id, &state.cipher.seal(&plain)).await?;
+                let resealed = state.cipher.seal(&plain, &sealed.bound_to);
+                meta_accounts::replace_token(w, id, &resealed).await?;
                 n += 1;
             }
             Ok(n)

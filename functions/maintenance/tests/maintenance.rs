@@ -5,6 +5,8 @@ use chrono::NaiveDate;
 use maintenance::{State, handle};
 use serde_json::{Value, json};
 use shared::aws::relay::Relay;
+use shared::crypto::Sealed;
+use shared::repo::meta_accounts::token_binding;
 use shared::testing::TestDb;
 use shared::testing::api::TestUser;
 
@@ -26,6 +28,7 @@ async fn app(with_queue: bool) -> (State, TestDb, Option<String>) {
             relay: Relay::new(sqs, queues),
             cipher: shared::crypto::TokenCipher::parse(&format!("new:{KEY_NEW},old:{KEY_OLD}"))
                 .unwrap(),
+            razorpay: shared::razorpay::Razorpay::new("http://127.0.0.1:9", "rzp_test", "secret"),
         },
         db,
         url,
@@ -176,22 +179,26 @@ fn queue_urls_come_from_queue_url_variables() {
 }
 
 #[tokio::test]
-async fn the_daily_task_reencrypts_meta_tokens_under_the_newest_key() {
+async fn the_daily_task_reseals_old_key_and_unbound_tokens_bound_to_their_row() {
     let (state, db, _) = app(false).await;
     let user = TestUser::create(&db, "owner@example.com").await;
+    let bound = |meta_user: &str| token_binding(user.id.0, meta_user);
     let old = shared::crypto::TokenCipher::parse(&format!("old:{KEY_OLD}")).unwrap();
-    let sealed_old = old.seal("EAAGold-token");
-    let sealed_new = state.cipher.seal("EAAGnew-token");
+    let stored = [
+        ("m1", old.seal("EAAGold-key", &bound("m1"))),
+        ("m2", state.cipher.seal_unbound("EAAGunbound")),
+        ("m3", state.cipher.seal("EAAGcurrent", &bound("m3"))),
+    ];
     let su = db.superuser().await;
-    for (meta_user, sealed) in [("m1", &sealed_old), ("m2", &sealed_new)] {
+    for (meta_user, sealed) in &stored {
         su.execute(
             "INSERT INTO meta_accounts (user_id, meta_user_id, access_token) VALUES ($1, $2, $3)",
-            &[&user.id.0, &meta_user, sealed],
+            &[&user.id.0, meta_user, sealed],
         )
         .await
         .unwrap();
     }
-    assert_eq!(maintenance::rotate_tokens(&state).await.unwrap(), 1);
+    assert_eq!(maintenance::rotate_tokens(&state).await.unwrap(), 2);
     let rows = su
         .query(
             "SELECT meta_user_id, access_token FROM meta_accounts ORDER BY meta_user_id",
@@ -199,13 +206,34 @@ async fn the_daily_task_reencrypts_meta_tokens_under_the_newest_key() {
         )
         .await
         .unwrap();
-    let m1: String = rows[0].get(1);
-    assert!(m1.starts_with("new:"), "re-sealed under the newest key");
-    assert_eq!(state.cipher.open(&m1).unwrap(), "EAAGold-token");
+    let now: Vec<Sealed> = rows
+        .iter()
+        .map(|r| Sealed {
+            value: r.get(1),
+            bound_to: bound(r.get(0)),
+        })
+        .collect();
+    for (sealed, plain) in now
+        .iter()
+        .zip(["EAAGold-key", "EAAGunbound", "EAAGcurrent"])
+    {
+        assert!(
+            sealed.value.starts_with("v2:new:"),
+            "bound, under the newest key"
+        );
+        assert_eq!(state.cipher.open(sealed).unwrap(), plain);
+    }
     assert_eq!(
-        rows[1].get::<_, String>(1),
-        sealed_new,
-        "already current: untouched"
+        now[2].value, stored[2].1,
+        "already current and bound: untouched"
+    );
+    let moved = Sealed {
+        value: now[1].value.clone(),
+        bound_to: bound("m1"),
+    };
+    assert!(
+        state.cipher.open(&moved).is_err(),
+        "a resealed token opens only in its own row"
     );
     assert_eq!(maintenance::rotate_tokens(&state).await.unwrap(), 0);
 }

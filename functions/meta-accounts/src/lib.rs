@@ -253,9 +253,11 @@ async fn link(
         });
     }
     let accounts = ad_accounts_of(state, &token).await?;
-    let sealed = state.cipher.seal(&token);
     let expires = long.expires_in.map(|s| Utc::now() + Duration::seconds(s));
     let meta_user_id = me.body["id"].as_str().unwrap_or_default().to_owned();
+    let sealed = state
+        .cipher
+        .seal(&token, &meta_accounts::token_binding(user.0, &meta_user_id));
     state
         .ctx
         .db

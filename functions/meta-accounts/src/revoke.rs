@@ -66,9 +66,9 @@ pub async fn revoke(state: &State, req: &Request, id: &str) -> Result<Response<B
         .tenant(user, async |t| meta_accounts::live_campaigns(t, id).await)
         .await?
         .ok_or(AppError::NotFound)?;
-    let token = match sealed.as_str() {
-        "" => None,
-        s => Some(state.cipher.open(s)?),
+    let token = match sealed.is_empty() {
+        true => None,
+        false => Some(state.cipher.open(&sealed)?),
     };
     if !live.is_empty() {
         if !pause {

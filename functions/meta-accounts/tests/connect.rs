@@ -7,7 +7,9 @@
 use lambda_http::http::{Method, StatusCode};
 use meta_accounts::State;
 use serde_json::{Value, json};
+use shared::crypto::Sealed;
 use shared::meta::Graph;
+use shared::repo::meta_accounts::token_binding;
 use shared::testing::TestDb;
 use shared::testing::api::{Reply, TestUser, cipher, context, reply, request};
 use wiremock::matchers::{header, method, path, query_param};
@@ -181,11 +183,27 @@ async fn connecting_stores_the_accounts_and_only_a_sealed_token() {
         .await
         .unwrap()
         .get(0);
-    assert!(sealed.starts_with("k1:") && !sealed.contains("EAAG"));
+    assert!(sealed.starts_with("v2:k1:") && !sealed.contains("EAAG"));
+    let bound_to = token_binding(user.id.0, "10160000000000001");
     assert_eq!(
-        cipher().open(&sealed).unwrap(),
+        cipher()
+            .open(&Sealed {
+                value: sealed.clone(),
+                bound_to
+            })
+            .unwrap(),
         "EAAGlong-lived",
-        "the long-lived token, sealed"
+        "the long-lived token, sealed for this user's Meta account"
+    );
+    let elsewhere = token_binding(uuid::Uuid::new_v4(), "10160000000000001");
+    assert!(
+        cipher()
+            .open(&Sealed {
+                value: sealed,
+                bound_to: elsewhere
+            })
+            .is_err(),
+        "and nowhere else"
     );
 
     let list = call(&state, "/v1/meta-accounts", Some(&user), Method::GET).await;

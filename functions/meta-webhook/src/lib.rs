@@ -30,10 +30,10 @@ pub struct State {
 }
 
 impl State {
-    /// `DATABASE_OWNER_URL`, `META_APP_SECRET`, `META_VERIFY_TOKEN`, `QUEUE_URL_META_EVENTS`.
+    /// `DATABASE_WORKER_URL`, `META_APP_SECRET`, `META_VERIFY_TOKEN`, `QUEUE_URL_META_EVENTS`.
     pub async fn from_env() -> Result<Self, ConfigError> {
         Ok(Self {
-            db: WorkerDb::connect(&DbConfig::owner_from_env()?)?,
+            db: WorkerDb::connect(&DbConfig::worker_from_env()?)?,
             app_secret: required("META_APP_SECRET")?,
             verify_token: required("META_VERIFY_TOKEN")?,
             relay: Relay::from_env(),

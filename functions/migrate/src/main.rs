@@ -1,8 +1,9 @@
 //! The migrate Lambda: applies pending migrations with `DATABASE_OWNER_URL` and answers
 //! with the versions it applied. `infra/deploy` invokes it after every deploy. Run
 //! outside Lambda (no `AWS_LAMBDA_RUNTIME_API`), it migrates once and exits, which is
-//! how `infra/up` prepares the local database. With `APP_DATABASE_PASSWORD` set it also
-//! sets the login password of `adpilot_app`.
+//! how `infra/up` prepares the local database. With `APP_DATABASE_PASSWORD` and
+//! `WORKER_DATABASE_PASSWORD` set it also sets the login passwords of `adpilot_app` and
+//! `adpilot_worker`. This is the only function that holds the owner's credentials.
 
 use lambda_runtime::{Error, LambdaEvent, service_fn};
 use serde_json::{Value, json};
@@ -11,10 +12,15 @@ use shared::config::required;
 async fn run(owner_url: &str) -> Result<Value, Error> {
     let applied = shared::db::migrate(owner_url).await?;
     tracing::info!(?applied, "migrations applied");
-    // In AWS the app role's password lives in Secrets Manager; locally trust auth needs none.
-    if let Ok(password) = std::env::var("APP_DATABASE_PASSWORD") {
-        shared::db::set_app_password(owner_url, &password).await?;
-        tracing::info!("adpilot_app password set from APP_DATABASE_PASSWORD");
+    // In AWS the roles' passwords live in Secrets Manager; locally trust auth needs none.
+    for (role, var) in [
+        ("adpilot_app", "APP_DATABASE_PASSWORD"),
+        ("adpilot_worker", "WORKER_DATABASE_PASSWORD"),
+    ] {
+        if let Ok(password) = std::env::var(var) {
+            shared::db::set_login_password(owner_url, role, &password).await?;
+            tracing::info!(role, "login password set from {var}");
+        }
     }
     Ok(json!({ "applied": applied }))
 }

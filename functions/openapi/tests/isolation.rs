@@ -95,6 +95,11 @@ impl Api {
             billing_webhook: billing_webhook::State {
                 db: db.worker(),
                 webhook_secret: "whsec".into(),
+                razorpay: billing::razorpay::Razorpay::new(
+                    "http://127.0.0.1:9",
+                    "rzp_test",
+                    "secret",
+                ),
             },
             doc: openapi::document().to_json().unwrap(),
         }

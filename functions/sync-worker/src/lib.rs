@@ -42,7 +42,7 @@ pub struct State {
 impl State {
     pub async fn from_env() -> Result<Self, ConfigError> {
         Ok(Self {
-            db: WorkerDb::connect(&DbConfig::owner_from_env()?)?,
+            db: WorkerDb::connect(&DbConfig::worker_from_env()?)?,
             graph: Graph::from_env()?,
             cipher: TokenCipher::from_env()?,
             sqs: LazyClient::on_first_use(),

@@ -10,6 +10,7 @@ use chrono::Utc;
 use serde_json::{Value, json};
 use shared::aws::LazyClient;
 use shared::meta::Graph;
+use shared::repo::meta_accounts::token_binding;
 use shared::testing::TestDb;
 use shared::testing::api::{TestUser, cipher};
 use sync_worker::{Outcome, State, process};
@@ -48,7 +49,7 @@ async fn world() -> World {
              INSERT INTO campaigns (id, user_id, name, purpose, daily_budget, status, meta_campaign_id, meta_ad_account_id)
                   VALUES ('{campaign}', '{u}', 'Winter chai', 'sales', 1500, 'active', '{META_CAMPAIGN}', 'act_1');",
             u = user.id,
-            t = cipher().seal("EAAGtoken"),
+            t = cipher().seal("EAAGtoken", &token_binding(user.id.0, "fb1")),
         ))
         .await
         .unwrap();

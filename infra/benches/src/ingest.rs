@@ -95,10 +95,10 @@ async fn copy(client: &Client, rows: &[InsightRow]) {
     sink.as_mut().finish().await.expect("copy finish");
 }
 
-pub async fn run(admin: &Client, owner_url: &str, campaigns: &[Uuid], n: usize) -> Value {
+pub async fn run(admin: &Client, worker_url: &str, campaigns: &[Uuid], n: usize) -> Value {
     let data = rows(campaigns, n);
     let worker = WorkerDb::connect(&DbConfig {
-        database_url: owner_url.to_owned(),
+        database_url: worker_url.to_owned(),
         pool_size: 1,
         statement_timeout_ms: 600_000,
     })

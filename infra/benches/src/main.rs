@@ -92,7 +92,7 @@ async fn main() {
             .map(|r| r.get(0))
             .collect()
     };
-    let ingest = ingest::run(&admin, &bench.owner_url, &many, rows).await;
+    let ingest = ingest::run(&admin, &bench.worker_url, &many, rows).await;
 
     let scale_rows = ((10_000_000.0 * s) as u64).max(10_000);
     log(&format!(

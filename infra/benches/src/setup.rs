@@ -8,6 +8,8 @@ use uuid::Uuid;
 pub struct Bench {
     pub admin_url: String,
     pub owner_url: String,
+    /// The cross-tenant role's login, as webhooks and workers use it.
+    pub worker_url: String,
     pub app_url: String,
     pub db: String,
 }
@@ -43,6 +45,7 @@ pub async fn fresh(base: &str, superuser: &str, db: &str) -> Bench {
     Bench {
         admin_url: url(superuser),
         owner_url,
+        worker_url: url("adpilot_worker"),
         app_url: url("adpilot_app"),
         db: db.to_owned(),
     }

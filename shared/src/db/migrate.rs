@@ -61,14 +61,26 @@ pub async fn migrate(owner_url: &str) -> Result<Vec<String>, AppError> {
         .collect())
 }
 
-/// Sets the app role's login password (from the deploy's secret), so the functions
-/// can connect as `adpilot_app`. Passwords never reach the logs.
-pub async fn set_app_password(owner_url: &str, password: &str) -> Result<(), AppError> {
+/// The roles the functions log in as, whose passwords the deploy sets from its secrets.
+pub const LOGIN_ROLES: [&str; 2] = ["adpilot_app", "adpilot_worker"];
+
+/// Sets `role`'s login password (from the deploy's secret), so the functions can
+/// connect as it. Only the roles in `LOGIN_ROLES`; passwords never reach the logs.
+pub async fn set_login_password(
+    owner_url: &str,
+    role: &str,
+    password: &str,
+) -> Result<(), AppError> {
+    if !LOGIN_ROLES.contains(&role) {
+        return Err(AppError::Internal(format!(
+            "{role} is not a login role of the functions"
+        )));
+    }
     let (client, driver) = connect(owner_url).await?;
     let sql: String = client
         .query_one(
-            "SELECT format('ALTER ROLE adpilot_app WITH LOGIN PASSWORD %L', $1::text)",
-            &[&password],
+            "SELECT format('ALTER ROLE %I WITH LOGIN PASSWORD %L', $1::text, $2::text)",
+            &[&role, &password],
         )
         .await?
         .get(0);

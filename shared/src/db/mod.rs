@@ -10,10 +10,10 @@ pub mod tls;
 mod worker;
 
 pub use conn::Conn;
-pub use migrate::{migrate, migration_checksum, set_app_password};
+pub use migrate::{LOGIN_ROLES, migrate, migration_checksum, set_login_password};
 pub use pool::build_pool;
 pub use tenant::{ACCOUNT_INACTIVE, Db, Public, Tenant};
-pub use worker::{Worker, WorkerDb};
+pub use worker::{WORKER_ROLE, Worker, WorkerDb};
 
 /// Either kind of transaction, for the repository functions that tenants and workers
 /// share (configuration reads, credit refunds).

@@ -1,12 +1,16 @@
-//! The worker role for cross-tenant jobs (sync, retention, billing webhooks). It connects
-//! with the owner's URL and assumes `adpilot_worker` for one transaction at a time, so
-//! every cross-tenant transaction is visible in the code and in the logs.
+//! The worker role for cross-tenant jobs (sync, retention, webhooks). It logs in as
+//! `adpilot_worker` itself (`DATABASE_WORKER_URL`), never with the owner's credentials,
+//! so nothing on an internet-facing path can `RESET ROLE` to the owner; a pool for any
+//! other user is refused at init. Every cross-tenant transaction is logged by job.
 
 use deadpool_postgres::Pool;
 
 use super::Conn;
 
 use crate::config::{ConfigError, DbConfig};
+
+/// The only user a worker pool logs in as.
+pub const WORKER_ROLE: &str = "adpilot_worker";
 use crate::error::AppError;
 
 #[derive(Clone)]
@@ -20,9 +24,24 @@ pub struct Worker<'a> {
 }
 
 impl WorkerDb {
-    pub fn connect(owner: &DbConfig) -> Result<Self, ConfigError> {
+    /// A pool logging in as `adpilot_worker`; any other user in the URL is refused.
+    pub fn connect(cfg: &DbConfig) -> Result<Self, ConfigError> {
+        let user = cfg
+            .database_url
+            .parse::<tokio_postgres::Config>()
+            .ok()
+            .and_then(|c| c.get_user().map(str::to_owned));
+        if user.as_deref() != Some(WORKER_ROLE) {
+            return Err(ConfigError::Invalid {
+                name: "DATABASE_WORKER_URL",
+                reason: format!(
+                    "must log in as {WORKER_ROLE}, not {}",
+                    user.as_deref().unwrap_or("nobody")
+                ),
+            });
+        }
         Ok(Self {
-            pool: super::build_pool(owner)?,
+            pool: super::build_pool(cfg)?,
         })
     }
 
@@ -34,7 +53,6 @@ impl WorkerDb {
         tracing::info!(job, "cross-tenant transaction as adpilot_worker");
         let mut conn = self.pool.get().await?;
         let tx = Conn(conn.transaction().await?);
-        tx.batch_execute("SET LOCAL ROLE adpilot_worker").await?;
         let worker = Worker { tx };
         let out = work(&worker).await?;
         worker.tx.commit().await?;

@@ -9,6 +9,7 @@ use tokio_postgres::Row;
 use utoipa::ToSchema;
 use uuid::Uuid;
 
+use crate::crypto::Sealed;
 use crate::db::{Tenant, Tx, Worker};
 use crate::error::AppError;
 
@@ -205,10 +206,10 @@ pub struct LiveCampaign {
 pub async fn live_campaigns(
     t: &Tenant<'_>,
     connection: Uuid,
-) -> Result<Option<(String, Vec<LiveCampaign>)>, AppError> {
+) -> Result<Option<(Sealed, Vec<LiveCampaign>)>, AppError> {
     let Some(token) =
         t.tx.query_opt(
-            "SELECT access_token FROM meta_accounts WHERE id = $1 FOR UPDATE",
+            &format!("SELECT {TOKEN} FROM meta_accounts m WHERE id = $1 FOR UPDATE"),
             &[&connection],
         )
         .await?
@@ -226,7 +227,7 @@ pub async fn live_campaigns(
         )
         .await?;
     Ok(Some((
-        token.get(0),
+        sealed(&token, 0),
         rows.iter()
             .map(|r| LiveCampaign {
                 id: r.get(0),
@@ -257,7 +258,7 @@ pub async fn revoke(t: &Tenant<'_>, id: Uuid) -> Result<bool, AppError> {
 /// The sealed token of the active connection that may use `ad_account_id`.
 pub struct Access {
     pub connection: Uuid,
-    pub sealed_token: String,
+    pub sealed_token: Sealed,
     pub currency: String,
     /// The pixel sales and leads campaigns optimise for, once chosen.
     pub pixel_id: Option<String>,
@@ -273,19 +274,19 @@ pub async fn access_for(
     let row = t
         .tx()
         .query_opt(
-            "SELECT m.id, m.access_token, a.currency, a.pixel_id, a.timezone_offset_hours FROM meta_ad_accounts a \
+            &format!("SELECT m.id, a.currency, a.pixel_id, a.timezone_offset_hours, {TOKEN} FROM meta_ad_accounts a \
              JOIN meta_accounts m ON m.id = a.meta_account_id \
              WHERE a.user_id = $1 AND a.ad_account_id = $2 AND m.connection_status = 'active' AND m.access_token <> '' \
-             ORDER BY m.updated_at DESC LIMIT 1",
+             ORDER BY m.updated_at DESC LIMIT 1"),
             &[&user, &ad_account_id],
         )
         .await?;
     Ok(row.map(|r| Access {
         connection: r.get(0),
-        sealed_token: r.get(1),
-        currency: r.get(2),
-        pixel_id: r.get(3),
-        timezone_offset_hours: r.get(4),
+        currency: r.get(1),
+        pixel_id: r.get(2),
+        timezone_offset_hours: r.get(3),
+        sealed_token: sealed(&r, 4),
     }))
 }
 
@@ -397,14 +398,14 @@ pub async fn sync_targets(w: &Worker<'_>) -> Result<Vec<SyncTarget>, AppError> {
 pub async fn token_of(
     w: &Worker<'_>,
     connection: Uuid,
-) -> Result<Option<(String, String)>, AppError> {
+) -> Result<Option<(Sealed, String)>, AppError> {
     let row =
         w.tx.query_opt(
-            "SELECT access_token, connection_status FROM meta_accounts WHERE id = $1",
+            &format!("SELECT connection_status, {TOKEN} FROM meta_accounts m WHERE id = $1"),
             &[&connection],
         )
         .await?;
-    Ok(row.map(|r| (r.get(0), r.get(1))))
+    Ok(row.map(|r| (sealed(&r, 1), r.get(0))))
 }
 
 pub async fn mark_synced(
@@ -479,15 +480,32 @@ pub async fn record_calls(
     Ok(())
 }
 
-/// Sealed tokens not under the newest key, for re-encryption.
-pub async fn sealed_tokens(w: &Worker<'_>) -> Result<Vec<(Uuid, String)>, AppError> {
+/// Every stored token with its row, for re-sealing.
+pub async fn sealed_tokens(w: &Worker<'_>) -> Result<Vec<(Uuid, Sealed)>, AppError> {
     let rows =
         w.tx.query(
-            "SELECT id, access_token FROM meta_accounts WHERE access_token <> '' FOR UPDATE",
+            &format!("SELECT id, {TOKEN} FROM meta_accounts m WHERE access_token <> '' FOR UPDATE"),
             &[],
         )
         .await?;
-    Ok(rows.iter().map(|r| (r.get(0), r.get(1))).collect())
+    Ok(rows.iter().map(|r| (r.get(0), sealed(r, 1))).collect())
+}
+
+/// What a connection's token is sealed for: its user and Meta account, so a token
+/// copied into another row (or another user's) does not open.
+pub fn token_binding(user_id: Uuid, meta_user_id: &str) -> String {
+    format!("meta_accounts:{user_id}:{meta_user_id}")
+}
+
+/// The columns `sealed` reads, from `meta_accounts m`.
+const TOKEN: &str = "m.access_token, m.user_id, m.meta_user_id";
+
+/// The token at column `at` (of `TOKEN`), bound to its row.
+fn sealed(r: &Row, at: usize) -> Sealed {
+    Sealed {
+        value: r.get(at),
+        bound_to: token_binding(r.get(at + 1), r.get::<_, &str>(at + 2)),
+    }
 }
 
 pub async fn replace_token(w: &Worker<'_>, id: Uuid, sealed: &str) -> Result<(), AppError> {

@@ -186,6 +186,8 @@ pub struct Billed {
     pub is_current: bool,
     pub current_period_start: DateTime<Utc>,
     pub last_event_at: Option<DateTime<Utc>>,
+    /// A newer paid subscription replaced it: it never becomes current again.
+    pub superseded: bool,
 }
 
 pub async fn lock_by_razorpay_id(
@@ -194,7 +196,8 @@ pub async fn lock_by_razorpay_id(
 ) -> Result<Option<Billed>, AppError> {
     let row =
         w.tx.query_opt(
-            "SELECT id, user_id, tier, status, is_current, current_period_start, last_event_at \
+            "SELECT id, user_id, tier, status, is_current, current_period_start, last_event_at, \
+                    superseded_at IS NOT NULL \
              FROM subscriptions WHERE razorpay_subscription_id = $1 FOR UPDATE",
             &[&razorpay_id],
         )
@@ -207,6 +210,7 @@ pub async fn lock_by_razorpay_id(
         is_current: r.get(4),
         current_period_start: r.get(5),
         last_event_at: r.get(6),
+        superseded: r.get(7),
     }))
 }
 
@@ -223,11 +227,13 @@ pub struct Change {
 }
 
 /// Applies `change`. When the row becomes paid for the first time it becomes the
-/// account's current subscription (the previous one stops being current); when a new
+/// account's current subscription: the previous one stops being current and every other
+/// live Razorpay subscription of the user is superseded (see `supersede_others`); when a new
 /// period starts (`period` later than the stored one) the month's credits reset, which
 /// happens once per period however often the event is delivered.
 pub async fn apply_change(w: &Worker<'_>, sub: &Billed, change: &Change) -> Result<(), AppError> {
     let becomes_current = !sub.is_current
+        && !sub.superseded
         && change
             .status
             .is_some_and(|s| matches!(s, "active" | "past_due" | "paused"));
@@ -237,6 +243,7 @@ pub async fn apply_change(w: &Worker<'_>, sub: &Billed, change: &Change) -> Resu
             &[&sub.user_id],
         )
         .await?;
+        supersede_others(w, sub).await?;
     }
     let new_period = change
         .period
@@ -266,6 +273,95 @@ pub async fn apply_change(w: &Worker<'_>, sub: &Billed, change: &Change) -> Resu
             &change.cancel_at_period_end,
             &change.event_at,
         ],
+    )
+    .await?;
+    Ok(())
+}
+
+/// Razorpay statuses of a subscription that can still charge the customer.
+const LIVE: &str = "('created', 'active', 'past_due', 'paused')";
+
+/// Cancels here every other live Razorpay subscription of `sub`'s user and marks each
+/// due for cancelling at Razorpay; returns how many.
+async fn supersede_others(w: &Worker<'_>, sub: &Billed) -> Result<u64, AppError> {
+    let sql = format!(
+        "UPDATE subscriptions SET status = 'cancelled', cancel_at_period_end = false, \
+                superseded_at = now(), razorpay_cancel_due_at = now(), razorpay_cancel_attempts = 0 \
+         WHERE user_id = $1 AND id <> $2 AND superseded_at IS NULL \
+           AND razorpay_subscription_id IS NOT NULL AND status IN {LIVE}"
+    );
+    let n = w.tx.execute(&sql, &[&sub.user_id, &sub.id]).await?;
+    if n > 0 {
+        tracing::info!(user_id = %sub.user_id, superseded = n, by = %sub.id, "subscriptions superseded");
+    }
+    Ok(n)
+}
+
+/// A superseded subscription still to be cancelled at Razorpay.
+#[derive(Clone, Debug)]
+pub struct DueCancellation {
+    pub id: Uuid,
+    pub user_id: Uuid,
+    pub razorpay_subscription_id: String,
+    /// Counting this one.
+    pub attempts: i32,
+}
+
+/// Claims up to `limit` due cancellations (of `user` only, when given): each is pushed
+/// two minutes ahead, so a crashed attempt is retried and two sweeps never share one.
+pub async fn claim_due_cancellations(
+    w: &Worker<'_>,
+    user: Option<Uuid>,
+    limit: i64,
+) -> Result<Vec<DueCancellation>, AppError> {
+    let rows =
+        w.tx.query(
+            "UPDATE subscriptions SET razorpay_cancel_due_at = now() + interval '2 minutes', \
+                    razorpay_cancel_attempts = razorpay_cancel_attempts + 1 \
+             WHERE id IN (SELECT id FROM subscriptions \
+                          WHERE razorpay_cancel_due_at <= now() AND ($1::uuid IS NULL OR user_id = $1) \
+                          ORDER BY razorpay_cancel_due_at LIMIT $2 FOR UPDATE SKIP LOCKED) \
+             RETURNING id, user_id, razorpay_subscription_id, razorpay_cancel_attempts",
+            &[&user, &limit],
+        )
+        .await?;
+    Ok(rows
+        .iter()
+        .map(|r| DueCancellation {
+            id: r.get(0),
+            user_id: r.get(1),
+            razorpay_subscription_id: r.get(2),
+            attempts: r.get(3),
+        })
+        .collect())
+}
+
+/// Razorpay confirmed the subscription ended (`provider_status` as it reported).
+pub async fn cancellation_done(
+    w: &Worker<'_>,
+    id: Uuid,
+    provider_status: &str,
+) -> Result<(), AppError> {
+    w.tx.execute(
+        "UPDATE subscriptions SET razorpay_cancel_due_at = NULL, razorpay_cancel_error = NULL, \
+                provider_status = $2 WHERE id = $1",
+        &[&id, &provider_status],
+    )
+    .await?;
+    Ok(())
+}
+
+/// Cancelling failed: tried again after `retry_in_seconds`.
+pub async fn cancellation_failed(
+    w: &Worker<'_>,
+    id: Uuid,
+    error: &str,
+    retry_in_seconds: i64,
+) -> Result<(), AppError> {
+    w.tx.execute(
+        "UPDATE subscriptions SET razorpay_cancel_error = $2, \
+                razorpay_cancel_due_at = now() + make_interval(secs => $3) WHERE id = $1",
+        &[&id, &error, &(retry_in_seconds as f64)],
     )
     .await?;
     Ok(())

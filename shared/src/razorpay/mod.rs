@@ -1,12 +1,15 @@
 //! The Razorpay Subscriptions API client: base URL from `RAZORPAY_API_URL` (default
 //! `https://api.razorpay.com/v1`), HTTP basic auth with the key id and secret. Errors
-//! carry Razorpay's own description, which is safe to show the user.
+//! carry Razorpay's own description, which is safe to show the user. `superseded` cancels
+//! the subscriptions a newer paid one replaced.
 
+pub mod superseded;
+
+use crate::config::{ConfigError, required};
+use crate::error::AppError;
+use crate::outbound::LazyHttp;
 use serde::Deserialize;
 use serde_json::{Value, json};
-use shared::config::{ConfigError, required};
-use shared::error::AppError;
-use shared::outbound::LazyHttp;
 
 #[derive(Clone)]
 pub struct Razorpay {
@@ -23,6 +26,14 @@ pub struct RazorpaySubscription {
     pub status: String,
     pub short_url: Option<String>,
     pub plan_id: String,
+}
+
+/// How ending a subscription at Razorpay went.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Ended {
+    Cancelled,
+    /// It had already ended there, with this status.
+    AlreadyEnded(String),
 }
 
 impl Razorpay {
@@ -81,17 +92,49 @@ impl Razorpay {
         .await
     }
 
+    /// `GET /subscriptions/{id}`.
+    pub async fn subscription(&self, id: &str) -> Result<RazorpaySubscription, AppError> {
+        let path = format!("/subscriptions/{id}");
+        let req = self.http.client().get(format!("{}{path}", self.base));
+        self.send(&path, req).await
+    }
+
+    /// Cancels `id` now unless it has already ended at Razorpay (cancelled, completed or
+    /// expired), which counts as done: Razorpay refuses to cancel it again.
+    pub async fn end_now(&self, id: &str) -> Result<Ended, AppError> {
+        match self.cancel_subscription(id, false).await {
+            Ok(_) => Ok(Ended::Cancelled),
+            Err(refused @ AppError::Upstream { .. }) => {
+                let sub = self.subscription(id).await?;
+                match sub.status.as_str() {
+                    "cancelled" | "completed" | "expired" => Ok(Ended::AlreadyEnded(sub.status)),
+                    _ => Err(refused),
+                }
+            }
+            Err(e) => Err(e),
+        }
+    }
+
     async fn post<T: serde::de::DeserializeOwned>(
         &self,
         path: &str,
         body: &Value,
     ) -> Result<T, AppError> {
-        let res = self
+        let req = self
             .http
             .client()
             .post(format!("{}{path}", self.base))
+            .json(body);
+        self.send(path, req).await
+    }
+
+    async fn send<T: serde::de::DeserializeOwned>(
+        &self,
+        path: &str,
+        req: reqwest::RequestBuilder,
+    ) -> Result<T, AppError> {
+        let res = req
             .basic_auth(&self.key_id, Some(&self.key_secret))
-            .json(body)
             .send()
             .await
             .map_err(|e| AppError::Internal(format!("razorpay {path}: {e}")))?;
