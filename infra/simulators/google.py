@@ -6,7 +6,8 @@
                                                     sizes (16:9 is 1344×768)
   POST /v1beta/models/{model}:predictLongRunning   Veo: 16:9 or 9:16 → an operation
   GET  /v1beta/models/{model}/operations/{id}      done after `video_seconds`
-  GET  /v1beta/files/{id}:download?alt=media       the MP4 (real, playable, the asked ratio)
+  GET  /v1beta/files/{id}:download?alt=media       302 to /_media/{id}.mp4 (no key needed there, like
+                                                   Google's storage): the MP4, real, playable, the asked ratio
 
 Every call needs x-goog-api-key. Failures can be switched on with POST /_sim/fail, or per
 request: a prompt containing "#fail-permanent" is refused (400), "#fail-transient" meets
@@ -75,6 +76,12 @@ class Google(Simulator):
         return {"error": {"code": status, "message": message, "status": names.get(status, "UNKNOWN")}}
 
     def route(self, h, method, path, query, body):
+        if method == "GET" and path.startswith("/_media/"):
+            # Where a download redirects, as Google's storage: signed URL, no API key.
+            data = self.files.get(path[len("/_media/"):].removesuffix(".mp4"))
+            if data is None:
+                return h.reply(404, self.error_body(404, "File not found"))
+            return h.reply(200, raw=data, content_type="video/mp4")
         if h.headers.get("x-goog-api-key") != self.api_key and query.get("key") != self.api_key:
             return h.reply(403, self.error_body(403, "Method doesn't allow unregistered callers. Please use an API key."))
         if not path.startswith("/v1beta/"):
@@ -87,10 +94,10 @@ class Google(Simulator):
         if method == "GET" and "/operations/" in rest:
             return self.operation(h, rest)
         if method == "GET" and rest.startswith("files/") and rest.endswith(":download"):
-            data = self.files.get(rest[len("files/"):-len(":download")])
-            if data is None:
+            file_id = rest[len("files/"):-len(":download")]
+            if file_id not in self.files:
                 return h.reply(404, self.error_body(404, "File not found"))
-            return h.reply(200, raw=data, content_type="video/mp4")
+            return h.reply(302, raw=b"", content_type="text/plain", headers={"Location": f"/_media/{file_id}.mp4"})
         h.reply(404, self.error_body(404, f"Not found: {path}"))
 
     def _scripted_failure(self, h, prompt):

@@ -6,7 +6,10 @@
 //!   the picture comes back base64 in `candidates[].content.parts[].inlineData`.
 //! - video (Veo): `POST models/{model}:predictLongRunning` returns an operation; `GET
 //!   {operation name}` until `done`, then download
-//!   `response.generateVideoResponse.generatedSamples[0].video.uri`.
+//!   `response.generateVideoResponse.generatedSamples[0].video.uri`. The key goes only
+//!   to the API's own origin: a URI elsewhere is refused, and the download's redirects
+//!   (Google answers with one to its storage) are followed without the key, only to the
+//!   hosts in `VEO_DOWNLOAD_HOSTS`.
 //!
 //! 429 and 5xx are transient (retry later); other refusals are permanent and carry
 //! Google's message.
@@ -17,7 +20,12 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use serde_json::{Value, json};
 use shared::config::{ConfigError, required};
-use shared::outbound::LazyHttp;
+use shared::outbound::{AllowList, LazyHttp};
+
+/// Where a video download may be redirected (besides the API's own origin).
+pub const DEFAULT_DOWNLOAD_HOSTS: &str = "*.googleusercontent.com,storage.googleapis.com";
+/// Redirects a download follows at most.
+const MAX_REDIRECTS: usize = 3;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ModelError {
@@ -32,6 +40,7 @@ pub struct Google {
     http: LazyHttp,
     base: String,
     key: String,
+    downloads: AllowList,
 }
 
 /// Media as the model returned it.
@@ -47,20 +56,37 @@ pub enum VideoState {
 }
 
 impl Google {
-    pub fn new(base: &str, key: &str) -> Self {
-        Self {
+    /// `download_hosts`: where downloads may be redirected, comma-separated (`*.suffix` ok).
+    pub fn new(base: &str, key: &str, download_hosts: &str) -> Result<Self, ConfigError> {
+        let downloads =
+            AllowList::new(base, download_hosts).map_err(|reason| ConfigError::Invalid {
+                name: "GEMINI_API_URL",
+                reason,
+            })?;
+        Ok(Self {
             http: LazyHttp::with_timeout(Duration::from_secs(120)),
             base: base.trim_end_matches('/').to_owned(),
             key: key.to_owned(),
-        }
+            downloads,
+        })
     }
 
+    /// `GEMINI_API_URL`, `GEMINI_API_KEY`, `VEO_DOWNLOAD_HOSTS`.
     pub fn from_env() -> Result<Self, ConfigError> {
-        let base = std::env::var("GEMINI_API_URL")
-            .ok()
-            .filter(|v| !v.is_empty())
-            .unwrap_or_else(|| "https://generativelanguage.googleapis.com/v1beta".into());
-        Ok(Self::new(&base, &required("GEMINI_API_KEY")?))
+        let var = |name: &str, default: &str| {
+            std::env::var(name)
+                .ok()
+                .filter(|v| !v.is_empty())
+                .unwrap_or_else(|| default.to_owned())
+        };
+        Self::new(
+            &var(
+                "GEMINI_API_URL",
+                "https://generativelanguage.googleapis.com/v1beta",
+            ),
+            &required("GEMINI_API_KEY")?,
+            &var("VEO_DOWNLOAD_HOSTS", DEFAULT_DOWNLOAD_HOSTS),
+        )
     }
 
     pub async fn generate_image(
@@ -164,26 +190,53 @@ impl Google {
         }
     }
 
+    /// The video at `uri`, which must be on the API's origin (the key goes nowhere else);
+    /// redirects are followed without the key, only to allowed hosts.
     pub async fn download(&self, uri: &str) -> Result<Vec<u8>, ModelError> {
-        let res = self
-            .http
-            .client()
-            .get(uri)
-            .header("x-goog-api-key", &self.key)
-            .send()
-            .await
-            .map_err(|e| ModelError::Transient(format!("download: {e}")))?;
-        let status = res.status();
-        if !status.is_success() {
-            return Err(classify(
-                status,
-                &format!("download answered HTTP {status}"),
-            ));
+        let refuse =
+            |what: &str| ModelError::Permanent(format!("{what} is outside the allowed hosts"));
+        let mut url = reqwest::Url::parse(uri)
+            .map_err(|_| ModelError::Permanent("the video URI is not a URL".into()))?;
+        if !self.downloads.same_origin(&url) {
+            tracing::warn!(
+                host = url.host_str(),
+                "refused a video URI outside the API's origin"
+            );
+            return Err(refuse("the video URI"));
         }
-        res.bytes()
-            .await
-            .map(|b| b.to_vec())
-            .map_err(|e| ModelError::Transient(format!("download: {e}")))
+        for hop in 0..=MAX_REDIRECTS {
+            let mut req = self.http.client().get(url.clone());
+            if hop == 0 {
+                req = req.header("x-goog-api-key", &self.key);
+            }
+            let res = req
+                .send()
+                .await
+                .map_err(|e| ModelError::Transient(format!("download: {}", e.without_url())))?;
+            let status = res.status();
+            if status.is_redirection() {
+                url = res
+                    .headers()
+                    .get(reqwest::header::LOCATION)
+                    .and_then(|l| l.to_str().ok())
+                    .and_then(|l| url.join(l).ok())
+                    .filter(|next| self.downloads.allows(next))
+                    .ok_or_else(|| refuse("the download's redirect"))?;
+                continue;
+            }
+            if !status.is_success() {
+                return Err(classify(
+                    status,
+                    &format!("download answered HTTP {status}"),
+                ));
+            }
+            return res
+                .bytes()
+                .await
+                .map(|b| b.to_vec())
+                .map_err(|e| ModelError::Transient(format!("download: {e}")));
+        }
+        Err(ModelError::Transient("download: too many redirects".into()))
     }
 
     async fn call(&self, req: reqwest::RequestBuilder) -> Result<Value, ModelError> {

@@ -36,7 +36,7 @@ async fn world() -> World {
     let state = State {
         db: db.db(),
         storage: storage.clone(),
-        google: Google::new(&format!("{}/v1beta", google.uri()), "test-api-key"),
+        google: Google::new(&format!("{}/v1beta", google.uri()), "test-api-key", "").unwrap(),
         sqs: LazyClient::ready(shared::aws::sqs(&aws)),
         poll_every: Duration::from_millis(20),
         poll_for: Duration::from_secs(2),
@@ -258,12 +258,21 @@ async fn a_video_is_started_polled_and_downloaded() {
             "generateVideoResponse": {"generatedSamples": [{"video": {"uri": uri}}]}}})))
         .mount(&w.google)
         .await;
+    // As Google does: the download redirects to storage, which gets no API key.
     Mock::given(method("GET"))
         .and(path("/v1beta/files/vid123:download"))
         .and(header("x-goog-api-key", "test-api-key"))
+        .respond_with(ResponseTemplate::new(302).insert_header("location", "/storage/vid123.mp4"))
+        .expect(1)
+        .mount(&w.google)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/storage/vid123.mp4"))
+        .and(|req: &wiremock::Request| !req.headers.contains_key("x-goog-api-key"))
         .respond_with(
             ResponseTemplate::new(200).set_body_bytes(include_bytes!("fixtures/clip.mp4").to_vec()),
         )
+        .expect(1)
         .mount(&w.google)
         .await;
     let msg = requested(
@@ -445,4 +454,45 @@ async fn a_refund_of_a_charge_from_an_earlier_period_gives_nothing_to_spend_now(
         (3, 1),
         "recorded as refunded, but the new period's 3 used credits are not reduced"
     );
+}
+
+#[tokio::test]
+async fn a_video_uri_on_another_host_never_gets_the_api_key_and_the_credits_come_back() {
+    let w = world().await;
+    let elsewhere = MockServer::start().await;
+    Mock::given(wiremock::matchers::any())
+        .respond_with(ResponseTemplate::new(200))
+        .expect(0)
+        .mount(&elsewhere)
+        .await;
+    let op = "models/veo-3.0-generate-001/operations/op9";
+    Mock::given(method("POST"))
+        .and(path(
+            "/v1beta/models/veo-3.0-generate-001:predictLongRunning",
+        ))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"name": op})))
+        .mount(&w.google)
+        .await;
+    let uri = format!("{}/v1beta/files/vid9:download?alt=media", elsewhere.uri());
+    Mock::given(method("GET"))
+        .and(path(format!("/v1beta/{op}")))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"name": op, "done": true, "response": {
+            "generateVideoResponse": {"generatedSamples": [{"video": {"uri": uri}}]}}})),
+        )
+        .mount(&w.google)
+        .await;
+    let msg = requested(
+        &w,
+        json!({"type": "video", "prompt": "a chef plating biryani", "format": "16:9"}),
+    )
+    .await;
+    let batch: SqsEvent =
+        serde_json::from_value(json!({"Records": [serde_json::to_value(&msg).unwrap()]})).unwrap();
+    assert!(handle(&w.state, batch).await.batch_item_failures.is_empty());
+    let a = asset(&w).await;
+    assert_eq!(a.status, "failed");
+    assert!(a.failure.unwrap().contains("outside the allowed hosts"));
+    assert_eq!(credits(&w).await, (0, 0, 1), "the 5 credits refunded");
 }

@@ -718,3 +718,30 @@ async fn the_sync_window_ends_on_the_ad_accounts_own_today() {
         assert_eq!(range["until"], local.to_string(), "{range}");
     }
 }
+
+#[tokio::test]
+async fn a_paging_url_to_another_host_is_never_sent_the_token() {
+    let w = world().await;
+    let elsewhere = MockServer::start().await;
+    Mock::given(wiremock::matchers::any())
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"data": []})))
+        .expect(0)
+        .mount(&elsewhere)
+        .await;
+    ads(&w.graph, "ACTIVE", None).await;
+    let next = format!("{}/v25.0/act_1/insights?after=PAGE2", elsewhere.uri());
+    Mock::given(method("GET"))
+        .and(path("/v25.0/act_1/insights"))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(
+                json!({"data": [row(&day(1), json!({}))], "paging": {"next": next}}),
+            ),
+        )
+        .mount(&w.graph)
+        .await;
+    let outcome = process(&w.state, &message(&w, 1).await).await;
+    assert_eq!(outcome, Outcome::Done("refused".into()));
+    let (status, error) = job_of(&w).await;
+    assert_eq!(status, "failed");
+    assert!(error.unwrap().contains("points outside the Graph API"));
+}

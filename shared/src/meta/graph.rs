@@ -13,7 +13,7 @@ use serde::Deserialize;
 use serde_json::Value;
 
 use crate::config::{ConfigError, required};
-use crate::outbound::LazyHttp;
+use crate::outbound::{AllowList, LazyHttp};
 use crate::signature::hmac_sha256_hex;
 
 pub const DEFAULT_GRAPH_URL: &str = "https://graph.facebook.com/v25.0";
@@ -231,12 +231,32 @@ impl Graph {
         hmac_sha256_hex(self.app_secret.as_bytes(), token.as_bytes())
     }
 
-    fn url(&self, path: &str) -> String {
-        if path.starts_with("http://") || path.starts_with("https://") {
-            path.to_owned()
-        } else {
-            format!("{}/{}", self.base, path.trim_start_matches('/'))
+    /// The URL of `path`; a full URL (a `paging.next` from Meta's answer) must be on the
+    /// Graph API's own origin, or the token would go wherever the answer pointed.
+    fn url(&self, path: &str) -> Result<String, GraphError> {
+        if !(path.starts_with("http://") || path.starts_with("https://")) {
+            return Ok(format!("{}/{}", self.base, path.trim_start_matches('/')));
         }
+        let allowed = AllowList::new(&self.base, "")
+            .ok()
+            .zip(reqwest::Url::parse(path).ok())
+            .is_some_and(|(list, url)| list.same_origin(&url));
+        if !allowed {
+            tracing::warn!(
+                host = reqwest::Url::parse(path)
+                    .ok()
+                    .and_then(|u| u.host_str().map(str::to_owned)),
+                "refused a Graph URL outside the Graph API's origin"
+            );
+            return Err(GraphError {
+                kind: ErrorKind::Refused,
+                status: 0,
+                code: 0,
+                subcode: None,
+                message: "a paging URL in Meta's answer points outside the Graph API".into(),
+            });
+        }
+        Ok(path.to_owned())
     }
 
     /// GET `path` (or a full `paging.next` URL) with query parameters.
@@ -248,7 +268,7 @@ impl Graph {
     ) -> Result<Reply, GraphError> {
         let proof = self.proof(token);
         let url = with_query(
-            &self.url(path),
+            &self.url(path)?,
             params
                 .iter()
                 .map(|(k, v)| (*k, v.as_str()))
@@ -277,7 +297,7 @@ impl Graph {
         let req = self
             .http
             .client()
-            .post(self.url(path))
+            .post(self.url(path)?)
             .header("authorization", format!("OAuth {token}"))
             .header("content-type", "application/x-www-form-urlencoded")
             .body(body);
@@ -286,7 +306,7 @@ impl Graph {
 
     pub async fn delete(&self, path: &str, token: &str) -> Result<Reply, GraphError> {
         let proof = self.proof(token);
-        let url = with_query(&self.url(path), [("appsecret_proof", proof.as_str())]);
+        let url = with_query(&self.url(path)?, [("appsecret_proof", proof.as_str())]);
         let req = self
             .http
             .client()
