@@ -4,14 +4,20 @@
 //! the asset `active` and the job `completed`. A permanent failure marks both `failed`
 //! and refunds the credits once; a transient one leaves the job running, hides the
 //! message for a growing delay and reports it failed so SQS redelivers it; after
-//! `MAX_ATTEMPTS` the worker gives up (failed + refund). Redelivery of a finished job
-//! is a no-op, and a video's Veo operation is stored so a retry resumes it.
+//! `MAX_ATTEMPTS` the worker gives up (failed + refund). Every receive counts, whatever
+//! became of the one before (a video still rendering, a message put back unstarted, an
+//! invocation that timed out): from receive `MAX_ATTEMPTS` on, anything but success
+//! gives up with the refund, and the queue's maxReceiveCount is one more, so the DLQ
+//! never holds a message whose credits are still charged. An invocation starts a message
+//! only while `message_budget` still fits before its deadline, and stops polling a video
+//! in time to download it. Redelivery of a finished job is a no-op, and a video's Veo
+//! operation is stored so a retry resumes it.
 
 pub mod crop;
 pub mod google;
 pub mod prompt;
 
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent, SqsMessage};
 use chrono::Utc;
@@ -20,7 +26,7 @@ use serde::Deserialize;
 use serde_json::json;
 use shared::aws::LazyClient;
 pub use shared::aws::sqs_batch::Outcome;
-use shared::aws::sqs_batch::{attempt_of, body_of, process_batch};
+use shared::aws::sqs_batch::{Budget, attempt_of, body_of, process_batch_within};
 use shared::aws::storage::Storage;
 use shared::config::{ConfigError, DbConfig};
 use shared::db::Db;
@@ -47,7 +53,13 @@ pub struct State {
     /// How often and how long one invocation polls a Veo operation.
     pub poll_every: Duration,
     pub poll_for: Duration,
+    /// The time one message may need (the model's answer, download, store); a message
+    /// is started only while this fits before the invocation's deadline.
+    pub message_budget: Duration,
 }
+
+/// Kept free at the end of a video's polling, to download and store it.
+const DOWNLOAD_RESERVE: Duration = Duration::from_secs(90);
 
 impl State {
     pub async fn from_env() -> Result<Self, ConfigError> {
@@ -60,6 +72,10 @@ impl State {
             poll_for: Duration::from_secs(shared::config::parsed_or(
                 "VEO_POLL_BUDGET_SECONDS",
                 240u64,
+            )?),
+            message_budget: Duration::from_secs(shared::config::parsed_or(
+                "GENERATION_MESSAGE_BUDGET_SECONDS",
+                150u64,
             )?),
         })
     }
@@ -78,18 +94,26 @@ pub fn backoff_seconds(attempt: u32) -> i32 {
     (10i32 << attempt.saturating_sub(1).min(7)).min(900)
 }
 
-pub async fn handle(state: &State, event: SqsEvent) -> SqsBatchResponse {
-    process_batch(&state.sqs, &event, |record| process(state, record)).await
+/// Processes the batch before `deadline` (the invocation's end).
+pub async fn handle(state: &State, event: SqsEvent, deadline: Instant) -> SqsBatchResponse {
+    let budget = Budget {
+        deadline,
+        per_message: state.message_budget,
+    };
+    process_batch_within(&state.sqs, &event, Some(budget), |record| {
+        process(state, record, deadline)
+    })
+    .await
 }
 
 /// Processes one message; never panics, every failure becomes an outcome.
-pub async fn process(state: &State, record: &SqsMessage) -> Outcome {
+pub async fn process(state: &State, record: &SqsMessage, deadline: Instant) -> Outcome {
     let attempt = attempt_of(record);
     let msg: Message = match body_of(record, backoff_seconds(attempt)) {
         Ok(m) => m,
         Err(retry) => return retry,
     };
-    match run(state, &msg, attempt).await {
+    match run(state, &msg, attempt, deadline).await {
         Ok(outcome) => outcome,
         Err(e) => Outcome::Retry {
             why: e.to_string(),
@@ -120,7 +144,12 @@ struct Work {
     started_at: chrono::DateTime<Utc>,
 }
 
-async fn run(state: &State, msg: &Message, attempt: u32) -> Result<Outcome, AppError> {
+async fn run(
+    state: &State,
+    msg: &Message,
+    attempt: u32,
+    deadline: Instant,
+) -> Result<Outcome, AppError> {
     let (user, job_id, asset_id) = (
         UserId(msg.user_id),
         JobId(msg.job_id),
@@ -174,12 +203,20 @@ async fn run(state: &State, msg: &Message, attempt: u32) -> Result<Outcome, AppE
         Ok(Err(why)) => return Ok(Outcome::done(why)),
         Ok(Ok(work)) => work,
     };
+    if attempt > MAX_ATTEMPTS {
+        let why = format!("gave up after {attempt} deliveries");
+        return give_up(state, user, job_id, asset_id, work.kind, &why).await;
+    }
     let made = match work.kind {
         AssetType::Image => image(state, &work).await,
-        AssetType::Video => video(state, user, job_id, &work).await,
+        AssetType::Video => video(state, user, job_id, &work, deadline).await,
     };
     match made {
         Ok(Some((bytes, probe))) => store(state, user, job_id, asset_id, &work, bytes, probe).await,
+        Ok(None) if attempt >= MAX_ATTEMPTS => {
+            let why = format!("the video was still rendering after {attempt} attempts");
+            give_up(state, user, job_id, asset_id, work.kind, &why).await
+        }
         Ok(None) => Ok(Outcome::Retry {
             why: "the video is still rendering".into(),
             after_seconds: 15,
@@ -231,12 +268,14 @@ async fn image(state: &State, work: &Work) -> Result<Option<(Vec<u8>, Probe)>, M
 }
 
 /// A Veo video: starts the operation (stored on the job, so a retry resumes it), polls
-/// it for up to `poll_for`, downloads the result. None: still rendering.
+/// it for up to `poll_for` (less when the invocation's deadline is nearer), downloads
+/// the result. None: still rendering.
 async fn video(
     state: &State,
     user: UserId,
     job: JobId,
     work: &Work,
+    invocation_deadline: Instant,
 ) -> Result<Option<(Vec<u8>, Probe)>, ModelError> {
     let operation = match &work.operation {
         Some(op) => op.clone(),
@@ -255,11 +294,15 @@ async fn video(
             op
         }
     };
-    let deadline = tokio::time::Instant::now() + state.poll_for;
+    let deadline = (Instant::now() + state.poll_for).min(
+        invocation_deadline
+            .checked_sub(DOWNLOAD_RESERVE)
+            .unwrap_or(invocation_deadline),
+    );
     let uri = loop {
         match state.google.poll_video(&operation).await? {
             VideoState::Done { uri } => break uri,
-            VideoState::Running if tokio::time::Instant::now() >= deadline => return Ok(None),
+            VideoState::Running if Instant::now() >= deadline => return Ok(None),
             VideoState::Running => tokio::time::sleep(state.poll_every).await,
         }
     };

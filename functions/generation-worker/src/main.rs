@@ -3,6 +3,7 @@
 
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
 use lambda_runtime::{Error, LambdaEvent, service_fn};
+use shared::aws::sqs_batch::Budget;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
@@ -12,7 +13,11 @@ async fn main() -> Result<(), Error> {
         .inspect_err(|e| tracing::error!(error = %e, "init failed"))?;
     let state = &state;
     lambda_runtime::run(service_fn(move |event: LambdaEvent<SqsEvent>| async move {
-        Ok::<SqsBatchResponse, Error>(generation_worker::handle(state, event.payload).await)
+        let deadline =
+            Budget::from_deadline_ms(event.context.deadline, state.message_budget).deadline;
+        Ok::<SqsBatchResponse, Error>(
+            generation_worker::handle(state, event.payload, deadline).await,
+        )
     }))
     .await
 }

@@ -5,7 +5,7 @@
 //! is retried with a delay and, after the last attempt, given up with a refund.
 
 use shared::aws::LazyClient;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use aws_lambda_events::event::sqs::{SqsEvent, SqsMessage};
 use base64::Engine;
@@ -19,6 +19,11 @@ use shared::testing::TestDb;
 use shared::testing::api::{TestUser, context, reply, request};
 use wiremock::matchers::{body_partial_json, header, method, path};
 use wiremock::{Mock, MockServer, ResponseTemplate};
+
+/// An invocation deadline that never gets near.
+fn far() -> Instant {
+    Instant::now() + Duration::from_secs(300)
+}
 
 struct World {
     db: TestDb,
@@ -40,6 +45,7 @@ async fn world() -> World {
         sqs: LazyClient::ready(shared::aws::sqs(&aws)),
         poll_every: Duration::from_millis(20),
         poll_for: Duration::from_secs(2),
+        message_budget: Duration::from_secs(10),
     };
     let user = TestUser::create(&db, "owner@example.com").await;
     World {
@@ -179,7 +185,10 @@ async fn an_image_is_generated_cropped_to_four_by_five_and_stored() {
         .unwrap();
     let msg = requested(&w, json!({"type": "image", "prompt": "a bowl of biryani", "format": "4:5", "style": "photo", "use_brand": true})).await;
 
-    assert_eq!(process(&w.state, &msg).await, Outcome::done("generated"));
+    assert_eq!(
+        process(&w.state, &msg, far()).await,
+        Outcome::done("generated")
+    );
     let a = asset(&w).await;
     assert_eq!(
         (a.status.as_str(), a.width, a.height),
@@ -222,7 +231,7 @@ async fn an_image_is_generated_cropped_to_four_by_five_and_stored() {
     );
 
     assert_eq!(
-        process(&w.state, &msg).await,
+        process(&w.state, &msg, far()).await,
         Outcome::done("the job is already finished"),
         "redelivery is a no-op"
     );
@@ -282,7 +291,7 @@ async fn a_video_is_started_polled_and_downloaded() {
     .await;
     let batch: SqsEvent =
         serde_json::from_value(json!({"Records": [serde_json::to_value(&msg).unwrap()]})).unwrap();
-    let response = handle(&w.state, batch).await;
+    let response = handle(&w.state, batch, far()).await;
     assert!(response.batch_item_failures.is_empty());
     let a = asset(&w).await;
     assert_eq!(a.status, "active", "{:?}", a.failure);
@@ -313,10 +322,13 @@ async fn a_permanent_failure_refunds_exactly_once_even_when_delivered_twice() {
     )
     .await;
     assert_eq!(credits(&w).await, (1, 1, 0));
-    let (first, second) = tokio::join!(process(&w.state, &msg), process(&w.state, &msg));
+    let (first, second) = tokio::join!(
+        process(&w.state, &msg, far()),
+        process(&w.state, &msg, far())
+    );
     assert!(matches!(first, Outcome::Done(_)) && matches!(second, Outcome::Done(_)));
     assert_eq!(
-        process(&w.state, &msg).await,
+        process(&w.state, &msg, far()).await,
         Outcome::done("the job is already finished")
     );
     let a = asset(&w).await;
@@ -348,7 +360,7 @@ async fn a_transient_failure_is_retried_later_and_given_up_after_the_last_attemp
         json!({"type": "image", "prompt": "a thali", "format": "9:16"}),
     )
     .await;
-    let Outcome::Retry { why, after_seconds } = process(&w.state, &msg).await else {
+    let Outcome::Retry { why, after_seconds } = process(&w.state, &msg, far()).await else {
         panic!("expected a retry");
     };
     assert!(why.contains("overloaded"), "{why}");
@@ -362,14 +374,17 @@ async fn a_transient_failure_is_retried_later_and_given_up_after_the_last_attemp
     assert_eq!(credits(&w).await, (1, 1, 0), "no refund while retrying");
 
     let Outcome::Retry { after_seconds, .. } =
-        process(&w.state, &message(msg.body.as_deref().unwrap(), 3)).await
+        process(&w.state, &message(msg.body.as_deref().unwrap(), 3), far()).await
     else {
         panic!("expected a retry");
     };
     assert_eq!(after_seconds, 40, "backoff grows");
 
     let last = message(msg.body.as_deref().unwrap(), MAX_ATTEMPTS);
-    assert_eq!(process(&w.state, &last).await, Outcome::done("failed"));
+    assert_eq!(
+        process(&w.state, &last, far()).await,
+        Outcome::done("failed")
+    );
     let a = asset(&w).await;
     assert_eq!(a.status, "failed");
     assert!(a.failure.unwrap().starts_with("gave up after 5 attempts"));
@@ -383,7 +398,7 @@ async fn an_unreadable_message_is_reported_failed_so_it_reaches_the_dead_letter_
         serde_json::to_value(message("{\"job\": 1}", 1)).unwrap()
     ]}))
     .unwrap();
-    let response = handle(&w.state, batch).await;
+    let response = handle(&w.state, batch, far()).await;
     assert_eq!(response.batch_item_failures.len(), 1);
     assert_eq!(response.batch_item_failures[0].item_identifier, "msg-1");
 }
@@ -414,7 +429,7 @@ async fn a_failure_racing_a_delivery_that_already_finished_the_job_neither_fails
             .await
             .unwrap();
     };
-    let (outcome, ()) = tokio::join!(process(&w.state, &msg), other_delivery);
+    let (outcome, ()) = tokio::join!(process(&w.state, &msg, far()), other_delivery);
     assert_eq!(outcome, Outcome::done("the job is already finished"));
     let a = asset(&w).await;
     assert_eq!(
@@ -447,7 +462,7 @@ async fn a_refund_of_a_charge_from_an_earlier_period_gives_nothing_to_spend_now(
         )
         .await
         .unwrap();
-    process(&w.state, &msg).await;
+    process(&w.state, &msg, far()).await;
     let (used, _, refunds) = credits(&w).await;
     assert_eq!(
         (used, refunds),
@@ -490,9 +505,141 @@ async fn a_video_uri_on_another_host_never_gets_the_api_key_and_the_credits_come
     .await;
     let batch: SqsEvent =
         serde_json::from_value(json!({"Records": [serde_json::to_value(&msg).unwrap()]})).unwrap();
-    assert!(handle(&w.state, batch).await.batch_item_failures.is_empty());
+    assert!(
+        handle(&w.state, batch, far())
+            .await
+            .batch_item_failures
+            .is_empty()
+    );
     let a = asset(&w).await;
     assert_eq!(a.status, "failed");
     assert!(a.failure.unwrap().contains("outside the allowed hosts"));
     assert_eq!(credits(&w).await, (0, 0, 1), "the 5 credits refunded");
+}
+
+/// Google must not be called at all.
+async fn google_untouched(w: &World) {
+    Mock::given(wiremock::matchers::any())
+        .respond_with(ResponseTemplate::new(500))
+        .expect(0)
+        .mount(&w.google)
+        .await;
+}
+
+#[tokio::test]
+async fn a_message_received_after_its_last_attempt_is_given_up_with_the_refund_not_left_for_the_dlq()
+ {
+    let w = world().await;
+    google_untouched(&w).await;
+    let msg = requested(
+        &w,
+        json!({"type": "image", "prompt": "masala chai on a brass tray", "format": "1:1"}),
+    )
+    .await;
+    // The invocation that had the last attempt timed out: SQS delivers it once more.
+    let late = message(msg.body.as_deref().unwrap(), MAX_ATTEMPTS + 1);
+    assert_eq!(
+        process(&w.state, &late, far()).await,
+        Outcome::done("failed")
+    );
+    let a = asset(&w).await;
+    assert_eq!(
+        (a.status.as_str(), a.job_status.as_str()),
+        ("failed", "failed")
+    );
+    assert!(a.job_error.unwrap().contains("gave up after 6 deliveries"));
+    assert_eq!(
+        credits(&w).await,
+        (0, 0, 1),
+        "refunded before the queue's last receive"
+    );
+}
+
+#[tokio::test]
+async fn a_video_still_rendering_at_the_last_attempt_is_given_up_with_the_refund() {
+    let w = world().await;
+    let op = "models/veo-3.0-generate-001/operations/slow";
+    Mock::given(method("POST"))
+        .and(path(
+            "/v1beta/models/veo-3.0-generate-001:predictLongRunning",
+        ))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"name": op})))
+        .mount(&w.google)
+        .await;
+    Mock::given(method("GET"))
+        .and(path(format!("/v1beta/{op}")))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"name": op, "done": false})))
+        .mount(&w.google)
+        .await;
+    let msg = requested(
+        &w,
+        json!({"type": "video", "prompt": "a chef plating biryani", "format": "9:16"}),
+    )
+    .await;
+    let body = msg.body.as_deref().unwrap();
+    let Outcome::Retry { .. } = process(&w.state, &message(body, MAX_ATTEMPTS - 1), far()).await
+    else {
+        panic!("still rendering before the last attempt: tried again later");
+    };
+    assert_eq!(
+        credits(&w).await,
+        (5, 5, 0),
+        "no refund while it may still finish"
+    );
+    let last = message(body, MAX_ATTEMPTS);
+    assert_eq!(
+        process(&w.state, &last, far()).await,
+        Outcome::done("failed")
+    );
+    assert!(
+        asset(&w)
+            .await
+            .job_error
+            .unwrap()
+            .contains("still rendering")
+    );
+    assert_eq!(credits(&w).await, (0, 0, 1));
+}
+
+#[tokio::test]
+async fn messages_that_no_longer_fit_before_the_deadline_go_back_unstarted() {
+    let w = world().await;
+    google_untouched(&w).await;
+    let a = requested(
+        &w,
+        json!({"type": "image", "prompt": "chai", "format": "1:1"}),
+    )
+    .await;
+    let mut b = requested(
+        &w,
+        json!({"type": "image", "prompt": "samosa", "format": "4:5"}),
+    )
+    .await;
+    b.message_id = Some("msg-b".into());
+    let batch: SqsEvent = serde_json::from_value(json!({"Records": [
+        serde_json::to_value(&a).unwrap(), serde_json::to_value(&b).unwrap()]}))
+    .unwrap();
+    // Five seconds left; a message may need ten.
+    let response = handle(&w.state, batch, Instant::now() + Duration::from_secs(5)).await;
+    let failed: Vec<_> = response
+        .batch_item_failures
+        .iter()
+        .map(|f| f.item_identifier.clone())
+        .collect();
+    assert_eq!(failed, ["msg-1", "msg-b"], "both back on the queue");
+    let jobs: Vec<String> =
+        w.db.superuser()
+            .await
+            .query("SELECT status FROM background_jobs", &[])
+            .await
+            .unwrap()
+            .iter()
+            .map(|r| r.get(0))
+            .collect();
+    assert_eq!(jobs, ["pending", "pending"], "not started");
+    assert_eq!(
+        credits(&w).await.2,
+        0,
+        "nothing refunded: they will still run"
+    );
 }

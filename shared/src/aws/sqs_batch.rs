@@ -1,9 +1,13 @@
 //! What SQS-triggered functions share: the loop over a batch that reports partial
 //! failures, reading a record's JSON body, how many times a record has been delivered,
 //! and hiding a failed record for a delay (its visibility timeout) before SQS
-//! redelivers it, which turns partial batch failures into retries with backoff.
+//! redelivers it, which turns partial batch failures into retries with backoff. A
+//! worker whose messages can take long gives the loop a `Budget`: a record is started
+//! only while the time one may need still fits before the invocation's deadline; the
+//! rest go back unprocessed, visible again at once.
 
 use std::future::Future;
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent, SqsMessage};
 use serde::de::DeserializeOwned;
@@ -25,11 +29,50 @@ impl Outcome {
     }
 }
 
+/// How long an invocation may run, and how long one message may need.
+#[derive(Clone, Copy, Debug)]
+pub struct Budget {
+    pub deadline: Instant,
+    pub per_message: Duration,
+}
+
+impl Budget {
+    /// From the Lambda context's deadline (milliseconds since the Unix epoch).
+    pub fn from_deadline_ms(deadline_ms: u64, per_message: Duration) -> Self {
+        let now_ms = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_millis() as u64);
+        Self {
+            deadline: Instant::now() + Duration::from_millis(deadline_ms.saturating_sub(now_ms)),
+            per_message,
+        }
+    }
+
+    /// Whether another message can be started and finished in time.
+    pub fn fits_another(&self) -> bool {
+        Instant::now() + self.per_message <= self.deadline
+    }
+}
+
 /// Processes every record of the batch in turn; each one to retry is hidden for its
 /// delay and reported as a batch item failure, the others are acknowledged.
 pub async fn process_batch<'a, F, Fut>(
     sqs: &LazyClient<aws_sdk_sqs::Client>,
     event: &'a SqsEvent,
+    process: F,
+) -> SqsBatchResponse
+where
+    F: FnMut(&'a SqsMessage) -> Fut,
+    Fut: Future<Output = Outcome>,
+{
+    process_batch_within(sqs, event, None, process).await
+}
+
+/// `process_batch` within `budget`: records that no longer fit go back unprocessed.
+pub async fn process_batch_within<'a, F, Fut>(
+    sqs: &LazyClient<aws_sdk_sqs::Client>,
+    event: &'a SqsEvent,
+    budget: Option<Budget>,
     mut process: F,
 ) -> SqsBatchResponse
 where
@@ -39,6 +82,15 @@ where
     let mut response = SqsBatchResponse::default();
     for record in &event.records {
         let id = record.message_id.clone().unwrap_or_default();
+        if budget.is_some_and(|b| !b.fits_another()) {
+            tracing::info!(
+                message_id = id,
+                "not started: the invocation's time is nearly up"
+            );
+            hide_for(sqs.get().await, record, 0).await;
+            response.add_failure(id);
+            continue;
+        }
         match process(record).await {
             Outcome::Done(what) => tracing::info!(message_id = id, what, "message done"),
             Outcome::Retry { why, after_seconds } => {
