@@ -189,6 +189,20 @@ class Invocation:
 
 
 OWNER_ONLY = {"DATABASE_OWNER_URL"}
+LOCAL_AWS = None  # the emulator, when the gateway runs one
+
+
+def secrets_from_emulator(env, declared):
+    """As in AWS, a value the template reads from Secrets Manager (SECRET_ARN_<NAME>)
+    reaches the function only through the emulator's Secrets Manager: the local value of
+    <NAME> is stored there and the plain variable removed. Without the emulator, or with
+    no local value (trust auth needs no database password), the plain variable stays."""
+    for key in [k for k in declared if k.startswith("SECRET_ARN_")]:
+        name = key[len("SECRET_ARN_"):]
+        env.pop(key, None)
+        if LOCAL_AWS is None or not env.get(name):
+            continue
+        env[key] = LOCAL_AWS.secret_arn(name, env.pop(name))
 
 
 class Instance:
@@ -208,6 +222,7 @@ class Instance:
         env = {k: v for k, v in ((k, fn.resolver.resolve(raw)) for k, raw in fn.spec.env.items()) if v is not None}
         # As in AWS, the owner's credentials reach only the functions the template gives them to.
         env.update((k, v) for k, v in os.environ.items() if k not in OWNER_ONLY or k in fn.spec.env)
+        secrets_from_emulator(env, fn.spec.env)
         env.update({
             "AWS_LAMBDA_RUNTIME_API": f"127.0.0.1:{port}",
             "AWS_LAMBDA_FUNCTION_NAME": fn.spec.name,
@@ -415,6 +430,8 @@ class LocalAws:
         kw = dict(endpoint_url=self.endpoint, region_name=STACK["AWS::Region"],
                   aws_access_key_id="local", aws_secret_access_key="local")
         self.s3, self.sqs = boto3.client("s3", **kw), boto3.client("sqs", **kw)
+        self.secretsmanager = boto3.client("secretsmanager", **kw)
+        self.secrets, self.secrets_lock = {}, threading.Lock()
         deadline = time.time() + 30
         while True:
             try:
@@ -425,6 +442,16 @@ class LocalAws:
                     raise SystemExit("gateway: the local AWS emulator (moto_server) did not start")
                 time.sleep(0.2)
         log("aws_emulator_ready", endpoint=self.endpoint)
+
+    def secret_arn(self, name, value):
+        """The ARN of the local secret holding `value` for `name` (made once)."""
+        with self.secrets_lock:
+            if (name, value) not in self.secrets:
+                secret = f"adpilot-local/{name}/{len(self.secrets)}"
+                arn = self.secretsmanager.create_secret(Name=secret, SecretString=value)["ARN"]
+                self.secrets[(name, value)] = arn
+                log("secret", name=name, secret=secret)
+            return self.secrets[(name, value)]
 
     def env(self):
         return {"AWS_ENDPOINT_URL": self.endpoint, "AWS_ACCESS_KEY_ID": "local",
@@ -803,7 +830,8 @@ def main():
     specs, resources, resolver = load_template(args.template)
     aws = None
     if args.moto is not None:
-        aws = LocalAws(args.moto)
+        global LOCAL_AWS
+        aws = LOCAL_AWS = LocalAws(args.moto)
         os.environ.update(aws.env())
         aws.create(resources, resolver)
     functions = {s.name: Function(s, resolver, args.bin_dir, args.max_instances, args.queue_limit) for s in specs}

@@ -81,9 +81,19 @@ pub enum AppError {
         service: &'static str,
         detail: String,
     },
+    /// The database cannot be reached or is overloaded right now (503, `Retry-After`):
+    /// nothing was done, and the same request can be sent again.
+    #[error("unavailable: {cause}")]
+    Unavailable {
+        cause: String,
+        retry_after_seconds: u32,
+    },
     #[error("internal error: {0}")]
     Internal(String),
 }
+
+/// Seconds a client waits before retrying a request the database could not serve.
+pub const UNAVAILABLE_RETRY_AFTER: u32 = 5;
 
 impl AppError {
     pub fn field(field: impl Into<String>, code: &'static str, message: impl Into<String>) -> Self {
@@ -108,6 +118,7 @@ impl AppError {
             Self::PaymentRequired { .. } => StatusCode::PAYMENT_REQUIRED,
             Self::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::Upstream { .. } => StatusCode::BAD_GATEWAY,
+            Self::Unavailable { .. } => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -128,6 +139,7 @@ impl AppError {
             Self::PaymentRequired { .. } => "insufficient_credits",
             Self::RateLimited { code, .. } => code,
             Self::Upstream { .. } => "upstream_error",
+            Self::Unavailable { .. } => "temporarily_unavailable",
             Self::Internal(_) => "internal_error",
         }
     }
@@ -147,6 +159,7 @@ impl AppError {
             Self::PaymentRequired { .. } => "Not enough credits",
             Self::RateLimited { .. } => "Limit reached",
             Self::Upstream { .. } => "A provider refused the request",
+            Self::Unavailable { .. } => "Temporarily unavailable",
             Self::Internal(_) => "Internal server error",
         }
     }
@@ -171,6 +184,12 @@ impl AppError {
             Self::PaymentRequired { detail, .. } => detail.clone(),
             Self::RateLimited { detail, .. } => detail.clone(),
             Self::Upstream { service, detail } => format!("{service}: {detail}"),
+            Self::Unavailable {
+                retry_after_seconds,
+                ..
+            } => format!(
+                "The service is busy or restarting; nothing was changed. Try again in {retry_after_seconds} seconds."
+            ),
             Self::Internal(_) => {
                 "Something went wrong on our side. Quote the request id if you contact support."
                     .to_owned()
@@ -252,15 +271,52 @@ impl From<crate::crypto::CryptoError> for AppError {
     }
 }
 
+impl AppError {
+    fn unavailable(cause: String) -> Self {
+        Self::Unavailable {
+            cause,
+            retry_after_seconds: UNAVAILABLE_RETRY_AFTER,
+        }
+    }
+}
+
+/// Whether a database error means "not now" (connection lost, server restarting or
+/// out of connections, statement timed out) rather than a fault in the request.
+fn is_transient(e: &tokio_postgres::Error) -> bool {
+    use tokio_postgres::error::SqlState;
+    match e.as_db_error() {
+        Some(db) => [
+            SqlState::ADMIN_SHUTDOWN,
+            SqlState::CRASH_SHUTDOWN,
+            SqlState::CANNOT_CONNECT_NOW,
+            SqlState::TOO_MANY_CONNECTIONS,
+            SqlState::QUERY_CANCELED,
+            SqlState::T_R_SERIALIZATION_FAILURE,
+            SqlState::T_R_DEADLOCK_DETECTED,
+        ]
+        .contains(db.code()),
+        // No answer from the server at all: the connection broke or never opened.
+        None => {
+            e.is_closed() || std::error::Error::source(e).is_some_and(|s| s.is::<std::io::Error>())
+        }
+    }
+}
+
 impl From<tokio_postgres::Error> for AppError {
     fn from(e: tokio_postgres::Error) -> Self {
-        Self::Internal(format!("database: {e:?}"))
+        if is_transient(&e) {
+            Self::unavailable(format!("database: {e}"))
+        } else {
+            Self::Internal(format!("database: {e:?}"))
+        }
     }
 }
 
 impl From<deadpool_postgres::PoolError> for AppError {
+    /// Every pool error (no connection in time, cannot connect, pool closed) means the
+    /// database is out of reach right now.
     fn from(e: deadpool_postgres::PoolError) -> Self {
-        Self::Internal(format!("database pool: {e}"))
+        Self::unavailable(format!("database pool: {e}"))
     }
 }
 

@@ -20,6 +20,8 @@ pub mod outbound;
 #[cfg(feature = "razorpay")]
 pub mod razorpay;
 pub mod repo;
+#[cfg(feature = "secrets")]
+pub mod secrets;
 pub mod signature;
 pub mod telemetry;
 

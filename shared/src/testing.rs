@@ -176,6 +176,7 @@ pub async fn bootstrap_owner(admin: &Client) {
 pub fn db_config(database_url: String) -> DbConfig {
     DbConfig {
         database_url,
+        password: None,
         pool_size: 2,
         statement_timeout_ms: 10_000,
     }
@@ -243,6 +244,7 @@ pub mod api {
         pub content_type: String,
         pub location: Option<String>,
         pub etag: Option<String>,
+        pub retry_after: Option<String>,
         pub body: Value,
     }
 
@@ -303,6 +305,7 @@ pub mod api {
             content_type: header("content-type").unwrap_or_default(),
             location: header("location"),
             etag: header("etag"),
+            retry_after: header("retry-after"),
             body,
         }
     }

@@ -6,6 +6,9 @@ use lambda_runtime::{Error, LambdaEvent, service_fn};
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     shared::telemetry::init();
+    shared::secrets::load_from_env()
+        .await
+        .inspect_err(|e| tracing::error!(error = %e, "init failed: secrets"))?;
     let state = asset_uploaded::State::from_env()
         .await
         .inspect_err(|e| tracing::error!(error = %e, "init failed"))?;

@@ -8,6 +8,9 @@ use shared::aws::sqs_batch::Budget;
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     shared::telemetry::init();
+    shared::secrets::load_from_env()
+        .await
+        .inspect_err(|e| tracing::error!(error = %e, "init failed: secrets"))?;
     let state = generation_worker::State::from_env()
         .await
         .inspect_err(|e| tracing::error!(error = %e, "init failed"))?;

@@ -5,6 +5,9 @@ use lambda_http::{Error, Request, service_fn};
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     shared::telemetry::init();
+    shared::secrets::load_from_env()
+        .await
+        .inspect_err(|e| tracing::error!(error = %e, "init failed: secrets"))?;
     let state = generations::State::from_env()
         .await
         .inspect_err(|e| tracing::error!(error = %e, "init failed"))?;

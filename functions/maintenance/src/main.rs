@@ -7,6 +7,9 @@ use serde_json::Value;
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     shared::telemetry::init();
+    shared::secrets::load_from_env()
+        .await
+        .inspect_err(|e| tracing::error!(error = %e, "init failed: secrets"))?;
     let state = maintenance::State::from_env()
         .await
         .inspect_err(|e| tracing::error!(error = %e, "init failed"))?;

@@ -3,11 +3,14 @@
 //! outside Lambda (no `AWS_LAMBDA_RUNTIME_API`), it migrates once and exits, which is
 //! how `infra/up` prepares the local database. With `APP_DATABASE_PASSWORD` and
 //! `WORKER_DATABASE_PASSWORD` set it also sets the login passwords of `adpilot_app` and
-//! `adpilot_worker`. This is the only function that holds the owner's credentials.
+//! `adpilot_worker`. In AWS the three passwords come from Secrets Manager
+//! (`SECRET_ARN_DATABASE_OWNER_PASSWORD`, `SECRET_ARN_APP_DATABASE_PASSWORD`,
+//! `SECRET_ARN_WORKER_DATABASE_PASSWORD`). This is the only function that holds the
+//! owner's credentials.
 
 use lambda_runtime::{Error, LambdaEvent, service_fn};
 use serde_json::{Value, json};
-use shared::config::required;
+use shared::config::{optional, owner_url_from_env};
 
 async fn run(owner_url: &str) -> Result<Value, Error> {
     let applied = shared::db::migrate(owner_url).await?;
@@ -17,7 +20,7 @@ async fn run(owner_url: &str) -> Result<Value, Error> {
         ("adpilot_app", "APP_DATABASE_PASSWORD"),
         ("adpilot_worker", "WORKER_DATABASE_PASSWORD"),
     ] {
-        if let Ok(password) = std::env::var(var) {
+        if let Some(password) = optional(var) {
             shared::db::set_login_password(owner_url, role, &password).await?;
             tracing::info!(role, "login password set from {var}");
         }
@@ -28,7 +31,10 @@ async fn run(owner_url: &str) -> Result<Value, Error> {
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     shared::telemetry::init();
-    let owner_url = required("DATABASE_OWNER_URL")?;
+    shared::secrets::load_from_env()
+        .await
+        .inspect_err(|e| tracing::error!(error = %e, "init failed: secrets"))?;
+    let owner_url = owner_url_from_env()?;
     if std::env::var_os("AWS_LAMBDA_RUNTIME_API").is_none() {
         println!("{}", run(&owner_url).await?);
         return Ok(());

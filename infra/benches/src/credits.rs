@@ -31,6 +31,7 @@ pub async fn run(admin: &Client, app_url: &str, spenders: usize, limit: i32) -> 
     let db = Arc::new(
         Db::connect(&DbConfig {
             database_url: app_url.to_owned(),
+            password: None,
             pool_size: spenders,
             statement_timeout_ms: 30_000,
         })

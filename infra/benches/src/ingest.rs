@@ -99,6 +99,7 @@ pub async fn run(admin: &Client, worker_url: &str, campaigns: &[Uuid], n: usize)
     let data = rows(campaigns, n);
     let worker = WorkerDb::connect(&DbConfig {
         database_url: worker_url.to_owned(),
+        password: None,
         pool_size: 1,
         statement_timeout_ms: 600_000,
     })

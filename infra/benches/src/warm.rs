@@ -126,6 +126,7 @@ pub async fn run(
     let token = tokens.issue(shared::domain::UserId(user)).expect("token");
     let cfg = DbConfig {
         database_url: app_url.to_owned(),
+        password: None,
         pool_size: concurrency,
         statement_timeout_ms: 5000,
     };

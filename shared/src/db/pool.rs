@@ -20,6 +20,9 @@ pub fn build_pool(cfg: &DbConfig) -> Result<Pool, ConfigError> {
         .database_url
         .parse()
         .map_err(|e| invalid(format!("{e}")))?;
+    if let Some(password) = &cfg.password {
+        pg.password(password.as_bytes());
+    }
     pg.options(format!("-c statement_timeout={}", cfg.statement_timeout_ms));
     pg.connect_timeout(Duration::from_secs(5));
     pg.application_name(

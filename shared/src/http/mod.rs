@@ -107,8 +107,17 @@ pub fn problem(err: &AppError, request_id: &str) -> Response<Body> {
         res.headers_mut()
             .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
     }
-    if let AppError::RateLimited { retry_at, .. } = err {
-        let seconds = (*retry_at - chrono::Utc::now()).num_seconds().max(1);
+    let retry_after = match err {
+        AppError::RateLimited { retry_at, .. } => {
+            Some((*retry_at - chrono::Utc::now()).num_seconds().max(1))
+        }
+        AppError::Unavailable {
+            retry_after_seconds,
+            ..
+        } => Some(i64::from(*retry_after_seconds)),
+        _ => None,
+    };
+    if let Some(seconds) = retry_after {
         res.headers_mut()
             .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
     }
