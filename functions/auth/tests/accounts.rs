@@ -29,6 +29,7 @@ impl App {
             tokens: AccessTokens::new(SECRET, 900),
             refresh_ttl_days: 30,
             trial_days: 14,
+            ip_limit_per_minute: 1000,
         };
         Self { state, db }
     }
@@ -494,4 +495,135 @@ async fn unknown_routes_and_methods_are_problems_too() {
     );
     let r = app.call(Method::PUT, "/v1/me", None, None).await;
     assert_eq!(r.status, StatusCode::METHOD_NOT_ALLOWED);
+}
+
+/// A login from `ip`, as API Gateway reports the client's address.
+fn from_ip(email: &str, password: &str, ip: &str) -> Request {
+    use lambda_http::RequestExt;
+    use lambda_http::aws_lambda_events::apigw::ApiGatewayV2httpRequestContext;
+    let mut req = Request::new(Body::Text(
+        json!({"email": email, "password": password}).to_string(),
+    ));
+    *req.method_mut() = Method::POST;
+    *req.uri_mut() = "/v1/auth/login".parse().unwrap();
+    req.headers_mut()
+        .insert("content-type", "application/json".parse().unwrap());
+    let mut ctx = ApiGatewayV2httpRequestContext::default();
+    ctx.http.source_ip = Some(ip.to_owned());
+    req.with_request_context(lambda_http::request::RequestContext::ApiGatewayV2(ctx))
+}
+
+#[tokio::test]
+async fn after_five_wrong_passwords_the_next_login_waits_even_with_the_right_one() {
+    let app = App::new().await;
+    app.signup("known@example.com").await;
+    for _ in 0..5 {
+        assert_eq!(
+            app.login("known@example.com", "incorrect-horse")
+                .await
+                .status,
+            StatusCode::UNAUTHORIZED
+        );
+    }
+    let waiting = app
+        .login("known@example.com", "correct-horse-battery")
+        .await;
+    assert_eq!(waiting.status, StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(waiting.body["code"], "login_throttled");
+    assert!(waiting.body["retry_at"].is_string());
+
+    tokio::time::sleep(std::time::Duration::from_millis(1100)).await;
+    let r = app
+        .login("Known@Example.com ", "correct-horse-battery")
+        .await;
+    assert_eq!(
+        r.status,
+        StatusCode::OK,
+        "after the wait, the right password works"
+    );
+    for _ in 0..5 {
+        assert_eq!(
+            app.login("known@example.com", "incorrect-horse")
+                .await
+                .status,
+            StatusCode::UNAUTHORIZED,
+            "a success forgave the earlier failures"
+        );
+    }
+}
+
+#[tokio::test]
+async fn twenty_simultaneous_guesses_get_at_most_five_passwords_checked() {
+    let app = App::new().await;
+    app.signup("target@example.com").await;
+    let guesses = (0..20).map(|i| {
+        app.login(
+            "target@example.com",
+            if i == 19 {
+                "correct-horse-battery"
+            } else {
+                "wrong-guess!"
+            },
+        )
+    });
+    let answers = futures_util::future::join_all(guesses).await;
+    let checked = answers
+        .iter()
+        .filter(|r| r.status != StatusCode::TOO_MANY_REQUESTS)
+        .count();
+    assert!(checked <= 5, "{checked} passwords were checked");
+    assert!(
+        answers
+            .iter()
+            .any(|r| r.status == StatusCode::TOO_MANY_REQUESTS)
+    );
+}
+
+#[tokio::test]
+async fn an_unknown_email_is_throttled_exactly_like_a_registered_one() {
+    let app = App::new().await;
+    app.signup("known@example.com").await;
+    for email in ["known@example.com", "nobody@example.com"] {
+        let statuses: Vec<u16> = futures_util::future::join_all(
+            (0..6).map(|_| async { app.login(email, "incorrect-horse").await.status.as_u16() }),
+        )
+        .await;
+        let mut sorted = statuses.clone();
+        sorted.sort_unstable();
+        assert_eq!(sorted, [401, 401, 401, 401, 401, 429], "{email}");
+    }
+}
+
+#[tokio::test]
+async fn one_address_gets_its_limit_of_auth_requests_a_minute_and_others_are_unaffected() {
+    let mut app = App::new().await;
+    app.state.ip_limit_per_minute = 3;
+    let call = async |ip: &str| {
+        reply_of(auth::handle(&app.state, from_ip("a@example.com", "incorrect-horse", ip)).await)
+    };
+    for _ in 0..3 {
+        assert_eq!(call("203.0.113.7").await.0, StatusCode::UNAUTHORIZED);
+    }
+    let (status, retry_after, body) = call("203.0.113.7").await;
+    assert_eq!(status, StatusCode::TOO_MANY_REQUESTS);
+    assert_eq!(body["code"], "too_many_requests");
+    let seconds: i64 = retry_after.unwrap().parse().unwrap();
+    assert!((1..=60).contains(&seconds), "{seconds}");
+    assert_eq!(
+        call("198.51.100.9").await.0,
+        StatusCode::UNAUTHORIZED,
+        "another address is not limited"
+    );
+}
+
+fn reply_of(res: lambda_http::Response<Body>) -> (StatusCode, Option<String>, Value) {
+    let retry = res
+        .headers()
+        .get("retry-after")
+        .map(|v| v.to_str().unwrap().to_owned());
+    let body = match res.body() {
+        Body::Text(t) => serde_json::from_str(t).unwrap(),
+        _ => Value::Null,
+    };
+    (res.status(), retry, body)
 }

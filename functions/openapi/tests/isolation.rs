@@ -36,6 +36,7 @@ impl Api {
                 tokens: tokens(),
                 refresh_ttl_days: 30,
                 trial_days: 14,
+                ip_limit_per_minute: 1000,
             },
             profiles: profiles::State {
                 db: db.db(),

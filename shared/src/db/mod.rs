@@ -27,6 +27,12 @@ impl Tx for Tenant<'_> {
     }
 }
 
+impl Tx for Public<'_> {
+    fn tx(&self) -> &Conn<'_> {
+        &self.tx
+    }
+}
+
 impl Tx for Worker<'_> {
     fn tx(&self) -> &Conn<'_> {
         &self.tx

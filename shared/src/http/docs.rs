@@ -52,3 +52,9 @@ problem_response!(
     /// 422: invalid fields or parameters, each named.
     InvalidInput, "422", "Invalid fields or parameters"
 );
+problem_response!(
+    /// 429 on `/v1/auth/*`: too many requests from the client's address in a minute
+    /// (`too_many_requests`) or, on login, too many failures for the email
+    /// (`login_throttled`); `Retry-After` says when to try again.
+    AuthThrottled, "429", "Too many sign-in requests from this address, or failed logins for this email; see Retry-After"
+);

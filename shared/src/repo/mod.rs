@@ -18,5 +18,6 @@ pub mod retention;
 pub mod sql;
 pub mod subscriptions;
 pub mod system_config;
+pub mod throttle;
 pub mod usage;
 pub mod users;

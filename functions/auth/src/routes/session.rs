@@ -11,8 +11,9 @@ use shared::auth::refresh::RefreshToken;
 use shared::db::Tenant;
 use shared::domain::{Email, Fields, Password, PersonName, Phone, TokenFamilyId, UserId};
 use shared::error::{AppError, Problem};
-use shared::http::docs::{InvalidInput, NotJson};
+use shared::http::docs::{AuthThrottled, InvalidInput, NotJson};
 use shared::http::{json, json_body, no_content};
+use shared::repo::throttle;
 use shared::repo::users::{NewUser, User};
 use shared::repo::{refresh_tokens, subscriptions, system_config, users};
 use utoipa::ToSchema;
@@ -92,6 +93,7 @@ fn parse_signup(body: SignupBody) -> Result<Signup, AppError> {
         NotJson,
         (status = 409, description = "Email already registered", body = Problem, content_type = "application/problem+json"),
         InvalidInput,
+        AuthThrottled,
     ))]
 /// `POST /v1/auth/signup` → 201 with a session. New accounts start a starter trial.
 pub async fn signup(state: &State, req: &Request) -> Result<Response<Body>, AppError> {
@@ -122,6 +124,16 @@ pub async fn signup(state: &State, req: &Request) -> Result<Response<Body>, AppE
     json(StatusCode::CREATED, &session)
 }
 
+/// The 429 for an email whose failed logins must wait.
+fn throttled(retry_at: chrono::DateTime<chrono::Utc>) -> AppError {
+    AppError::RateLimited {
+        code: "login_throttled",
+        detail: "Too many failed sign-ins for this email. Wait a little before trying again."
+            .into(),
+        retry_at,
+    }
+}
+
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LoginBody {
@@ -135,8 +147,11 @@ pub struct LoginBody {
         NotJson,
         (status = 401, description = "Wrong email or password", body = Problem, content_type = "application/problem+json"),
         InvalidInput,
+        AuthThrottled,
     ))]
-/// `POST /v1/auth/login`. A wrong email and a wrong password get the same answer.
+/// `POST /v1/auth/login`. A wrong email and a wrong password get the same answer. Each
+/// attempt counts against the email before the password is checked; from the 5th
+/// failure in a row the next must wait 1 s, then 2, 4, ... up to 15 minutes (429).
 pub async fn login(state: &State, req: &Request) -> Result<Response<Body>, AppError> {
     let body: LoginBody = json_body(req)?;
     let mut f = Fields::default();
@@ -146,15 +161,19 @@ pub async fn login(state: &State, req: &Request) -> Result<Response<Body>, AppEr
     let (Some(email), Some(plain)) = (email, plain) else {
         unreachable!("checked above")
     };
-    let found = match Email::parse(&email) {
-        Ok(email) => {
-            state
-                .db
-                .public(async |p| users::find_login(p, &email).await)
-                .await?
-        }
-        Err(_) => None,
-    };
+    let key = throttle::email_key(&email);
+    let found = state
+        .db
+        .public(async |p| {
+            if let Some(retry_at) = throttle::login_attempt(p, &key).await? {
+                return Err(throttled(retry_at));
+            }
+            match Email::parse(&email) {
+                Ok(email) => users::find_login(p, &email).await,
+                Err(_) => Ok(None),
+            }
+        })
+        .await?;
     let (user_id, stored) = found.map_or((None, None), |(id, hash)| (Some(id), Some(hash)));
     if !password::verify(&plain, stored).await? {
         return Err(BAD_CREDENTIALS);
@@ -164,6 +183,7 @@ pub async fn login(state: &State, req: &Request) -> Result<Response<Body>, AppEr
         .db
         .tenant(user_id, async |t| {
             let user = users::record_login(t).await?.ok_or(BAD_CREDENTIALS)?;
+            throttle::login_succeeded(t, &key).await?;
             open_session(state, t, user, TokenFamilyId::new()).await
         })
         .await?;
@@ -196,6 +216,7 @@ enum Rotation {
         NotJson,
         (status = 401, description = "Token invalid, expired, revoked or reused", body = Problem, content_type = "application/problem+json"),
         InvalidInput,
+        AuthThrottled,
     ))]
 /// `POST /v1/auth/refresh`: a new session for a usable refresh token, which is used up.
 pub async fn refresh(state: &State, req: &Request) -> Result<Response<Body>, AppError> {
@@ -233,6 +254,7 @@ pub async fn refresh(state: &State, req: &Request) -> Result<Response<Body>, App
         (status = 204, description = "The session is over"),
         NotJson,
         InvalidInput,
+        AuthThrottled,
     ))]
 /// `POST /v1/auth/logout`: ends the session the refresh token belongs to. Answers 204
 /// whether or not the token was still live, so it cannot be used to probe tokens.
