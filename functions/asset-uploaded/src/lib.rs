@@ -1,7 +1,11 @@
 //! Runs when an upload lands in S3: looks at the object's first bytes (never trusting
 //! the claimed type), learns its real type, dimensions and — for video — duration,
-//! derives its ad format, and marks the asset `active` or `failed` with a reason.
-//! Redelivery is harmless: only an asset still `processing` is changed.
+//! derives its ad format, and marks the asset `active` or `failed` with a reason. Every
+//! event for the key is checked against the object S3 holds now (HEAD): its size must
+//! be the one signed into the upload, and its ETag decides what to do. The object that
+//! was already checked: nothing (a redelivery, or a late event for it). A different
+//! one (the presigned PUT was used again): it is probed again and the asset follows
+//! what it is now. If the object changes while it is being probed, the event is retried.
 
 use aws_lambda_events::event::s3::S3Event;
 use rust_decimal::Decimal;
@@ -67,7 +71,7 @@ pub async fn handle(state: &State, event: S3Event) -> Result<(), AppError> {
 async fn process(state: &State, key: &str, user: UserId, asset: AssetId) -> Result<(), AppError> {
     let current = match state
         .db
-        .tenant(user, async |t| assets::get(t, asset).await)
+        .tenant(user, async |t| assets::upload_check(t, asset).await)
         .await
     {
         Err(AppError::Unauthenticated { .. }) => {
@@ -80,22 +84,64 @@ async fn process(state: &State, key: &str, user: UserId, asset: AssetId) -> Resu
         tracing::warn!(key, asset_id = %asset, "no such asset (deleted, or not this user's); ignored");
         return Ok(());
     };
-    if current.status != "processing" {
-        tracing::info!(asset_id = %asset, status = current.status, "already processed; redelivery ignored");
+    let Some(head) = state.storage.head(key).await? else {
+        if current.status == "processing" {
+            finish(
+                state,
+                user,
+                asset,
+                &failed("the uploaded object is missing", None),
+                None,
+            )
+            .await?;
+        }
+        return Ok(());
+    };
+    if current.checked_etag.as_deref() == Some(head.etag.as_str()) {
+        tracing::info!(asset_id = %asset, "this object was already checked; redelivery ignored");
         return Ok(());
     }
-    let claimed = current
-        .content_type
-        .as_deref()
-        .and_then(|c| MediaType::from_mime(c).ok());
-    let outcome = inspect(state, key, claimed).await?;
+    if current.status != "processing" {
+        tracing::warn!(asset_id = %asset, status = current.status, "the uploaded object was replaced; checking it again");
+    }
+    let outcome = match current.declared_size {
+        Some(declared) if declared != head.size => failed(
+            format!(
+                "the file is {} bytes, not the {declared} declared",
+                head.size
+            ),
+            Some(head.size),
+        ),
+        _ => {
+            let claimed = current
+                .content_type
+                .as_deref()
+                .and_then(|c| MediaType::from_mime(c).ok());
+            inspect(state, key, head.size, claimed).await?
+        }
+    };
+    if state.storage.head(key).await?.as_ref() != Some(&head) {
+        return Err(AppError::Internal(format!(
+            "{key} changed while it was being checked; the event is retried"
+        )));
+    }
+    finish(state, user, asset, &outcome, Some(&head.etag)).await
+}
+
+async fn finish(
+    state: &State,
+    user: UserId,
+    asset: AssetId,
+    outcome: &Processed,
+    etag: Option<&str>,
+) -> Result<(), AppError> {
     let changed = state
         .db
         .tenant(user, async |t| {
-            assets::finish_processing(t, asset, &outcome).await
+            assets::finish_checking(t, asset, outcome, etag).await
         })
         .await?;
-    match &outcome {
+    match outcome {
         Processed::Active { format, .. } if changed => {
             tracing::info!(asset_id = %asset, format = format.as_str(), "asset active")
         }
@@ -118,11 +164,9 @@ fn failed(reason: impl Into<String>, file_size: Option<i64>) -> Processed {
 async fn inspect(
     state: &State,
     key: &str,
+    size: i64,
     claimed: Option<MediaType>,
 ) -> Result<Processed, AppError> {
-    let Some(size) = state.storage.size(key).await? else {
-        return Ok(failed("the uploaded object is missing", None));
-    };
     let probe = match probe::probe(&state.storage, key, size).await? {
         Ok(p) => p,
         Err(why) => return Ok(failed(why, Some(size))),

@@ -271,3 +271,73 @@ async fn an_upload_of_a_deleted_account_is_ignored() {
         "nothing is written for a deleted account"
     );
 }
+
+impl App {
+    async fn declare_size(&self, id: uuid::Uuid, size: i64) {
+        self.db
+            .superuser()
+            .await
+            .execute(
+                "UPDATE creative_assets SET upload_size = $2 WHERE id = $1",
+                &[&id, &size],
+            )
+            .await
+            .unwrap();
+    }
+}
+
+#[tokio::test]
+async fn an_object_of_another_size_than_the_declared_one_fails_naming_both() {
+    let app = App::new().await;
+    let bytes = fixture("square.png");
+    let real = bytes.len() as i64;
+    let (id, key) = app.upload("sale.png", "image/png", bytes).await;
+    app.declare_size(id, real + 10).await;
+    app.deliver(&key).await;
+    let row = app.row(id).await;
+    assert_eq!(row["status"], "failed");
+    assert_eq!(
+        row["failure_reason"],
+        format!("the file is {real} bytes, not the {} declared", real + 10)
+    );
+}
+
+#[tokio::test]
+async fn a_replaced_object_is_checked_again_and_a_redelivery_of_the_same_one_changes_nothing() {
+    let app = App::new().await;
+    let (id, key) = app
+        .upload("sale.png", "image/png", fixture("square.png"))
+        .await;
+    app.deliver(&key).await;
+    let first = app.row(id).await;
+    assert_eq!(
+        (first["status"].as_str(), first["format"].as_str()),
+        (Some("active"), Some("1:1"))
+    );
+
+    app.deliver(&key).await;
+    assert_eq!(
+        app.row(id).await["updated_at"],
+        first["updated_at"],
+        "the same object: nothing changes"
+    );
+
+    // The presigned PUT used again, with other bytes: the asset follows what is there now.
+    app.state
+        .storage
+        .put(&key, "image/png", fixture("not-an-image.png"))
+        .await
+        .unwrap();
+    app.deliver(&key).await;
+    let now = app.row(id).await;
+    assert_eq!(now["status"], "failed", "{now}");
+    app.state
+        .storage
+        .put(&key, "image/png", fixture("square.png"))
+        .await
+        .unwrap();
+    app.deliver(&key).await;
+    let again = app.row(id).await;
+    assert_eq!(again["status"], "active", "a good file again: {again}");
+    assert_eq!(again["failure_reason"], Value::Null);
+}

@@ -45,6 +45,7 @@ pub struct UploadTicket {
 struct Upload {
     media: MediaType,
     filename: String,
+    size: i64,
 }
 
 fn parse_upload(body: UploadRequest) -> Result<Upload, AppError> {
@@ -74,6 +75,7 @@ fn parse_upload(body: UploadRequest) -> Result<Upload, AppError> {
     Ok(Upload {
         media: media.expect("checked"),
         filename: filename.expect("checked"),
+        size: size.expect("checked"),
     })
 }
 
@@ -92,13 +94,21 @@ pub async fn upload(state: &State, req: &Request) -> Result<Response<Body>, AppE
     let key = format!("uploads/{user}/{id}/{}", upload.filename);
     let ticket = state
         .storage
-        .presign_put(&key, upload.media.mime(), UPLOAD_URL_TTL)
+        .presign_put(&key, upload.media.mime(), upload.size, UPLOAD_URL_TTL)
         .await?;
     let file_url = state.storage.url_of(&key);
     let asset = state
         .db
         .tenant(user, async |t| {
-            assets::create_upload(t, id, upload.media, &upload.filename, &file_url).await
+            assets::create_upload(
+                t,
+                id,
+                upload.media,
+                &upload.filename,
+                &file_url,
+                upload.size,
+            )
+            .await
         })
         .await?;
     tracing::info!(user_id = %user, asset_id = %id, content_type = upload.media.mime(), "upload started");

@@ -106,6 +106,21 @@ async fn an_upload_creates_a_processing_asset_and_a_presigned_put() {
     assert_eq!(upload["method"], "PUT");
     assert_eq!(upload["headers"]["content-type"], "image/jpeg");
     assert_eq!(
+        upload["headers"]["content-length"], "48213",
+        "the declared size"
+    );
+    let signed = url
+        .split("X-Amz-SignedHeaders=")
+        .nth(1)
+        .unwrap()
+        .split('&')
+        .next()
+        .unwrap();
+    assert!(
+        signed.contains("content-length") && signed.contains("content-type"),
+        "{signed}: S3 refuses another size or type"
+    );
+    assert_eq!(
         r.location,
         Some(format!("/v1/assets/{}", asset["id"].as_str().unwrap()))
     );

@@ -66,10 +66,13 @@ impl Storage {
         PresigningConfig::expires_in(ttl).map_err(AppError::internal)
     }
 
+    /// A PUT for exactly `size` bytes of `content_type`: both are signed, so S3 refuses
+    /// any other body.
     pub async fn presign_put(
         &self,
         key: &str,
         content_type: &str,
+        size: i64,
         ttl: Duration,
     ) -> Result<Presigned, AppError> {
         let req = self
@@ -79,6 +82,7 @@ impl Storage {
             .bucket(&self.bucket)
             .key(key)
             .content_type(content_type)
+            .content_length(size)
             .presigned(Self::presigning(ttl)?)
             .await
             .map_err(|e| AppError::Internal(format!("presign put: {e:?}")))?;
@@ -107,6 +111,11 @@ impl Storage {
 
     /// The object's size in bytes, or `None` if there is no such object.
     pub async fn size(&self, key: &str) -> Result<Option<i64>, AppError> {
+        Ok(self.head(key).await?.map(|h| h.size))
+    }
+
+    /// The object's size and ETag, or `None` if there is no such object.
+    pub async fn head(&self, key: &str) -> Result<Option<Head>, AppError> {
         match self
             .s3()
             .await
@@ -116,7 +125,10 @@ impl Storage {
             .send()
             .await
         {
-            Ok(head) => Ok(head.content_length()),
+            Ok(head) => Ok(Some(Head {
+                size: head.content_length().unwrap_or(0),
+                etag: head.e_tag().unwrap_or_default().to_owned(),
+            })),
             Err(e) if e.as_service_error().is_some_and(|s| s.is_not_found()) => Ok(None),
             Err(e) => Err(AppError::Internal(format!("head object: {e:?}"))),
         }
@@ -157,6 +169,13 @@ impl Storage {
             .map_err(|e| AppError::Internal(format!("put object: {e:?}")))?;
         Ok(())
     }
+}
+
+/// What HEAD says of an object.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Head {
+    pub size: i64,
+    pub etag: String,
 }
 
 impl Presigned {

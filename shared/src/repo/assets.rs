@@ -107,10 +107,11 @@ pub async fn create_upload(
     media: MediaType,
     filename: &str,
     file_url: &str,
+    size: i64,
 ) -> Result<Asset, AppError> {
     let sql = format!(
-        "INSERT INTO creative_assets (id, user_id, asset_type, source, status, filename, content_type, file_url) \
-         VALUES ($1, $2, $3, 'uploaded', 'processing', $4, $5, $6) RETURNING {COLUMNS}"
+        "INSERT INTO creative_assets (id, user_id, asset_type, source, status, filename, content_type, file_url, upload_size) \
+         VALUES ($1, $2, $3, 'uploaded', 'processing', $4, $5, $6, $7) RETURNING {COLUMNS}"
     );
     let row =
         t.tx.query_one(
@@ -122,10 +123,38 @@ pub async fn create_upload(
                 &filename,
                 &media.mime(),
                 &file_url,
+                &size,
             ],
         )
         .await?;
     Ok(Asset::from(&row))
+}
+
+/// What the upload check compares each S3 event's object against.
+#[derive(Clone, Debug)]
+pub struct UploadCheck {
+    pub status: String,
+    pub content_type: Option<String>,
+    /// The size signed into the presigned PUT.
+    pub declared_size: Option<i64>,
+    /// The ETag of the object last checked, if any was.
+    pub checked_etag: Option<String>,
+}
+
+pub async fn upload_check(t: &Tenant<'_>, id: AssetId) -> Result<Option<UploadCheck>, AppError> {
+    let row =
+        t.tx.query_opt(
+            "SELECT status, content_type, upload_size, upload_etag FROM creative_assets \
+             WHERE id = $1 AND deleted_at IS NULL AND source = 'uploaded'",
+            &[&id.0],
+        )
+        .await?;
+    Ok(row.map(|r| UploadCheck {
+        status: r.get(0),
+        content_type: r.get(1),
+        declared_size: r.get(2),
+        checked_etag: r.get(3),
+    }))
 }
 
 pub async fn get(t: &Tenant<'_>, id: AssetId) -> Result<Option<Asset>, AppError> {
@@ -283,12 +312,28 @@ pub async fn finish_processing(
     id: AssetId,
     outcome: &Processed,
 ) -> Result<bool, AppError> {
+    finish_checking(t, id, outcome, None).await
+}
+
+/// Records what checking the uploaded object `etag` found: once while the asset is
+/// processing, and again whenever a different object replaced the one last checked.
+pub async fn finish_checking(
+    t: &Tenant<'_>,
+    id: AssetId,
+    outcome: &Processed,
+    etag: Option<&str>,
+) -> Result<bool, AppError> {
+    const DUE: &str = "(status = 'processing' OR ($ETAG::text IS NOT NULL AND upload_etag IS DISTINCT FROM $ETAG))";
     let n = match outcome {
         Processed::Active { media, width, height, format, duration_seconds, file_size } => {
             t.tx.execute(
-                "UPDATE creative_assets SET status = 'active', content_type = $2, asset_type = $3, format = $4, \
-                        dimensions = $5, duration_seconds = $6, file_size = $7, failure_reason = NULL \
-                 WHERE id = $1 AND status = 'processing'",
+                &format!(
+                    "UPDATE creative_assets SET status = 'active', content_type = $2, asset_type = $3, format = $4, \
+                            dimensions = $5, duration_seconds = $6, file_size = $7, failure_reason = NULL, \
+                            upload_etag = coalesce($8, upload_etag) \
+                     WHERE id = $1 AND {}",
+                    DUE.replace("$ETAG", "$8")
+                ),
                 &[
                     &id.0,
                     &media.mime(),
@@ -297,15 +342,19 @@ pub async fn finish_processing(
                     &json!({"width": width, "height": height}),
                     duration_seconds,
                     file_size,
+                    &etag,
                 ],
             )
             .await?
         }
         Processed::Failed { reason, file_size } => {
             t.tx.execute(
-                "UPDATE creative_assets SET status = 'failed', failure_reason = $2, file_size = $3 \
-                 WHERE id = $1 AND status = 'processing'",
-                &[&id.0, reason, file_size],
+                &format!(
+                    "UPDATE creative_assets SET status = 'failed', failure_reason = $2, file_size = $3, \
+                            upload_etag = coalesce($4, upload_etag) WHERE id = $1 AND {}",
+                    DUE.replace("$ETAG", "$4")
+                ),
+                &[&id.0, reason, file_size, &etag],
             )
             .await?
         }
