@@ -10,3 +10,9 @@ ALTER TABLE subscriptions
 
 CREATE INDEX idx_subscriptions_razorpay_cancel_due ON subscriptions (razorpay_cancel_due_at)
     WHERE razorpay_cancel_due_at IS NOT NULL;
+
+-- Whether the current period came from Razorpay (an event) rather than being the
+-- checkout's estimate: an event's period replaces an estimate whatever its dates, and a
+-- confirmed period only for a later one, so events applied in any order end alike.
+ALTER TABLE subscriptions ADD COLUMN period_confirmed BOOLEAN NOT NULL DEFAULT false;
+UPDATE subscriptions SET period_confirmed = (last_event_at IS NOT NULL);

@@ -7,20 +7,35 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 
 class Failures:
-    """The next `times` requests whose path starts with `path` answer `status` with `body`."""
+    """The next `times` requests whose path starts with `path` answer `status` with `body`;
+    or, with `for_seconds`, one in every `every` such requests for that long (an outage,
+    for drills)."""
 
     def __init__(self):
         self.lock = threading.Lock()
         self.rules = []
 
-    def add(self, path, status, body, times):
+    def add(self, path, status, body, times, for_seconds=None, every=1):
+        import time
         with self.lock:
-            self.rules.append({"path": path, "status": status, "body": body, "times": times})
+            self.rules.append({"path": path, "status": status, "body": body, "times": times,
+                               "until": time.monotonic() + for_seconds if for_seconds else None,
+                               "every": max(1, int(every)), "seen": 0})
 
     def take(self, path):
+        import time
         with self.lock:
             for rule in self.rules:
-                if path.startswith(rule["path"]) and rule["times"] > 0:
+                if not path.startswith(rule["path"]):
+                    continue
+                if rule["until"] is not None:
+                    if time.monotonic() > rule["until"]:
+                        continue
+                    rule["seen"] += 1
+                    if rule["seen"] % rule["every"] == 0:
+                        return rule["status"], rule["body"]
+                    continue
+                if rule["times"] > 0:
                     rule["times"] -= 1
                     return rule["status"], rule["body"]
         return None
@@ -61,7 +76,7 @@ class Handler(BaseHTTPRequestHandler):
                                  "headers": {k.lower(): v for k, v in self.headers.items()}})
         if url.path == "/_sim/fail" and method == "POST":
             sim.failures.add(body.get("path", "/"), int(body.get("status", 500)), body.get("body"),
-                             int(body.get("times", 1)))
+                             int(body.get("times", 1)), body.get("for_seconds"), body.get("every", 1))
             return self.reply(200, {"ok": True})
         if url.path == "/_sim/requests" and method == "GET":
             with sim.lock:

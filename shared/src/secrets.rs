@@ -12,6 +12,10 @@ use crate::config::{ConfigError, provide_secrets};
 /// The prefix of a variable naming where a secret lives.
 pub const PREFIX: &str = "SECRET_ARN_";
 
+/// How long one secret may take to read: an init that cannot reach Secrets Manager
+/// fails naming the secret instead of hanging until the function times out.
+pub const FETCH_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
+
 /// Where one configuration value comes from.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Wanted {
@@ -54,11 +58,10 @@ pub async fn fetch(
     let mut values = HashMap::new();
     for w in wanted {
         if !strings.contains_key(w.secret_id.as_str()) {
-            let out = client
-                .get_secret_value()
-                .secret_id(&w.secret_id)
-                .send()
+            let read = client.get_secret_value().secret_id(&w.secret_id).send();
+            let out = tokio::time::timeout(FETCH_TIMEOUT, read)
                 .await
+                .map_err(|_| invalid(w, format!("no answer within {FETCH_TIMEOUT:?}")))?
                 .map_err(|e| {
                     invalid(
                         w,

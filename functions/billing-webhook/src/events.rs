@@ -128,6 +128,7 @@ pub fn transition(event: &str, s: &SubscriptionEntity) -> Option<Change> {
         _ => None,
     };
     Some(Change {
+        paid: status.is_some_and(|s| matches!(s, "active" | "past_due" | "paused")),
         status,
         provider_status: Some(s.status.clone()),
         period: period.filter(|_| status.is_some_and(|st| st == "active")),

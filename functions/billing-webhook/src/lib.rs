@@ -15,6 +15,7 @@ use shared::db::{Worker, WorkerDb};
 use shared::error::{AppError, Problem};
 use shared::razorpay::{Razorpay, superseded};
 use shared::repo::billing_events::{self, NewEvent, Payment};
+use shared::repo::subscriptions::Change;
 use shared::repo::{subscriptions, system_config};
 use shared::signature::verify_hmac_sha256_hex;
 use utoipa::ToSchema;
@@ -179,9 +180,6 @@ pub async fn apply(
         (None, _) if event.payment().is_some() => "applied: payment recorded".to_owned(),
         (None, _) => format!("ignored: {} is not a subscription event", event.event),
         (Some(s), None) => format!("unknown_subscription: {} was not created by Adpilot", s.id),
-        (Some(_), Some(sub)) if sub.last_event_at.is_some_and(|t| t > event.created_at()) => {
-            "stale: older than the last event applied".to_owned()
-        }
         (Some(entity), Some(sub)) if sub.superseded => {
             if event.event == "subscription.charged" {
                 tracing::warn!(user_id = %sub.user_id, razorpay_subscription_id = entity.id,
@@ -194,6 +192,16 @@ pub async fn apply(
         }
         (Some(entity), Some(sub)) => match transition(&event.event, entity) {
             None => format!("ignored: {} does not change a subscription", event.event),
+            // Older than the last event applied: only what it proves for good (paid,
+            // its period) is kept, so any delivery order ends in the same state.
+            Some(change) if sub.last_event_at.is_some_and(|t| t > event.created_at()) => {
+                let change = Change {
+                    event_at: Some(event.created_at()),
+                    ..change.only_lasting()
+                };
+                subscriptions::apply_change(w, sub, &change).await?;
+                "stale: older than the last event applied".to_owned()
+            }
             Some(mut change) => {
                 if let Some(plan_id) = &entity.plan_id
                     && let Some((plan, _)) = system_config::tier_of_plan(w, plan_id).await?

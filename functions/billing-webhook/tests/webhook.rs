@@ -805,3 +805,109 @@ async fn when_razorpay_fails_the_delivery_still_succeeds_and_the_sweep_retries_u
         "done means done"
     );
 }
+
+/// A checkout (`created`, not current) for a new user, under Razorpay id `sub`.
+async fn checkout_as(db: &TestDb, email: &str, sub: &str) {
+    let user = TestUser::create(db, email).await;
+    db.superuser()
+        .await
+        .execute(
+            "INSERT INTO subscriptions (user_id, tier, billing_cycle, price, status, is_current, razorpay_subscription_id, \
+                                        current_period_start, current_period_end, monthly_ai_credits_limit) \
+             VALUES ($1, 'professional', 'monthly', 3999, 'created', false, $2, now(), now() + interval '30 days', 200)",
+            &[&user.id.0, &sub],
+        )
+        .await
+        .unwrap();
+}
+
+/// Everything a delivery order could change about a subscription and its user.
+async fn final_state(db: &TestDb, sub: &str) -> String {
+    db.superuser()
+        .await
+        .query_one(
+            "SELECT concat_ws('|', s.status, s.is_current, s.current_period_start, s.tier, s.monthly_ai_credits_used, \
+                    s.last_event_at, (SELECT count(*) FROM payments p WHERE p.subscription_id = s.id), \
+                    u.subscription_status, u.subscription_tier) \
+             FROM subscriptions s JOIN users u ON u.id = s.user_id WHERE s.razorpay_subscription_id = $1",
+            &[&sub],
+        )
+        .await
+        .unwrap()
+        .get(0)
+}
+
+#[tokio::test]
+async fn any_delivery_order_with_duplicates_ends_where_the_in_order_delivery_ends() {
+    let db = TestDb::fresh().await;
+    let state = state(&db);
+    let life = |sub: &str| {
+        let p1 = (T0, T0 + 30 * DAY);
+        let p2 = (T0 + 30 * DAY, T0 + 60 * DAY);
+        let mut events = vec![
+            sub_event(
+                "subscription.authenticated",
+                "authenticated",
+                T0 - 10,
+                None,
+                "plan_adpilot_pro_m",
+            ),
+            sub_event(
+                "subscription.activated",
+                "active",
+                T0,
+                Some(p1),
+                "plan_adpilot_pro_m",
+            ),
+            charged(T0 + 5, p1, &format!("pay_{sub}_1")),
+            charged(T0 + 30 * DAY, p2, &format!("pay_{sub}_2")),
+            sub_event(
+                "subscription.halted",
+                "halted",
+                T0 + 40 * DAY,
+                None,
+                "plan_adpilot_pro_m",
+            ),
+            sub_event(
+                "subscription.cancelled",
+                "cancelled",
+                T0 + 50 * DAY,
+                None,
+                "plan_adpilot_pro_m",
+            ),
+        ];
+        for e in &mut events {
+            e["payload"]["subscription"]["entity"]["id"] = json!(sub);
+        }
+        events
+    };
+    let orders: [(&str, Vec<usize>); 4] = [
+        ("in_order", (0..6).collect()),
+        ("reversed", (0..6).rev().collect()),
+        ("cancelled_first", vec![5, 0, 4, 1, 3, 2]),
+        ("interleaved", vec![3, 5, 1, 4, 0, 2]),
+    ];
+    for (name, order) in &orders {
+        let sub = format!("sub_{name}");
+        checkout_as(&db, &format!("{name}@example.com"), &sub).await;
+        let events = life(&sub);
+        let deliveries: Vec<usize> = if *name == "in_order" {
+            order.clone()
+        } else {
+            order.iter().chain(order.iter().rev()).copied().collect()
+        };
+        for i in deliveries {
+            let r = deliver(&state, &format!("evt_{sub}_{i}"), &events[i]).await;
+            assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+        }
+    }
+    let expected = final_state(&db, "sub_in_order").await;
+    assert!(expected.starts_with("cancelled|t|"), "{expected}");
+    for (name, _) in &orders[1..] {
+        assert_eq!(
+            final_state(&db, &format!("sub_{name}")).await,
+            expected,
+            "{name}"
+        );
+    }
+}

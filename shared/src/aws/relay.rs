@@ -37,6 +37,10 @@ pub fn backoff_seconds(attempts: i32) -> i64 {
     (10i64 << attempts.clamp(0, 9)).min(3600)
 }
 
+/// How long one send may take: an unresponsive SQS must not hold a request (the
+/// message stays in the outbox and the maintenance relay sends it later).
+pub const SEND_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(3);
+
 /// How sending one message went.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Sent {
@@ -79,18 +83,18 @@ impl Relay {
         let Ok(id) = id else {
             return Sent::Failed("message attribute".into());
         };
-        match self
+        let send = self
             .sqs()
             .await
             .send_message()
             .queue_url(queue)
             .message_body(msg.payload.to_string())
             .message_attributes("outbox_id", id)
-            .send()
-            .await
-        {
-            Ok(_) => Sent::Sent,
-            Err(e) => Sent::Failed(format!("{}", aws_sdk_sqs::error::DisplayErrorContext(e))),
+            .send();
+        match tokio::time::timeout(SEND_TIMEOUT, send).await {
+            Ok(Ok(_)) => Sent::Sent,
+            Ok(Err(e)) => Sent::Failed(format!("{}", aws_sdk_sqs::error::DisplayErrorContext(e))),
+            Err(_) => Sent::Failed(format!("SQS did not answer within {SEND_TIMEOUT:?}")),
         }
     }
 

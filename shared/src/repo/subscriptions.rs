@@ -188,6 +188,8 @@ pub struct Billed {
     pub last_event_at: Option<DateTime<Utc>>,
     /// A newer paid subscription replaced it: it never becomes current again.
     pub superseded: bool,
+    /// The period came from a Razorpay event (not the checkout's estimate).
+    pub period_confirmed: bool,
 }
 
 pub async fn lock_by_razorpay_id(
@@ -197,7 +199,7 @@ pub async fn lock_by_razorpay_id(
     let row =
         w.tx.query_opt(
             "SELECT id, user_id, tier, status, is_current, current_period_start, last_event_at, \
-                    superseded_at IS NOT NULL \
+                    superseded_at IS NOT NULL, period_confirmed \
              FROM subscriptions WHERE razorpay_subscription_id = $1 FOR UPDATE",
             &[&razorpay_id],
         )
@@ -211,12 +213,16 @@ pub async fn lock_by_razorpay_id(
         current_period_start: r.get(5),
         last_event_at: r.get(6),
         superseded: r.get(7),
+        period_confirmed: r.get(8),
     }))
 }
 
 /// What one webhook event changes on a subscription.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Change {
+    /// The event proves the subscription was paid for (active, past due or paused):
+    /// it becomes the account's current one if it is not yet (and was not superseded).
+    pub paid: bool,
     pub status: Option<&'static str>,
     pub provider_status: Option<String>,
     pub period: Option<(DateTime<Utc>, DateTime<Utc>)>,
@@ -226,17 +232,29 @@ pub struct Change {
     pub event_at: Option<DateTime<Utc>>,
 }
 
-/// Applies `change`. When the row becomes paid for the first time it becomes the
-/// account's current subscription: the previous one stops being current and every other
-/// live Razorpay subscription of the user is superseded (see `supersede_others`); when a new
-/// period starts (`period` later than the stored one) the month's credits reset, which
-/// happens once per period however often the event is delivered.
+impl Change {
+    /// What an event older than the last one applied still proves, whatever order the
+    /// events arrive in: that the subscription was paid, and the period it paid for
+    /// (applied only if later than the stored one). Its status, tier and flags are
+    /// outdated by the newer event.
+    pub fn only_lasting(self) -> Self {
+        Self {
+            paid: self.paid,
+            period: self.period,
+            event_at: self.event_at,
+            ..Self::default()
+        }
+    }
+}
+
+/// Applies `change`; events applied in any order end in the same state. When the row is
+/// first proven paid it becomes the account's current subscription: the previous one
+/// stops being current and every other Razorpay subscription of the user is superseded
+/// (see `supersede_others`). A period from an event replaces the checkout's estimate,
+/// then only a later one; each new period resets the month's credits, once however often
+/// the event is delivered.
 pub async fn apply_change(w: &Worker<'_>, sub: &Billed, change: &Change) -> Result<(), AppError> {
-    let becomes_current = !sub.is_current
-        && !sub.superseded
-        && change
-            .status
-            .is_some_and(|s| matches!(s, "active" | "past_due" | "paused"));
+    let becomes_current = !sub.is_current && !sub.superseded && change.paid;
     if becomes_current {
         w.tx.execute(
             "UPDATE subscriptions SET is_current = false WHERE user_id = $1 AND is_current",
@@ -247,7 +265,7 @@ pub async fn apply_change(w: &Worker<'_>, sub: &Billed, change: &Change) -> Resu
     }
     let new_period = change
         .period
-        .filter(|(start, _)| *start > sub.current_period_start || becomes_current);
+        .filter(|(start, _)| !sub.period_confirmed || *start > sub.current_period_start);
     w.tx.execute(
         "UPDATE subscriptions SET \
              is_current = is_current OR $2, \
@@ -255,6 +273,7 @@ pub async fn apply_change(w: &Worker<'_>, sub: &Billed, change: &Change) -> Resu
              provider_status = coalesce($4, provider_status), \
              current_period_start = coalesce($5, current_period_start), \
              current_period_end = coalesce($6, current_period_end), \
+             period_confirmed = period_confirmed OR $5::timestamptz IS NOT NULL, \
              monthly_ai_credits_used = CASE WHEN $5::timestamptz IS NOT NULL OR $2 THEN 0 ELSE monthly_ai_credits_used END, \
              tier = coalesce($7, tier), \
              monthly_ai_credits_limit = coalesce($8, monthly_ai_credits_limit), \
@@ -281,16 +300,22 @@ pub async fn apply_change(w: &Worker<'_>, sub: &Billed, change: &Change) -> Resu
 /// Razorpay statuses of a subscription that can still charge the customer.
 const LIVE: &str = "('created', 'active', 'past_due', 'paused')";
 
-/// Cancels here every other live Razorpay subscription of `sub`'s user and marks each
-/// due for cancelling at Razorpay; returns how many.
+/// Supersedes every other Razorpay subscription of `sub`'s user, so none of them can
+/// become current again (a late event for an old one changes nothing); the live ones
+/// are cancelled here and marked due for cancelling at Razorpay. Returns how many were
+/// live.
 async fn supersede_others(w: &Worker<'_>, sub: &Billed) -> Result<u64, AppError> {
     let sql = format!(
-        "UPDATE subscriptions SET status = 'cancelled', cancel_at_period_end = false, \
-                superseded_at = now(), razorpay_cancel_due_at = now(), razorpay_cancel_attempts = 0 \
+        "UPDATE subscriptions SET superseded_at = now(), \
+                status = CASE WHEN status IN {LIVE} THEN 'cancelled' ELSE status END, \
+                cancel_at_period_end = CASE WHEN status IN {LIVE} THEN false ELSE cancel_at_period_end END, \
+                razorpay_cancel_due_at = CASE WHEN status IN {LIVE} THEN now() END, \
+                razorpay_cancel_attempts = 0 \
          WHERE user_id = $1 AND id <> $2 AND superseded_at IS NULL \
-           AND razorpay_subscription_id IS NOT NULL AND status IN {LIVE}"
+           AND razorpay_subscription_id IS NOT NULL RETURNING razorpay_cancel_due_at IS NOT NULL"
     );
-    let n = w.tx.execute(&sql, &[&sub.user_id, &sub.id]).await?;
+    let rows = w.tx.query(&sql, &[&sub.user_id, &sub.id]).await?;
+    let n = rows.iter().filter(|r| r.get::<_, bool>(0)).count() as u64;
     if n > 0 {
         tracing::info!(user_id = %sub.user_id, superseded = n, by = %sub.id, "subscriptions superseded");
     }
