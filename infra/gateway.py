@@ -741,6 +741,11 @@ FAILURES = {
 }
 
 
+# Lambda's Invoke API (POST /2015-03-31/functions/{name}/invocations), for operators and
+# drills that run a scheduled function now, e.g. the hourly sync.
+INVOKE_PATH = re.compile(r"^/2015-03-31/functions/([^/]+)/invocations$")
+
+
 class ApiHandler(BaseHTTPRequestHandler):
     disable_nagle_algorithm = True  # see RuntimeApiHandler
     protocol_version = "HTTP/1.1"
@@ -749,11 +754,35 @@ class ApiHandler(BaseHTTPRequestHandler):
     def log_message(self, *args):
         pass
 
+    def _invoke(self, name, body):
+        """Runs function `name` (logical id or binary) with `body` as its event, as
+        Lambda's Invoke API does: 200 with the result, X-Amz-Function-Error on failure."""
+        fn = next((f for f in self.server.functions.values() if name in (f.spec.name, f.spec.binary)), None)
+        if fn is None:
+            out, status, headers = json.dumps({"Message": f"Function not found: {name}"}).encode(), 404, []
+        else:
+            try:
+                event = json.loads(body or b"{}")
+            except ValueError:
+                event = None
+            kind, payload = fn.invoke(event) if event is not None else ("error", b"event is not JSON")
+            status, out = 200, payload or b"null"
+            headers = [] if kind == "ok" else [("X-Amz-Function-Error", "Unhandled")]
+        self.send_response(status)
+        for k, v in headers + [("content-type", "application/json"), ("Content-Length", str(len(out)))]:
+            self.send_header(k, v)
+        self.end_headers()
+        self.wfile.write(out)
+        log("invoke", function=name, status=status)
+
     def _handle(self):
         started = time.monotonic()
         n = int(self.headers.get("Content-Length") or 0)
         body = self.rfile.read(n) if n else b""
         path = urlsplit(self.path).path
+        invoked = INVOKE_PATH.match(path) if self.command == "POST" else None
+        if invoked:
+            return self._invoke(invoked.group(1), body)
         found = None
         for route in self.server.routes:
             params = route.match(self.command, path)
@@ -848,6 +877,7 @@ def main():
     routes.sort(key=lambda r: r.specificity, reverse=True)
 
     server.routes = routes
+    server.functions = functions
 
     def shutdown(*_):
         for f in functions.values():
