@@ -167,28 +167,13 @@ class Stack:
 
 
 def timed(method, url, body=None, token=None, raw=None, headers=None, timeout=30):
+    """`http` with its latency; a refused or timed-out connection answers status 0."""
     t = time.monotonic()
     try:
-        status, hdrs, doc = http(method, url, body, token, raw, headers) if timeout >= 30 else \
-            _http_with_timeout(method, url, body, token, raw, headers, timeout)
-    except Exception as e:  # a refused or timed-out connection is an answer too
+        status, hdrs, doc = http(method, url, body, token, raw, headers, timeout)
+    except Exception as e:
         status, hdrs, doc = 0, {}, {"error": str(e)}
     return status, hdrs, doc, (time.monotonic() - t) * 1000
-
-
-def _http_with_timeout(method, url, body, token, raw, headers, timeout):
-    import urllib.request
-    import urllib.error
-    headers = dict(headers or {"content-type": "application/json"})
-    if token:
-        headers["authorization"] = f"Bearer {token}"
-    data = raw if raw is not None else (json.dumps(body).encode() if body is not None else None)
-    req = urllib.request.Request(url, data=data, method=method, headers=headers)
-    try:
-        with urllib.request.urlopen(req, timeout=timeout) as r:
-            return r.status, dict(r.headers), r.read()
-    except urllib.error.HTTPError as e:
-        return e.code, dict(e.headers), e.read()
 
 
 def pct(values, p):

@@ -35,14 +35,14 @@ def psql(sql, db="postgres"):
     return out.stdout.strip()
 
 
-def http(method, url, body=None, token=None, raw=None, headers=None):
+def http(method, url, body=None, token=None, raw=None, headers=None, timeout=30):
     headers = dict(headers or {"content-type": "application/json"})
     if token:
         headers["authorization"] = f"Bearer {token}"
     data = raw if raw is not None else (json.dumps(body).encode() if body is not None else None)
     req = urllib.request.Request(url, data=data, method=method, headers=headers)
     try:
-        with urllib.request.urlopen(req, timeout=30) as r:
+        with urllib.request.urlopen(req, timeout=timeout) as r:
             raw_body = r.read()
             is_json = "json" in (r.headers.get("content-type") or "")
             return r.status, dict(r.headers), json.loads(raw_body) if is_json and raw_body else raw_body

@@ -88,38 +88,35 @@ impl TokenCipher {
 
     /// Seals `plaintext` for the row `bound_to` under the newest key.
     pub fn seal(&self, plaintext: &str, bound_to: &str) -> String {
-        let (id, cipher) = &self.keys[0];
-        let nonce = Nonce::generate();
-        let sealed = cipher
-            .encrypt(
-                &nonce,
-                Payload {
-                    msg: plaintext.as_bytes(),
-                    aad: &bound_aad(id, bound_to),
-                },
-            )
-            .expect("AES-GCM encryption of an in-memory buffer cannot fail");
-        let mut out = nonce.to_vec();
-        out.extend_from_slice(&sealed);
-        format!("{BOUND}:{id}:{}", STANDARD.encode(out))
+        let id = self.current_key_id();
+        format!(
+            "{BOUND}:{id}:{}",
+            self.encrypt(plaintext, &bound_aad(id, bound_to))
+        )
     }
 
     /// Seals the way values were sealed before binding (key id only as associated data),
     /// for tests of re-sealing them.
     #[cfg(any(test, feature = "testing"))]
     pub fn seal_unbound(&self, plaintext: &str) -> String {
-        let (id, cipher) = &self.keys[0];
+        let id = self.current_key_id();
+        format!("{id}:{}", self.encrypt(plaintext, id.as_bytes()))
+    }
+
+    /// base64(nonce ‖ ciphertext ‖ tag) under the newest key.
+    fn encrypt(&self, plaintext: &str, aad: &[u8]) -> String {
         let nonce = Nonce::generate();
-        let body = cipher
+        let sealed = self.keys[0]
+            .1
             .encrypt(
                 &nonce,
                 Payload {
                     msg: plaintext.as_bytes(),
-                    aad: id.as_bytes(),
+                    aad,
                 },
             )
             .expect("AES-GCM encryption of an in-memory buffer cannot fail");
-        format!("{id}:{}", STANDARD.encode([nonce.to_vec(), body].concat()))
+        STANDARD.encode([nonce.to_vec(), sealed].concat())
     }
 
     /// Opens a value in the row it was sealed for; anywhere else it is `Tampered`.

@@ -164,6 +164,40 @@ async fn credits(w: &World) -> (i32, i64, i64) {
     (r.get(0), r.get(1), r.get(2))
 }
 
+/// Veo's side: starting a video answers operation `op`, and polling it answers `done`
+/// (a finished operation naming the video's URI) or not yet.
+async fn veo(w: &World, op: &str, finished: Option<&str>) {
+    Mock::given(method("POST"))
+        .and(path(
+            "/v1beta/models/veo-3.0-generate-001:predictLongRunning",
+        ))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"name": op})))
+        .mount(&w.google)
+        .await;
+    let poll = match finished {
+        None => json!({"name": op, "done": false}),
+        Some(uri) => json!({"name": op, "done": true, "response": {
+            "@type": "type.googleapis.com/google.ai.generativelanguage.v1beta.PredictLongRunningResponse",
+            "generateVideoResponse": {"generatedSamples": [{"video": {"uri": uri}}]}}}),
+    };
+    Mock::given(method("GET"))
+        .and(path(format!("/v1beta/{op}")))
+        .respond_with(ResponseTemplate::new(200).set_body_json(poll))
+        .mount(&w.google)
+        .await;
+}
+
+/// The asset and its job failed, and the credits came back once; the job's error.
+async fn failed_and_refunded(w: &World) -> String {
+    let a = asset(w).await;
+    assert_eq!(
+        (a.status.as_str(), a.job_status.as_str()),
+        ("failed", "failed")
+    );
+    assert_eq!(credits(w).await, (0, 0, 1), "refunded once");
+    a.job_error.unwrap_or_default()
+}
+
 #[tokio::test]
 async fn an_image_is_generated_cropped_to_four_by_five_and_stored() {
     let w = world().await;
@@ -480,41 +514,22 @@ async fn a_video_uri_on_another_host_never_gets_the_api_key_and_the_credits_come
         .expect(0)
         .mount(&elsewhere)
         .await;
-    let op = "models/veo-3.0-generate-001/operations/op9";
-    Mock::given(method("POST"))
-        .and(path(
-            "/v1beta/models/veo-3.0-generate-001:predictLongRunning",
-        ))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"name": op})))
-        .mount(&w.google)
-        .await;
     let uri = format!("{}/v1beta/files/vid9:download?alt=media", elsewhere.uri());
-    Mock::given(method("GET"))
-        .and(path(format!("/v1beta/{op}")))
-        .respond_with(
-            ResponseTemplate::new(200)
-                .set_body_json(json!({"name": op, "done": true, "response": {
-            "generateVideoResponse": {"generatedSamples": [{"video": {"uri": uri}}]}}})),
-        )
-        .mount(&w.google)
-        .await;
+    veo(&w, "models/veo-3.0-generate-001/operations/op9", Some(&uri)).await;
     let msg = requested(
         &w,
         json!({"type": "video", "prompt": "a chef plating biryani", "format": "16:9"}),
     )
     .await;
-    let batch: SqsEvent =
-        serde_json::from_value(json!({"Records": [serde_json::to_value(&msg).unwrap()]})).unwrap();
-    assert!(
-        handle(&w.state, batch, far())
-            .await
-            .batch_item_failures
-            .is_empty()
+    assert_eq!(
+        process(&w.state, &msg, far()).await,
+        Outcome::done("failed")
     );
-    let a = asset(&w).await;
-    assert_eq!(a.status, "failed");
-    assert!(a.failure.unwrap().contains("outside the allowed hosts"));
-    assert_eq!(credits(&w).await, (0, 0, 1), "the 5 credits refunded");
+    assert!(
+        failed_and_refunded(&w)
+            .await
+            .contains("outside the allowed hosts")
+    );
 }
 
 /// Google must not be called at all.
@@ -542,35 +557,17 @@ async fn a_message_received_after_its_last_attempt_is_given_up_with_the_refund_n
         process(&w.state, &late, far()).await,
         Outcome::done("failed")
     );
-    let a = asset(&w).await;
-    assert_eq!(
-        (a.status.as_str(), a.job_status.as_str()),
-        ("failed", "failed")
-    );
-    assert!(a.job_error.unwrap().contains("gave up after 6 deliveries"));
-    assert_eq!(
-        credits(&w).await,
-        (0, 0, 1),
-        "refunded before the queue's last receive"
+    assert!(
+        failed_and_refunded(&w)
+            .await
+            .contains("gave up after 6 deliveries")
     );
 }
 
 #[tokio::test]
 async fn a_video_still_rendering_at_the_last_attempt_is_given_up_with_the_refund() {
     let w = world().await;
-    let op = "models/veo-3.0-generate-001/operations/slow";
-    Mock::given(method("POST"))
-        .and(path(
-            "/v1beta/models/veo-3.0-generate-001:predictLongRunning",
-        ))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"name": op})))
-        .mount(&w.google)
-        .await;
-    Mock::given(method("GET"))
-        .and(path(format!("/v1beta/{op}")))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"name": op, "done": false})))
-        .mount(&w.google)
-        .await;
+    veo(&w, "models/veo-3.0-generate-001/operations/slow", None).await;
     let msg = requested(
         &w,
         json!({"type": "video", "prompt": "a chef plating biryani", "format": "9:16"}),
@@ -591,14 +588,7 @@ async fn a_video_still_rendering_at_the_last_attempt_is_given_up_with_the_refund
         process(&w.state, &last, far()).await,
         Outcome::done("failed")
     );
-    assert!(
-        asset(&w)
-            .await
-            .job_error
-            .unwrap()
-            .contains("still rendering")
-    );
-    assert_eq!(credits(&w).await, (0, 0, 1));
+    assert!(failed_and_refunded(&w).await.contains("still rendering"));
 }
 
 #[tokio::test]
