@@ -25,8 +25,9 @@ use shared::db::WorkerDb;
 use shared::meta::Graph;
 use uuid::Uuid;
 
-/// Deliveries of one message before the worker marks its job failed; the queue's
-/// maxReceiveCount is the same, so SQS then moves it to the DLQ.
+/// Deliveries of one message before the worker gives up: on the last one, whatever
+/// would be retried fails the job instead (the queue's maxReceiveCount is the same, so
+/// only unreadable messages and webhook events reach the DLQ).
 pub const MAX_ATTEMPTS: u32 = 5;
 
 pub struct State {
@@ -75,7 +76,25 @@ pub async fn process(state: &State, record: &SqsMessage) -> Outcome {
         Err(retry) => return retry,
     };
     let result = match &msg {
-        Message::Sync(m) => sync::run(state, m, attempt).await,
+        Message::Sync(m) => match sync::run(state, m, attempt).await {
+            Ok(Outcome::Retry { why, .. }) if attempt >= MAX_ATTEMPTS => {
+                sync::give_up(
+                    state,
+                    m,
+                    &format!("gave up after {attempt} deliveries: {why}"),
+                )
+                .await
+            }
+            Err(e) if attempt >= MAX_ATTEMPTS => {
+                sync::give_up(
+                    state,
+                    m,
+                    &format!("gave up after {attempt} deliveries: {e}"),
+                )
+                .await
+            }
+            other => other,
+        },
         Message::Event { webhook_event_id } => events::apply(state, *webhook_event_id).await,
     };
     result.unwrap_or_else(|e| Outcome::Retry {

@@ -34,6 +34,20 @@ pub struct SyncMessage {
     pub ad_account_id: String,
 }
 
+/// The last delivery could not finish the sync (throttled, Meta or the database down):
+/// the job is failed with why, and the message dropped, so no job is left `running`
+/// with its message in the dead-letter queue. The next hourly sync tries again.
+pub async fn give_up(state: &State, m: &SyncMessage, why: &str) -> Result<Outcome, AppError> {
+    state
+        .db
+        .run("sync-give-up", async |w| {
+            jobs::fail(w, JobId(m.job_id), why).await
+        })
+        .await?;
+    tracing::warn!(job_id = %m.job_id, ad_account_id = m.ad_account_id, why, "sync given up");
+    Ok(Outcome::Done(format!("gave up: {why}")))
+}
+
 /// The five pulls: breakdowns, and whether to use an async report run.
 pub const PULLS: [(&str, bool); 5] = [
     ("", false),

@@ -408,7 +408,7 @@ async fn an_expired_token_marks_the_connection_and_stops() {
 }
 
 #[tokio::test]
-async fn outages_retry_and_the_last_attempt_fails_the_job_for_the_dlq() {
+async fn outages_retry_and_the_last_attempt_fails_the_job() {
     let w = world().await;
     Mock::given(method("GET")).and(path("/v25.0/act_1/insights"))
         .respond_with(ResponseTemplate::new(500).set_body_json(json!({"error": {
@@ -429,8 +429,8 @@ async fn outages_retry_and_the_last_attempt_fails_the_job_for_the_dlq() {
         sync_worker::MAX_ATTEMPTS.to_string(),
     );
     assert!(
-        matches!(process(&w.state, &last).await, Outcome::Retry { .. }),
-        "reported failed: SQS moves it to the DLQ"
+        matches!(process(&w.state, &last).await, Outcome::Done(_)),
+        "the job records the failure; the message is not left for the DLQ"
     );
     let (status, why) = job_of(&w).await;
     assert_eq!(status, "failed");
@@ -744,4 +744,25 @@ async fn a_paging_url_to_another_host_is_never_sent_the_token() {
     let (status, error) = job_of(&w).await;
     assert_eq!(status, "failed");
     assert!(error.unwrap().contains("points outside the Graph API"));
+}
+
+#[tokio::test]
+async fn a_sync_still_throttled_at_its_last_delivery_fails_its_job_instead_of_vanishing_into_the_dlq()
+ {
+    let w = world().await;
+    Mock::given(method("GET"))
+        .and(path("/v25.0/act_1/insights"))
+        .respond_with(ResponseTemplate::new(400).set_body_json(json!({"error": {
+            "message": "(#17) User request limit reached", "type": "OAuthException", "code": 17,
+            "error_subcode": 2446079, "fbtrace_id": "T"}})))
+        .mount(&w.graph)
+        .await;
+    let last = message(&w, sync_worker::MAX_ATTEMPTS).await;
+    let Outcome::Done(why) = process(&w.state, &last).await else {
+        panic!("the last delivery is not retried");
+    };
+    assert!(why.starts_with("gave up: gave up after 5 deliveries"), "{why}");
+    let (status, error) = job_of(&w).await;
+    assert_eq!(status, "failed");
+    assert!(error.unwrap().contains("User request limit reached"));
 }
