@@ -761,7 +761,10 @@ async fn a_sync_still_throttled_at_its_last_delivery_fails_its_job_instead_of_va
     let Outcome::Done(why) = process(&w.state, &last).await else {
         panic!("the last delivery is not retried");
     };
-    assert!(why.starts_with("gave up: gave up after 5 deliveries"), "{why}");
+    assert!(
+        why.starts_with("gave up: gave up after 5 deliveries"),
+        "{why}"
+    );
     let (status, error) = job_of(&w).await;
     assert_eq!(status, "failed");
     assert!(error.unwrap().contains("User request limit reached"));
