@@ -124,7 +124,7 @@ class Stack:
         for inherited in ("RAZORPAY_API_URL", "GEMINI_API_URL", "META_GRAPH_URL", "AWS_ENDPOINT_URL"):
             env.pop(inherited, None)
         subprocess.run([os.path.join(bin_dir, "migrate")], env=env, check=True, capture_output=True)
-        self.log_path = os.path.join(out_dir, "drill-gateway.log")
+        self.log_path = os.path.join(ROOT, "target", "drill-gateway.log")
         self.log = open(self.log_path, "w")
         self.gw = subprocess.Popen(
             [sys.executable, os.path.join(ROOT, "infra", "gateway.py"), "--template", os.path.join(ROOT, "template.yaml"),
