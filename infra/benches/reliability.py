@@ -104,7 +104,7 @@ class Stack:
 
     DB = "adpilot_drill"
 
-    def __init__(self, cluster, bin_dir, out_dir, max_instances):
+    def __init__(self, cluster, bin_dir, max_instances):
         self.cluster = cluster
         cluster.psql("DO $$ BEGIN IF NOT EXISTS (SELECT 1 FROM pg_roles WHERE rolname = 'adpilot_owner') THEN "
                      "CREATE ROLE adpilot_owner LOGIN CREATEROLE NOSUPERUSER NOBYPASSRLS; END IF; END $$")
@@ -679,7 +679,7 @@ def main():
     s = args.short
     max_instances = args.max_instances or (2 if s else 8)
     cluster = Cluster(os.path.join(ROOT, ".local", "drill-pg"))
-    stack = Stack(cluster, args.bin_dir, args.out_dir, max_instances)
+    stack = Stack(cluster, args.bin_dir, max_instances)
     drills = Drills()
     want = lambda name: not args.only or name in args.only.split(",")  # noqa: E731
     try:

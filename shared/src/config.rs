@@ -38,6 +38,11 @@ pub enum ConfigError {
     Secret { name: String, reason: String },
 }
 
+/// A variable, or `default` when it is unset or empty (provider base URLs, host lists).
+pub fn or_default(name: &'static str, default: &str) -> String {
+    optional(name).unwrap_or_else(|| default.to_owned())
+}
+
 /// A required variable; empty counts as missing.
 pub fn required(name: &'static str) -> Result<String, ConfigError> {
     optional(name).ok_or(ConfigError::Missing(name))

@@ -104,6 +104,14 @@ impl AppError {
         Self::Internal(cause.to_string())
     }
 
+    /// The database could not serve the request now: retry after a few seconds.
+    fn unavailable(cause: String) -> Self {
+        Self::Unavailable {
+            cause,
+            retry_after_seconds: UNAVAILABLE_RETRY_AFTER,
+        }
+    }
+
     pub fn status(&self) -> StatusCode {
         match self {
             Self::MalformedBody(_) => StatusCode::BAD_REQUEST,
@@ -268,15 +276,6 @@ impl From<crate::crypto::CryptoError> for AppError {
     /// A sealed token that does not open is our fault (a key missing or a row damaged).
     fn from(e: crate::crypto::CryptoError) -> Self {
         Self::Internal(format!("sealed token: {e}"))
-    }
-}
-
-impl AppError {
-    fn unavailable(cause: String) -> Self {
-        Self::Unavailable {
-            cause,
-            retry_after_seconds: UNAVAILABLE_RETRY_AFTER,
-        }
     }
 }
 

@@ -17,7 +17,7 @@ use chrono::{DateTime, TimeZone, Utc};
 use rust_decimal::Decimal;
 use serde::Deserialize;
 use serde_json::Value;
-use shared::repo::subscriptions::Change;
+use shared::repo::subscriptions::{Change, PAID};
 
 #[derive(Clone, Debug, Deserialize)]
 pub struct Event {
@@ -128,7 +128,7 @@ pub fn transition(event: &str, s: &SubscriptionEntity) -> Option<Change> {
         _ => None,
     };
     Some(Change {
-        paid: status.is_some_and(|s| matches!(s, "active" | "past_due" | "paused")),
+        paid: status.is_some_and(|s| PAID.contains(&s)),
         status,
         provider_status: Some(s.status.clone()),
         period: period.filter(|_| status.is_some_and(|st| st == "active")),

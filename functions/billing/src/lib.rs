@@ -15,7 +15,7 @@ use shared::config::ConfigError;
 use shared::error::{AppError, Problem};
 use shared::http::docs::{InvalidInput, NotAuthenticated, NotJson};
 use shared::http::{json, json_body};
-use shared::repo::subscriptions::{self, Checkout, Subscription};
+use shared::repo::subscriptions::{self, Checkout, PAID, Subscription};
 use shared::repo::system_config::{self, BILLING_CYCLES, Plan, TIERS};
 use utoipa::ToSchema;
 
@@ -124,8 +124,6 @@ pub struct Subscribed {
 fn total_count(cycle: &str) -> u32 {
     if cycle == "annual" { 10 } else { 120 }
 }
-
-const PAID: [&str; 3] = ["active", "past_due", "paused"];
 
 #[utoipa::path(post, path = "/v1/subscription", tag = "billing", security(("bearer" = [])),
     request_body = SubscribeInput,

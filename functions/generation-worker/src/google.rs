@@ -19,7 +19,7 @@ use std::time::Duration;
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use serde_json::{Value, json};
-use shared::config::{ConfigError, required};
+use shared::config::{ConfigError, or_default, required};
 use shared::outbound::{AllowList, LazyHttp};
 
 /// Where a video download may be redirected (besides the API's own origin).
@@ -73,19 +73,13 @@ impl Google {
 
     /// `GEMINI_API_URL`, `GEMINI_API_KEY`, `VEO_DOWNLOAD_HOSTS`.
     pub fn from_env() -> Result<Self, ConfigError> {
-        let var = |name: &str, default: &str| {
-            std::env::var(name)
-                .ok()
-                .filter(|v| !v.is_empty())
-                .unwrap_or_else(|| default.to_owned())
-        };
         Self::new(
-            &var(
+            &or_default(
                 "GEMINI_API_URL",
                 "https://generativelanguage.googleapis.com/v1beta",
             ),
             &required("GEMINI_API_KEY")?,
-            &var("VEO_DOWNLOAD_HOSTS", DEFAULT_DOWNLOAD_HOSTS),
+            &or_default("VEO_DOWNLOAD_HOSTS", DEFAULT_DOWNLOAD_HOSTS),
         )
     }
 

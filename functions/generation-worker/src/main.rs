@@ -3,7 +3,7 @@
 
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
 use lambda_runtime::{Error, LambdaEvent, service_fn};
-use shared::aws::sqs_batch::Budget;
+use shared::aws::sqs_batch::deadline_from_epoch_ms;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
@@ -16,8 +16,7 @@ async fn main() -> Result<(), Error> {
         .inspect_err(|e| tracing::error!(error = %e, "init failed"))?;
     let state = &state;
     lambda_runtime::run(service_fn(move |event: LambdaEvent<SqsEvent>| async move {
-        let deadline =
-            Budget::from_deadline_ms(event.context.deadline, state.message_budget).deadline;
+        let deadline = deadline_from_epoch_ms(event.context.deadline);
         Ok::<SqsBatchResponse, Error>(
             generation_worker::handle(state, event.payload, deadline).await,
         )

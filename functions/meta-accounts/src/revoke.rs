@@ -66,9 +66,10 @@ pub async fn revoke(state: &State, req: &Request, id: &str) -> Result<Response<B
         .tenant(user, async |t| meta_accounts::live_campaigns(t, id).await)
         .await?
         .ok_or(AppError::NotFound)?;
-    let token = match sealed.is_empty() {
-        true => None,
-        false => Some(state.cipher.open(&sealed)?),
+    let token = if sealed.is_empty() {
+        None
+    } else {
+        Some(state.cipher.open(&sealed)?)
     };
     if !live.is_empty() {
         if !pause {

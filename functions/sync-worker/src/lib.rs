@@ -76,25 +76,21 @@ pub async fn process(state: &State, record: &SqsMessage) -> Outcome {
         Err(retry) => return retry,
     };
     let result = match &msg {
-        Message::Sync(m) => match sync::run(state, m, attempt).await {
-            Ok(Outcome::Retry { why, .. }) if attempt >= MAX_ATTEMPTS => {
-                sync::give_up(
-                    state,
-                    m,
-                    &format!("gave up after {attempt} deliveries: {why}"),
-                )
-                .await
+        Message::Sync(m) => {
+            let outcome = sync::run(state, m, attempt).await;
+            let unfinished = match &outcome {
+                Ok(Outcome::Retry { why, .. }) => Some(why.clone()),
+                Err(e) => Some(e.to_string()),
+                Ok(Outcome::Done(_)) => None,
+            };
+            match unfinished {
+                Some(why) if attempt >= MAX_ATTEMPTS => {
+                    let why = format!("gave up after {attempt} deliveries: {why}");
+                    sync::give_up(state, m, &why).await
+                }
+                _ => outcome,
             }
-            Err(e) if attempt >= MAX_ATTEMPTS => {
-                sync::give_up(
-                    state,
-                    m,
-                    &format!("gave up after {attempt} deliveries: {e}"),
-                )
-                .await
-            }
-            other => other,
-        },
+        }
         Message::Event { webhook_event_id } => events::apply(state, *webhook_event_id).await,
     };
     result.unwrap_or_else(|e| Outcome::Retry {

@@ -313,15 +313,11 @@ async fn failed(
                 meta_accounts::record_calls(w, &m.ad_account_id, calls.made, usage.as_ref(), None)
                     .await?;
                 if attempt >= MAX_ATTEMPTS {
-                    jobs::fail(
-                        w,
-                        job,
-                        &format!("gave up after {attempt} attempts: {}", e.message),
-                    )
-                    .await?;
-                } else {
-                    jobs::retrying(w, job, &e.message).await?;
+                    let why = format!("gave up after {attempt} attempts: {}", e.message);
+                    jobs::fail(w, job, &why).await?;
+                    return Ok(Outcome::Done(why));
                 }
+                jobs::retrying(w, job, &e.message).await?;
                 Ok(Outcome::Retry {
                     why: e.message.clone(),
                     after_seconds: backoff_seconds(attempt),

@@ -36,18 +36,16 @@ pub struct Budget {
     pub per_message: Duration,
 }
 
-impl Budget {
-    /// From the Lambda context's deadline (milliseconds since the Unix epoch).
-    pub fn from_deadline_ms(deadline_ms: u64, per_message: Duration) -> Self {
-        let now_ms = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map_or(0, |d| d.as_millis() as u64);
-        Self {
-            deadline: Instant::now() + Duration::from_millis(deadline_ms.saturating_sub(now_ms)),
-            per_message,
-        }
-    }
+/// The invocation's end as an `Instant`, from the Lambda context's deadline
+/// (milliseconds since the Unix epoch).
+pub fn deadline_from_epoch_ms(deadline_ms: u64) -> Instant {
+    let now_ms = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64);
+    Instant::now() + Duration::from_millis(deadline_ms.saturating_sub(now_ms))
+}
 
+impl Budget {
     /// Whether another message can be started and finished in time.
     pub fn fits_another(&self) -> bool {
         Instant::now() + self.per_message <= self.deadline

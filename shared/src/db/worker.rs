@@ -8,10 +8,10 @@ use deadpool_postgres::Pool;
 use super::Conn;
 
 use crate::config::{ConfigError, DbConfig};
+use crate::error::AppError;
 
 /// The only user a worker pool logs in as.
 pub const WORKER_ROLE: &str = "adpilot_worker";
-use crate::error::AppError;
 
 #[derive(Clone)]
 pub struct WorkerDb {

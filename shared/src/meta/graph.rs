@@ -12,7 +12,7 @@ use std::time::Duration;
 use serde::Deserialize;
 use serde_json::Value;
 
-use crate::config::{ConfigError, required};
+use crate::config::{ConfigError, or_default, required};
 use crate::outbound::{AllowList, LazyHttp};
 use crate::signature::hmac_sha256_hex;
 
@@ -156,12 +156,8 @@ impl Graph {
 
     /// `META_GRAPH_URL`, `META_APP_ID`, `META_APP_SECRET`.
     pub fn from_env() -> Result<Self, ConfigError> {
-        let base = std::env::var("META_GRAPH_URL")
-            .ok()
-            .filter(|v| !v.is_empty())
-            .unwrap_or_else(|| DEFAULT_GRAPH_URL.into());
         Ok(Self::new(
-            &base,
+            &or_default("META_GRAPH_URL", DEFAULT_GRAPH_URL),
             &required("META_APP_ID")?,
             &required("META_APP_SECRET")?,
         ))
@@ -237,15 +233,14 @@ impl Graph {
         if !(path.starts_with("http://") || path.starts_with("https://")) {
             return Ok(format!("{}/{}", self.base, path.trim_start_matches('/')));
         }
-        let allowed = AllowList::new(&self.base, "")
-            .ok()
-            .zip(reqwest::Url::parse(path).ok())
-            .is_some_and(|(list, url)| list.same_origin(&url));
-        if !allowed {
+        let url = reqwest::Url::parse(path).ok();
+        let on_graph = url
+            .as_ref()
+            .zip(AllowList::new(&self.base, "").ok())
+            .is_some_and(|(url, graph)| graph.same_origin(url));
+        if !on_graph {
             tracing::warn!(
-                host = reqwest::Url::parse(path)
-                    .ok()
-                    .and_then(|u| u.host_str().map(str::to_owned)),
+                host = url.as_ref().and_then(|u| u.host_str()),
                 "refused a Graph URL outside the Graph API's origin"
             );
             return Err(GraphError {

@@ -5,7 +5,7 @@
 
 pub mod superseded;
 
-use crate::config::{ConfigError, required};
+use crate::config::{ConfigError, or_default, required};
 use crate::error::AppError;
 use crate::outbound::LazyHttp;
 use serde::Deserialize;
@@ -47,12 +47,8 @@ impl Razorpay {
     }
 
     pub fn from_env() -> Result<Self, ConfigError> {
-        let base = std::env::var("RAZORPAY_API_URL")
-            .ok()
-            .filter(|v| !v.is_empty())
-            .unwrap_or_else(|| "https://api.razorpay.com/v1".into());
         Ok(Self::new(
-            &base,
+            &or_default("RAZORPAY_API_URL", "https://api.razorpay.com/v1"),
             &required("RAZORPAY_KEY_ID")?,
             &required("RAZORPAY_KEY_SECRET")?,
         ))

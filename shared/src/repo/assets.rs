@@ -323,26 +323,27 @@ pub async fn finish_checking(
     outcome: &Processed,
     etag: Option<&str>,
 ) -> Result<bool, AppError> {
-    const DUE: &str = "(status = 'processing' OR ($ETAG::text IS NOT NULL AND upload_etag IS DISTINCT FROM $ETAG))";
+    // Due while processing, or when `etag` ($2) is another object than the one checked.
+    const DUE: &str =
+        "(status = 'processing' OR ($2::text IS NOT NULL AND upload_etag IS DISTINCT FROM $2))";
     let n = match outcome {
         Processed::Active { media, width, height, format, duration_seconds, file_size } => {
             t.tx.execute(
                 &format!(
-                    "UPDATE creative_assets SET status = 'active', content_type = $2, asset_type = $3, format = $4, \
-                            dimensions = $5, duration_seconds = $6, file_size = $7, failure_reason = NULL, \
-                            upload_etag = coalesce($8, upload_etag) \
-                     WHERE id = $1 AND {}",
-                    DUE.replace("$ETAG", "$8")
+                    "UPDATE creative_assets SET status = 'active', content_type = $3, asset_type = $4, format = $5, \
+                            dimensions = $6, duration_seconds = $7, file_size = $8, failure_reason = NULL, \
+                            upload_etag = coalesce($2, upload_etag) \
+                     WHERE id = $1 AND {DUE}"
                 ),
                 &[
                     &id.0,
+                    &etag,
                     &media.mime(),
                     &media.asset_type().as_str(),
                     &format.as_str(),
                     &json!({"width": width, "height": height}),
                     duration_seconds,
                     file_size,
-                    &etag,
                 ],
             )
             .await?
@@ -350,11 +351,10 @@ pub async fn finish_checking(
         Processed::Failed { reason, file_size } => {
             t.tx.execute(
                 &format!(
-                    "UPDATE creative_assets SET status = 'failed', failure_reason = $2, file_size = $3, \
-                            upload_etag = coalesce($4, upload_etag) WHERE id = $1 AND {}",
-                    DUE.replace("$ETAG", "$4")
+                    "UPDATE creative_assets SET status = 'failed', failure_reason = $3, file_size = $4, \
+                            upload_etag = coalesce($2, upload_etag) WHERE id = $1 AND {DUE}"
                 ),
-                &[&id.0, reason, file_size, &etag],
+                &[&id.0, &etag, reason, file_size],
             )
             .await?
         }

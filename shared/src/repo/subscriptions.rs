@@ -217,6 +217,9 @@ pub async fn lock_by_razorpay_id(
     }))
 }
 
+/// Our statuses of a subscription that has been paid for (active, past due, paused).
+pub const PAID: [&str; 3] = ["active", "past_due", "paused"];
+
 /// What one webhook event changes on a subscription.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Change {
@@ -302,9 +305,8 @@ const LIVE: &str = "('created', 'active', 'past_due', 'paused')";
 
 /// Supersedes every other Razorpay subscription of `sub`'s user, so none of them can
 /// become current again (a late event for an old one changes nothing); the live ones
-/// are cancelled here and marked due for cancelling at Razorpay. Returns how many were
-/// live.
-async fn supersede_others(w: &Worker<'_>, sub: &Billed) -> Result<u64, AppError> {
+/// are cancelled here and marked due for cancelling at Razorpay.
+async fn supersede_others(w: &Worker<'_>, sub: &Billed) -> Result<(), AppError> {
     let sql = format!(
         "UPDATE subscriptions SET superseded_at = now(), \
                 status = CASE WHEN status IN {LIVE} THEN 'cancelled' ELSE status END, \
@@ -319,7 +321,7 @@ async fn supersede_others(w: &Worker<'_>, sub: &Billed) -> Result<u64, AppError>
     if n > 0 {
         tracing::info!(user_id = %sub.user_id, superseded = n, by = %sub.id, "subscriptions superseded");
     }
-    Ok(n)
+    Ok(())
 }
 
 /// A superseded subscription still to be cancelled at Razorpay.
