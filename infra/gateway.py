@@ -17,7 +17,7 @@ buckets and queues the template declares, and delivers each bucket's ObjectCreat
 notifications to the functions subscribed to them (S3 event source), the way S3 →
 Lambda does, and feeds SQS-triggered functions from their queues (batch size and
 partial batch failures as the template says). With --simulators it starts local
-Razorpay and Google (Gemini/Veo) APIs and points the functions at them. It talks to the emulator only through the AWS SDK (boto3) at its endpoint.
+Razorpay, Stripe and Google (Gemini/Veo) APIs and points the functions at them. It talks to the emulator only through the AWS SDK (boto3) at its endpoint.
 """
 import argparse
 import base64
@@ -602,11 +602,13 @@ def as_sqs_record(msg, arn):
 # --- third-party simulators -----------------------------------------------------------------
 
 def start_simulators(gateway_url):
-    """Meta Graph, Razorpay and Google (Gemini/Veo) stand-ins, unless the environment
-    already points the functions elsewhere (META_GRAPH_URL, RAZORPAY_API_URL, GEMINI_API_URL)."""
+    """Meta Graph, Razorpay, Stripe and Google (Gemini/Veo) stand-ins, unless the environment
+    already points the functions elsewhere (META_GRAPH_URL, RAZORPAY_API_URL, STRIPE_API_URL,
+    GEMINI_API_URL)."""
     from simulators.google import Google
     from simulators.meta import Meta
     from simulators.razorpay import Razorpay
+    from simulators.stripe import Stripe
     started = []
     if not os.environ.get("META_GRAPH_URL"):
         sim = Meta(os.environ.get("META_APP_ID", ""), os.environ.get("META_APP_SECRET", "")).start()
@@ -619,6 +621,12 @@ def start_simulators(gateway_url):
         os.environ["RAZORPAY_API_URL"] = f"{sim.url}/v1"
         started.append(sim)
         log("simulator", name="razorpay", url=sim.url, checkout=f"{sim.url}/checkout/<subscription id>")
+    if not os.environ.get("STRIPE_API_URL"):
+        sim = Stripe(os.environ.get("STRIPE_SECRET_KEY", ""), os.environ.get("STRIPE_WEBHOOK_SECRET", ""),
+                     f"{gateway_url}/webhooks/stripe").start()
+        os.environ["STRIPE_API_URL"] = sim.url
+        started.append(sim)
+        log("simulator", name="stripe", url=sim.url, checkout=f"{sim.url}/pay/<checkout session id>")
     if not os.environ.get("GEMINI_API_URL"):
         sim = Google(os.environ.get("GEMINI_API_KEY", "")).start()
         os.environ["GEMINI_API_URL"] = f"{sim.url}/v1beta"
@@ -844,7 +852,7 @@ def main():
                     help="waiting requests per function (API Gateway's burst limit in template.yaml is 200)")
     ap.add_argument("--moto", type=int, metavar="PORT", help="run the local AWS emulator on PORT (0: any free port)")
     ap.add_argument("--simulators", action="store_true",
-                    help="run the Meta, Razorpay and Google simulators (infra/simulators) unless their URL is set")
+                    help="run the Meta, Razorpay, Stripe and Google simulators (infra/simulators) unless their URL is set")
     args = ap.parse_args()
 
     server = ApiServer((args.host, args.port), ApiHandler)

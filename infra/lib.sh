@@ -98,6 +98,11 @@ print(f"DEV_RAZORPAY_KEY_SECRET={secrets.token_urlsafe(18)}")
 print(f"DEV_RAZORPAY_WEBHOOK_SECRET={secrets.token_urlsafe(24)}")
 print(f"DEV_GEMINI_API_KEY=local-{secrets.token_urlsafe(24)}")
 PY
+    grep -q '^DEV_STRIPE_SECRET_KEY=' "$file" || python3 - >>"$file" <<'PY'
+import secrets
+print(f"DEV_STRIPE_SECRET_KEY=sk_test_{secrets.token_urlsafe(24)}")
+print(f"DEV_STRIPE_WEBHOOK_SECRET=whsec_{secrets.token_urlsafe(24)}")
+PY
     grep -q '^DEV_META_APP_SECRET=' "$file" || python3 - >>"$file" <<'PY'
 import secrets
 print(f"DEV_META_APP_SECRET={secrets.token_hex(16)}")
@@ -110,6 +115,8 @@ PY
     export RAZORPAY_KEY_ID=${RAZORPAY_KEY_ID:-rzp_test_adpilotlocal}
     export RAZORPAY_KEY_SECRET=${RAZORPAY_KEY_SECRET:-$DEV_RAZORPAY_KEY_SECRET}
     export RAZORPAY_WEBHOOK_SECRET=${RAZORPAY_WEBHOOK_SECRET:-$DEV_RAZORPAY_WEBHOOK_SECRET}
+    export STRIPE_SECRET_KEY=${STRIPE_SECRET_KEY:-$DEV_STRIPE_SECRET_KEY}
+    export STRIPE_WEBHOOK_SECRET=${STRIPE_WEBHOOK_SECRET:-$DEV_STRIPE_WEBHOOK_SECRET}
     export GEMINI_API_KEY=${GEMINI_API_KEY:-$DEV_GEMINI_API_KEY}
     export META_APP_ID=${META_APP_ID:-100200300400500}
     export META_APP_SECRET=${META_APP_SECRET:-$DEV_META_APP_SECRET}

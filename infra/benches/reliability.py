@@ -116,6 +116,7 @@ class Stack:
                    JWT_SECRET="drill-secret-drill-secret-drill-secret-01",
                    RAZORPAY_KEY_ID="rzp_test_drill", RAZORPAY_KEY_SECRET="drill-key-secret",
                    RAZORPAY_WEBHOOK_SECRET=WEBHOOK_SECRET, GEMINI_API_KEY="drill-gemini-key",
+                   STRIPE_SECRET_KEY="sk_test_drill", STRIPE_WEBHOOK_SECRET="whsec_drill",
                    VEO_POLL_SECONDS="1", META_APP_ID="100200300400500", META_APP_SECRET=META_SECRET,
                    META_VERIFY_TOKEN="drill-verify-token",
                    TOKEN_ENCRYPTION_KEYS="drill1:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=",
@@ -513,8 +514,8 @@ def drill_replay(stack, pairs, workers):
             _, user_id = stack.signup()
             sub = f"sub_{group}_{i}"
             stack.psql("INSERT INTO subscriptions (user_id, tier, billing_cycle, price, status, is_current, "
-                       "razorpay_subscription_id, current_period_start, current_period_end, monthly_ai_credits_limit) "
-                       f"VALUES ('{user_id}', 'professional', 'monthly', 3999, 'created', false, '{sub}', now(), "
+                       "payment_method, razorpay_subscription_id, current_period_start, current_period_end, monthly_ai_credits_limit) "
+                       f"VALUES ('{user_id}', 'professional', 'monthly', 3999, 'created', false, 'razorpay', '{sub}', now(), "
                        "now() + interval '30 days', 200)")
             users[sub] = user_id
     in_order, replayed = [], []

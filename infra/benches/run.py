@@ -135,6 +135,7 @@ def env_for(db_app_url, db_owner_url):
                 JWT_SECRET=JWT_SECRET,
                 TOKEN_ENCRYPTION_KEYS="b:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=", ASSETS_BUCKET="bench",
                 RAZORPAY_KEY_ID="rzp", RAZORPAY_KEY_SECRET="s", RAZORPAY_WEBHOOK_SECRET="w", GEMINI_API_KEY="g",
+                STRIPE_SECRET_KEY="sk_test_bench", STRIPE_WEBHOOK_SECRET="whsec_bench",
                 META_APP_ID="1", META_APP_SECRET="s", META_VERIFY_TOKEN="v", META_REDIRECT_URI="http://127.0.0.1/v1/meta/callback", AWS_REGION="ap-south-1",
                 AWS_ACCESS_KEY_ID="bench", AWS_SECRET_ACCESS_KEY="bench", RUST_LOG="warn")
 

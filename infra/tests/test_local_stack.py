@@ -80,13 +80,14 @@ class LocalStack(unittest.TestCase):
                    JWT_SECRET="stack-test-secret-stack-test-secret-0123",
                    RAZORPAY_KEY_ID="rzp_test_stack", RAZORPAY_KEY_SECRET="stack-key-secret",
                    RAZORPAY_WEBHOOK_SECRET="stack-webhook-secret", GEMINI_API_KEY="stack-gemini-key",
+                   STRIPE_SECRET_KEY="sk_test_stack", STRIPE_WEBHOOK_SECRET="whsec_stack",
                    VEO_POLL_SECONDS="1", META_APP_ID="100200300400500", META_APP_SECRET=META_SECRET,
                    META_VERIFY_TOKEN="stack-verify-token",
                    TOKEN_ENCRYPTION_KEYS="stack1:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=",
                    # schemathesis alone sends hundreds of /v1/auth/* requests a minute from 127.0.0.1
                    AUTH_IP_LIMIT_PER_MINUTE="100000",
                    AWS_REGION="ap-south-1", RUST_LOG="info")
-        for inherited in ("RAZORPAY_API_URL", "GEMINI_API_URL", "META_GRAPH_URL"):
+        for inherited in ("RAZORPAY_API_URL", "STRIPE_API_URL", "GEMINI_API_URL", "META_GRAPH_URL"):
             env.pop(inherited, None)
         subprocess.run([os.path.join(BIN_DIR, "migrate")], env=env, check=True, capture_output=True)
         cls.log = open(os.path.join(ROOT, "target", "stack-test.log"), "w")
@@ -221,16 +222,41 @@ class LocalStack(unittest.TestCase):
                                    {"tier": "professional", "billing_cycle": "monthly"}, token=token)
         self.assertEqual(status, 201, checkout)
         # The customer pays on Razorpay's page; Razorpay then sends the signed webhooks.
-        status, _, page = http("GET", checkout["checkout"]["short_url"], headers={})
+        status, _, page = http("GET", checkout["checkout"]["url"], headers={})
         self.assertEqual(status, 200)
         self.assertIn(b"Payment successful", page)
         now = self.wait_for(lambda: (lambda s: s if s["status"] == "active" else None)(
             http("GET", self.url("/v1/subscription"), token=token)[2]), "the subscription to become active")
         self.assertEqual((now["tier"], now["credits_limit"], now["credits_used"]), ("professional", 200, 0))
         events = psql("SELECT string_agg(event_type || '=' || split_part(outcome, ':', 1), ',' ORDER BY received_at) "
-                      f"FROM billing_events WHERE razorpay_subscription_id = '{checkout['checkout']['subscription_id']}'",
+                      f"FROM billing_events WHERE provider_subscription_id = '{checkout['checkout']['subscription_id']}'",
                       self.db)
         self.assertIn("subscription.charged=applied", events)
+
+    def test_subscribing_through_the_simulated_stripe_checkout_and_signed_webhooks(self):
+        token = self.signup()
+        status, _, checkout = http("POST", self.url("/v1/subscription"),
+                                   {"tier": "professional", "provider": "stripe", "currency": "USD"}, token=token)
+        self.assertEqual(status, 201, checkout)
+        self.assertEqual((checkout["checkout"]["provider"], checkout["subscription"]["price"]), ("stripe", "49.00"))
+        # The customer pays on Stripe Checkout's page; Stripe then sends the signed events.
+        status, _, page = http("GET", checkout["checkout"]["url"], headers={})
+        self.assertEqual(status, 200)
+        self.assertIn(b"Payment successful", page)
+        now = self.wait_for(lambda: (lambda s: s if s["status"] == "active" and s.get("card") else None)(
+            http("GET", self.url("/v1/subscription"), token=token)[2]), "the Stripe subscription to become active")
+        self.assertEqual((now["tier"], now["credits_limit"], now["credits_used"], now["payment_method"]),
+                         ("professional", 200, 0, "stripe"))
+        self.assertEqual(now["card"], {"brand": "visa", "last4": "4242"})
+        events = psql("SELECT string_agg(event_type || '=' || split_part(outcome, ':', 1), ',' ORDER BY received_at) "
+                      "FROM billing_events WHERE provider = 'stripe' AND user_id = "
+                      f"(SELECT user_id FROM subscriptions WHERE stripe_checkout_session_id = "
+                      f"'{checkout['checkout']['session_id']}')", self.db)
+        self.assertIn("invoice.paid=applied", events)
+        status, _, portal = http("POST", self.url("/v1/subscription/portal"), token=token)
+        self.assertEqual(status, 200, portal)
+        status, _, _ = http("GET", portal["url"], headers={})
+        self.assertEqual(status, 200)
 
     def generated(self, token, body):
         status, _, accepted = http("POST", self.url("/v1/generations"), body, token=token)

@@ -5,6 +5,8 @@
 pub mod auth;
 #[cfg(feature = "aws")]
 pub mod aws;
+#[cfg(feature = "billing")]
+pub mod billing;
 pub mod config;
 pub mod crypto;
 pub mod db;
@@ -17,8 +19,6 @@ pub mod media;
 pub mod meta;
 #[cfg(feature = "outbound")]
 pub mod outbound;
-#[cfg(feature = "razorpay")]
-pub mod razorpay;
 pub mod repo;
 #[cfg(feature = "secrets")]
 pub mod secrets;

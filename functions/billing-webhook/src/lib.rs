@@ -1,41 +1,43 @@
-//! `POST /webhooks/razorpay`: checks `X-Razorpay-Signature` (hex HMAC-SHA256 of the raw
-//! body), records each event once by `x-razorpay-event-id`, and applies subscription and
-//! payment events to the subscription state machine (see `events`). Answers fast: the
-//! work is one short worker transaction, then, when a payment made a subscription
-//! current, the user's superseded subscriptions are cancelled at Razorpay (a failure
-//! there is retried by maintenance and never fails the delivery).
+//! Payment providers' webhooks: `POST /webhooks/razorpay` and `POST /webhooks/stripe`.
+//! Each checks its provider's signature, records each event once by the provider's
+//! event id, and applies subscription and payment events to the one subscription state
+//! machine (`apply`), whichever provider charged. Answers fast: the work is one short
+//! worker transaction; then, when a payment made a subscription current, the user's
+//! superseded subscriptions are cancelled at their providers (a failure there is
+//! retried by maintenance and never fails the delivery).
 
-pub mod events;
+pub mod razorpay;
+pub mod stripe;
 
-use lambda_http::http::{Method, StatusCode};
+use chrono::{DateTime, Utc};
+use lambda_http::http::Method;
 use lambda_http::{Body, Request, Response};
 use serde::Serialize;
+use shared::billing::{Gateways, superseded};
 use shared::config::{ConfigError, DbConfig, required};
 use shared::db::{Worker, WorkerDb};
-use shared::error::{AppError, Problem};
-use shared::razorpay::{Razorpay, superseded};
-use shared::repo::billing_events::{self, NewEvent, Payment};
-use shared::repo::subscriptions::Change;
-use shared::repo::{subscriptions, system_config};
-use shared::signature::verify_hmac_sha256_hex;
+use shared::error::AppError;
+use shared::repo::subscriptions::{self, Billed, Change};
 use utoipa::ToSchema;
-
-use events::{Event, transition};
 
 pub struct State {
     pub db: WorkerDb,
+    /// `RAZORPAY_WEBHOOK_SECRET`: signs `X-Razorpay-Signature`.
     pub webhook_secret: String,
-    /// Cancels the subscriptions a newly paid one supersedes.
-    pub razorpay: Razorpay,
+    /// `STRIPE_WEBHOOK_SECRET`: the endpoint's signing secret (whsec_…).
+    pub stripe_webhook_secret: String,
+    /// Cancels the subscriptions a newly paid one supersedes; reads Stripe cards.
+    pub gateways: Gateways,
 }
 
 impl State {
-    /// `DATABASE_WORKER_URL` and `RAZORPAY_WEBHOOK_SECRET`.
+    /// `DATABASE_WORKER_URL`, the webhook secrets and the providers' API keys.
     pub fn from_env() -> Result<Self, ConfigError> {
         Ok(Self {
             db: WorkerDb::connect(&DbConfig::worker_from_env()?)?,
             webhook_secret: required("RAZORPAY_WEBHOOK_SECRET")?,
-            razorpay: Razorpay::from_env()?,
+            stripe_webhook_secret: required("STRIPE_WEBHOOK_SECRET")?,
+            gateways: Gateways::from_env()?,
         })
     }
 }
@@ -46,16 +48,12 @@ pub async fn handle(state: &State, req: Request) -> Response<Body> {
 
 async fn route(state: &State, req: Request) -> Result<Response<Body>, AppError> {
     match (req.uri().path().trim_end_matches('/'), req.method().clone()) {
-        ("/webhooks/razorpay", Method::POST) => receive(state, &req).await,
-        ("/webhooks/razorpay", _) => Err(AppError::MethodNotAllowed),
+        ("/webhooks/razorpay", Method::POST) => razorpay::receive(state, &req).await,
+        ("/webhooks/stripe", Method::POST) => stripe::receive(state, &req).await,
+        ("/webhooks/razorpay" | "/webhooks/stripe", _) => Err(AppError::MethodNotAllowed),
         _ => Err(AppError::NotFound),
     }
 }
-
-const BAD_SIGNATURE: AppError = AppError::Unauthenticated {
-    code: "invalid_signature",
-    detail: "X-Razorpay-Signature is missing or does not match the body.",
-};
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Received {
@@ -65,65 +63,6 @@ pub struct Received {
     pub outcome: String,
 }
 
-#[utoipa::path(post, path = "/webhooks/razorpay", operation_id = "receive_razorpay_webhook", tag = "webhooks",
-    request_body(content = Object, description = "A Razorpay webhook event, signed with the webhook secret"),
-    params(
-        ("x-razorpay-signature" = String, Header, description = "Hex HMAC-SHA256 of the raw body"),
-        ("x-razorpay-event-id" = Option<String>, Header, description = "Razorpay's id of the event, used to drop redeliveries"),
-    ),
-    responses(
-        (status = 200, description = "Recorded (and applied once)", body = Received),
-        (status = 400, description = "Signed, but not a Razorpay event", body = Problem, content_type = "application/problem+json"),
-        (status = 401, description = "Signature missing or wrong; nothing stored", body = Problem, content_type = "application/problem+json"),
-    ))]
-pub async fn receive(state: &State, req: &Request) -> Result<Response<Body>, AppError> {
-    let body: &[u8] = req.body().as_ref();
-    let signature = header(req, "x-razorpay-signature").ok_or(BAD_SIGNATURE)?;
-    if !verify_hmac_sha256_hex(state.webhook_secret.as_bytes(), body, signature) {
-        return Err(BAD_SIGNATURE);
-    }
-    let payload: serde_json::Value =
-        serde_json::from_slice(body).map_err(|e| AppError::MalformedBody(e.to_string()))?;
-    let event: Event = serde_json::from_value(payload.clone())
-        .map_err(|e| AppError::MalformedBody(format!("not a Razorpay event: {e}")))?;
-    if event.entity != "event" {
-        return Err(AppError::MalformedBody("entity must be \"event\"".into()));
-    }
-    // Razorpay always sends the id; without one, the body itself identifies the delivery.
-    let event_id = header(req, "x-razorpay-event-id")
-        .map(str::to_owned)
-        .unwrap_or_else(|| {
-            format!(
-                "body-sha256:{}",
-                shared::signature::hmac_sha256_hex(b"", body)
-            )
-        });
-    let (outcome, user) = state
-        .db
-        .run("billing-webhook", async |w| {
-            apply(w, &event_id, &event, &payload).await
-        })
-        .await?;
-    if let Some(user) = user {
-        match superseded::cancel_due(&state.db, &state.razorpay, Some(user)).await {
-            Ok(swept) if swept != superseded::Swept::default() => {
-                tracing::info!(%user, ?swept, "superseded subscriptions swept")
-            }
-            Ok(_) => {}
-            Err(e) => {
-                tracing::warn!(%user, error = %e, "superseded sweep failed; maintenance retries")
-            }
-        }
-    }
-    tracing::info!(
-        event_id,
-        event_type = event.event,
-        outcome,
-        "razorpay event"
-    );
-    shared::http::json(StatusCode::OK, &Received { event_id, outcome })
-}
-
 fn header<'a>(req: &'a Request, name: &str) -> Option<&'a str> {
     req.headers()
         .get(name)
@@ -131,96 +70,53 @@ fn header<'a>(req: &'a Request, name: &str) -> Option<&'a str> {
         .filter(|v| !v.is_empty())
 }
 
-/// Records the event and applies it once; returns the outcome and, when it applied to
-/// one of our subscriptions, whose it is.
+/// Applies one provider event's `change` to our locked subscription, by the rules
+/// every provider shares: a superseded subscription never changes again; an event
+/// older than the last one applied keeps only what it proves for good (paid, its
+/// period), so any delivery order ends in the same state. Returns the outcome.
 pub async fn apply(
     w: &Worker<'_>,
-    event_id: &str,
-    event: &Event,
-    payload: &serde_json::Value,
-) -> Result<(String, Option<uuid::Uuid>), AppError> {
-    let sub_entity = event.subscription();
-    let fresh = billing_events::record(
-        w,
-        &NewEvent {
-            provider_event_id: event_id,
-            event_type: &event.event,
-            razorpay_subscription_id: sub_entity.map(|s| s.id.as_str()),
-            created_at: event.created_at(),
-            payload,
-        },
-    )
-    .await?;
-    if !fresh {
-        return Ok(("duplicate".into(), None));
+    sub: &Billed,
+    remote_id: &str,
+    change: Change,
+    event_at: DateTime<Utc>,
+) -> Result<String, AppError> {
+    if sub.superseded {
+        return Ok(format!(
+            "ignored: {remote_id} was superseded by a newer subscription"
+        ));
     }
-    let sub = match sub_entity {
-        Some(s) => subscriptions::lock_by_razorpay_id(w, &s.id).await?,
-        None => None,
+    if sub.last_event_at.is_some_and(|t| t > event_at) {
+        let change = Change {
+            event_at: Some(event_at),
+            ..change.only_lasting()
+        };
+        subscriptions::apply_change(w, sub, &change).await?;
+        return Ok("stale: older than the last event applied".to_owned());
+    }
+    let change = Change {
+        event_at: Some(event_at),
+        ..change
     };
-    if let Some(p) = event.payment() {
-        billing_events::upsert_payment(
-            w,
-            &Payment {
-                razorpay_payment_id: &p.id,
-                // Whose payment it is comes from our own subscription row, never from the
-                // notes on Razorpay's entity (anyone who can create a payment can set those).
-                user_id: sub.as_ref().map(|s| s.user_id),
-                subscription_id: sub.as_ref().map(|s| s.id),
-                amount: p.amount_inr(),
-                currency: &p.currency,
-                status: p.status(),
-                error_description: p.error_description.as_deref(),
-                paid_at: event.created_at(),
-            },
-        )
-        .await?;
-    }
-    let outcome = match (sub_entity, &sub) {
-        (None, _) if event.payment().is_some() => "applied: payment recorded".to_owned(),
-        (None, _) => format!("ignored: {} is not a subscription event", event.event),
-        (Some(s), None) => format!("unknown_subscription: {} was not created by Adpilot", s.id),
-        (Some(entity), Some(sub)) if sub.superseded => {
-            if event.event == "subscription.charged" {
-                tracing::warn!(user_id = %sub.user_id, razorpay_subscription_id = entity.id,
-                               "a superseded subscription was charged; refund it by hand");
-            }
-            format!(
-                "ignored: {} was superseded by a newer subscription",
-                entity.id
-            )
+    subscriptions::apply_change(w, sub, &change).await?;
+    Ok(format!("applied: {}", change.status.unwrap_or("unchanged")))
+}
+
+/// After an event committed for `user`: their superseded subscriptions are cancelled
+/// at their providers now (maintenance retries what fails).
+async fn sweep_superseded(state: &State, user: uuid::Uuid) {
+    match superseded::cancel_due(&state.db, &state.gateways, Some(user)).await {
+        Ok(swept) if swept != superseded::Swept::default() => {
+            tracing::info!(%user, ?swept, "superseded subscriptions swept")
         }
-        (Some(entity), Some(sub)) => match transition(&event.event, entity) {
-            None => format!("ignored: {} does not change a subscription", event.event),
-            // Older than the last event applied: only what it proves for good (paid,
-            // its period) is kept, so any delivery order ends in the same state.
-            Some(change) if sub.last_event_at.is_some_and(|t| t > event.created_at()) => {
-                let change = Change {
-                    event_at: Some(event.created_at()),
-                    ..change.only_lasting()
-                };
-                subscriptions::apply_change(w, sub, &change).await?;
-                "stale: older than the last event applied".to_owned()
-            }
-            Some(mut change) => {
-                if let Some(plan_id) = &entity.plan_id
-                    && let Some((plan, _)) = system_config::tier_of_plan(w, plan_id).await?
-                    && plan.tier != sub.tier
-                {
-                    change.tier = Some((plan.tier, plan.ai_credits));
-                }
-                change.event_at = Some(event.created_at());
-                subscriptions::apply_change(w, sub, &change).await?;
-                format!("applied: {}", change.status.unwrap_or("unchanged"))
-            }
-        },
-    };
-    let user = sub.as_ref().map(|s| s.user_id);
-    billing_events::set_outcome(w, event_id, user, &outcome).await?;
-    Ok((outcome, user))
+        Ok(_) => {}
+        Err(e) => {
+            tracing::warn!(%user, error = %e, "superseded sweep failed; maintenance retries")
+        }
+    }
 }
 
 /// This function's part of the OpenAPI document.
 #[derive(utoipa::OpenApi)]
-#[openapi(paths(receive))]
+#[openapi(paths(razorpay::receive, stripe::receive))]
 pub struct Api;

@@ -7,7 +7,7 @@ use hmac::{Hmac, KeyInit, Mac};
 use lambda_http::http::{Method, StatusCode};
 use lambda_http::{Body, Request};
 use serde_json::{Value, json};
-use shared::razorpay::{Razorpay, superseded};
+use shared::billing::{Gateways, Razorpay, Stripe, superseded};
 use shared::testing::TestDb;
 use shared::testing::api::{Reply, TestUser, reply};
 use wiremock::matchers::{body_json, method, path};
@@ -28,7 +28,11 @@ fn with_razorpay(db: &TestDb, base: &str) -> State {
     State {
         db: db.worker(),
         webhook_secret: SECRET.into(),
-        razorpay: Razorpay::new(base, "rzp_test", "secret"),
+        stripe_webhook_secret: "whsec_unused".into(),
+        gateways: Gateways {
+            razorpay: Razorpay::new(base, "rzp_test", "secret"),
+            stripe: Stripe::new("http://127.0.0.1:9", "sk_test"),
+        },
     }
 }
 
@@ -151,9 +155,9 @@ async fn checkout(db: &TestDb) -> TestUser {
     db.superuser()
         .await
         .execute(
-            "INSERT INTO subscriptions (user_id, tier, billing_cycle, price, status, is_current, razorpay_subscription_id, \
+            "INSERT INTO subscriptions (user_id, tier, billing_cycle, price, status, is_current, payment_method, razorpay_subscription_id, \
                                         current_period_start, current_period_end, monthly_ai_credits_limit) \
-             VALUES ($1, 'professional', 'monthly', 3999, 'created', false, 'sub_P1', now(), now() + interval '30 days', 200)",
+             VALUES ($1, 'professional', 'monthly', 3999, 'created', false, 'razorpay', 'sub_P1', now(), now() + interval '30 days', 200)",
             &[&user.id.0],
         )
         .await
@@ -564,7 +568,7 @@ async fn notes_naming_an_account_never_decide_whose_payment_it_is() {
         .superuser()
         .await
         .query_one(
-            "SELECT user_id FROM payments WHERE razorpay_payment_id = 'pay_forged000001'",
+            "SELECT user_id FROM payments WHERE provider_payment_id = 'pay_forged000001'",
             &[],
         )
         .await
@@ -585,9 +589,9 @@ async fn paid_then_upgrading(db: &TestDb) -> TestUser {
     .await
     .unwrap();
     su.execute(
-        "INSERT INTO subscriptions (user_id, tier, billing_cycle, price, status, is_current, razorpay_subscription_id, \
+        "INSERT INTO subscriptions (user_id, tier, billing_cycle, price, status, is_current, payment_method, razorpay_subscription_id, \
                                     provider_status, current_period_start, current_period_end, monthly_ai_credits_limit) \
-         VALUES ($1, 'professional', 'monthly', 3999, 'active', true, 'sub_OLD', 'active', now(), now() + interval '30 days', 200)",
+         VALUES ($1, 'professional', 'monthly', 3999, 'active', true, 'razorpay', 'sub_OLD', 'active', now(), now() + interval '30 days', 200)",
         &[&user.id.0],
     )
     .await
@@ -608,7 +612,7 @@ async fn old_subscription(db: &TestDb) -> Old {
         .superuser()
         .await
         .query_one(
-            "SELECT status, provider_status, is_current, razorpay_cancel_due_at IS NOT NULL \
+            "SELECT status, provider_status, is_current, provider_cancel_due_at IS NOT NULL \
              FROM subscriptions WHERE razorpay_subscription_id = 'sub_OLD'",
             &[],
         )
@@ -756,7 +760,7 @@ async fn when_razorpay_fails_the_delivery_still_succeeds_and_the_sweep_retries_u
     );
 
     let sweep = async || {
-        superseded::cancel_due(&state.db, &state.razorpay, None)
+        superseded::cancel_due(&state.db, &state.gateways, None)
             .await
             .unwrap()
     };
@@ -784,7 +788,7 @@ async fn when_razorpay_fails_the_delivery_still_succeeds_and_the_sweep_retries_u
         .await;
     db.superuser()
         .await
-        .execute("UPDATE subscriptions SET razorpay_cancel_due_at = now() WHERE razorpay_subscription_id = 'sub_OLD'", &[])
+        .execute("UPDATE subscriptions SET provider_cancel_due_at = now() WHERE razorpay_subscription_id = 'sub_OLD'", &[])
         .await
         .unwrap();
     assert_eq!(
@@ -812,9 +816,9 @@ async fn checkout_as(db: &TestDb, email: &str, sub: &str) {
     db.superuser()
         .await
         .execute(
-            "INSERT INTO subscriptions (user_id, tier, billing_cycle, price, status, is_current, razorpay_subscription_id, \
+            "INSERT INTO subscriptions (user_id, tier, billing_cycle, price, status, is_current, payment_method, razorpay_subscription_id, \
                                         current_period_start, current_period_end, monthly_ai_credits_limit) \
-             VALUES ($1, 'professional', 'monthly', 3999, 'created', false, $2, now(), now() + interval '30 days', 200)",
+             VALUES ($1, 'professional', 'monthly', 3999, 'created', false, 'razorpay', $2, now(), now() + interval '30 days', 200)",
             &[&user.id.0, &sub],
         )
         .await

@@ -4,7 +4,7 @@
 //! goes through Razorpay too; Razorpay's refusals reach the user.
 
 use billing::State;
-use billing::razorpay::Razorpay;
+use billing::billing::{Gateways, Razorpay, Stripe};
 use lambda_http::http::{Method, StatusCode};
 use serde_json::{Value, json};
 use shared::testing::TestDb;
@@ -15,7 +15,11 @@ use wiremock::{Mock, MockServer, ResponseTemplate};
 async fn app(db: &TestDb, razorpay: &MockServer) -> State {
     State {
         ctx: context(db),
-        razorpay: Razorpay::new(&format!("{}/v1", razorpay.uri()), "rzp_test_K3y", "s3cret"),
+        gateways: Gateways {
+            razorpay: Razorpay::new(&format!("{}/v1", razorpay.uri()), "rzp_test_K3y", "s3cret"),
+            stripe: Stripe::new("http://127.0.0.1:9", "sk_test"),
+        },
+        return_url: "https://app.example/billing".into(),
     }
 }
 
@@ -59,8 +63,31 @@ async fn plans_list_the_three_tiers_with_credits_and_inr_prices() {
             ("business", 400, "7999.00")
         ]
     );
-    assert_eq!(plans[1]["prices"][1]["billing_cycle"], "annual");
-    assert_eq!(plans[1]["prices"][1]["currency"], "INR");
+    let prices: Vec<String> = plans[1]["prices"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            format!(
+                "{} {} {} {}",
+                p["billing_cycle"].as_str().unwrap(),
+                p["amount"].as_str().unwrap(),
+                p["currency"].as_str().unwrap(),
+                p["provider"].as_str().unwrap()
+            )
+        })
+        .collect();
+    assert_eq!(
+        prices,
+        [
+            "monthly 3999.00 INR razorpay",
+            "monthly 45.00 EUR stripe",
+            "monthly 49.00 USD stripe",
+            "annual 39990.00 INR razorpay",
+            "annual 450.00 EUR stripe",
+            "annual 490.00 USD stripe",
+        ]
+    );
     assert!(plans[0]["prices"][0].get("razorpay_plan_id").is_none());
 
     db.superuser()
@@ -73,6 +100,44 @@ async fn plans_list_the_three_tiers_with_credits_and_inr_prices() {
         .unwrap();
     let r = call(&state, Method::GET, "/v1/plans", None, &user).await;
     assert_eq!(r.body["data"][1]["ai_credits"], 250, "plans are data");
+}
+
+#[tokio::test]
+async fn plans_in_one_currency_show_only_its_prices_and_an_unknown_currency_is_named() {
+    let db = TestDb::fresh().await;
+    let rzp = MockServer::start().await;
+    let state = app(&db, &rzp).await;
+    let user = TestUser::create(&db, "owner@example.com").await;
+    let r = call(&state, Method::GET, "/v1/plans?currency=usd", None, &user).await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    let business: Vec<(&str, &str)> = r.body["data"][2]["prices"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            (
+                p["amount"].as_str().unwrap(),
+                p["currency"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(business, [("99.00", "USD"), ("990.00", "USD")]);
+    for (query, code) in [
+        ("currency=JPY", "not_offered"),
+        ("currency=dollars", "invalid_currency"),
+    ] {
+        let r = call(
+            &state,
+            Method::GET,
+            &format!("/v1/plans?{query}"),
+            None,
+            &user,
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{query}");
+        assert_eq!(r.body["errors"][0]["field"], "currency", "{query}");
+        assert_eq!(r.body["errors"][0]["code"], code, "{query}");
+    }
 }
 
 #[tokio::test]
@@ -123,7 +188,8 @@ async fn subscribing_creates_a_razorpay_subscription_and_a_checkout() {
     assert_eq!(r.status, StatusCode::CREATED, "{}", r.body);
     assert_eq!(r.body["checkout"]["subscription_id"], "sub_NEW1");
     assert_eq!(r.body["checkout"]["key_id"], "rzp_test_K3y");
-    assert_eq!(r.body["checkout"]["short_url"], "https://rzp.io/i/sub_NEW1");
+    assert_eq!(r.body["checkout"]["url"], "https://rzp.io/i/sub_NEW1");
+    assert_eq!(r.body["checkout"]["provider"], "razorpay");
     assert_eq!(
         (
             r.body["subscription"]["status"].as_str(),
@@ -215,9 +281,9 @@ async fn make_paid(db: &TestDb, user: &TestUser, razorpay_id: &str) {
         .await
         .batch_execute(&format!(
             "UPDATE subscriptions SET is_current = false WHERE user_id = '{u}';
-             INSERT INTO subscriptions (user_id, tier, price, status, razorpay_subscription_id, current_period_start,
+             INSERT INTO subscriptions (user_id, tier, price, status, payment_method, razorpay_subscription_id, current_period_start,
                                         current_period_end, monthly_ai_credits_limit)
-             VALUES ('{u}', 'professional', 3999, 'active', '{razorpay_id}', now(), now() + interval '30 days', 200);",
+             VALUES ('{u}', 'professional', 3999, 'active', 'razorpay', '{razorpay_id}', now(), now() + interval '30 days', 200);",
             u = user.id
         ))
         .await

@@ -11,7 +11,11 @@ async fn usage_shows_net_credits_per_feature_and_what_is_left() {
     let db = TestDb::fresh().await;
     let state = State {
         ctx: context(&db),
-        razorpay: billing::razorpay::Razorpay::new("http://127.0.0.1:9", "rzp_test", "secret"),
+        gateways: billing::billing::Gateways {
+            razorpay: billing::billing::Razorpay::new("http://127.0.0.1:9", "rzp_test", "secret"),
+            stripe: billing::billing::Stripe::new("http://127.0.0.1:9", "sk_test"),
+        },
+        return_url: "https://app.example/billing".into(),
     };
     let user = TestUser::create(&db, "owner@example.com").await;
     let other = TestUser::create(&db, "other@example.com").await;

@@ -1,7 +1,8 @@
 //! Scheduled upkeep, as the worker role. Two schedules in template.yaml pass a task:
-//! `relay-outbox` (every minute) sends committed outbox messages to their queues and
-//! cancels at Razorpay the subscriptions a newer paid one superseded (retrying those
-//! the webhook could not);
+//! `relay-outbox` (every minute) sends committed outbox messages to their queues,
+//! cancels at their provider (Razorpay or Stripe) the subscriptions a newer paid one
+//! superseded (retrying those the webhook could not) and starts the new credit month of
+//! annual plans;
 //! `daily` also creates the coming months' `performance_analytics` partitions and
 //! applies the retention policy (`cleanup_old_data()`) and re-seals Meta tokens sealed
 //! under an older key or before tokens were bound to their row, with the newest key in
@@ -13,19 +14,19 @@ use chrono::{Datelike, Months, NaiveDate, Utc};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use shared::aws::relay::Relay;
+use shared::billing::{Gateways, superseded};
 use shared::config::{ConfigError, DbConfig};
 use shared::crypto::TokenCipher;
 use shared::db::WorkerDb;
 use shared::error::AppError;
-use shared::razorpay::{Razorpay, superseded};
-use shared::repo::{meta_accounts, retention};
+use shared::repo::{meta_accounts, retention, subscriptions};
 
 pub struct State {
     pub db: WorkerDb,
     /// Outbox topics to their queues, from `QUEUE_URL_<TOPIC>`.
     pub relay: Relay,
     pub cipher: TokenCipher,
-    pub razorpay: Razorpay,
+    pub gateways: Gateways,
 }
 
 impl State {
@@ -34,7 +35,7 @@ impl State {
             db: WorkerDb::connect(&DbConfig::worker_from_env()?)?,
             relay: Relay::from_env(),
             cipher: TokenCipher::from_env()?,
-            razorpay: Razorpay::from_env()?,
+            gateways: Gateways::from_env()?,
         })
     }
 }
@@ -57,8 +58,15 @@ pub async fn handle(state: &State, event: Value) -> Result<Value, AppError> {
             ))
         })?;
     let relayed = relay::relay_outbox(state).await?;
-    let swept = superseded::cancel_due(&state.db, &state.razorpay, None).await?;
-    let mut report = json!({ "outbox": relayed, "superseded": swept });
+    let swept = superseded::cancel_due(&state.db, &state.gateways, None).await?;
+    let credit_months = state
+        .db
+        .run("credit-months", async |w| {
+            subscriptions::roll_annual_credit_months(w).await
+        })
+        .await?;
+    let mut report =
+        json!({ "outbox": relayed, "superseded": swept, "credit_months_started": credit_months });
     if matches!(task, Task::Daily) {
         report["partitions"] = json!(ensure_partitions(state, Utc::now().date_naive()).await?);
         report["retention"] = state

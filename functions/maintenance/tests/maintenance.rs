@@ -28,7 +28,14 @@ async fn app(with_queue: bool) -> (State, TestDb, Option<String>) {
             relay: Relay::new(sqs, queues),
             cipher: shared::crypto::TokenCipher::parse(&format!("new:{KEY_NEW},old:{KEY_OLD}"))
                 .unwrap(),
-            razorpay: shared::razorpay::Razorpay::new("http://127.0.0.1:9", "rzp_test", "secret"),
+            gateways: shared::billing::Gateways {
+                razorpay: shared::billing::Razorpay::new(
+                    "http://127.0.0.1:9",
+                    "rzp_test",
+                    "secret",
+                ),
+                stripe: shared::billing::Stripe::new("http://127.0.0.1:9", "sk_test"),
+            },
         },
         db,
         url,
@@ -236,4 +243,76 @@ async fn the_daily_task_reseals_old_key_and_unbound_tokens_bound_to_their_row() 
         "a resealed token opens only in its own row"
     );
     assert_eq!(maintenance::rotate_tokens(&state).await.unwrap(), 0);
+}
+
+/// An annual subscription paid `months_ago` months (and a day) ago, `used` credits spent.
+async fn annual(db: &TestDb, email: &str, months_ago: i32, used: i32, status: &str) -> TestUser {
+    let user = TestUser::create(db, email).await;
+    db.superuser()
+        .await
+        .execute(
+            "UPDATE subscriptions SET billing_cycle = 'annual', status = $2, monthly_ai_credits_used = $3, \
+                    current_period_start = now() - make_interval(months => $4, days => 1), \
+                    current_period_end = now() - make_interval(months => $4, days => 1) + interval '1 year', \
+                    credits_month_start = now() - make_interval(months => $4, days => 1) \
+             WHERE user_id = $1",
+            &[&user.id.0, &status, &used, &months_ago],
+        )
+        .await
+        .unwrap();
+    user
+}
+
+async fn credits(db: &TestDb, user: &TestUser) -> (i32, i64) {
+    let r = db
+        .superuser()
+        .await
+        .query_one(
+            "SELECT monthly_ai_credits_used, \
+                    (extract(epoch FROM credits_month_start - current_period_start) / 86400)::int8 \
+             FROM subscriptions WHERE user_id = $1 AND is_current",
+            &[&user.id.0],
+        )
+        .await
+        .unwrap();
+    (r.get(0), r.get(1))
+}
+
+#[tokio::test]
+async fn an_annual_plan_gets_its_credits_back_once_a_month_however_often_maintenance_runs() {
+    let (state, db, _) = app(false).await;
+    let fresh = annual(&db, "fresh@example.com", 0, 40, "active").await;
+    let month_over = annual(&db, "month@example.com", 1, 40, "active").await;
+    let three_missed = annual(&db, "missed@example.com", 3, 40, "active").await;
+    let past_due = annual(&db, "late@example.com", 2, 40, "past_due").await;
+
+    let (a, b) = tokio::join!(
+        handle(&state, json!({"task": "relay-outbox"})),
+        handle(&state, json!({"task": "relay-outbox"}))
+    );
+    let started = a.unwrap()["credit_months_started"].as_u64().unwrap()
+        + b.unwrap()["credit_months_started"].as_u64().unwrap();
+    assert_eq!(started, 2, "two runs at once reset each due plan once");
+    handle(&state, json!({"task": "relay-outbox"}))
+        .await
+        .unwrap();
+
+    assert_eq!(credits(&db, &fresh).await.0, 40, "its month is not over");
+    let (used, month_start) = credits(&db, &month_over).await;
+    assert_eq!(used, 0);
+    assert!(
+        (28..=31).contains(&month_start),
+        "one month on: {month_start} days"
+    );
+    let (used, month_start) = credits(&db, &three_missed).await;
+    assert_eq!(used, 0);
+    assert!(
+        (89..=92).contains(&month_start),
+        "three whole months on: {month_start} days"
+    );
+    assert_eq!(
+        credits(&db, &past_due).await.0,
+        40,
+        "only a plan in good standing resets"
+    );
 }

@@ -87,20 +87,14 @@ impl Api {
             },
             billing: billing::State {
                 ctx: context(db),
-                razorpay: billing::razorpay::Razorpay::new(
-                    "http://127.0.0.1:9",
-                    "rzp_test",
-                    "secret",
-                ),
+                gateways: unreachable_gateways(),
+                return_url: "https://app.example/billing".into(),
             },
             billing_webhook: billing_webhook::State {
                 db: db.worker(),
                 webhook_secret: "whsec".into(),
-                razorpay: billing::razorpay::Razorpay::new(
-                    "http://127.0.0.1:9",
-                    "rzp_test",
-                    "secret",
-                ),
+                stripe_webhook_secret: "whsec_stripe".into(),
+                gateways: unreachable_gateways(),
             },
             doc: openapi::document().to_json().unwrap(),
         }
@@ -128,7 +122,7 @@ impl Api {
             || p.starts_with("/v1/subscription")
         {
             billing::handle(&self.billing, req).await
-        } else if p.starts_with("/webhooks/razorpay") {
+        } else if p.starts_with("/webhooks/razorpay") || p.starts_with("/webhooks/stripe") {
             billing_webhook::handle(&self.billing_webhook, req).await
         } else if p.starts_with("/v1/meta") {
             meta_accounts::handle(&self.meta_accounts, req).await
@@ -351,4 +345,12 @@ async fn the_app_role_with_another_users_id_set_finds_none_of_a_s_rows() {
         assert_eq!(n, 0, "{table}");
     }
     app.batch_execute("COMMIT").await.unwrap();
+}
+
+/// Payment providers at an address nothing listens on.
+fn unreachable_gateways() -> billing::billing::Gateways {
+    billing::billing::Gateways {
+        razorpay: billing::billing::Razorpay::new("http://127.0.0.1:9", "rzp_test", "secret"),
+        stripe: billing::billing::Stripe::new("http://127.0.0.1:9", "sk_test"),
+    }
 }

@@ -28,6 +28,7 @@ macro_rules! string_enum {
 }
 
 pub mod asset;
+pub mod billing;
 pub mod campaign;
 pub mod launch;
 pub mod money;

@@ -58,6 +58,10 @@ pub struct BusinessProfileInput {
     pub website_url: Option<String>,
     #[schema(max_length = 500)]
     pub business_address: Option<String>,
+    /// Where the business is (ISO 3166-1 alpha-2, e.g. IN, US, DE): decides how it pays
+    /// by default (Razorpay in rupees in India, Stripe elsewhere).
+    #[schema(pattern = "^[A-Za-z]{2}$", example = "IN")]
+    pub country: Option<String>,
     #[schema(max_length = 2000)]
     pub target_audience_description: Option<String>,
     pub monthly_budget_range: Option<BudgetRange>,
@@ -76,6 +80,7 @@ impl BusinessProfileInput {
             industry: opt("industry", self.industry, &|v| text(v, 100)),
             website_url: opt("website_url", self.website_url, &web_url),
             business_address: opt("business_address", self.business_address, &|v| text(v, 500)),
+            country: opt("country", self.country, &country),
             target_audience_description: opt(
                 "target_audience_description",
                 self.target_audience_description,
@@ -86,6 +91,19 @@ impl BusinessProfileInput {
         };
         f.finish()?;
         Ok(out)
+    }
+}
+
+/// An ISO 3166-1 alpha-2 country code, upper-cased.
+pub fn country(raw: &str) -> Result<String, Invalid> {
+    let code = raw.trim().to_ascii_uppercase();
+    if code.len() == 2 && code.bytes().all(|b| b.is_ascii_uppercase()) {
+        Ok(code)
+    } else {
+        Err(Invalid::new(
+            "invalid_country",
+            "must be a two-letter ISO 3166 country code such as IN, US or DE",
+        ))
     }
 }
 

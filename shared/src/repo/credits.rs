@@ -141,8 +141,8 @@ async fn check_daily_limit(t: &Tenant<'_>, kind: AssetType) -> Result<(), AppErr
 
 /// Gives back what `resource`'s charge took, once: a second call (a redelivered
 /// message) finds the refund row already there and changes nothing. The credits go back
-/// to the period of the charge: a charge from before the current period (whose credits
-/// were reset since) is recorded as refunded but gives nothing to spend now. Returns the
+/// to the credit month of the charge: a charge from before the current month (whose
+/// credits were reset since: a new period, or a new month of an annual plan) is recorded as refunded but gives nothing to spend now. Returns the
 /// credits given back to the current period.
 pub async fn refund(
     t: &impl Tx,
@@ -167,7 +167,7 @@ pub async fn refund(
                  UPDATE subscriptions s \
                     SET monthly_ai_credits_used = greatest(0, s.monthly_ai_credits_used - refund.credits) \
                    FROM refund, charge \
-                  WHERE s.user_id = $1 AND s.is_current AND charge.logged_at >= s.current_period_start \
+                  WHERE s.user_id = $1 AND s.is_current AND charge.logged_at >= s.credits_month_start \
                  RETURNING refund.credits) \
              SELECT coalesce((SELECT credits FROM given), 0)",
             &[&user, &feature(kind), &resource, &reason],

@@ -7,6 +7,7 @@ pub mod billing_events;
 pub mod campaigns;
 pub mod creative_results;
 pub mod credits;
+pub mod customers;
 pub mod insights;
 pub mod jobs;
 pub mod meta_accounts;

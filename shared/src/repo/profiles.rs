@@ -23,6 +23,8 @@ pub struct BusinessProfile {
     pub industry: Option<String>,
     pub website_url: Option<String>,
     pub business_address: Option<String>,
+    /// ISO 3166-1 alpha-2.
+    pub country: Option<String>,
     pub target_audience_description: Option<String>,
     pub monthly_budget_range: Option<BudgetRange>,
     pub created_at: DateTime<Utc>,
@@ -41,6 +43,7 @@ impl From<&Row> for BusinessProfile {
             industry: r.get("industry"),
             website_url: r.get("website_url"),
             business_address: r.get("business_address"),
+            country: r.get("country"),
             target_audience_description: r.get("target_audience_description"),
             monthly_budget_range: r
                 .get::<_, Option<String>>("monthly_budget_range")
@@ -53,7 +56,7 @@ impl From<&Row> for BusinessProfile {
 }
 
 const BUSINESS_COLUMNS: &str = "id, business_name, business_type, industry, website_url, business_address, \
-                                target_audience_description, monthly_budget_range, created_at, updated_at";
+                                country, target_audience_description, monthly_budget_range, created_at, updated_at";
 
 pub async fn business(t: &Tenant<'_>) -> Result<Option<BusinessProfile>, AppError> {
     let sql = format!("SELECT {BUSINESS_COLUMNS} FROM business_profiles WHERE deleted_at IS NULL");
@@ -64,6 +67,17 @@ pub async fn business(t: &Tenant<'_>) -> Result<Option<BusinessProfile>, AppErro
         .map(BusinessProfile::from))
 }
 
+/// Where the tenant's business is (ISO 3166-1 alpha-2), if it said.
+pub async fn business_country(t: &Tenant<'_>) -> Result<Option<String>, AppError> {
+    Ok(t.tx
+        .query_opt(
+            "SELECT country FROM business_profiles WHERE deleted_at IS NULL",
+            &[],
+        )
+        .await?
+        .and_then(|r| r.get(0)))
+}
+
 /// Creates or replaces the user's business profile.
 pub async fn put_business(
     t: &Tenant<'_>,
@@ -71,14 +85,15 @@ pub async fn put_business(
 ) -> Result<BusinessProfile, AppError> {
     let sql = format!(
         "INSERT INTO business_profiles (user_id, business_name, business_type, industry, website_url, \
-                                        business_address, target_audience_description, monthly_budget_range) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
+                                        business_address, target_audience_description, monthly_budget_range, \
+                                        country) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
          ON CONFLICT (user_id) WHERE deleted_at IS NULL DO UPDATE SET \
             business_name = EXCLUDED.business_name, business_type = EXCLUDED.business_type, \
             industry = EXCLUDED.industry, website_url = EXCLUDED.website_url, \
             business_address = EXCLUDED.business_address, \
             target_audience_description = EXCLUDED.target_audience_description, \
-            monthly_budget_range = EXCLUDED.monthly_budget_range \
+            monthly_budget_range = EXCLUDED.monthly_budget_range, country = EXCLUDED.country \
          RETURNING {BUSINESS_COLUMNS}"
     );
     let row =
@@ -93,6 +108,7 @@ pub async fn put_business(
                 &p.business_address,
                 &p.target_audience_description,
                 &p.monthly_budget_range.map(BudgetRange::as_str),
+                &p.country,
             ],
         )
         .await?;

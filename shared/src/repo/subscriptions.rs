@@ -1,7 +1,8 @@
 //! The `subscriptions` table. Every account has exactly one current subscription from
 //! signup on; a trigger copies its tier and status onto `users` in the same
-//! transaction. A checkout creates a non-current row (`created`); the Razorpay webhook
-//! makes it current when it is paid (see `apply_change`).
+//! transaction. A checkout creates a non-current row (`created`) at a provider (Razorpay
+//! or Stripe, `payment_method`); the provider's webhook makes it current when it is paid
+//! (see `apply_change`), whichever provider it is.
 
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
@@ -11,6 +12,7 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::db::{Tenant, Worker};
+use crate::domain::billing::Provider;
 use crate::error::AppError;
 
 /// Opens the starter trial for a new account: free, `credits` AI credits, ends at `ends_at`.
@@ -48,12 +50,30 @@ pub struct Subscription {
     pub credits_used: i32,
     pub credits_limit: i32,
     pub credits_remaining: i32,
+    /// The provider that charges it (null for the trial).
+    pub payment_method: Option<Provider>,
+    /// What the provider charges: card, upi, emandate, … (when it has told us).
+    pub payment_method_type: Option<String>,
+    /// The card's brand and last four digits, never its number.
+    pub card: Option<CardSummary>,
+    /// The provider's id of the subscription (Razorpay's sub_…, Stripe's sub_…).
     #[serde(skip)]
-    pub razorpay_subscription_id: Option<String>,
+    pub remote_id: Option<String>,
+}
+
+/// A card as its owner may see it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, ToSchema)]
+pub struct CardSummary {
+    #[schema(example = "visa")]
+    pub brand: Option<String>,
+    #[schema(example = "4242")]
+    pub last4: String,
 }
 
 const COLUMNS: &str = "id, tier, billing_cycle, status, price, currency, current_period_start, current_period_end, \
-                       cancel_at_period_end, monthly_ai_credits_used, monthly_ai_credits_limit, razorpay_subscription_id";
+                       cancel_at_period_end, monthly_ai_credits_used, monthly_ai_credits_limit, payment_method, \
+                       payment_method_type, card_brand, card_last4, \
+                       coalesce(razorpay_subscription_id, stripe_subscription_id) AS remote_id";
 
 impl From<&Row> for Subscription {
     fn from(r: &Row) -> Self {
@@ -74,7 +94,18 @@ impl From<&Row> for Subscription {
             credits_used: used,
             credits_limit: limit,
             credits_remaining: (limit - used).max(0),
-            razorpay_subscription_id: r.get("razorpay_subscription_id"),
+            payment_method: r
+                .get::<_, Option<String>>("payment_method")
+                .as_deref()
+                .and_then(Provider::parse),
+            payment_method_type: r.get("payment_method_type"),
+            card: r
+                .get::<_, Option<String>>("card_last4")
+                .map(|last4| CardSummary {
+                    brand: r.get("card_brand"),
+                    last4,
+                }),
+            remote_id: r.get("remote_id"),
         }
     }
 }
@@ -88,64 +119,93 @@ pub async fn current(t: &Tenant<'_>) -> Result<Subscription, AppError> {
     Ok(Subscription::from(&row))
 }
 
-/// What a checkout will become once Razorpay reports it paid.
+/// What a checkout will become once its provider reports it paid.
 pub struct Checkout<'a> {
+    /// Chosen before the provider is called, so the provider's records can name it.
+    pub id: Uuid,
+    pub provider: Provider,
     pub tier: &'a str,
     pub billing_cycle: &'a str,
     pub price: Decimal,
+    pub currency: &'a str,
     pub credits: i32,
-    pub razorpay_subscription_id: &'a str,
+    /// Razorpay's subscription id, or Stripe's Checkout Session id.
+    pub remote_id: &'a str,
     pub period_start: DateTime<Utc>,
     pub period_end: DateTime<Utc>,
 }
 
-/// The Razorpay ids of the tenant's open checkouts (created, never paid).
-pub async fn open_checkouts(t: &Tenant<'_>) -> Result<Vec<String>, AppError> {
+/// A checkout created and never paid.
+#[derive(Clone, Debug)]
+pub struct OpenCheckout {
+    pub id: Uuid,
+    pub provider: Provider,
+    /// Razorpay's subscription id, or Stripe's Checkout Session id.
+    pub remote_id: String,
+}
+
+/// The tenant's open checkouts (created, never paid).
+pub async fn open_checkouts(t: &Tenant<'_>) -> Result<Vec<OpenCheckout>, AppError> {
     Ok(t.tx
         .query(
-            "SELECT razorpay_subscription_id FROM subscriptions \
-             WHERE status = 'created' AND NOT is_current AND razorpay_subscription_id IS NOT NULL",
+            "SELECT id, payment_method, coalesce(razorpay_subscription_id, stripe_checkout_session_id) \
+             FROM subscriptions WHERE status = 'created' AND NOT is_current AND payment_method IS NOT NULL",
             &[],
         )
         .await?
         .iter()
-        .map(|r| r.get(0))
+        .filter_map(|r| {
+            Some(OpenCheckout {
+                id: r.get(0),
+                provider: Provider::parse(r.get(1))?,
+                remote_id: r.get::<_, Option<String>>(2)?,
+            })
+        })
         .collect())
 }
 
-/// Marks an open checkout cancelled (it was cancelled at Razorpay).
-pub async fn close_checkout(t: &Tenant<'_>, razorpay_id: &str) -> Result<(), AppError> {
+/// Marks an open checkout cancelled (it was closed at its provider).
+pub async fn close_checkout(t: &Tenant<'_>, id: Uuid) -> Result<(), AppError> {
     t.tx.execute(
         "UPDATE subscriptions SET status = 'cancelled', provider_status = 'cancelled' \
-         WHERE razorpay_subscription_id = $1 AND status = 'created' AND NOT is_current",
-        &[&razorpay_id],
+         WHERE id = $1 AND status = 'created' AND NOT is_current",
+        &[&id],
     )
     .await?;
     Ok(())
 }
 
-/// Records a Razorpay subscription created for checkout: not current until paid. None
-/// when the user already has an open checkout (another request made one meanwhile).
+/// Records a checkout made at its provider: not current until paid. None when the user
+/// already has an open checkout (another request made one meanwhile).
 pub async fn create_checkout(
     t: &Tenant<'_>,
     c: &Checkout<'_>,
 ) -> Result<Option<Subscription>, AppError> {
+    let (razorpay_id, stripe_session) = match c.provider {
+        Provider::Razorpay => (Some(c.remote_id), None),
+        Provider::Stripe => (None, Some(c.remote_id)),
+    };
     let sql = format!(
-        "INSERT INTO subscriptions (user_id, tier, billing_cycle, price, currency, status, is_current, \
-                                    razorpay_subscription_id, provider_status, current_period_start, \
-                                    current_period_end, monthly_ai_credits_limit) \
-         VALUES ($1, $2, $3, $4, 'INR', 'created', false, $5, 'created', $6, $7, $8) \
+        "INSERT INTO subscriptions (id, user_id, tier, billing_cycle, price, currency, status, is_current, \
+                                    payment_method, razorpay_subscription_id, stripe_checkout_session_id, \
+                                    provider_status, current_period_start, current_period_end, \
+                                    monthly_ai_credits_limit) \
+         VALUES ($1, $2, $3, $4, $5, $6, 'created', false, $7, $8, $9, 'created', $10, $11, $12) \
          ON CONFLICT (user_id) WHERE status = 'created' AND NOT is_current DO NOTHING RETURNING {COLUMNS}"
     );
     let row =
         t.tx.query_opt(
             &sql,
             &[
+                &c.id,
                 &t.user().0,
                 &c.tier,
                 &c.billing_cycle,
                 &c.price,
-                &c.razorpay_subscription_id,
+                &c.currency,
+                &c.provider.as_str(),
+                &razorpay_id,
+                &stripe_session,
                 &c.period_start,
                 &c.period_end,
                 &c.credits,
@@ -165,7 +225,7 @@ pub async fn set_cancel_at_period_end(t: &Tenant<'_>, id: Uuid) -> Result<(), Ap
     Ok(())
 }
 
-/// Ends the current subscription now, as Razorpay confirmed.
+/// Ends the current subscription now, as its provider confirmed.
 pub async fn set_cancelled(t: &Tenant<'_>, id: Uuid) -> Result<(), AppError> {
     t.tx.execute(
         "UPDATE subscriptions SET status = 'cancelled', provider_status = 'cancelled', \
@@ -181,6 +241,10 @@ pub async fn set_cancelled(t: &Tenant<'_>, id: Uuid) -> Result<(), AppError> {
 pub struct Billed {
     pub id: Uuid,
     pub user_id: Uuid,
+    pub provider: Option<Provider>,
+    pub billing_cycle: String,
+    /// Stripe's subscription id, once known.
+    pub stripe_subscription_id: Option<String>,
     pub tier: String,
     pub status: String,
     pub is_current: bool,
@@ -188,33 +252,150 @@ pub struct Billed {
     pub last_event_at: Option<DateTime<Utc>>,
     /// A newer paid subscription replaced it: it never becomes current again.
     pub superseded: bool,
-    /// The period came from a Razorpay event (not the checkout's estimate).
+    /// The period came from a provider's event (not the checkout's estimate).
     pub period_confirmed: bool,
+}
+
+const BILLED: &str = "id, user_id, payment_method, billing_cycle, stripe_subscription_id, tier, status, \
+                      is_current, current_period_start, last_event_at, superseded_at IS NOT NULL, period_confirmed";
+
+impl From<&Row> for Billed {
+    fn from(r: &Row) -> Self {
+        Self {
+            id: r.get(0),
+            user_id: r.get(1),
+            provider: r
+                .get::<_, Option<String>>(2)
+                .as_deref()
+                .and_then(Provider::parse),
+            billing_cycle: r.get(3),
+            stripe_subscription_id: r.get(4),
+            tier: r.get(5),
+            status: r.get(6),
+            is_current: r.get(7),
+            current_period_start: r.get(8),
+            last_event_at: r.get(9),
+            superseded: r.get(10),
+            period_confirmed: r.get(11),
+        }
+    }
+}
+
+async fn lock_where(
+    w: &Worker<'_>,
+    condition: &str,
+    key: &(dyn tokio_postgres::types::ToSql + Sync),
+) -> Result<Option<Billed>, AppError> {
+    let sql = format!("SELECT {BILLED} FROM subscriptions WHERE {condition} FOR UPDATE");
+    Ok(w.tx
+        .query_opt(&sql, &[key])
+        .await?
+        .as_ref()
+        .map(Billed::from))
 }
 
 pub async fn lock_by_razorpay_id(
     w: &Worker<'_>,
     razorpay_id: &str,
 ) -> Result<Option<Billed>, AppError> {
-    let row =
-        w.tx.query_opt(
-            "SELECT id, user_id, tier, status, is_current, current_period_start, last_event_at, \
-                    superseded_at IS NOT NULL, period_confirmed \
-             FROM subscriptions WHERE razorpay_subscription_id = $1 FOR UPDATE",
-            &[&razorpay_id],
+    lock_where(w, "razorpay_subscription_id = $1", &razorpay_id).await
+}
+
+pub async fn lock_by_stripe_subscription(
+    w: &Worker<'_>,
+    stripe_id: &str,
+) -> Result<Option<Billed>, AppError> {
+    lock_where(w, "stripe_subscription_id = $1", &stripe_id).await
+}
+
+pub async fn lock_by_stripe_checkout(
+    w: &Worker<'_>,
+    session_id: &str,
+) -> Result<Option<Billed>, AppError> {
+    lock_where(w, "stripe_checkout_session_id = $1", &session_id).await
+}
+
+/// Our Stripe subscription row `id` (named in the Stripe subscription's metadata), if it
+/// belongs to the user whose Stripe customer is `customer` and is not yet linked to
+/// another Stripe subscription.
+pub async fn lock_stripe_row(
+    w: &Worker<'_>,
+    id: Uuid,
+    customer: &str,
+) -> Result<Option<Billed>, AppError> {
+    let sql = format!(
+        "SELECT {BILLED} FROM subscriptions s WHERE id = $1 AND payment_method = 'stripe' \
+           AND stripe_subscription_id IS NULL \
+           AND EXISTS (SELECT 1 FROM billing_customers c WHERE c.user_id = s.user_id \
+                       AND c.provider = 'stripe' AND c.customer_id = $2) \
+         FOR UPDATE"
+    );
+    Ok(w.tx
+        .query_opt(&sql, &[&id, &customer])
+        .await?
+        .as_ref()
+        .map(Billed::from))
+}
+
+/// Links our row to the Stripe subscription its checkout created.
+pub async fn link_stripe_subscription(
+    w: &Worker<'_>,
+    sub: &mut Billed,
+    stripe_id: &str,
+) -> Result<(), AppError> {
+    if sub.stripe_subscription_id.is_none() {
+        w.tx.execute(
+            "UPDATE subscriptions SET stripe_subscription_id = $2 WHERE id = $1",
+            &[&sub.id, &stripe_id],
         )
         .await?;
-    Ok(row.map(|r| Billed {
-        id: r.get(0),
-        user_id: r.get(1),
-        tier: r.get(2),
-        status: r.get(3),
-        is_current: r.get(4),
-        current_period_start: r.get(5),
-        last_event_at: r.get(6),
-        superseded: r.get(7),
-        period_confirmed: r.get(8),
-    }))
+        sub.stripe_subscription_id = Some(stripe_id.to_owned());
+    }
+    Ok(())
+}
+
+/// What a provider charges: its id there, kind and, for a card, brand and last four.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Instrument {
+    pub id: Option<String>,
+    pub kind: Option<String>,
+    pub card_brand: Option<String>,
+    pub card_last4: Option<String>,
+}
+
+/// Records what pays for subscription `id`. Details only fill in: a later event that
+/// names the same method without its card keeps the card already known.
+pub async fn set_instrument(w: &Worker<'_>, id: Uuid, i: &Instrument) -> Result<(), AppError> {
+    let last4 = i
+        .card_last4
+        .as_deref()
+        .filter(|l| l.len() == 4 && l.bytes().all(|b| b.is_ascii_digit()));
+    w.tx.execute(
+        "UPDATE subscriptions SET \
+             card_brand = CASE WHEN $2::text IS DISTINCT FROM payment_method_id AND $2::text IS NOT NULL \
+                               THEN $4 ELSE coalesce($4, card_brand) END, \
+             card_last4 = CASE WHEN $2::text IS DISTINCT FROM payment_method_id AND $2::text IS NOT NULL \
+                               THEN $5 ELSE coalesce($5, card_last4) END, \
+             payment_method_type = coalesce($3, payment_method_type), \
+             payment_method_id = coalesce($2, payment_method_id) \
+         WHERE id = $1",
+        &[&id, &i.id, &i.kind, &i.card_brand.as_deref().map(str::to_lowercase), &last4],
+    )
+    .await?;
+    Ok(())
+}
+
+/// The Stripe payment method of subscription `id` whose card is not known yet.
+pub async fn card_to_fetch(w: &Worker<'_>, id: Uuid) -> Result<Option<String>, AppError> {
+    Ok(w.tx
+        .query_opt(
+            "SELECT payment_method_id FROM subscriptions WHERE id = $1 AND payment_method = 'stripe' \
+               AND payment_method_id IS NOT NULL AND card_last4 IS NULL \
+               AND coalesce(payment_method_type, 'card') = 'card'",
+            &[&id],
+        )
+        .await?
+        .map(|r| r.get(0)))
 }
 
 /// Our statuses of a subscription that has been paid for (active, past due, paused).
@@ -252,7 +433,7 @@ impl Change {
 
 /// Applies `change`; events applied in any order end in the same state. When the row is
 /// first proven paid it becomes the account's current subscription: the previous one
-/// stops being current and every other Razorpay subscription of the user is superseded
+/// stops being current and every other provider subscription of the user is superseded
 /// (see `supersede_others`). A period from an event replaces the checkout's estimate,
 /// then only a later one; each new period resets the month's credits, once however often
 /// the event is delivered.
@@ -278,6 +459,8 @@ pub async fn apply_change(w: &Worker<'_>, sub: &Billed, change: &Change) -> Resu
              current_period_end = coalesce($6, current_period_end), \
              period_confirmed = period_confirmed OR $5::timestamptz IS NOT NULL, \
              monthly_ai_credits_used = CASE WHEN $5::timestamptz IS NOT NULL OR $2 THEN 0 ELSE monthly_ai_credits_used END, \
+             credits_month_start = CASE WHEN $5::timestamptz IS NOT NULL THEN $5 WHEN $2 THEN now() \
+                                        ELSE credits_month_start END, \
              tier = coalesce($7, tier), \
              monthly_ai_credits_limit = coalesce($8, monthly_ai_credits_limit), \
              cancel_at_period_end = coalesce($9, cancel_at_period_end), \
@@ -300,21 +483,23 @@ pub async fn apply_change(w: &Worker<'_>, sub: &Billed, change: &Change) -> Resu
     Ok(())
 }
 
-/// Razorpay statuses of a subscription that can still charge the customer.
+/// Our statuses of a subscription that can still charge the customer.
 const LIVE: &str = "('created', 'active', 'past_due', 'paused')";
 
-/// Supersedes every other Razorpay subscription of `sub`'s user, so none of them can
-/// become current again (a late event for an old one changes nothing); the live ones
-/// are cancelled here and marked due for cancelling at Razorpay.
+/// Supersedes every other provider subscription of `sub`'s user (Razorpay's or
+/// Stripe's), so none of them can become current again (a late event for an old one
+/// changes nothing); the live ones are cancelled here and marked due for cancelling at
+/// their provider: a Razorpay subscription or a Stripe subscription is cancelled, an
+/// open Stripe Checkout Session expired.
 async fn supersede_others(w: &Worker<'_>, sub: &Billed) -> Result<(), AppError> {
     let sql = format!(
         "UPDATE subscriptions SET superseded_at = now(), \
                 status = CASE WHEN status IN {LIVE} THEN 'cancelled' ELSE status END, \
                 cancel_at_period_end = CASE WHEN status IN {LIVE} THEN false ELSE cancel_at_period_end END, \
-                razorpay_cancel_due_at = CASE WHEN status IN {LIVE} THEN now() END, \
-                razorpay_cancel_attempts = 0 \
-         WHERE user_id = $1 AND id <> $2 AND superseded_at IS NULL \
-           AND razorpay_subscription_id IS NOT NULL RETURNING razorpay_cancel_due_at IS NOT NULL"
+                provider_cancel_due_at = CASE WHEN status IN {LIVE} THEN now() END, \
+                provider_cancel_attempts = 0 \
+         WHERE user_id = $1 AND id <> $2 AND superseded_at IS NULL AND payment_method IS NOT NULL \
+         RETURNING provider_cancel_due_at IS NOT NULL"
     );
     let rows = w.tx.query(&sql, &[&sub.user_id, &sub.id]).await?;
     let n = rows.iter().filter(|r| r.get::<_, bool>(0)).count() as u64;
@@ -324,12 +509,16 @@ async fn supersede_others(w: &Worker<'_>, sub: &Billed) -> Result<(), AppError> 
     Ok(())
 }
 
-/// A superseded subscription still to be cancelled at Razorpay.
+/// A superseded subscription still to be cancelled at its provider.
 #[derive(Clone, Debug)]
 pub struct DueCancellation {
     pub id: Uuid,
     pub user_id: Uuid,
-    pub razorpay_subscription_id: String,
+    pub provider: Provider,
+    /// What to end there: Razorpay's or Stripe's subscription, or Stripe's open
+    /// Checkout Session (`checkout`).
+    pub remote_id: String,
+    pub checkout: bool,
     /// Counting this one.
     pub attempts: i32,
 }
@@ -343,34 +532,41 @@ pub async fn claim_due_cancellations(
 ) -> Result<Vec<DueCancellation>, AppError> {
     let rows =
         w.tx.query(
-            "UPDATE subscriptions SET razorpay_cancel_due_at = now() + interval '2 minutes', \
-                    razorpay_cancel_attempts = razorpay_cancel_attempts + 1 \
+            "UPDATE subscriptions SET provider_cancel_due_at = now() + interval '2 minutes', \
+                    provider_cancel_attempts = provider_cancel_attempts + 1 \
              WHERE id IN (SELECT id FROM subscriptions \
-                          WHERE razorpay_cancel_due_at <= now() AND ($1::uuid IS NULL OR user_id = $1) \
-                          ORDER BY razorpay_cancel_due_at LIMIT $2 FOR UPDATE SKIP LOCKED) \
-             RETURNING id, user_id, razorpay_subscription_id, razorpay_cancel_attempts",
+                          WHERE provider_cancel_due_at <= now() AND ($1::uuid IS NULL OR user_id = $1) \
+                          ORDER BY provider_cancel_due_at LIMIT $2 FOR UPDATE SKIP LOCKED) \
+             RETURNING id, user_id, payment_method, \
+                       coalesce(razorpay_subscription_id, stripe_subscription_id, stripe_checkout_session_id), \
+                       stripe_subscription_id IS NULL AND razorpay_subscription_id IS NULL, \
+                       provider_cancel_attempts",
             &[&user, &limit],
         )
         .await?;
     Ok(rows
         .iter()
-        .map(|r| DueCancellation {
-            id: r.get(0),
-            user_id: r.get(1),
-            razorpay_subscription_id: r.get(2),
-            attempts: r.get(3),
+        .filter_map(|r| {
+            Some(DueCancellation {
+                id: r.get(0),
+                user_id: r.get(1),
+                provider: Provider::parse(r.get(2))?,
+                remote_id: r.get::<_, Option<String>>(3)?,
+                checkout: r.get(4),
+                attempts: r.get(5),
+            })
         })
         .collect())
 }
 
-/// Razorpay confirmed the subscription ended (`provider_status` as it reported).
+/// The provider confirmed the subscription ended (`provider_status` as it reported).
 pub async fn cancellation_done(
     w: &Worker<'_>,
     id: Uuid,
     provider_status: &str,
 ) -> Result<(), AppError> {
     w.tx.execute(
-        "UPDATE subscriptions SET razorpay_cancel_due_at = NULL, razorpay_cancel_error = NULL, \
+        "UPDATE subscriptions SET provider_cancel_due_at = NULL, provider_cancel_error = NULL, \
                 provider_status = $2 WHERE id = $1",
         &[&id, &provider_status],
     )
@@ -386,10 +582,30 @@ pub async fn cancellation_failed(
     retry_in_seconds: i64,
 ) -> Result<(), AppError> {
     w.tx.execute(
-        "UPDATE subscriptions SET razorpay_cancel_error = $2, \
-                razorpay_cancel_due_at = now() + make_interval(secs => $3) WHERE id = $1",
+        "UPDATE subscriptions SET provider_cancel_error = $2, \
+                provider_cancel_due_at = now() + make_interval(secs => $3) WHERE id = $1",
         &[&id, &error, &(retry_in_seconds as f64)],
     )
     .await?;
     Ok(())
+}
+
+/// Starts a new credit month for every active annual subscription whose month is over
+/// (credits reset monthly within an annual plan; each paid period resets them too). The
+/// month moves on by whole months from the period's start, so however often this runs
+/// (or runs at once), each month resets once. Returns how many were reset.
+pub async fn roll_annual_credit_months(w: &Worker<'_>) -> Result<u64, AppError> {
+    Ok(w.tx.execute(
+        "UPDATE subscriptions s SET monthly_ai_credits_used = 0, \
+                credits_month_start = s.credits_month_start + make_interval(months => m.months) \
+         FROM (SELECT id, (SELECT max(n) FROM generate_series(1, 24) n \
+                           WHERE credits_month_start + make_interval(months => n) <= now()) AS months \
+               FROM subscriptions WHERE is_current AND billing_cycle = 'annual' \
+                 AND credits_month_start + interval '1 month' <= now() \
+                 AND credits_month_start < current_period_end) m \
+         WHERE s.id = m.id AND s.status = 'active' \
+           AND s.credits_month_start + interval '1 month' <= now()",
+        &[],
+    )
+    .await?)
 }

@@ -1,5 +1,6 @@
-//! The `system_config` table: limits, plans, credit costs and model ids as editable
-//! data, not constants in code. Readable by tenants and workers alike.
+//! The `system_config` table: limits, plans, prices per currency, credit costs and
+//! model ids as editable data, not constants in code. Readable by tenants and workers
+//! alike.
 
 use rust_decimal::Decimal;
 use serde::Serialize;
@@ -8,6 +9,7 @@ use utoipa::ToSchema;
 
 use crate::db::Tx;
 use crate::domain::asset::AssetType;
+use crate::domain::billing::{Minor, Provider};
 use crate::error::AppError;
 
 pub async fn get(t: &impl Tx, key: &str) -> Result<Option<Value>, AppError> {
@@ -78,16 +80,19 @@ pub async fn meta_calls_per_hour(t: &impl Tx) -> Result<i32, AppError> {
         .ok_or_else(|| missing("meta_api_rate_limits", "calls_per_hour"))
 }
 
-/// One tier's price for one billing cycle.
+/// One tier's price for one billing cycle in one currency, and who charges it.
 #[derive(Clone, Debug, Serialize, ToSchema)]
 pub struct Price {
     /// monthly or annual.
     pub billing_cycle: String,
     #[schema(value_type = String, example = "3999.00")]
     pub amount: Decimal,
-    pub currency: &'static str,
+    /// ISO 4217.
+    #[schema(example = "INR")]
+    pub currency: String,
+    pub provider: Provider,
     #[serde(skip)]
-    pub razorpay_plan_id: String,
+    pub razorpay_plan_id: Option<String>,
 }
 
 #[derive(Clone, Debug, Serialize, ToSchema)]
@@ -100,13 +105,59 @@ pub struct Plan {
     pub prices: Vec<Price>,
 }
 
+impl Plan {
+    /// This plan's price for `cycle` in `currency` through `provider`, if offered.
+    pub fn price(&self, cycle: &str, currency: &str, provider: Provider) -> Option<&Price> {
+        self.prices
+            .iter()
+            .find(|p| p.billing_cycle == cycle && p.currency == currency && p.provider == provider)
+    }
+}
+
 pub const TIERS: [&str; 3] = ["starter", "professional", "business"];
 pub const BILLING_CYCLES: [&str; 2] = ["monthly", "annual"];
 
-/// Every plan, from `subscription_plans` (prices, Razorpay plan ids) and
-/// `subscription_features` (credits).
+/// Razorpay's INR price and plan id for one tier and cycle (`subscription_plans`).
+fn razorpay_price(entry: &Value, cycle: &str) -> Option<Price> {
+    let p = entry.get(cycle)?;
+    Some(Price {
+        billing_cycle: cycle.to_owned(),
+        amount: p.get("price_inr")?.as_str()?.parse().ok()?,
+        currency: "INR".into(),
+        provider: Provider::Razorpay,
+        razorpay_plan_id: Some(p.get("razorpay_plan_id")?.as_str()?.to_owned()),
+    })
+}
+
+/// Stripe's prices for one tier and cycle, one per currency (`stripe_prices`). An amount
+/// finer than its currency allows is left out, not rounded.
+fn stripe_prices(entry: Option<&Value>, cycle: &str) -> Vec<Price> {
+    let Some(by_currency) = entry.and_then(|e| e.get(cycle)).and_then(Value::as_object) else {
+        return Vec::new();
+    };
+    let mut prices: Vec<Price> = by_currency
+        .iter()
+        .filter_map(|(currency, amount)| {
+            let amount: Decimal = amount.as_str()?.parse().ok()?;
+            Minor::of(currency).ok()?.to_minor(amount)?;
+            Some(Price {
+                billing_cycle: cycle.to_owned(),
+                amount,
+                currency: currency.to_ascii_uppercase(),
+                provider: Provider::Stripe,
+                razorpay_plan_id: None,
+            })
+        })
+        .collect();
+    prices.sort_by(|a, b| a.currency.cmp(&b.currency));
+    prices
+}
+
+/// Every plan, from `subscription_plans` (names, Razorpay's INR prices and plan ids),
+/// `stripe_prices` (Stripe's prices per currency) and `subscription_features` (credits).
 pub async fn plans(t: &impl Tx) -> Result<Vec<Plan>, AppError> {
     let priced = required(t, "subscription_plans").await?;
+    let stripe = get(t, "stripe_prices").await?.unwrap_or(Value::Null);
     let mut plans = Vec::new();
     for tier in TIERS {
         let Some(entry) = priced.get(tier) else {
@@ -114,14 +165,10 @@ pub async fn plans(t: &impl Tx) -> Result<Vec<Plan>, AppError> {
         };
         let prices = BILLING_CYCLES
             .iter()
-            .filter_map(|cycle| {
-                let p = entry.get(cycle)?;
-                Some(Price {
-                    billing_cycle: (*cycle).to_owned(),
-                    amount: p.get("price_inr")?.as_str()?.parse().ok()?,
-                    currency: "INR",
-                    razorpay_plan_id: p.get("razorpay_plan_id")?.as_str()?.to_owned(),
-                })
+            .flat_map(|cycle| {
+                razorpay_price(entry, cycle)
+                    .into_iter()
+                    .chain(stripe_prices(stripe.get(tier), cycle))
             })
             .collect();
         plans.push(Plan {
@@ -138,26 +185,13 @@ pub async fn plans(t: &impl Tx) -> Result<Vec<Plan>, AppError> {
     Ok(plans)
 }
 
-/// The plan and price for `tier` and `cycle`, if offered.
-pub async fn price(
-    t: &impl Tx,
-    tier: &str,
-    cycle: &str,
-) -> Result<Option<(Plan, Price)>, AppError> {
-    let plan = plans(t).await?.into_iter().find(|p| p.tier == tier);
-    Ok(plan.and_then(|p| {
-        let price = p.prices.iter().find(|x| x.billing_cycle == cycle)?.clone();
-        Some((p, price))
-    }))
-}
-
-/// The tier whose Razorpay plan id this is, with its billing cycle.
+/// The tier whose Razorpay plan id this is, with its price.
 pub async fn tier_of_plan(t: &impl Tx, plan_id: &str) -> Result<Option<(Plan, Price)>, AppError> {
     Ok(plans(t).await?.into_iter().find_map(|p| {
         let price = p
             .prices
             .iter()
-            .find(|x| x.razorpay_plan_id == plan_id)?
+            .find(|x| x.razorpay_plan_id.as_deref() == Some(plan_id))?
             .clone();
         Some((p, price))
     }))

@@ -11,13 +11,16 @@
 //! | subscription.completed | expired |
 //! | subscription.updated | from the entity's status; the tier from its plan |
 //!
-//! Amounts arrive in paise and timestamps as Unix seconds; both are converted here.
+//! Amounts arrive in the currency's smallest unit (paise) and timestamps as Unix
+//! seconds; both are converted here. A charge's payment names the instrument (method,
+//! token or card id, the card's network and last four).
 
 use chrono::{DateTime, TimeZone, Utc};
 use rust_decimal::Decimal;
 use serde::Deserialize;
 use serde_json::Value;
-use shared::repo::subscriptions::{Change, PAID};
+use shared::domain::billing::Minor;
+use shared::repo::subscriptions::{Change, Instrument, PAID};
 
 #[derive(Clone, Debug, Deserialize)]
 pub struct Event {
@@ -60,6 +63,19 @@ pub struct PaymentEntity {
     pub error_description: Option<String>,
     #[serde(default)]
     pub notes: Value,
+    /// card, upi, emandate, netbanking, …
+    pub method: Option<String>,
+    /// The recurring mandate's token, when the payment set one up.
+    pub token_id: Option<String>,
+    pub card_id: Option<String>,
+    pub card: Option<CardEntity>,
+}
+
+#[derive(Clone, Debug, Deserialize)]
+pub struct CardEntity {
+    pub last4: Option<String>,
+    /// Visa, MasterCard, RuPay, …
+    pub network: Option<String>,
 }
 
 pub fn at(unix: i64) -> DateTime<Utc> {
@@ -81,9 +97,24 @@ impl Event {
 }
 
 impl PaymentEntity {
-    /// Paise to rupees, exactly.
-    pub fn amount_inr(&self) -> Decimal {
-        Decimal::new(self.amount, 2)
+    /// The amount in its currency, by the currency's exponent (paise to rupees).
+    pub fn amount(&self) -> Decimal {
+        Minor::of(&self.currency)
+            .map(|m| m.from_minor(self.amount))
+            .unwrap_or_else(|_| Decimal::new(self.amount, 2))
+    }
+
+    /// What was charged: the mandate's token (or the card), its method, the card's
+    /// network and last four. None when the payment names nothing.
+    pub fn instrument(&self) -> Option<Instrument> {
+        let card = self.card.as_ref();
+        let i = Instrument {
+            id: self.token_id.clone().or_else(|| self.card_id.clone()),
+            kind: self.method.clone(),
+            card_brand: card.and_then(|c| c.network.clone()),
+            card_last4: card.and_then(|c| c.last4.clone()),
+        };
+        (i != Instrument::default()).then_some(i)
     }
 
     /// Our payment status for Razorpay's (created/authorized/captured/refunded/failed).
@@ -191,7 +222,19 @@ mod tests {
             status: "captured".into(),
             error_description: None,
             notes: Value::Null,
+            method: Some("card".into()),
+            token_id: Some("token_1".into()),
+            card_id: Some("card_1".into()),
+            card: Some(CardEntity {
+                last4: Some("1111".into()),
+                network: Some("Visa".into()),
+            }),
         };
-        assert_eq!(p.amount_inr().to_string(), "3999.00");
+        assert_eq!(p.amount().to_string(), "3999.00");
+        let i = p.instrument().unwrap();
+        assert_eq!(
+            (i.id.as_deref(), i.kind.as_deref(), i.card_last4.as_deref()),
+            (Some("token_1"), Some("card"), Some("1111"))
+        );
     }
 }

@@ -1,10 +1,8 @@
 //! The Razorpay Subscriptions API client: base URL from `RAZORPAY_API_URL` (default
 //! `https://api.razorpay.com/v1`), HTTP basic auth with the key id and secret. Errors
-//! carry Razorpay's own description, which is safe to show the user. `superseded` cancels
-//! the subscriptions a newer paid one replaced.
+//! carry Razorpay's own description, which is safe to show the user.
 
-pub mod superseded;
-
+use super::Ended;
 use crate::config::{ConfigError, or_default, required};
 use crate::error::AppError;
 use crate::outbound::LazyHttp;
@@ -26,14 +24,6 @@ pub struct RazorpaySubscription {
     pub status: String,
     pub short_url: Option<String>,
     pub plan_id: String,
-}
-
-/// How ending a subscription at Razorpay went.
-#[derive(Debug, PartialEq, Eq)]
-pub enum Ended {
-    Cancelled,
-    /// It had already ended there, with this status.
-    AlreadyEnded(String),
 }
 
 impl Razorpay {

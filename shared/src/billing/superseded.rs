@@ -1,13 +1,14 @@
-//! Cancelling at Razorpay the subscriptions a newer paid one superseded. The webhook
-//! that made the new one current sweeps its user's right after its commit; maintenance
-//! sweeps everyone's every minute, so a failed or interrupted attempt is retried with
-//! backoff until Razorpay confirms the subscription ended.
+//! Cancelling at their provider (Razorpay or Stripe) the subscriptions a newer paid one
+//! superseded. The webhook that made the new one current sweeps its user's right after
+//! its commit; maintenance sweeps everyone's every minute, so a failed or interrupted
+//! attempt is retried with backoff until the provider confirms the subscription ended.
 
 use serde::Serialize;
 use uuid::Uuid;
 
-use super::{Ended, Razorpay};
+use super::{Ended, Gateways};
 use crate::db::WorkerDb;
+use crate::domain::billing::Provider;
 use crate::error::AppError;
 use crate::repo::subscriptions::{self, DueCancellation};
 
@@ -26,7 +27,7 @@ pub fn backoff_seconds(attempts: i32) -> i64 {
 /// Cancels every due superseded subscription (of `user` only, when given).
 pub async fn cancel_due(
     db: &WorkerDb,
-    razorpay: &Razorpay,
+    gateways: &Gateways,
     user: Option<Uuid>,
 ) -> Result<Swept, AppError> {
     let due = db
@@ -36,7 +37,7 @@ pub async fn cancel_due(
         .await?;
     let mut swept = Swept::default();
     for sub in due {
-        if cancel_one(db, razorpay, &sub).await? {
+        if cancel_one(db, gateways, &sub).await? {
             swept.cancelled += 1;
         } else {
             swept.failed += 1;
@@ -47,24 +48,37 @@ pub async fn cancel_due(
 
 async fn cancel_one(
     db: &WorkerDb,
-    razorpay: &Razorpay,
+    gateways: &Gateways,
     sub: &DueCancellation,
 ) -> Result<bool, AppError> {
-    let rzp_id = sub.razorpay_subscription_id.as_str();
-    let outcome = razorpay.end_now(rzp_id).await;
+    let remote_id = sub.remote_id.as_str();
+    let outcome = if sub.checkout {
+        // An open Stripe Checkout Session: expired, it can no longer be paid.
+        gateways
+            .close_checkout(sub.provider, remote_id)
+            .await
+            .map(|()| Ended::Cancelled)
+    } else {
+        gateways.end_now(sub.provider, remote_id).await
+    };
     db.run("record-superseded", async |w| match &outcome {
         Ok(ended) => {
             let status = match ended {
-                Ended::Cancelled => "cancelled",
+                // In the provider's own word.
+                Ended::Cancelled => match (sub.provider, sub.checkout) {
+                    (Provider::Razorpay, _) => "cancelled",
+                    (Provider::Stripe, false) => "canceled",
+                    (Provider::Stripe, true) => "expired",
+                },
                 Ended::AlreadyEnded(status) => status.as_str(),
             };
-            tracing::info!(subscription_id = %sub.id, user_id = %sub.user_id, razorpay_subscription_id = rzp_id,
-                           status, "superseded subscription ended at Razorpay");
+            tracing::info!(subscription_id = %sub.id, user_id = %sub.user_id, provider = sub.provider.as_str(),
+                           remote_id, status, "superseded subscription ended at its provider");
             subscriptions::cancellation_done(w, sub.id, status).await
         }
         Err(e) => {
-            tracing::warn!(subscription_id = %sub.id, user_id = %sub.user_id, razorpay_subscription_id = rzp_id,
-                           attempts = sub.attempts, error = %e, "cancelling a superseded subscription failed; will retry");
+            tracing::warn!(subscription_id = %sub.id, user_id = %sub.user_id, provider = sub.provider.as_str(),
+                           remote_id, attempts = sub.attempts, error = %e, "cancelling a superseded subscription failed; will retry");
             subscriptions::cancellation_failed(w, sub.id, &e.to_string(), backoff_seconds(sub.attempts)).await
         }
     })

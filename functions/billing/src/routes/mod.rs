@@ -1,0 +1,5 @@
+//! The billing routes, one module per resource.
+
+pub mod plans;
+pub mod subscription;
+pub mod usage;

@@ -1,0 +1,90 @@
+//! The payment providers behind one interface: `Gateways` holds the Razorpay and Stripe
+//! clients and does what the subscription state machine needs of either (end a
+//! subscription now, or at the end of its period), so nothing above it cares which
+//! provider charged. `superseded` cancels the subscriptions a newer paid one replaced.
+
+pub mod razorpay;
+pub mod stripe;
+pub mod superseded;
+
+use crate::config::ConfigError;
+use crate::domain::billing::Provider;
+use crate::error::AppError;
+
+pub use razorpay::Razorpay;
+pub use stripe::Stripe;
+
+/// How ending a subscription at its provider went.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Ended {
+    Cancelled,
+    /// It had already ended there, with this (provider's) status.
+    AlreadyEnded(String),
+}
+
+/// Both providers' clients.
+#[derive(Clone)]
+pub struct Gateways {
+    pub razorpay: Razorpay,
+    pub stripe: Stripe,
+}
+
+impl Gateways {
+    /// `RAZORPAY_*` and `STRIPE_*` (see each client).
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Ok(Self {
+            razorpay: Razorpay::from_env()?,
+            stripe: Stripe::from_env()?,
+        })
+    }
+
+    /// Ends `remote_id` at `provider` now; already ended counts as done.
+    pub async fn end_now(&self, provider: Provider, remote_id: &str) -> Result<Ended, AppError> {
+        match provider {
+            Provider::Razorpay => self.razorpay.end_now(remote_id).await,
+            Provider::Stripe => self.stripe.end_now(remote_id).await,
+        }
+    }
+
+    /// Ends `remote_id` at `provider` now or at the end of the paid period. Returns
+    /// whether it has ended already (false: it ends with its period).
+    pub async fn cancel(
+        &self,
+        provider: Provider,
+        remote_id: &str,
+        at_period_end: bool,
+    ) -> Result<bool, AppError> {
+        Ok(match (provider, at_period_end) {
+            (Provider::Razorpay, _) => {
+                let sub = self
+                    .razorpay
+                    .cancel_subscription(remote_id, at_period_end)
+                    .await?;
+                sub.status == "cancelled"
+            }
+            (Provider::Stripe, true) => {
+                self.stripe.cancel_at_period_end(remote_id).await?;
+                false
+            }
+            (Provider::Stripe, false) => {
+                self.stripe.cancel_now(remote_id).await?.status == "canceled"
+            }
+        })
+    }
+
+    /// Closes an unpaid checkout so it can no longer be paid: Razorpay's subscription is
+    /// cancelled, Stripe's Checkout Session expired.
+    pub async fn close_checkout(
+        &self,
+        provider: Provider,
+        remote_id: &str,
+    ) -> Result<(), AppError> {
+        match provider {
+            Provider::Razorpay => {
+                self.razorpay.cancel_subscription(remote_id, false).await?;
+            }
+            Provider::Stripe => self.stripe.expire_checkout(remote_id).await?,
+        }
+        Ok(())
+    }
+}
