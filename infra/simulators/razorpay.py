@@ -118,8 +118,12 @@ class Razorpay(Simulator):
     def _charge(self, sub):
         sub["paid_count"] += 1
         sub["remaining_count"] = max(0, sub["total_count"] - sub["paid_count"])
+        card_id = rid("card")
         payment = {"id": rid("pay"), "entity": "payment", "amount": PLAN_AMOUNTS.get(sub["plan_id"], 100000),
                    "currency": "INR", "status": "captured", "method": "card", "invoice_id": rid("inv"),
+                   "card_id": card_id, "token_id": sub.setdefault("token_id", rid("token")),
+                   "card": {"id": card_id, "entity": "card", "name": "Asha Rao", "last4": "1111", "network": "Visa",
+                            "type": "credit", "issuer": "HDFC", "international": False, "emi": False},
                    "captured": True, "description": "Subscription charge", "notes": sub["notes"],
                    "created_at": int(time.time())}
         self.emit("subscription.charged", sub, payment)

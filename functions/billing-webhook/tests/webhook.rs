@@ -915,3 +915,42 @@ async fn any_delivery_order_with_duplicates_ends_where_the_in_order_delivery_end
         );
     }
 }
+
+#[tokio::test]
+async fn a_charge_records_the_mandate_and_the_cards_network_and_last_four_never_more() {
+    let db = TestDb::fresh().await;
+    let state = state(&db);
+    let user = checkout(&db).await;
+    let mut e = charged(PERIOD.0, PERIOD, "pay_card");
+    e["payload"]["payment"]["entity"]["method"] = json!("card");
+    e["payload"]["payment"]["entity"]["token_id"] = json!("token_4lsdksD31GaZ09");
+    e["payload"]["payment"]["entity"]["card_id"] = json!("card_Beg2PSBeajxy0A");
+    e["payload"]["payment"]["entity"]["card"] = json!({"id": "card_Beg2PSBeajxy0A", "entity": "card", "last4": "5558", "network": "MasterCard",
+               "type": "credit", "issuer": "KARB", "international": false});
+    assert_eq!(
+        deliver(&state, "evt_card", &e).await.body["outcome"],
+        "applied: active"
+    );
+    let r = db
+        .superuser()
+        .await
+        .query_one(
+            "SELECT payment_method, payment_method_id, payment_method_type, card_brand, card_last4 \
+             FROM subscriptions WHERE user_id = $1 AND is_current",
+            &[&user.id.0],
+        )
+        .await
+        .unwrap();
+    let got: (String, String, String, String, String) =
+        (r.get(0), r.get(1), r.get(2), r.get(3), r.get(4));
+    assert_eq!(
+        got,
+        (
+            "razorpay".into(),
+            "token_4lsdksD31GaZ09".into(),
+            "card".into(),
+            "mastercard".into(),
+            "5558".into()
+        )
+    );
+}

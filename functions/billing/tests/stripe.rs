@@ -11,7 +11,7 @@ use lambda_http::http::{Method, StatusCode};
 use serde_json::{Value, json};
 use shared::testing::TestDb;
 use shared::testing::api::{Reply, TestUser, context, reply, request};
-use wiremock::matchers::{body_string_contains, header, method, path};
+use wiremock::matchers::{body_string_contains, header, method, path, path_regex};
 use wiremock::{Mock, MockServer, ResponseTemplate};
 
 async fn app(db: &TestDb, stripe: &MockServer) -> State {
@@ -393,4 +393,53 @@ async fn stripes_refusal_reaches_the_user_with_its_message() {
         .unwrap()
         .get(0);
     assert_eq!(open, 0, "nothing recorded for a checkout Stripe refused");
+}
+
+#[tokio::test]
+async fn two_simultaneous_stripe_checkouts_keep_one_customer_and_one_payable_session() {
+    let db = TestDb::fresh().await;
+    let stripe = MockServer::start().await;
+    let state = app(&db, &stripe).await;
+    let user = TestUser::create(&db, "owner@example.com").await;
+    // Stripe answers a repeated idempotency key with the same customer.
+    Mock::given(method("POST"))
+        .and(path("/v1/customers"))
+        .and(header("idempotency-key", format!("customer-{}", user.id.0)))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(json!({"id": "cus_1", "object": "customer"})),
+        )
+        .mount(&stripe)
+        .await;
+    checkout_priced(&stripe, "usd", "1900", "cs_race_1", 1).await;
+    checkout_priced(&stripe, "usd", "1900", "cs_race_2", 1).await;
+    Mock::given(method("POST"))
+        .and(path_regex("^/v1/checkout/sessions/cs_race_[12]/expire$"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(
+            json!({"id": "cs_race", "object": "checkout.session", "status": "expired"}),
+        ))
+        .expect(1)
+        .mount(&stripe)
+        .await;
+    let body = json!({"tier": "starter", "provider": "stripe", "currency": "USD"});
+    let (a, b) = tokio::join!(
+        subscribe(&state, &user, body.clone()),
+        subscribe(&state, &user, body)
+    );
+    let mut statuses = [a.status.as_u16(), b.status.as_u16()];
+    statuses.sort();
+    assert_eq!(statuses, [201, 409], "{} / {}", a.body, b.body);
+    let counts: (i64, i64) = {
+        let r = db
+            .superuser()
+            .await
+            .query_one(
+                "SELECT (SELECT count(*) FROM subscriptions WHERE status = 'created'), \
+                        (SELECT count(*) FROM billing_customers)",
+                &[],
+            )
+            .await
+            .unwrap();
+        (r.get(0), r.get(1))
+    };
+    assert_eq!(counts, (1, 1), "one open checkout, one customer");
 }

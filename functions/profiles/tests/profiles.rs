@@ -104,10 +104,24 @@ async fn business_profile_fields_are_validated_by_name() {
         .call(
             Method::PUT,
             "/v1/business-profile",
-            Some(json!({"website_url": "ftp://x", "industry": ""})),
+            Some(json!({"website_url": "ftp://x", "industry": "", "country": "India"})),
         )
         .await;
-    assert_eq!(r.fields(), ["industry", "website_url"]);
+    assert_eq!(r.fields(), ["industry", "website_url", "country"]);
+}
+
+#[tokio::test]
+async fn the_country_is_an_upper_case_iso_code_that_decides_how_the_business_pays() {
+    let app = App::new().await;
+    let r = app
+        .call(
+            Method::PUT,
+            "/v1/business-profile",
+            Some(json!({"business_name": "Café Berlin", "country": "de"})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    assert_eq!(r.body["country"], "DE");
 }
 
 #[tokio::test]

@@ -164,7 +164,7 @@ impl Stripe {
     /// already expired counts as done; a completed one is refused (it was paid).
     pub async fn expire_checkout(&self, id: &str) -> Result<(), AppError> {
         let path = format!("/v1/checkout/sessions/{id}/expire");
-        match self.post::<CheckoutSession>(&path, &[], None).await {
+        match self.post::<serde::de::IgnoredAny>(&path, &[], None).await {
             Ok(_) => Ok(()),
             Err(refused @ AppError::Upstream { .. }) => {
                 let session: CheckoutSession =

@@ -25,7 +25,7 @@ pub async fn keep(
 ) -> Result<String, AppError> {
     t.tx.execute(
         "INSERT INTO billing_customers (user_id, provider, customer_id) VALUES ($1, $2, $3) \
-         ON CONFLICT (user_id, provider) DO NOTHING",
+         ON CONFLICT DO NOTHING",
         &[&t.user().0, &provider.as_str(), &customer_id],
     )
     .await?;
