@@ -1,5 +1,6 @@
 //! `cleanup_old_data()` keeps the seed's retention — analytics 2 years, completed jobs
-//! 30 days, usage logs 1 year — dropping whole expired partitions, and nothing else.
+//! 30 days (failed and cancelled ones 90), usage logs 1 year — dropping whole expired
+//! partitions, and nothing else.
 
 use chrono::{Datelike, Months, NaiveDate, Utc};
 use shared::repo::retention;
@@ -34,7 +35,10 @@ async fn cleanup_removes_exactly_what_the_retention_policy_says() {
          INSERT INTO background_jobs (job_type, status, scheduled_at, completed_at) VALUES
              ('old_done', 'completed', now() - interval '40 days', now() - interval '31 days'),
              ('recent_done', 'completed', now() - interval '10 days', now() - interval '29 days'),
-             ('old_failed', 'failed', now() - interval '90 days', now() - interval '89 days');
+             ('recent_failed', 'failed', now() - interval '90 days', now() - interval '89 days'),
+             ('old_failed', 'failed', now() - interval '100 days', now() - interval '91 days'),
+             ('old_cancelled', 'cancelled', now() - interval '100 days', now() - interval '91 days'),
+             ('running', 'running', now() - interval '100 days', NULL);
          INSERT INTO usage_logs (user_id, feature, logged_at) VALUES
              ('{USER}', 'old', now() - interval '1 year 1 day'),
              ('{USER}', 'recent', now() - interval '364 days');"
@@ -83,8 +87,8 @@ async fn cleanup_removes_exactly_what_the_retention_policy_says() {
         .collect();
     assert_eq!(
         jobs,
-        ["old_failed", "recent_done"],
-        "only completed jobs older than 30 days go"
+        ["recent_done", "recent_failed", "running"],
+        "completed jobs go after 30 days, failed and cancelled ones after 90, unfinished never"
     );
 
     let usage: Vec<String> = su

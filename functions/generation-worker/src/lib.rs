@@ -34,8 +34,8 @@ use shared::domain::asset::{AssetType, Format, MediaType};
 use shared::domain::{AssetId, JobId, UserId};
 use shared::error::AppError;
 use shared::media::{Probe, probe_bytes};
-use shared::repo::assets::{self, Generated, Processed};
-use shared::repo::{credits, jobs, profiles};
+use shared::repo::assets::{self, Generated};
+use shared::repo::{generations, jobs, profiles};
 use uuid::Uuid;
 
 use google::{Google, ModelError, VideoState};
@@ -335,9 +335,20 @@ async fn store(
     let seconds = (Utc::now() - work.started_at)
         .num_seconds()
         .clamp(0, i64::from(i32::MAX)) as i32;
-    state
+    let delivered = state
         .db
         .tenant(user, async |t| {
+            // The job's end is the gate: one cancelled (and refunded) meanwhile gets nothing.
+            let completed = jobs::complete(
+                t,
+                job,
+                &json!({"asset_id": asset.0, "width": probe.width, "height": probe.height,
+                        "ai_model": work.model, "file_size": size}),
+            )
+            .await?;
+            if !completed {
+                return Ok(false);
+            }
             assets::finish_generation(
                 t,
                 asset,
@@ -354,15 +365,16 @@ async fn store(
                 },
             )
             .await?;
-            jobs::complete(
-                t,
-                job,
-                &json!({"asset_id": asset.0, "width": probe.width, "height": probe.height,
-                        "ai_model": work.model, "file_size": size}),
-            )
-            .await
+            Ok(true)
         })
         .await?;
+    if !delivered {
+        if let Err(e) = state.storage.delete(&key).await {
+            tracing::warn!(user_id = %user, job_id = %job, key, error = %e, "could not remove a cancelled generation's media");
+        }
+        tracing::info!(user_id = %user, job_id = %job, asset_id = %asset, "the job ended meanwhile (cancelled); its media is not delivered");
+        return Ok(Outcome::done("the job ended meanwhile"));
+    }
     tracing::info!(user_id = %user, job_id = %job, asset_id = %asset, key, size, "generated");
     Ok(Outcome::done("generated"))
 }
@@ -384,16 +396,7 @@ async fn give_up(
             if !jobs::fail(t, job, why).await? {
                 return Ok(None);
             }
-            assets::finish_processing(
-                t,
-                asset,
-                &Processed::Failed {
-                    reason: why.to_owned(),
-                    file_size: None,
-                },
-            )
-            .await?;
-            credits::refund(t, user.0, kind, asset.0, why)
+            generations::undo_asset(t, user.0, kind, asset, why)
                 .await
                 .map(Some)
         })

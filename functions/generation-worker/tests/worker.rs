@@ -633,3 +633,85 @@ async fn messages_that_no_longer_fit_before_the_deadline_go_back_unstarted() {
         "nothing refunded: they will still run"
     );
 }
+
+/// Cancels the user's only job through the real endpoint; the reply's body.
+async fn cancel_the_job(w: &World) -> Value {
+    let job: uuid::Uuid =
+        w.db.superuser()
+            .await
+            .query_one("SELECT id FROM background_jobs", &[])
+            .await
+            .unwrap()
+            .get(0);
+    let api = generations::State {
+        ctx: context(&w.db),
+        relay: Relay::new(w.state.sqs.get().await.clone(), Default::default()),
+    };
+    let r = reply(
+        generations::handle(
+            &api,
+            request(
+                Method::POST,
+                &format!("/v1/jobs/{job}/cancel"),
+                None,
+                Some(&w.user.token),
+            ),
+        )
+        .await,
+    );
+    assert_eq!(r.status, StatusCode::OK, "{}", r.body);
+    r.body
+}
+
+#[tokio::test]
+async fn a_generation_cancelled_while_the_model_works_delivers_nothing_and_refunds_once() {
+    let w = world().await;
+    Mock::given(method("POST"))
+        .and(path(
+            "/v1beta/models/gemini-2.5-flash-image:generateContent",
+        ))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(gemini_image(&png(64, 64)))
+                .set_delay(Duration::from_millis(600)),
+        )
+        .mount(&w.google)
+        .await;
+    let msg = requested(
+        &w,
+        json!({"type": "image", "prompt": "masala chai", "format": "1:1"}),
+    )
+    .await;
+    let (outcome, cancelled) = tokio::join!(process(&w.state, &msg, far()), async {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        cancel_the_job(&w).await
+    });
+    assert_eq!(cancelled["credits_refunded"], 1);
+    assert_eq!(outcome, Outcome::done("the job ended meanwhile"));
+    let a = asset(&w).await;
+    assert_eq!(
+        (a.status.as_str(), a.job_status.as_str(), a.file_url),
+        ("failed", "cancelled", None)
+    );
+    assert_eq!(credits(&w).await, (0, 0, 1), "refunded once");
+    let key = format!("generated/{}/", w.user.id);
+    let left = w
+        .storage
+        .size(&format!("{key}{}.png", msg_asset(&msg)))
+        .await
+        .unwrap();
+    assert_eq!(left, None, "the media made for a cancelled job is removed");
+
+    // Cancelling again, and the message delivered again, change nothing.
+    assert_eq!(cancel_the_job(&w).await["credits_refunded"], 0);
+    assert_eq!(
+        process(&w.state, &msg, far()).await,
+        Outcome::done("the job is already finished")
+    );
+    assert_eq!(credits(&w).await, (0, 0, 1));
+}
+
+fn msg_asset(msg: &SqsMessage) -> String {
+    let body: Value = serde_json::from_str(msg.body.as_deref().unwrap()).unwrap();
+    body["asset_id"].as_str().unwrap().to_owned()
+}

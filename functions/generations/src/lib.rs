@@ -1,7 +1,9 @@
 //! AI generation over HTTP: `POST /v1/generations` checks the daily limit and spends
 //! credits, creates the asset (processing), the job and the queue message in one
 //! transaction, then relays the message at once (the maintenance relay is the safety
-//! net); `GET /v1/jobs/{id}` shows a job's progress.
+//! net). Jobs are listed, watched and cancelled in `routes::jobs`.
+
+mod routes;
 
 use lambda_http::http::{Method, StatusCode};
 use lambda_http::{Body, Request, Response};
@@ -11,12 +13,12 @@ use shared::auth::authenticate;
 use shared::aws::relay::Relay;
 use shared::config::ConfigError;
 use shared::domain::asset::{AssetType, Format};
-use shared::domain::{AssetId, Fields, Invalid, JobId, text};
+use shared::domain::{AssetId, Fields, Invalid, text};
 use shared::error::{AppError, Problem};
 use shared::http::docs::{InvalidInput, NotAuthenticated, NotJson};
-use shared::http::{at, json, json_body, parse_id};
+use shared::http::{at, json, json_body};
 use shared::repo::assets::{self, Generation};
-use shared::repo::jobs::{self, Job};
+use shared::repo::jobs;
 use shared::repo::{credits, outbox, system_config};
 use utoipa::ToSchema;
 use uuid::Uuid;
@@ -50,9 +52,21 @@ async fn route(state: &State, req: Request) -> Result<Response<Body>, AppError> 
             _ => Err(AppError::MethodNotAllowed),
         };
     }
+    if path.trim_end_matches('/') == "/v1/jobs" {
+        return match *req.method() {
+            Method::GET => routes::jobs::list_jobs(state, &req).await,
+            _ => Err(AppError::MethodNotAllowed),
+        };
+    }
     if let Some([id]) = at("/v1/jobs/{}", &path) {
         return match *req.method() {
-            Method::GET => get_job(state, &req, id).await,
+            Method::GET => routes::jobs::get_job(state, &req, id).await,
+            _ => Err(AppError::MethodNotAllowed),
+        };
+    }
+    if let Some([id]) = at("/v1/jobs/{}/cancel", &path) {
+        return match *req.method() {
+            Method::POST => routes::jobs::cancel_job(state, &req, id).await,
             _ => Err(AppError::MethodNotAllowed),
         };
     }
@@ -211,25 +225,12 @@ pub async fn generate(state: &State, req: &Request) -> Result<Response<Body>, Ap
     Ok(res)
 }
 
-#[utoipa::path(get, path = "/v1/jobs/{id}", tag = "jobs", security(("bearer" = [])),
-    params(("id" = uuid::Uuid, Path, description = "The job id")),
-    responses(
-        (status = 200, description = "The job's status, progress, result or error", body = Job),
-        NotAuthenticated,
-        (status = 404, description = "No such job of yours", body = Problem, content_type = "application/problem+json"),
-    ))]
-pub async fn get_job(state: &State, req: &Request, id: &str) -> Result<Response<Body>, AppError> {
-    let user = authenticate(req, &state.ctx.tokens)?;
-    let id = JobId(parse_id(id)?);
-    let job = state
-        .ctx
-        .db
-        .tenant(user, async |t| jobs::get(t, id).await)
-        .await?;
-    json(StatusCode::OK, &job.ok_or(AppError::NotFound)?)
-}
-
 /// This function's part of the OpenAPI document.
 #[derive(utoipa::OpenApi)]
-#[openapi(paths(generate, get_job))]
+#[openapi(paths(
+    generate,
+    routes::jobs::list_jobs,
+    routes::jobs::get_job,
+    routes::jobs::cancel_job
+))]
 pub struct Api;

@@ -1,8 +1,8 @@
 //! Scheduled upkeep, as the worker role. Two schedules in template.yaml pass a task:
 //! `relay-outbox` (every minute) sends committed outbox messages to their queues,
 //! cancels at their provider (Razorpay or Stripe) the subscriptions a newer paid one
-//! superseded (retrying those the webhook could not) and starts the new credit month of
-//! annual plans;
+//! superseded (retrying those the webhook could not), starts the new credit month of
+//! annual plans and fails (and refunds) jobs stuck `running` past their type's limit;
 //! `daily` also creates the coming months' `performance_analytics` partitions and
 //! applies the retention policy (`cleanup_old_data()`) and re-seals Meta tokens sealed
 //! under an older key or before tokens were bound to their row, with the newest key in
@@ -19,7 +19,7 @@ use shared::config::{ConfigError, DbConfig};
 use shared::crypto::TokenCipher;
 use shared::db::WorkerDb;
 use shared::error::AppError;
-use shared::repo::{meta_accounts, retention, subscriptions};
+use shared::repo::{generations, jobs, meta_accounts, retention, subscriptions};
 
 pub struct State {
     pub db: WorkerDb,
@@ -65,8 +65,9 @@ pub async fn handle(state: &State, event: Value) -> Result<Value, AppError> {
             subscriptions::roll_annual_credit_months(w).await
         })
         .await?;
-    let mut report =
-        json!({ "outbox": relayed, "superseded": swept, "credit_months_started": credit_months });
+    let stuck = fail_stuck_jobs(state).await?;
+    let mut report = json!({ "outbox": relayed, "superseded": swept,
+                             "credit_months_started": credit_months, "stuck_jobs_failed": stuck });
     if matches!(task, Task::Daily) {
         report["partitions"] = json!(ensure_partitions(state, Utc::now().date_naive()).await?);
         report["retention"] = state
@@ -77,6 +78,28 @@ pub async fn handle(state: &State, event: Value) -> Result<Value, AppError> {
     }
     tracing::info!(task = ?task, %report, "maintenance done");
     Ok(report)
+}
+
+/// Fails the jobs stuck `running` past their type's limit and undoes what each spent
+/// (a generation's asset fails and its credits come back, once), in the transaction that
+/// fails it. Returns how many were failed.
+pub async fn fail_stuck_jobs(state: &State) -> Result<usize, AppError> {
+    state
+        .db
+        .run("stuck-jobs", async |w| {
+            let stuck = jobs::fail_stuck(w, 100).await?;
+            for job in &stuck {
+                let why = job.error_message.as_deref().unwrap_or("stuck");
+                let refunded = match job.user_id {
+                    Some(user) => generations::undo(w, user, job, why).await?,
+                    None => 0,
+                };
+                tracing::warn!(job_id = %job.id, job_type = job.job_type, user_id = ?job.user_id,
+                               refunded, why, "a stuck job was failed");
+            }
+            Ok(stuck.len())
+        })
+        .await
 }
 
 /// Re-seals every Meta token not under the newest key; returns how many changed.

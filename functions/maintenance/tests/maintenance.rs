@@ -316,3 +316,94 @@ async fn an_annual_plan_gets_its_credits_back_once_a_month_however_often_mainten
         "only a plan in good standing resets"
     );
 }
+
+/// A `kind` generation of `user` running since `minutes_ago`, its 5 credits spent.
+async fn running_generation(
+    db: &TestDb,
+    user: &TestUser,
+    kind: &str,
+    minutes_ago: i32,
+) -> uuid::Uuid {
+    let asset = uuid::Uuid::new_v4();
+    db.superuser()
+        .await
+        .execute(
+            "WITH a AS (INSERT INTO creative_assets (id, user_id, asset_type, status, source, prompt, file_url) \
+                        VALUES ($2, $1, $3, 'processing', 'generated', 'a chef', '') RETURNING id), \
+                  u AS (INSERT INTO usage_logs (user_id, feature, credits_consumed, resource_id) \
+                        VALUES ($1, $3 || '_generation', 5, $2)), \
+                  s AS (UPDATE subscriptions SET monthly_ai_credits_used = monthly_ai_credits_used + 5 \
+                        WHERE user_id = $1 AND is_current) \
+             INSERT INTO background_jobs (job_type, user_id, status, parameters, started_at) \
+             VALUES ($3 || '_generation', $1, 'running', jsonb_build_object('asset_id', $2, 'type', $3), \
+                     now() - make_interval(mins => $4))",
+            &[&user.id.0, &asset, &kind, &minutes_ago],
+        )
+        .await
+        .unwrap();
+    asset
+}
+
+#[tokio::test]
+async fn a_generation_stuck_running_is_failed_and_refunded_once_by_the_sweeper() {
+    let (state, db, _) = app(false).await;
+    let user = TestUser::create(&db, "owner@example.com").await;
+    let stuck = running_generation(&db, &user, "video", 61).await;
+    let working = running_generation(&db, &user, "image", 10).await;
+
+    let (a, b) = tokio::join!(
+        handle(&state, json!({"task": "relay-outbox"})),
+        handle(&state, json!({"task": "relay-outbox"}))
+    );
+    let failed = a.unwrap()["stuck_jobs_failed"].as_u64().unwrap()
+        + b.unwrap()["stuck_jobs_failed"].as_u64().unwrap();
+    assert_eq!(failed, 1, "two sweeps at once fail the stuck job once");
+    handle(&state, json!({"task": "relay-outbox"}))
+        .await
+        .unwrap();
+
+    let su = db.superuser().await;
+    let row = |asset: uuid::Uuid| {
+        let su = &su;
+        async move {
+            let r = su
+                .query_one(
+                    "SELECT a.status, j.status, coalesce(j.error_message, '') FROM creative_assets a \
+                     JOIN background_jobs j ON j.parameters->>'asset_id' = a.id::text WHERE a.id = $1",
+                    &[&asset],
+                )
+                .await
+                .unwrap();
+            (
+                r.get::<_, String>(0),
+                r.get::<_, String>(1),
+                r.get::<_, String>(2),
+            )
+        }
+    };
+    assert_eq!(
+        row(stuck).await,
+        (
+            "failed".into(),
+            "failed".into(),
+            "stopped: running for longer than 60 minutes".into()
+        )
+    );
+    assert_eq!(row(working).await.1, "running", "within its limit");
+    let (used, refunds): (i32, i64) = {
+        let r = su
+            .query_one(
+                "SELECT (SELECT monthly_ai_credits_used FROM subscriptions WHERE is_current AND user_id = $1), \
+                        (SELECT count(*) FROM usage_logs WHERE credits_consumed < 0)",
+                &[&user.id.0],
+            )
+            .await
+            .unwrap();
+        (r.get(0), r.get(1))
+    };
+    assert_eq!(
+        (used, refunds),
+        (5, 1),
+        "the stuck video's 5 credits came back once"
+    );
+}

@@ -169,6 +169,19 @@ impl Storage {
             .map_err(|e| AppError::Internal(format!("put object: {e:?}")))?;
         Ok(())
     }
+
+    /// Removes an object (one nobody may have any more: a cancelled generation's media).
+    pub async fn delete(&self, key: &str) -> Result<(), AppError> {
+        self.s3()
+            .await
+            .delete_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .send()
+            .await
+            .map_err(|e| AppError::Internal(format!("delete object: {e:?}")))?;
+        Ok(())
+    }
 }
 
 /// What HEAD says of an object.

@@ -1,4 +1,5 @@
-//! `background_jobs`: long-running work a user can watch.
+//! `background_jobs`: long-running work a user can watch, list and cancel; jobs stuck
+//! `running` past their type's limit are failed by maintenance (`fail_stuck`).
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
@@ -10,11 +11,18 @@ use uuid::Uuid;
 use crate::db::{Tenant, Tx, Worker};
 use crate::domain::JobId;
 use crate::error::AppError;
+use crate::http::{Cursor, PageRequest};
+use crate::repo::sql::Statement;
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Job {
     pub id: Uuid,
+    /// image_generation, video_generation, meta_sync, brand_analysis, …
     pub job_type: String,
+    /// The campaign the job works on, where it has one.
+    pub campaign_id: Option<Uuid>,
+    #[serde(skip)]
+    pub user_id: Option<Uuid>,
     /// pending, running, completed, failed or cancelled.
     pub status: String,
     /// 0–100.
@@ -31,14 +39,16 @@ pub struct Job {
     pub updated_at: DateTime<Utc>,
 }
 
-const COLUMNS: &str = "id, job_type, status, progress, parameters, result, error_message, scheduled_at, \
-                       started_at, completed_at, created_at, updated_at";
+const COLUMNS: &str = "id, job_type, campaign_id, user_id, status, progress, parameters, result, \
+                       error_message, scheduled_at, started_at, completed_at, created_at, updated_at";
 
 impl From<&Row> for Job {
     fn from(r: &Row) -> Self {
         Self {
             id: r.get("id"),
             job_type: r.get("job_type"),
+            campaign_id: r.get("campaign_id"),
+            user_id: r.get("user_id"),
             status: r.get("status"),
             progress: r.get("progress"),
             parameters: r.get("parameters"),
@@ -51,6 +61,112 @@ impl From<&Row> for Job {
             updated_at: r.get("updated_at"),
         }
     }
+}
+
+impl Job {
+    pub fn cursor(&self) -> Cursor {
+        Cursor {
+            created_at: self.created_at,
+            id: self.id,
+        }
+    }
+
+    /// Whether the job is over (completed, failed or cancelled).
+    pub fn finished(&self) -> bool {
+        matches!(self.status.as_str(), "completed" | "failed" | "cancelled")
+    }
+}
+
+/// Job statuses.
+pub const STATUSES: [&str; 5] = ["pending", "running", "completed", "failed", "cancelled"];
+
+/// Which jobs to list.
+#[derive(Clone, Debug, Default)]
+pub struct JobFilter {
+    pub job_type: Option<String>,
+    pub status: Option<String>,
+}
+
+/// The tenant's jobs, newest first, one page.
+pub async fn list(t: &Tenant<'_>, f: &JobFilter, page: &PageRequest) -> Result<Vec<Job>, AppError> {
+    let mut q = Statement::new(format!("SELECT {COLUMNS} FROM background_jobs WHERE true"));
+    let user = q.bind(t.user().0);
+    q.push(&format!(" AND user_id = {user}"));
+    if let Some(v) = &f.job_type {
+        let p = q.bind(v.clone());
+        q.push(&format!(" AND job_type = {p}"));
+    }
+    if let Some(v) = &f.status {
+        let p = q.bind(v.clone());
+        q.push(&format!(" AND status = {p}"));
+    }
+    q.page(page);
+    Ok(t.tx
+        .query(&q.sql, &q.params())
+        .await?
+        .iter()
+        .map(Job::from)
+        .collect())
+}
+
+/// How a cancel request ended.
+#[derive(Debug)]
+pub enum Cancel {
+    /// This request cancelled it.
+    Cancelled(Job),
+    /// It was over already (completed, failed, or cancelled before).
+    AlreadyOver(Job),
+}
+
+/// Cancels a pending or running job of the tenant; None when there is no such job. Of
+/// two simultaneous cancels, exactly one gets `Cancelled`.
+pub async fn cancel(t: &Tenant<'_>, id: JobId) -> Result<Option<Cancel>, AppError> {
+    let sql = format!(
+        "UPDATE background_jobs SET status = 'cancelled', completed_at = now(), \
+                error_message = 'cancelled by the user' \
+         WHERE id = $1 AND status IN ('pending', 'running') RETURNING {COLUMNS}"
+    );
+    if let Some(row) = t.tx.query_opt(&sql, &[&id.0]).await? {
+        return Ok(Some(Cancel::Cancelled(Job::from(&row))));
+    }
+    Ok(get(t, id).await?.map(Cancel::AlreadyOver))
+}
+
+/// How long a job of each type may stay `running` before maintenance fails it; other
+/// types get `DEFAULT_RUNNING_LIMIT_MINUTES`. A generation gives up by itself within
+/// five deliveries (at most about 25 minutes for a video), a sync within five.
+pub const RUNNING_LIMIT_MINUTES: [(&str, i32); 3] = [
+    ("image_generation", 30),
+    ("video_generation", 60),
+    ("meta_sync", 120),
+];
+pub const DEFAULT_RUNNING_LIMIT_MINUTES: i32 = 360;
+
+/// Fails up to `limit` jobs that have been `running` longer than their type's limit
+/// (their worker died or timed out without saying so) and returns them, for whatever
+/// their end must undo (a generation's credits). Concurrent sweeps never share a job.
+pub async fn fail_stuck(w: &Worker<'_>, limit: i64) -> Result<Vec<Job>, AppError> {
+    let cases: String = RUNNING_LIMIT_MINUTES
+        .iter()
+        .map(|(kind, minutes)| format!(" WHEN '{kind}' THEN {minutes}"))
+        .collect();
+    let sql = format!(
+        "UPDATE background_jobs SET status = 'failed', completed_at = now(), \
+                error_message = 'stopped: running for longer than ' || \
+                    (CASE job_type{cases} ELSE {DEFAULT_RUNNING_LIMIT_MINUTES} END) || ' minutes' \
+         WHERE id IN (SELECT id FROM background_jobs WHERE status = 'running' \
+                        AND coalesce(started_at, updated_at) < now() - make_interval( \
+                            mins => CASE job_type{cases} ELSE {DEFAULT_RUNNING_LIMIT_MINUTES} END) \
+                      ORDER BY started_at LIMIT $1 FOR UPDATE SKIP LOCKED) \
+           AND status = 'running' \
+         RETURNING {COLUMNS}"
+    );
+    Ok(w.tx
+        .query(&sql, &[&limit])
+        .await?
+        .iter()
+        .map(Job::from)
+        .collect())
 }
 
 /// A new pending job for the tenant.
@@ -136,15 +252,17 @@ pub async fn retrying(t: &impl Tx, id: JobId, why: &str) -> Result<(), AppError>
     Ok(())
 }
 
-pub async fn complete(t: &impl Tx, id: JobId, result: &Value) -> Result<(), AppError> {
-    t.tx().execute(
+/// Completes a pending or running job; false when it had already ended (cancelled by
+/// its user, or failed by the sweeper), so the caller must not deliver its product.
+pub async fn complete(t: &impl Tx, id: JobId, result: &Value) -> Result<bool, AppError> {
+    let n = t.tx().execute(
         "UPDATE background_jobs SET status = 'completed', progress = 100, error_message = NULL, \
                 result = coalesce(result, '{}') || $2, completed_at = now() \
          WHERE id = $1 AND status IN ('pending', 'running')",
         &[&id.0, result],
     )
     .await?;
-    Ok(())
+    Ok(n == 1)
 }
 
 /// Fails the job for good; false when it had already finished.

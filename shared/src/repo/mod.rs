@@ -8,6 +8,7 @@ pub mod campaigns;
 pub mod creative_results;
 pub mod credits;
 pub mod customers;
+pub mod generations;
 pub mod insights;
 pub mod jobs;
 pub mod meta_accounts;

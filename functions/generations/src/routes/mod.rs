@@ -1,0 +1,3 @@
+//! Routes of the generations function beside `POST /v1/generations`.
+
+pub mod jobs;
