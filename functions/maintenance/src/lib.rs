@@ -2,7 +2,7 @@
 //! `relay-outbox` (every minute) sends committed outbox messages to their queues,
 //! cancels at their provider (Razorpay or Stripe) the subscriptions a newer paid one
 //! superseded (retrying those the webhook could not), starts the new credit month of
-//! annual plans and fails (and refunds) jobs stuck `running` past their type's limit;
+//! annual plans, ends trials whose period is over and fails (and refunds) jobs stuck `running` past their type's limit;
 //! `daily` also creates the coming months' `performance_analytics` partitions and
 //! applies the retention policy (`cleanup_old_data()`) and re-seals Meta tokens sealed
 //! under an older key or before tokens were bound to their row, with the newest key in
@@ -59,15 +59,19 @@ pub async fn handle(state: &State, event: Value) -> Result<Value, AppError> {
         })?;
     let relayed = relay::relay_outbox(state).await?;
     let swept = superseded::cancel_due(&state.db, &state.gateways, None).await?;
-    let credit_months = state
+    let (credit_months, trials_ended) = state
         .db
-        .run("credit-months", async |w| {
-            subscriptions::roll_annual_credit_months(w).await
+        .run("subscription-periods", async |w| {
+            Ok((
+                subscriptions::roll_annual_credit_months(w).await?,
+                subscriptions::expire_trials(w).await?,
+            ))
         })
         .await?;
     let stuck = fail_stuck_jobs(state).await?;
     let mut report = json!({ "outbox": relayed, "superseded": swept,
-                             "credit_months_started": credit_months, "stuck_jobs_failed": stuck });
+                             "credit_months_started": credit_months, "trials_ended": trials_ended,
+                             "stuck_jobs_failed": stuck });
     if matches!(task, Task::Daily) {
         report["partitions"] = json!(ensure_partitions(state, Utc::now().date_naive()).await?);
         report["retention"] = state

@@ -407,3 +407,53 @@ async fn a_generation_stuck_running_is_failed_and_refunded_once_by_the_sweeper()
         "the stuck video's 5 credits came back once"
     );
 }
+
+#[tokio::test]
+async fn a_trial_past_its_end_expires_once_and_a_running_one_stays() {
+    let (state, db, _) = app(false).await;
+    let ended = TestUser::create(&db, "ended@example.com").await;
+    let running = TestUser::create(&db, "running@example.com").await;
+    db.superuser()
+        .await
+        .execute(
+            "UPDATE subscriptions SET current_period_start = now() - interval '15 days', \
+                    current_period_end = now() - interval '1 minute' WHERE user_id = $1",
+            &[&ended.id.0],
+        )
+        .await
+        .unwrap();
+    let first = handle(&state, json!({"task": "relay-outbox"}))
+        .await
+        .unwrap();
+    let second = handle(&state, json!({"task": "relay-outbox"}))
+        .await
+        .unwrap();
+    assert_eq!(
+        (
+            first["trials_ended"].as_u64(),
+            second["trials_ended"].as_u64()
+        ),
+        (Some(1), Some(0))
+    );
+    let status = |u: uuid::Uuid| {
+        let db = &db;
+        async move {
+            let r = db
+                .superuser()
+                .await
+                .query_one(
+                    "SELECT s.status, u.subscription_status FROM subscriptions s JOIN users u ON u.id = s.user_id \
+                     WHERE s.user_id = $1 AND s.is_current",
+                    &[&u],
+                )
+                .await
+                .unwrap();
+            (r.get::<_, String>(0), r.get::<_, String>(1))
+        }
+    };
+    assert_eq!(
+        status(ended.id.0).await,
+        ("expired".into(), "expired".into())
+    );
+    assert_eq!(status(running.id.0).await, ("trial".into(), "trial".into()));
+}

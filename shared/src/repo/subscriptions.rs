@@ -609,3 +609,15 @@ pub async fn roll_annual_credit_months(w: &Worker<'_>) -> Result<u64, AppError> 
     )
     .await?)
 }
+
+/// Ends every trial whose period is over (status `expired`; spending already stopped at
+/// its end). Returns how many ended; running it again ends none.
+pub async fn expire_trials(w: &Worker<'_>) -> Result<u64, AppError> {
+    Ok(w.tx
+        .execute(
+            "UPDATE subscriptions SET status = 'expired' \
+             WHERE is_current AND status = 'trial' AND current_period_end <= now()",
+            &[],
+        )
+        .await?)
+}
