@@ -15,6 +15,7 @@ pub mod error;
 pub mod http;
 #[cfg(feature = "media")]
 pub mod media;
+pub mod messages;
 #[cfg(feature = "meta")]
 pub mod meta;
 #[cfg(feature = "outbound")]

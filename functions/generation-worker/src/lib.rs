@@ -36,7 +36,6 @@ use shared::error::AppError;
 use shared::media::{Probe, probe_bytes};
 use shared::repo::assets::{self, Generated};
 use shared::repo::{generations, jobs, profiles};
-use uuid::Uuid;
 
 use google::{Google, ModelError, VideoState};
 
@@ -82,12 +81,7 @@ impl State {
 }
 
 /// The queue message the generations function sends (through the outbox).
-#[derive(Debug, Deserialize)]
-pub struct Message {
-    pub job_id: Uuid,
-    pub user_id: Uuid,
-    pub asset_id: Uuid,
-}
+pub use shared::messages::Generation as Message;
 
 /// Seconds before attempt `n + 1`: 10 s doubling, at most 15 minutes.
 pub fn backoff_seconds(attempt: u32) -> i32 {

@@ -23,8 +23,7 @@ use shared::repo::{credits, outbox, system_config};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-/// The outbox topic the generation worker's queue serves.
-pub const GENERATION_TOPIC: &str = "generation";
+use shared::messages;
 
 pub struct State {
     pub ctx: shared::http::Context,
@@ -200,8 +199,11 @@ pub async fn generate(state: &State, req: &Request) -> Result<Response<Body>, Ap
             .await?;
             let message = outbox::enqueue(
                 t,
-                GENERATION_TOPIC,
-                &json!({ "job_id": job.id, "user_id": user, "asset_id": asset_id.0 }),
+                &messages::Generation {
+                    job_id: job.id,
+                    user_id: user.0,
+                    asset_id: asset_id.0,
+                },
             )
             .await?;
             Ok((

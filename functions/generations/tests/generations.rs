@@ -4,16 +4,17 @@
 
 use std::collections::HashMap;
 
-use generations::{GENERATION_TOPIC, State};
+use generations::State;
 use lambda_http::http::{Method, StatusCode};
 use serde_json::{Value, json};
 use shared::aws::relay::Relay;
+use shared::messages::{Generation, Message};
 use shared::testing::TestDb;
 use shared::testing::api::{Reply, TestUser, context, reply, request};
 
 async fn app(db: &TestDb) -> (State, aws_sdk_sqs::Client, String) {
     let (sqs, url) = shared::testing::queue("generation").await;
-    let queues = HashMap::from([(GENERATION_TOPIC.to_owned(), url.clone())]);
+    let queues = HashMap::from([(Generation::TOPIC.to_owned(), url.clone())]);
     let state = State {
         ctx: context(db),
         relay: Relay::new(sqs.clone(), queues),

@@ -8,7 +8,7 @@ use chrono::{TimeZone, Utc};
 use lambda_http::http::{HeaderValue, Method, StatusCode, header};
 use lambda_http::{Body, Request, Response};
 use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
+use serde_json::Value;
 use shared::aws::relay::Relay;
 use shared::config::{ConfigError, DbConfig, required};
 use shared::db::WorkerDb;
@@ -19,8 +19,7 @@ use shared::repo::outbox;
 use shared::signature::{constant_time_eq, sha256_hex, verify_hmac_sha256_hex};
 use utoipa::ToSchema;
 
-/// The outbox topic the sync worker's event queue serves.
-pub const META_EVENTS_TOPIC: &str = "meta-events";
+use shared::messages::MetaEvent;
 
 pub struct State {
     pub db: WorkerDb,
@@ -178,8 +177,9 @@ pub async fn receive(state: &State, req: &Request) -> Result<Response<Body>, App
                     queued.push(
                         outbox::enqueue_system(
                             w,
-                            META_EVENTS_TOPIC,
-                            &json!({ "webhook_event_id": id }),
+                            &MetaEvent {
+                                webhook_event_id: id,
+                            },
                         )
                         .await?,
                     );

@@ -15,7 +15,11 @@ const SIGNATURE: &str = "6b53a4129327f7777e2d95a2e6e096ede5558315a382292419b5007
 
 async fn app(db: &TestDb) -> (State, aws_sdk_sqs::Client, String) {
     let (sqs, url) = shared::testing::queue("meta-events").await;
-    let queues = [(meta_webhook::META_EVENTS_TOPIC.to_owned(), url.clone())].into();
+    let queues = [(
+        <shared::messages::MetaEvent as shared::messages::Message>::TOPIC.to_owned(),
+        url.clone(),
+    )]
+    .into();
     let state = State {
         db: db.worker(),
         app_secret: SECRET.into(),

@@ -11,6 +11,7 @@ use shared::domain::{Fields, web_url};
 use shared::error::{AppError, Problem};
 use shared::http::docs::{InvalidInput, NotAuthenticated, NotJson};
 use shared::http::{json, json_body};
+use shared::messages::BrandAnalysis;
 use shared::repo::profiles::{BrandProfile, BusinessProfile};
 use shared::repo::{jobs, outbox, profiles};
 use utoipa::ToSchema;
@@ -100,9 +101,6 @@ pub struct JobAccepted {
     pub status: String,
 }
 
-/// The queue topic brand analysis requests go to.
-pub const BRAND_ANALYSIS_TOPIC: &str = "brand-analysis";
-
 #[utoipa::path(post, path = "/v1/brand-profile/analyze", tag = "profiles", security(("bearer" = [])),
     request_body = AnalyzeRequest,
     responses(
@@ -126,8 +124,11 @@ pub async fn analyze(state: &State, req: &Request) -> Result<Response<Body>, App
             let job = jobs::create(t, "brand_analysis", &json!({ "website_url": url })).await?;
             outbox::enqueue(
                 t,
-                BRAND_ANALYSIS_TOPIC,
-                &json!({ "job_id": job.id, "user_id": user, "website_url": url }),
+                &BrandAnalysis {
+                    job_id: job.id,
+                    user_id: user.0,
+                    website_url: url.clone(),
+                },
             )
             .await?;
             Ok(job)

@@ -13,7 +13,7 @@ use shared::meta::CALLS_PER_SYNC;
 use shared::repo::{jobs, meta_accounts, outbox, system_config};
 
 /// The outbox topic the sync worker's queue serves.
-pub const META_SYNC_TOPIC: &str = "meta-sync";
+pub use shared::messages::MetaSync;
 
 pub struct State {
     pub db: WorkerDb,
@@ -45,9 +45,13 @@ pub async fn handle(state: &State) -> Result<Value, AppError> {
                 }
                 let params = json!({"ad_account_id": target.ad_account_id, "connection_id": target.connection});
                 let job = jobs::create_for(w, target.user_id, "meta_sync", &params).await?;
-                let message = json!({"job_id": job.id, "user_id": target.user_id,
-                                     "connection_id": target.connection, "ad_account_id": target.ad_account_id});
-                queued.push(outbox::enqueue_for(w, target.user_id, META_SYNC_TOPIC, &message).await?);
+                let message = MetaSync {
+                    job_id: job.id,
+                    user_id: target.user_id,
+                    connection_id: target.connection,
+                    ad_account_id: target.ad_account_id.clone(),
+                };
+                queued.push(outbox::enqueue_for(w, target.user_id, &message).await?);
             }
             Ok((queued, skipped))
         })

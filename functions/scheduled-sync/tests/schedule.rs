@@ -2,8 +2,9 @@
 //! launched campaigns; none for an account without, one that Meta is throttling, one
 //! whose hourly call budget cannot fit a sync, or one whose last sync still waits.
 
-use scheduled_sync::{META_SYNC_TOPIC, State, handle};
+use scheduled_sync::{State, handle};
 use shared::aws::relay::Relay;
+use shared::messages::{Message, MetaSync};
 use shared::testing::TestDb;
 use shared::testing::api::TestUser;
 
@@ -13,7 +14,7 @@ async fn app(db: &TestDb) -> (State, aws_sdk_sqs::Client, String) {
         db: db.worker(),
         relay: Relay::new(
             sqs.clone(),
-            [(META_SYNC_TOPIC.to_owned(), url.clone())].into(),
+            [(MetaSync::TOPIC.to_owned(), url.clone())].into(),
         ),
     };
     (state, sqs, url)

@@ -23,7 +23,6 @@ use shared::config::{ConfigError, DbConfig};
 use shared::crypto::TokenCipher;
 use shared::db::WorkerDb;
 use shared::meta::Graph;
-use uuid::Uuid;
 
 /// Deliveries of one message before the worker gives up: on the last one, whatever
 /// would be retried fails the job instead (the queue's maxReceiveCount is the same, so
@@ -57,7 +56,7 @@ impl State {
 #[serde(untagged)]
 pub enum Message {
     Sync(sync::SyncMessage),
-    Event { webhook_event_id: Uuid },
+    Event(shared::messages::MetaEvent),
 }
 
 /// Seconds before attempt `n + 1`: 30 s doubling, at most 30 minutes.
@@ -91,7 +90,7 @@ pub async fn process(state: &State, record: &SqsMessage) -> Outcome {
                 _ => outcome,
             }
         }
-        Message::Event { webhook_event_id } => events::apply(state, *webhook_event_id).await,
+        Message::Event(e) => events::apply(state, e.webhook_event_id).await,
     };
     result.unwrap_or_else(|e| Outcome::Retry {
         why: e.to_string(),

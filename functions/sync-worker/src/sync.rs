@@ -12,7 +12,6 @@
 //! later; 190 marks the connection expired and stops; 5xx retries with backoff.
 
 use chrono::{Duration, Utc};
-use serde::Deserialize;
 use serde_json::{Value, json};
 use shared::domain::JobId;
 use shared::error::AppError;
@@ -26,13 +25,7 @@ use uuid::Uuid;
 use crate::reading::{Calls, account, window};
 use crate::{MAX_ATTEMPTS, Outcome, State, backoff_seconds, parse};
 
-#[derive(Debug, Deserialize)]
-pub struct SyncMessage {
-    pub job_id: Uuid,
-    pub user_id: Uuid,
-    pub connection_id: Uuid,
-    pub ad_account_id: String,
-}
+pub use shared::messages::MetaSync as SyncMessage;
 
 /// The last delivery could not finish the sync (throttled, Meta or the database down):
 /// the job is failed with why, and the message dropped, so no job is left `running`

@@ -7,42 +7,46 @@ use serde_json::Value;
 
 use crate::db::{Tenant, Tx, Worker};
 use crate::error::AppError;
+use crate::messages::Message;
+
+fn payload_of(message: &impl Message) -> Result<Value, AppError> {
+    serde_json::to_value(message).map_err(|e| AppError::Internal(format!("message: {e}")))
+}
 
 /// Queues a message for `topic` as part of the tenant's transaction: it is sent only
 /// if the transaction commits, and it is not lost if the sender crashes after commit.
 /// Returns the message's id, so the request can try relaying it at once after commit.
-pub async fn enqueue(t: &Tenant<'_>, topic: &str, payload: &Value) -> Result<i64, AppError> {
+pub async fn enqueue<M: Message>(t: &Tenant<'_>, message: &M) -> Result<i64, AppError> {
     let row =
         t.tx.query_one(
             "INSERT INTO outbox (user_id, topic, payload) VALUES ($1, $2, $3) RETURNING id",
-            &[&t.user().0, &topic, payload],
+            &[&t.user().0, &M::TOPIC, &payload_of(message)?],
         )
         .await?;
     Ok(row.get(0))
 }
 
 /// Queues a message from a cross-tenant job (no user), as part of its transaction.
-pub async fn enqueue_system(w: &Worker<'_>, topic: &str, payload: &Value) -> Result<i64, AppError> {
+pub async fn enqueue_system<M: Message>(w: &Worker<'_>, message: &M) -> Result<i64, AppError> {
     let row =
         w.tx.query_one(
             "INSERT INTO outbox (topic, payload) VALUES ($1, $2) RETURNING id",
-            &[&topic, payload],
+            &[&M::TOPIC, &payload_of(message)?],
         )
         .await?;
     Ok(row.get(0))
 }
 
 /// Queues a message for `user` from a cross-tenant job.
-pub async fn enqueue_for(
+pub async fn enqueue_for<M: Message>(
     w: &Worker<'_>,
     user: uuid::Uuid,
-    topic: &str,
-    payload: &Value,
+    message: &M,
 ) -> Result<i64, AppError> {
     let row =
         w.tx.query_one(
             "INSERT INTO outbox (user_id, topic, payload) VALUES ($1, $2, $3) RETURNING id",
-            &[&user, &topic, payload],
+            &[&user, &M::TOPIC, &payload_of(message)?],
         )
         .await?;
     Ok(row.get(0))

@@ -33,11 +33,12 @@ use shared::repo::{jobs, meta_accounts, outbox, profiles};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
+use super::meta_error;
 use super::spec::{
     budget, day_start, optimization_goal, pixel_event, promoted_object, schedule, targeting,
 };
-use super::{META_SYNC_TOPIC, meta_error};
 use crate::State;
+use shared::messages::MetaSync;
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -243,8 +244,12 @@ async fn first_sync(t: &shared::db::Tenant<'_>, l: &Launch) -> Result<i64, AppEr
     .await?;
     outbox::enqueue(
         t,
-        META_SYNC_TOPIC,
-        &json!({"job_id": job.id, "user_id": t.user(), "connection_id": l.connection, "ad_account_id": l.act}),
+        &MetaSync {
+            job_id: job.id,
+            user_id: t.user().0,
+            connection_id: l.connection,
+            ad_account_id: l.act.clone(),
+        },
     )
     .await
 }

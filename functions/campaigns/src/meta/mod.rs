@@ -86,9 +86,6 @@ pub async fn claimed<T>(
     outcome
 }
 
-/// The outbox topic of the sync worker's queue.
-pub const META_SYNC_TOPIC: &str = "meta-sync";
-
 /// A Meta failure as the API answers it.
 pub fn meta_error(e: GraphError) -> AppError {
     match e.kind {

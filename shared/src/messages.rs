@@ -1,0 +1,92 @@
+//! Queue messages: one struct and one topic per queue, used by the function that sends
+//! it (through the outbox) and the one that consumes it, so a renamed field fails to
+//! compile on both sides instead of failing at run time. `template.yaml` names each
+//! queue's URL `QUEUE_URL_<TOPIC>` (upper case, `-` as `_`).
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use uuid::Uuid;
+
+/// A message that travels on one queue.
+pub trait Message: Serialize + DeserializeOwned {
+    /// The outbox topic, which the relay maps to the queue.
+    const TOPIC: &'static str;
+}
+
+/// Make one image or video (generations → generation-worker).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct Generation {
+    pub job_id: Uuid,
+    pub user_id: Uuid,
+    pub asset_id: Uuid,
+}
+
+impl Message for Generation {
+    const TOPIC: &'static str = "generation";
+}
+
+/// Pull an ad account's insights (scheduled-sync and campaign launch → sync-worker).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct MetaSync {
+    pub job_id: Uuid,
+    pub user_id: Uuid,
+    pub connection_id: Uuid,
+    pub ad_account_id: String,
+}
+
+impl Message for MetaSync {
+    const TOPIC: &'static str = "meta-sync";
+}
+
+/// Apply one stored Meta webhook change (meta-webhook → sync-worker).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct MetaEvent {
+    pub webhook_event_id: Uuid,
+}
+
+impl Message for MetaEvent {
+    const TOPIC: &'static str = "meta-events";
+}
+
+/// Analyse a website into a brand kit (profiles → the brand analyzer, not written yet).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct BrandAnalysis {
+    pub job_id: Uuid,
+    pub user_id: Uuid,
+    pub website_url: String,
+}
+
+impl Message for BrandAnalysis {
+    const TOPIC: &'static str = "brand-analysis";
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn each_message_keeps_its_wire_names() {
+        let id = Uuid::nil();
+        let sync = MetaSync {
+            job_id: id,
+            user_id: id,
+            connection_id: id,
+            ad_account_id: "act_1".into(),
+        };
+        let wire = serde_json::to_value(&sync).unwrap();
+        assert_eq!(
+            wire,
+            serde_json::json!({"job_id": id, "user_id": id, "connection_id": id, "ad_account_id": "act_1"})
+        );
+        assert_eq!(serde_json::from_value::<MetaSync>(wire).unwrap(), sync);
+        assert_eq!(
+            [
+                Generation::TOPIC,
+                MetaSync::TOPIC,
+                MetaEvent::TOPIC,
+                BrandAnalysis::TOPIC
+            ],
+            ["generation", "meta-sync", "meta-events", "brand-analysis"]
+        );
+    }
+}
