@@ -58,3 +58,8 @@ problem_response!(
     /// (`login_throttled`); `Retry-After` says when to try again.
     AuthThrottled, "429", "Too many sign-in requests from this address, or failed logins for this email; see Retry-After"
 );
+problem_response!(
+    /// 502: a provider (Meta, Razorpay, Stripe, Google) refused or failed; its own
+    /// message is in `detail`.
+    UpstreamError, "502", "A provider refused or failed; its message is in detail"
+);

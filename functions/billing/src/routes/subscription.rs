@@ -12,7 +12,7 @@ use shared::db::Tenant;
 use shared::domain::billing::{Minor, Provider, default_currency};
 use shared::domain::{Fields, Invalid, UserId};
 use shared::error::{AppError, Problem};
-use shared::http::docs::{InvalidInput, NotAuthenticated, NotJson};
+use shared::http::docs::{InvalidInput, NotAuthenticated, NotJson, UpstreamError};
 use shared::http::{json, json_body};
 use shared::repo::subscriptions::{self, Checkout, PAID, Subscription};
 use shared::repo::system_config::{self, BILLING_CYCLES, Plan, Price, TIERS};
@@ -207,7 +207,7 @@ fn refuse_a_second_paid_plan(current: &Subscription, provider: Provider) -> Resu
         NotJson,
         InvalidInput,
         (status = 409, description = "Already on a paid plan at that provider (cancel it first), or another checkout started at the same time (`checkout_in_progress`)", body = Problem, content_type = "application/problem+json"),
-        (status = 502, description = "The provider refused; its message is in detail", body = Problem, content_type = "application/problem+json"),
+        UpstreamError,
     ))]
 pub async fn subscribe(state: &State, req: &Request) -> Result<Response<Body>, AppError> {
     let user = authenticate(req, &state.ctx.tokens)?;
@@ -424,7 +424,7 @@ fn yes() -> bool {
         NotJson,
         InvalidInput,
         (status = 409, description = "No paid subscription to cancel", body = Problem, content_type = "application/problem+json"),
-        (status = 502, description = "The provider refused; its message is in detail", body = Problem, content_type = "application/problem+json"),
+        UpstreamError,
     ))]
 pub async fn cancel(state: &State, req: &Request) -> Result<Response<Body>, AppError> {
     let user = authenticate(req, &state.ctx.tokens)?;
@@ -477,7 +477,7 @@ pub struct Portal {
         (status = 200, description = "A Stripe billing portal session: change the card, see invoices, cancel", body = Portal),
         NotAuthenticated,
         (status = 409, description = "Never paid through Stripe (`no_stripe_customer`); Razorpay subscriptions are managed in the app", body = Problem, content_type = "application/problem+json"),
-        (status = 502, description = "Stripe refused; its message is in detail", body = Problem, content_type = "application/problem+json"),
+        UpstreamError,
     ))]
 pub async fn portal(state: &State, req: &Request) -> Result<Response<Body>, AppError> {
     let user = authenticate(req, &state.ctx.tokens)?;
