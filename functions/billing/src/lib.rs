@@ -13,8 +13,8 @@ use shared::billing::Gateways;
 use shared::config::{ConfigError, or_default};
 use shared::error::AppError;
 
+pub use routes::checkout::{CheckoutInfo, SubscribeInput, Subscribed};
 pub use routes::plans::Plans;
-pub use routes::subscription::{CheckoutInfo, SubscribeInput, Subscribed};
 
 pub struct State {
     pub ctx: shared::http::Context,
@@ -39,12 +39,12 @@ pub async fn handle(state: &State, req: Request) -> Response<Body> {
 }
 
 async fn route(state: &State, req: Request) -> Result<Response<Body>, AppError> {
-    use routes::{plans, subscription, usage};
+    use routes::{checkout, plans, subscription, usage};
     match (req.uri().path().trim_end_matches('/'), req.method().clone()) {
         ("/v1/usage", Method::GET) => usage::get_usage(&state.ctx, &req).await,
         ("/v1/plans", Method::GET) => plans::list_plans(state, &req).await,
         ("/v1/subscription", Method::GET) => subscription::get_subscription(state, &req).await,
-        ("/v1/subscription", Method::POST) => subscription::subscribe(state, &req).await,
+        ("/v1/subscription", Method::POST) => checkout::subscribe(state, &req).await,
         ("/v1/subscription/cancel", Method::POST) => subscription::cancel(state, &req).await,
         ("/v1/subscription/portal", Method::POST) => subscription::portal(state, &req).await,
         (
@@ -65,7 +65,7 @@ async fn route(state: &State, req: Request) -> Result<Response<Body>, AppError> 
     routes::usage::get_usage,
     routes::plans::list_plans,
     routes::subscription::get_subscription,
-    routes::subscription::subscribe,
+    routes::checkout::subscribe,
     routes::subscription::cancel,
     routes::subscription::portal
 ))]
