@@ -20,6 +20,7 @@ pub mod messages;
 pub mod meta;
 #[cfg(feature = "outbound")]
 pub mod outbound;
+pub mod paging;
 pub mod repo;
 #[cfg(feature = "secrets")]
 pub mod secrets;

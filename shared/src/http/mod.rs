@@ -4,8 +4,8 @@
 
 use lambda_http::http::{HeaderValue, StatusCode, header};
 use lambda_http::{Body, Request, RequestExt, Response};
+use serde::Serialize;
 use serde::de::DeserializeOwned;
-use serde::{Deserialize, Deserializer, Serialize};
 
 use crate::error::AppError;
 
@@ -15,8 +15,9 @@ mod page;
 mod query;
 mod route;
 
+pub use crate::domain::patch::Patch;
+pub use crate::paging::{Cursor, Page, PageRequest};
 pub use context::Context;
-pub use page::{Cursor, Page, PageRequest};
 pub use query::Query;
 pub use route::{at, parse_id};
 
@@ -155,37 +156,4 @@ where
         "request"
     );
     res
-}
-
-/// A field of a PATCH body: absent (leave alone), `null` (clear) or a value.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub enum Patch<T> {
-    #[default]
-    Absent,
-    Null,
-    Value(T),
-}
-
-impl<'de, T: Deserialize<'de>> Deserialize<'de> for Patch<T> {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        Ok(match Option::<T>::deserialize(d)? {
-            None => Patch::Null,
-            Some(v) => Patch::Value(v),
-        })
-    }
-}
-
-impl<T> Patch<T> {
-    pub fn is_absent(&self) -> bool {
-        matches!(self, Patch::Absent)
-    }
-
-    /// Parses a present value, keeping absent and null as they are.
-    pub fn try_map<U, E>(self, f: impl FnOnce(T) -> Result<U, E>) -> Result<Patch<U>, E> {
-        Ok(match self {
-            Patch::Absent => Patch::Absent,
-            Patch::Null => Patch::Null,
-            Patch::Value(v) => Patch::Value(f(v)?),
-        })
-    }
 }

@@ -1,56 +1,12 @@
-//! Cursor pagination, newest first. A cursor is the (created_at, id) of the last item
-//! of a page, opaque to clients; the next page starts strictly after it, so inserts
-//! while paging neither repeat nor skip items.
-
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
-use chrono::{DateTime, Utc};
-use serde::Serialize;
-use uuid::Uuid;
+//! Reading a page request (`limit` 1–100, default 20, and `cursor`) from the query
+//! string; the paging types themselves are `crate::paging`.
 
 use super::Query;
 use crate::domain::{Fields, Invalid};
-
-pub const DEFAULT_LIMIT: i64 = 20;
-pub const MAX_LIMIT: i64 = 100;
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Cursor {
-    pub created_at: DateTime<Utc>,
-    pub id: Uuid,
-}
-
-impl Cursor {
-    pub fn encode(&self) -> String {
-        URL_SAFE_NO_PAD.encode(format!(
-            "{}|{}",
-            self.created_at.timestamp_micros(),
-            self.id
-        ))
-    }
-
-    pub fn decode(raw: &str) -> Result<Self, Invalid> {
-        let bad = || Invalid::new("invalid_cursor", "use the next_cursor of a previous page");
-        let text = String::from_utf8(URL_SAFE_NO_PAD.decode(raw).map_err(|_| bad())?)
-            .map_err(|_| bad())?;
-        let (micros, id) = text.split_once('|').ok_or_else(bad)?;
-        let created_at =
-            DateTime::from_timestamp_micros(micros.parse().map_err(|_| bad())?).ok_or_else(bad)?;
-        Ok(Self {
-            created_at,
-            id: Uuid::try_parse(id).map_err(|_| bad())?,
-        })
-    }
-}
-
-/// `limit` (1–100, default 20) and `cursor` from the query string.
-#[derive(Clone, Copy, Debug)]
-pub struct PageRequest {
-    pub limit: i64,
-    pub after: Option<Cursor>,
-}
+use crate::paging::{Cursor, DEFAULT_LIMIT, MAX_LIMIT, PageRequest};
 
 impl PageRequest {
+    /// `limit` (1–100, default 20) and `cursor` from the query string.
     pub fn from_query(q: &Query, f: &mut Fields) -> Self {
         let limit = q
             .parse::<i64>(f, "limit", "an integer from 1 to 100")
@@ -69,80 +25,5 @@ impl PageRequest {
             .one(f, "cursor")
             .and_then(|c| f.check("cursor", Cursor::decode(c)));
         Self { limit, after }
-    }
-
-    /// Rows to fetch: one more than a page, to know whether another page follows.
-    pub fn fetch(&self) -> i64 {
-        self.limit + 1
-    }
-}
-
-/// One page of a list and the cursor of the next, if any.
-#[derive(Debug, Serialize, utoipa::ToSchema)]
-pub struct Page<T> {
-    pub items: Vec<T>,
-    /// Pass as `cursor` to get the next page; absent on the last page.
-    pub next_cursor: Option<String>,
-}
-
-impl<T> Page<T> {
-    /// Builds a page from up to `limit + 1` rows, in order.
-    pub fn from_rows(
-        mut rows: Vec<T>,
-        req: &PageRequest,
-        cursor_of: impl Fn(&T) -> Cursor,
-    ) -> Self {
-        let more = rows.len() as i64 > req.limit;
-        rows.truncate(req.limit as usize);
-        let next_cursor = if more {
-            rows.last().map(|r| cursor_of(r).encode())
-        } else {
-            None
-        };
-        Self {
-            items: rows,
-            next_cursor,
-        }
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn a_cursor_round_trips_and_garbage_is_refused() {
-        let c = Cursor {
-            created_at: DateTime::from_timestamp_micros(1_790_000_000_123_456).unwrap(),
-            id: Uuid::new_v4(),
-        };
-        assert_eq!(Cursor::decode(&c.encode()).unwrap(), c);
-        assert!(Cursor::decode("not-a-cursor").is_err());
-    }
-
-    #[test]
-    fn a_full_page_points_to_the_next() {
-        let req = PageRequest {
-            limit: 2,
-            after: None,
-        };
-        let t = Utc::now();
-        let ids: Vec<Uuid> = (0..3).map(|_| Uuid::new_v4()).collect();
-        let page = Page::from_rows(ids.clone(), &req, |id| Cursor {
-            created_at: t,
-            id: *id,
-        });
-        assert_eq!(page.items.len(), 2);
-        assert_eq!(
-            Cursor::decode(page.next_cursor.as_deref().unwrap())
-                .unwrap()
-                .id,
-            ids[1]
-        );
-        let last = Page::from_rows(ids[..2].to_vec(), &req, |id| Cursor {
-            created_at: t,
-            id: *id,
-        });
-        assert!(last.next_cursor.is_none());
     }
 }

@@ -12,7 +12,7 @@ use crate::db::Tenant;
 use crate::domain::AssetId;
 use crate::domain::asset::{AssetType, Format, MediaType};
 use crate::error::AppError;
-use crate::http::{Cursor, PageRequest};
+use crate::paging::{Cursor, PageRequest};
 use crate::repo::sql::Statement;
 
 #[derive(Clone, Debug, Serialize, ToSchema)]

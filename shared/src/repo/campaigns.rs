@@ -16,7 +16,7 @@ use crate::domain::campaign::{
 use crate::domain::money::Currency;
 use crate::domain::{AssetId, CampaignId};
 use crate::error::AppError;
-use crate::http::{Cursor, PageRequest};
+use crate::paging::{Cursor, PageRequest};
 use crate::repo::assets::Asset;
 use crate::repo::sql::Statement;
 

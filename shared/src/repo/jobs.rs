@@ -11,7 +11,7 @@ use uuid::Uuid;
 use crate::db::{Tenant, Tx, Worker};
 use crate::domain::JobId;
 use crate::error::AppError;
-use crate::http::{Cursor, PageRequest};
+use crate::paging::{Cursor, PageRequest};
 use crate::repo::sql::Statement;
 
 #[derive(Debug, Serialize, ToSchema)]

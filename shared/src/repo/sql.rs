@@ -2,7 +2,7 @@
 
 use tokio_postgres::types::ToSql;
 
-use crate::http::PageRequest;
+use crate::paging::PageRequest;
 
 pub struct Statement {
     pub sql: String,

@@ -6,9 +6,9 @@ use tokio_postgres::Row;
 use uuid::Uuid;
 
 use crate::db::{Public, Tenant};
+use crate::domain::patch::Patch;
 use crate::domain::{Email, UserId};
 use crate::error::{AppError, unique_violation};
-use crate::http::Patch;
 
 /// An account as the API shows it (never the password hash).
 #[derive(Debug, Serialize, utoipa::ToSchema)]
