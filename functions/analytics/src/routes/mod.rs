@@ -1,0 +1,5 @@
+//! The analytics routes.
+
+pub mod params;
+pub mod performance;
+pub mod summary;
