@@ -17,11 +17,11 @@ pub async fn handle(state: &State, req: Request) -> Response<Body> {
 async fn route(state: &State, req: Request) -> Result<Response<Body>, AppError> {
     let path = req.uri().path().trim_end_matches('/').to_owned();
     match (path.as_str(), req.method().clone()) {
-        ("/v1/business-profile", Method::GET) => routes::get_business(state, &req).await,
-        ("/v1/business-profile", Method::PUT) => routes::put_business(state, &req).await,
-        ("/v1/brand-profile", Method::GET) => routes::get_brand(state, &req).await,
-        ("/v1/brand-profile", Method::PUT) => routes::put_brand(state, &req).await,
-        ("/v1/brand-profile/analyze", Method::POST) => routes::analyze(state, &req).await,
+        ("/v1/business-profile", Method::GET) => routes::business::get_business(state, &req).await,
+        ("/v1/business-profile", Method::PUT) => routes::business::put_business(state, &req).await,
+        ("/v1/brand-profile", Method::GET) => routes::brand::get_brand(state, &req).await,
+        ("/v1/brand-profile", Method::PUT) => routes::brand::put_brand(state, &req).await,
+        ("/v1/brand-profile/analyze", Method::POST) => routes::analysis::analyze(state, &req).await,
         ("/v1/business-profile" | "/v1/brand-profile" | "/v1/brand-profile/analyze", _) => {
             Err(AppError::MethodNotAllowed)
         }
@@ -32,10 +32,10 @@ async fn route(state: &State, req: Request) -> Result<Response<Body>, AppError> 
 /// This function's part of the OpenAPI document.
 #[derive(utoipa::OpenApi)]
 #[openapi(paths(
-    routes::get_business,
-    routes::put_business,
-    routes::get_brand,
-    routes::put_brand,
-    routes::analyze
+    routes::business::get_business,
+    routes::business::put_business,
+    routes::brand::get_brand,
+    routes::brand::put_brand,
+    routes::analysis::analyze
 ))]
 pub struct Api;

@@ -1,0 +1,46 @@
+//! `GET/PUT /v1/brand-profile`: the brand kit as typed JSON; a 404 until it has been PUT.
+
+use lambda_http::http::StatusCode;
+use lambda_http::{Body, Request, Response};
+use shared::auth::authenticate;
+use shared::domain::profile::BrandProfileInput;
+use shared::error::{AppError, Problem};
+use shared::http::docs::{InvalidInput, NotAuthenticated, NotJson};
+use shared::http::{json, json_body};
+use shared::repo::profiles;
+use shared::repo::profiles::BrandProfile;
+
+use crate::State;
+
+#[utoipa::path(get, path = "/v1/brand-profile", tag = "profiles", security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The brand profile", body = BrandProfile),
+        NotAuthenticated,
+        (status = 404, description = "No brand profile yet", body = Problem, content_type = "application/problem+json"),
+    ))]
+pub async fn get_brand(state: &State, req: &Request) -> Result<Response<Body>, AppError> {
+    let user = authenticate(req, &state.tokens)?;
+    let found = state
+        .db
+        .tenant(user, async |t| profiles::brand(t).await)
+        .await?;
+    json(StatusCode::OK, &found.ok_or(AppError::NotFound)?)
+}
+
+#[utoipa::path(put, path = "/v1/brand-profile", tag = "profiles", security(("bearer" = [])),
+    request_body = BrandProfileInput,
+    responses(
+        (status = 200, description = "The saved brand profile", body = BrandProfile),
+        NotJson,
+        NotAuthenticated,
+        InvalidInput,
+    ))]
+pub async fn put_brand(state: &State, req: &Request) -> Result<Response<Body>, AppError> {
+    let user = authenticate(req, &state.tokens)?;
+    let input = json_body::<BrandProfileInput>(req)?.validate()?;
+    let saved = state
+        .db
+        .tenant(user, async |t| profiles::put_brand(t, &input).await)
+        .await?;
+    json(StatusCode::OK, &saved)
+}
