@@ -38,30 +38,30 @@ async fn route(state: &State, req: Request) -> Result<Response<Body>, AppError> 
     let method = req.method().clone();
     if at::<0>("/v1/assets/uploads", &path).is_some() {
         return if method == Method::POST {
-            routes::upload(state, &req).await
+            routes::uploads::upload(state, &req).await
         } else {
             Err(AppError::MethodNotAllowed)
         };
     }
     if at::<0>("/v1/assets", &path).is_some() {
         return if method == Method::GET {
-            routes::list(state, &req).await
+            routes::library::list(state, &req).await
         } else {
             Err(AppError::MethodNotAllowed)
         };
     }
     if let Some([id]) = at("/v1/assets/{}/download", &path) {
         return if method == Method::GET {
-            routes::download(state, &req, id).await
+            routes::download::download(state, &req, id).await
         } else {
             Err(AppError::MethodNotAllowed)
         };
     }
     if let Some([id]) = at("/v1/assets/{}", &path) {
         return match method {
-            Method::GET => routes::get(state, &req, id).await,
-            Method::PATCH => routes::update(state, &req, id).await,
-            Method::DELETE => routes::delete(state, &req, id).await,
+            Method::GET => routes::library::get(state, &req, id).await,
+            Method::PATCH => routes::library::update(state, &req, id).await,
+            Method::DELETE => routes::library::delete(state, &req, id).await,
             _ => Err(AppError::MethodNotAllowed),
         };
     }
@@ -72,12 +72,12 @@ async fn route(state: &State, req: Request) -> Result<Response<Body>, AppError> 
 #[derive(utoipa::OpenApi)]
 #[openapi(
     paths(
-        routes::upload,
-        routes::list,
-        routes::get,
-        routes::update,
-        routes::delete,
-        routes::download
+        routes::uploads::upload,
+        routes::library::list,
+        routes::library::get,
+        routes::library::update,
+        routes::library::delete,
+        routes::download::download
     ),
     components(schemas(shared::domain::asset::AssetType, shared::domain::asset::Format))
 )]

@@ -1,14 +1,11 @@
-//! Asset routes. Uploads go straight to S3 with a presigned URL; the asset stays
-//! `processing` until the asset-uploaded function has looked at the bytes.
-
-use std::time::Duration;
+//! The library: `GET /v1/assets` (filtered, cursor-paged) and `GET/PATCH/DELETE
+//! /v1/assets/{id}`.
 
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use shared::auth::authenticate;
-use shared::aws::storage::Presigned;
-use shared::domain::asset::{self, AssetType, Format, MediaType};
+use shared::domain::asset::{self, AssetType, Format};
 use shared::domain::{AssetId, Fields, Invalid};
 use shared::error::{AppError, Problem};
 use shared::http::docs::{InvalidInput, NotAuthenticated, NotJson};
@@ -17,116 +14,6 @@ use shared::repo::assets::{self, Asset, AssetFilter, Deletion, TagMatch};
 use utoipa::ToSchema;
 
 use crate::State;
-
-const UPLOAD_URL_TTL: Duration = Duration::from_secs(15 * 60);
-const DOWNLOAD_URL_TTL: Duration = Duration::from_secs(5 * 60);
-
-#[derive(Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct UploadRequest {
-    #[schema(example = "diwali-offer.jpg")]
-    pub filename: Option<String>,
-    /// image/jpeg, image/png, image/webp (≤ 30 MB) or video/mp4, video/quicktime (≤ 4 GB).
-    #[schema(example = "image/jpeg")]
-    pub content_type: Option<String>,
-    /// Size in bytes.
-    #[schema(example = 482133)]
-    pub size: Option<i64>,
-}
-
-#[derive(Serialize, ToSchema)]
-pub struct UploadTicket {
-    /// The new asset, `processing` until its bytes have been checked.
-    pub asset: Asset,
-    /// Send the file's bytes here with exactly these headers.
-    pub upload: Presigned,
-}
-
-struct Upload {
-    media: MediaType,
-    filename: String,
-    size: i64,
-}
-
-fn parse_upload(body: UploadRequest) -> Result<Upload, AppError> {
-    let mut f = Fields::default();
-    let media = f
-        .required("content_type", body.content_type)
-        .and_then(|c| f.check("content_type", MediaType::from_mime(&c)));
-    let filename = f.required("filename", body.filename);
-    let size = f.required("size", body.size);
-    let filename = match (filename, media) {
-        (Some(name), Some(m)) => f.check("filename", asset::upload_filename(&name, m)),
-        _ => None,
-    };
-    if let (Some(size), Some(m)) = (size, media)
-        && (size <= 0 || size > m.max_bytes())
-    {
-        let limit = m.max_bytes() / (1024 * 1024);
-        f.check::<()>(
-            "size",
-            Err(Invalid::new(
-                "too_large",
-                format!("a {} must be 1 byte to {limit} MB", m.mime()),
-            )),
-        );
-    }
-    f.finish()?;
-    Ok(Upload {
-        media: media.expect("checked"),
-        filename: filename.expect("checked"),
-        size: size.expect("checked"),
-    })
-}
-
-#[utoipa::path(post, path = "/v1/assets/uploads", operation_id = "start_upload", tag = "assets", security(("bearer" = [])),
-    request_body = UploadRequest,
-    responses(
-        (status = 201, description = "Asset created; PUT the bytes to upload.url", body = UploadTicket),
-        NotJson,
-        NotAuthenticated,
-        (status = 422, description = "Unsupported type, bad name or too large", body = Problem, content_type = "application/problem+json"),
-    ))]
-pub async fn upload(state: &State, req: &Request) -> Result<Response<Body>, AppError> {
-    let user = authenticate(req, &state.tokens)?;
-    let upload = parse_upload(json_body(req)?)?;
-    let id = AssetId::new();
-    let key = format!("uploads/{user}/{id}/{}", upload.filename);
-    let ticket = state
-        .storage
-        .presign_put(&key, upload.media.mime(), upload.size, UPLOAD_URL_TTL)
-        .await?;
-    let file_url = state.storage.url_of(&key);
-    let asset = state
-        .db
-        .tenant(user, async |t| {
-            assets::create_upload(
-                t,
-                id,
-                upload.media,
-                &upload.filename,
-                &file_url,
-                upload.size,
-            )
-            .await
-        })
-        .await?;
-    tracing::info!(user_id = %user, asset_id = %id, content_type = upload.media.mime(), "upload started");
-    let mut res = json(
-        StatusCode::CREATED,
-        &UploadTicket {
-            asset,
-            upload: ticket,
-        },
-    )?;
-    res.headers_mut().insert(
-        "location",
-        format!("/v1/assets/{id}")
-            .parse()
-            .map_err(AppError::internal)?,
-    );
-    Ok(res)
-}
 
 fn enum_param<T>(
     q: &Query,
@@ -295,41 +182,4 @@ pub async fn delete(state: &State, req: &Request, id: &str) -> Result<Response<B
             detail: "An active campaign uses this asset; remove it from the campaign or pause the campaign first.".into(),
         }),
     }
-}
-
-#[utoipa::path(get, path = "/v1/assets/{id}/download", operation_id = "download_library_asset", tag = "assets", security(("bearer" = [])),
-    params(("id" = uuid::Uuid, Path, description = "Asset id")),
-    responses(
-        (status = 200, description = "A download URL valid for 5 minutes", body = Presigned),
-        NotAuthenticated,
-        (status = 404, description = "No such asset of yours", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "The asset is not active yet (or failed)", body = Problem, content_type = "application/problem+json"),
-    ))]
-pub async fn download(state: &State, req: &Request, id: &str) -> Result<Response<Body>, AppError> {
-    let user = authenticate(req, &state.tokens)?;
-    let id = AssetId(parse_id(id)?);
-    let asset = state
-        .db
-        .tenant(user, async |t| assets::get(t, id).await)
-        .await?
-        .ok_or(AppError::NotFound)?;
-    if asset.status != "active" {
-        return Err(AppError::Conflict {
-            code: "asset_not_ready",
-            detail: format!(
-                "The asset is {}; only active assets can be downloaded.",
-                asset.status
-            ),
-        });
-    }
-    let key = asset
-        .file_url
-        .as_deref()
-        .and_then(|u| state.storage.key_of(u))
-        .ok_or_else(|| AppError::Internal(format!("asset {id} has no object in this bucket")))?;
-    let link = state
-        .storage
-        .presign_get(key, asset.filename.as_deref(), DOWNLOAD_URL_TTL)
-        .await?;
-    json(StatusCode::OK, &link)
 }
