@@ -1,7 +1,6 @@
 //! Campaigns over HTTP: `POST/GET /v1/campaigns`, `GET/PATCH/DELETE /v1/campaigns/{id}`,
 //! and the assets a campaign uses, `/v1/campaigns/{id}/assets[/{asset_id}]`.
 
-mod assets;
 mod input;
 pub mod meta;
 pub mod routes;
@@ -11,7 +10,7 @@ use lambda_http::{Body, Request, Response};
 use shared::error::AppError;
 use shared::http::at;
 
-pub use assets::{attach_asset, detach_asset, get_asset, list_assets};
+pub use routes::assets::{attach_asset, detach_asset, get_asset, list_assets};
 
 /// Built once per cold start: the pool, the token verifier, and what talking to Meta
 /// takes (the Graph client, the token cipher, S3 for the media the ads use).
@@ -48,16 +47,16 @@ async fn route(state: &State, req: Request) -> Result<Response<Body>, AppError> 
     let method = req.method().clone();
     if at::<0>("/v1/campaigns", &path).is_some() {
         return match method {
-            Method::GET => routes::list(state, &req).await,
-            Method::POST => routes::create(state, &req).await,
+            Method::GET => routes::campaigns::list(state, &req).await,
+            Method::POST => routes::campaigns::create(state, &req).await,
             _ => Err(AppError::MethodNotAllowed),
         };
     }
     if let Some([id]) = at("/v1/campaigns/{}", &path) {
         return match method {
-            Method::GET => routes::get(state, &req, id).await,
-            Method::PATCH => routes::update(state, &req, id).await,
-            Method::DELETE => routes::delete(state, &req, id).await,
+            Method::GET => routes::campaigns::get(state, &req, id).await,
+            Method::PATCH => routes::campaigns::update(state, &req, id).await,
+            Method::DELETE => routes::campaigns::delete(state, &req, id).await,
             _ => Err(AppError::MethodNotAllowed),
         };
     }
@@ -96,14 +95,14 @@ async fn route(state: &State, req: Request) -> Result<Response<Body>, AppError> 
     meta::launch::launch,
     meta::lifecycle::pause,
     meta::lifecycle::resume,
-    routes::create,
-    routes::list,
-    routes::get,
-    routes::update,
-    routes::delete,
-    assets::list_assets,
-    assets::get_asset,
-    assets::attach_asset,
-    assets::detach_asset
+    routes::campaigns::create,
+    routes::campaigns::list,
+    routes::campaigns::get,
+    routes::campaigns::update,
+    routes::campaigns::delete,
+    routes::assets::list_assets,
+    routes::assets::get_asset,
+    routes::assets::attach_asset,
+    routes::assets::detach_asset
 ))]
 pub struct Api;
