@@ -1,5 +1,7 @@
 //! The API's OpenAPI 3.1 document, assembled from the annotations on every function's
-//! route handlers, and served at `GET /v1/openapi.json`.
+//! route handlers, and served at `GET /v1/openapi.json`. The function serves
+//! `openapi.json`, embedded at build time; a test keeps that file equal to `document()`
+//! (`UPDATE_OPENAPI=1 cargo test -p openapi --test document` rewrites it).
 
 use lambda_http::http::{Method, StatusCode};
 use lambda_http::{Body, Request, Response};
@@ -31,13 +33,16 @@ impl Modify for BearerAuth {
         license(name = "Proprietary"),
         version = "1.0.0",
         description = "AI marketing automation for small businesses. Errors are application/problem+json \
-                       (RFC 9457) with a stable `code`; lists are cursor-paged; money is INR as decimal strings."
+                       (RFC 9457) with a stable `code`; lists are cursor-paged; money is a decimal string beside its ISO 4217 currency."
     ),
     paths(openapi_document),
     components(schemas(Problem, FieldError)),
     modifiers(&BearerAuth)
 )]
 struct Root;
+
+/// The document as generated when this binary was built (see `document`).
+pub const DOCUMENT: &str = include_str!("../openapi.json");
 
 /// The whole document.
 pub fn document() -> utoipa::openapi::OpenApi {

@@ -101,16 +101,34 @@ fn the_document_is_openapi_3_1_and_every_secured_operation_documents_401_problem
     }
 }
 
+#[test]
+fn the_embedded_document_is_the_one_the_code_generates() {
+    let generated = openapi::document().to_pretty_json().unwrap() + "\n";
+    if std::env::var_os("UPDATE_OPENAPI").is_some() {
+        std::fs::write(
+            concat!(env!("CARGO_MANIFEST_DIR"), "/openapi.json"),
+            &generated,
+        )
+        .unwrap();
+        return;
+    }
+    assert!(
+        openapi::DOCUMENT == generated,
+        "functions/openapi/openapi.json is out of date: run \
+         UPDATE_OPENAPI=1 cargo test -p openapi --test document, and commit it"
+    );
+}
+
 #[tokio::test]
 async fn the_document_is_served_as_json() {
-    let doc = openapi::document().to_json().unwrap();
+    let doc = openapi::DOCUMENT;
     let req = shared::testing::api::request(
         lambda_http::http::Method::GET,
         "/v1/openapi.json",
         None,
         None,
     );
-    let r = shared::testing::api::reply(openapi::handle(&doc, req).await);
+    let r = shared::testing::api::reply(openapi::handle(doc, req).await);
     assert_eq!(r.status, 200);
     assert_eq!(r.body["info"]["title"], "Adpilot API");
 }
