@@ -63,3 +63,7 @@ problem_response!(
     /// message is in `detail`.
     UpstreamError, "502", "A provider refused or failed; its message is in detail"
 );
+problem_response!(
+    /// 404: no such resource of the caller's (another user's is not found either).
+    NotFound, "404", "Not found, or not yours"
+);

@@ -7,8 +7,8 @@ use lambda_http::{Body, Request, Response};
 use serde::Serialize;
 use shared::auth::authenticate;
 use shared::domain::{CampaignId, Fields, Invalid};
-use shared::error::{AppError, Problem};
-use shared::http::docs::{InvalidInput, NotAuthenticated};
+use shared::error::AppError;
+use shared::http::docs::{InvalidInput, NotAuthenticated, NotFound};
 use shared::http::{Query, json, parse_id};
 use shared::repo::analytics::{self, Breakdown, Granularity, Metrics, Point};
 use shared::repo::campaigns;
@@ -43,7 +43,7 @@ pub struct Performance {
     responses(
         (status = 200, description = "The campaign's performance", body = Performance),
         NotAuthenticated,
-        (status = 404, description = "No such campaign of yours", body = Problem, content_type = "application/problem+json"),
+        NotFound,
         InvalidInput,
     ))]
 pub async fn performance(

@@ -8,7 +8,7 @@ use shared::auth::authenticate;
 use shared::aws::storage::Presigned;
 use shared::domain::AssetId;
 use shared::error::{AppError, Problem};
-use shared::http::docs::NotAuthenticated;
+use shared::http::docs::{NotAuthenticated, NotFound};
 use shared::http::{json, parse_id};
 use shared::repo::assets::{self};
 
@@ -21,7 +21,7 @@ const DOWNLOAD_URL_TTL: Duration = Duration::from_secs(5 * 60);
     responses(
         (status = 200, description = "A download URL valid for 5 minutes", body = Presigned),
         NotAuthenticated,
-        (status = 404, description = "No such asset of yours", body = Problem, content_type = "application/problem+json"),
+        NotFound,
         (status = 409, description = "The asset is not active yet (or failed)", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn download(state: &State, req: &Request, id: &str) -> Result<Response<Body>, AppError> {

@@ -8,7 +8,7 @@ use shared::auth::authenticate;
 use shared::domain::asset::{self, AssetType, Format};
 use shared::domain::{AssetId, Fields, Invalid};
 use shared::error::{AppError, Problem};
-use shared::http::docs::{InvalidInput, NotAuthenticated, NotJson};
+use shared::http::docs::{InvalidInput, NotAuthenticated, NotFound, NotJson};
 use shared::http::{Page, PageRequest, Query, json, json_body, no_content, parse_id};
 use shared::repo::assets::{self, Asset, AssetFilter, Deletion, TagMatch};
 use utoipa::ToSchema;
@@ -117,7 +117,7 @@ pub async fn list(state: &State, req: &Request) -> Result<Response<Body>, AppErr
     responses(
         (status = 200, description = "The asset", body = Asset),
         NotAuthenticated,
-        (status = 404, description = "No such asset of yours", body = Problem, content_type = "application/problem+json"),
+        NotFound,
     ))]
 pub async fn get(state: &State, req: &Request, id: &str) -> Result<Response<Body>, AppError> {
     let user = authenticate(req, &state.tokens)?;
@@ -144,7 +144,7 @@ pub struct AssetChange {
         (status = 200, description = "The changed asset", body = Asset),
         NotJson,
         NotAuthenticated,
-        (status = 404, description = "No such asset of yours", body = Problem, content_type = "application/problem+json"),
+        NotFound,
         InvalidInput,
     ))]
 pub async fn update(state: &State, req: &Request, id: &str) -> Result<Response<Body>, AppError> {
@@ -168,7 +168,7 @@ pub async fn update(state: &State, req: &Request, id: &str) -> Result<Response<B
     responses(
         (status = 204, description = "Deleted (softly: hidden from the library)"),
         NotAuthenticated,
-        (status = 404, description = "No such asset of yours", body = Problem, content_type = "application/problem+json"),
+        NotFound,
         (status = 409, description = "An active campaign uses it", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn delete(state: &State, req: &Request, id: &str) -> Result<Response<Body>, AppError> {

@@ -13,7 +13,7 @@ use shared::auth::authenticate;
 use shared::domain::money::Currency;
 use shared::domain::{CampaignId, Fields, UserId};
 use shared::error::{AppError, Problem};
-use shared::http::docs::NotAuthenticated;
+use shared::http::docs::{NotAuthenticated, NotFound, UpstreamError};
 use shared::http::{Query, json, parse_id};
 use shared::meta::ads::AdAccount;
 use shared::repo::campaigns::{self, Campaign};
@@ -174,10 +174,10 @@ pub async fn refresh_quietly(state: &State, user: UserId, c: &Campaign) {
     responses(
         (status = 200, description = "Meta's fresh estimate, also stored as the campaign's audience_size_estimate", body = AudienceEstimate),
         NotAuthenticated,
-        (status = 404, description = "No such campaign of yours", body = Problem, content_type = "application/problem+json"),
+        NotFound,
         (status = 422, description = "No connected ad account to estimate on, or not one of yours", body = Problem, content_type = "application/problem+json"),
         (status = 429, description = "Meta asked us to slow down", body = Problem, content_type = "application/problem+json"),
-        (status = 502, description = "Meta refused; its message is in detail", body = Problem, content_type = "application/problem+json"),
+        UpstreamError,
     ))]
 pub async fn estimate(state: &State, req: &Request, id: &str) -> Result<Response<Body>, AppError> {
     let user = authenticate(req, &state.tokens)?;

@@ -21,7 +21,7 @@ use shared::domain::campaign::{CampaignStatus, Objective};
 use shared::domain::money::Currency;
 use shared::domain::{CampaignId, UserId};
 use shared::error::{AppError, Problem};
-use shared::http::docs::{NotAuthenticated, NotJson};
+use shared::http::docs::{NotAuthenticated, NotFound, NotJson, UpstreamError};
 use shared::http::{json, json_body, parse_id};
 use shared::meta::GraphError;
 use shared::meta::ads::{
@@ -151,11 +151,11 @@ async fn promotion(state: &State, l: &Launch) -> Result<Option<Value>, Stop> {
         (status = 200, description = "Live on Meta: the campaign, now active, with its Meta id", body = Campaign),
         NotJson,
         NotAuthenticated,
-        (status = 404, description = "No such campaign of yours", body = Problem, content_type = "application/problem+json"),
+        NotFound,
         (status = 409, description = "Already launched, being launched by another request (`launch_in_progress`, with `progress` and `retry_at`), not launchable in its status, or the Meta connection needs renewing", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Not ready: no budget, a budget below Meta's minimum, a currency other than the ad account's, no active asset, no website, or not your ad account", body = Problem, content_type = "application/problem+json"),
         (status = 429, description = "Meta asked us to slow down", body = Problem, content_type = "application/problem+json"),
-        (status = 502, description = "Meta refused a step; its message is in detail; retrying resumes", body = Problem, content_type = "application/problem+json"),
+        UpstreamError,
     ))]
 pub async fn launch(state: &State, req: &Request, id: &str) -> Result<Response<Body>, AppError> {
     let user = authenticate(req, &state.tokens)?;

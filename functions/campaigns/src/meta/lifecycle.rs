@@ -12,7 +12,7 @@ use shared::domain::campaign::{CampaignStatus, MetaStatus, StatusRefusal};
 use shared::domain::money::Currency;
 use shared::domain::{CampaignId, UserId};
 use shared::error::{AppError, Problem};
-use shared::http::docs::NotAuthenticated;
+use shared::http::docs::{NotAuthenticated, NotFound, UpstreamError};
 use shared::http::{json, parse_id};
 use shared::meta::ads;
 use shared::repo::campaigns::{self, Campaign, CampaignFields, MetaLink};
@@ -140,9 +140,9 @@ async fn push_status(
     responses(
         (status = 200, description = "Paused on Meta and here", body = Campaign),
         NotAuthenticated,
-        (status = 404, description = "No such campaign of yours", body = Problem, content_type = "application/problem+json"),
+        NotFound,
         (status = 409, description = "Not launched, or not active", body = Problem, content_type = "application/problem+json"),
-        (status = 502, description = "Meta refused; its message is in detail", body = Problem, content_type = "application/problem+json"),
+        UpstreamError,
     ))]
 pub async fn pause(state: &State, req: &Request, id: &str) -> Result<Response<Body>, AppError> {
     push_status(state, req, id, CampaignStatus::Paused).await
@@ -154,9 +154,9 @@ pub async fn pause(state: &State, req: &Request, id: &str) -> Result<Response<Bo
     responses(
         (status = 200, description = "Active again on Meta and here", body = Campaign),
         NotAuthenticated,
-        (status = 404, description = "No such campaign of yours", body = Problem, content_type = "application/problem+json"),
+        NotFound,
         (status = 409, description = "Not launched, or not paused", body = Problem, content_type = "application/problem+json"),
-        (status = 502, description = "Meta refused; its message is in detail", body = Problem, content_type = "application/problem+json"),
+        UpstreamError,
     ))]
 pub async fn resume(state: &State, req: &Request, id: &str) -> Result<Response<Body>, AppError> {
     push_status(state, req, id, CampaignStatus::Active).await

@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use shared::auth::authenticate;
 use shared::domain::{AssetId, CampaignId};
 use shared::error::{AppError, Problem};
-use shared::http::docs::{NotAuthenticated, NotJson};
+use shared::http::docs::{NotAuthenticated, NotFound, NotJson, UpstreamError};
 use shared::http::{json, json_body, no_content, parse_id};
 use shared::repo::campaigns::{self, CampaignAsset};
 use utoipa::ToSchema;
@@ -59,7 +59,7 @@ fn ids(campaign: &str, asset: &str) -> Result<(CampaignId, AssetId), AppError> {
     responses(
         (status = 200, description = "The campaign's assets", body = CampaignAssets),
         NotAuthenticated,
-        (status = 404, description = "No such campaign of yours", body = Problem, content_type = "application/problem+json"),
+        NotFound,
     ))]
 pub async fn list_assets(
     state: &State,
@@ -85,7 +85,7 @@ pub async fn list_assets(
     responses(
         (status = 200, description = "The asset's use in the campaign", body = CampaignAsset),
         NotAuthenticated,
-        (status = 404, description = "Not linked, or not yours", body = Problem, content_type = "application/problem+json"),
+        NotFound,
     ))]
 pub async fn get_asset(
     state: &State,
@@ -110,10 +110,10 @@ pub async fn get_asset(
         (status = 201, description = "The asset now belongs to the campaign", body = CampaignAsset),
         NotJson,
         NotAuthenticated,
-        (status = 404, description = "No such campaign or asset of yours", body = Problem, content_type = "application/problem+json"),
+        NotFound,
         (status = 409, description = "The asset is not active (still processing, or failed), or the campaign's ads are being changed on Meta", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "Invalid role", body = Problem, content_type = "application/problem+json"),
-        (status = 502, description = "Meta refused to add or pause the creative's ad; retrying resumes", body = Problem, content_type = "application/problem+json"),
+        UpstreamError,
     ))]
 pub async fn attach_asset(
     state: &State,
@@ -175,8 +175,8 @@ pub async fn attach_asset(
     responses(
         (status = 204, description = "The asset no longer belongs to the campaign (its ad on Meta is paused)"),
         NotAuthenticated,
-        (status = 404, description = "Not linked, or not yours", body = Problem, content_type = "application/problem+json"),
-        (status = 502, description = "Meta refused to pause the creative's ad; nothing changed", body = Problem, content_type = "application/problem+json"),
+        NotFound,
+        UpstreamError,
     ))]
 pub async fn detach_asset(
     state: &State,

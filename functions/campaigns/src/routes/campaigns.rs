@@ -6,7 +6,7 @@ use shared::auth::authenticate;
 use shared::domain::campaign::{CampaignStatus, Purpose};
 use shared::domain::{CampaignId, Fields, Invalid};
 use shared::error::{AppError, Problem};
-use shared::http::docs::{InvalidInput, NotAuthenticated, NotJson};
+use shared::http::docs::{InvalidInput, NotAuthenticated, NotFound, NotJson, UpstreamError};
 use shared::http::{Page, PageRequest, Query, json, json_body, no_content, parse_id};
 use shared::repo::campaigns::{self, Campaign};
 
@@ -90,7 +90,7 @@ pub async fn list(state: &State, req: &Request) -> Result<Response<Body>, AppErr
     responses(
         (status = 200, description = "The campaign (its version in the ETag header, for If-Match)", body = Campaign),
         NotAuthenticated,
-        (status = 404, description = "No such campaign of yours", body = Problem, content_type = "application/problem+json"),
+        NotFound,
     ))]
 pub async fn get(state: &State, req: &Request, id: &str) -> Result<Response<Body>, AppError> {
     let user = authenticate(req, &state.tokens)?;
@@ -114,10 +114,10 @@ pub async fn get(state: &State, req: &Request, id: &str) -> Result<Response<Body
         (status = 412, description = "The campaign changed since it was read (If-Match, or a concurrent edit); nothing was written", body = Problem, content_type = "application/problem+json"),
         NotJson,
         NotAuthenticated,
-        (status = 404, description = "No such campaign of yours", body = Problem, content_type = "application/problem+json"),
+        NotFound,
         (status = 409, description = "Status change not allowed from the current status (an unlaunched campaign becomes active only by launching), a launched campaign's currency, or the Meta connection needs renewing", body = Problem, content_type = "application/problem+json"),
         InvalidInput,
-        (status = 502, description = "Meta refused the budget or status change of a launched campaign; nothing changed", body = Problem, content_type = "application/problem+json"),
+        UpstreamError,
     ))]
 pub async fn update(state: &State, req: &Request, id: &str) -> Result<Response<Body>, AppError> {
     let user = authenticate(req, &state.tokens)?;
@@ -192,9 +192,9 @@ fn with_etag(mut res: Response<Body>, c: &Campaign) -> Result<Response<Body>, Ap
     responses(
         (status = 204, description = "Deleted (softly: hidden from lists; on Meta it is archived first, its spend history kept)"),
         NotAuthenticated,
-        (status = 404, description = "No such campaign of yours", body = Problem, content_type = "application/problem+json"),
+        NotFound,
         (status = 409, description = "The campaign is active: pause or cancel it first", body = Problem, content_type = "application/problem+json"),
-        (status = 502, description = "Meta refused to archive it; nothing changed", body = Problem, content_type = "application/problem+json"),
+        UpstreamError,
     ))]
 pub async fn delete(state: &State, req: &Request, id: &str) -> Result<Response<Body>, AppError> {
     let user = authenticate(req, &state.tokens)?;

@@ -9,7 +9,7 @@ use serde::Serialize;
 use shared::auth::authenticate;
 use shared::domain::{Fields, Invalid, JobId};
 use shared::error::{AppError, Problem};
-use shared::http::docs::{InvalidInput, NotAuthenticated};
+use shared::http::docs::{InvalidInput, NotAuthenticated, NotFound};
 use shared::http::{Page, PageRequest, Query, json, parse_id};
 use shared::repo::generations;
 use shared::repo::jobs::{self, Cancel, Job, JobFilter, STATUSES};
@@ -94,7 +94,7 @@ pub async fn list_jobs(state: &State, req: &Request) -> Result<Response<Body>, A
     responses(
         (status = 200, description = "The job's status, progress, result or error", body = Job),
         NotAuthenticated,
-        (status = 404, description = "No such job of yours", body = Problem, content_type = "application/problem+json"),
+        NotFound,
     ))]
 pub async fn get_job(state: &State, req: &Request, id: &str) -> Result<Response<Body>, AppError> {
     let user = authenticate(req, &state.ctx.tokens)?;
@@ -121,7 +121,7 @@ pub struct Cancelled {
     responses(
         (status = 200, description = "Cancelled now, or cancelled before (asking again changes nothing); a cancelled generation's credits are refunded once", body = Cancelled),
         NotAuthenticated,
-        (status = 404, description = "No such job of yours", body = Problem, content_type = "application/problem+json"),
+        NotFound,
         (status = 409, description = "The job has already completed or failed (`job_finished`)", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn cancel_job(

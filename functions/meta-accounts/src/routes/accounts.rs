@@ -4,8 +4,8 @@ use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
 use serde::Serialize;
 use shared::auth::authenticate;
-use shared::error::{AppError, Problem};
-use shared::http::docs::NotAuthenticated;
+use shared::error::AppError;
+use shared::http::docs::{NotAuthenticated, NotFound};
 use shared::http::{json, parse_id};
 use shared::repo::meta_accounts::{self, AdAccount, Connection};
 use utoipa::ToSchema;
@@ -39,7 +39,7 @@ pub struct AdAccounts {
     responses(
         (status = 200, description = "The ad accounts this connection may use", body = AdAccounts),
         NotAuthenticated,
-        (status = 404, description = "No such connection of yours", body = Problem, content_type = "application/problem+json"),
+        NotFound,
     ))]
 pub async fn ad_accounts(
     state: &State,

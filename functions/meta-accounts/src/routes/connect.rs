@@ -11,8 +11,8 @@ use serde::{Deserialize, Serialize};
 use shared::auth::authenticate;
 use shared::domain::{Fields, Invalid, UserId};
 use shared::error::{AppError, Problem};
-use shared::http::docs::NotAuthenticated;
 use shared::http::docs::NotJson;
+use shared::http::docs::{NotAuthenticated, UpstreamError};
 use shared::http::{json, json_body};
 use shared::meta::graph::SCOPES;
 use shared::meta::{GraphError, oauth_state};
@@ -91,7 +91,7 @@ pub struct CallbackInput {
         NotJson,
         NotAuthenticated,
         (status = 422, description = "Login declined; missing, invalid, expired, already used or another user's state; missing code; or a permission not granted", body = Problem, content_type = "application/problem+json"),
-        (status = 502, description = "Meta refused the exchange; its message is in detail", body = Problem, content_type = "application/problem+json"),
+        UpstreamError,
     ))]
 pub async fn callback(state: &State, req: &Request) -> Result<Response<Body>, AppError> {
     let caller = authenticate(req, &state.ctx.tokens)?;

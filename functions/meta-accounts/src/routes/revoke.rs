@@ -9,7 +9,7 @@ use shared::auth::authenticate;
 use shared::domain::campaign::{CampaignStatus, MetaStatus};
 use shared::domain::{CampaignId, Fields, Invalid, UserId};
 use shared::error::{AppError, Problem};
-use shared::http::docs::NotAuthenticated;
+use shared::http::docs::{NotAuthenticated, NotFound, UpstreamError};
 use shared::http::{Query, no_content, parse_id};
 use shared::meta::{ErrorKind, ads};
 use shared::repo::campaigns;
@@ -51,10 +51,10 @@ fn meta_failed(e: shared::meta::GraphError) -> AppError {
     responses(
         (status = 204, description = "Revoked at Meta and here: the token is erased and syncing stops"),
         NotAuthenticated,
-        (status = 404, description = "No such connection of yours", body = Problem, content_type = "application/problem+json"),
+        NotFound,
         (status = 409, description = "Campaigns are live on its ad accounts (`campaigns_live`, named in detail): pause them, or ask for ?pause_campaigns=true", body = Problem, content_type = "application/problem+json"),
         (status = 422, description = "pause_campaigns is not true or false", body = Problem, content_type = "application/problem+json"),
-        (status = 502, description = "Meta refused to pause a campaign or to revoke the grant; nothing was revoked", body = Problem, content_type = "application/problem+json"),
+        UpstreamError,
     ))]
 pub async fn revoke(state: &State, req: &Request, id: &str) -> Result<Response<Body>, AppError> {
     let user = authenticate(req, &state.ctx.tokens)?;

@@ -4,8 +4,8 @@ use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
 use shared::auth::authenticate;
 use shared::domain::profile::BrandProfileInput;
-use shared::error::{AppError, Problem};
-use shared::http::docs::{InvalidInput, NotAuthenticated, NotJson};
+use shared::error::AppError;
+use shared::http::docs::{InvalidInput, NotAuthenticated, NotFound, NotJson};
 use shared::http::{json, json_body};
 use shared::repo::profiles;
 use shared::repo::profiles::BrandProfile;
@@ -16,7 +16,7 @@ use crate::State;
     responses(
         (status = 200, description = "The brand profile", body = BrandProfile),
         NotAuthenticated,
-        (status = 404, description = "No brand profile yet", body = Problem, content_type = "application/problem+json"),
+        NotFound,
     ))]
 pub async fn get_brand(state: &State, req: &Request) -> Result<Response<Body>, AppError> {
     let user = authenticate(req, &state.tokens)?;

@@ -4,8 +4,8 @@ use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
 use shared::auth::authenticate;
 use shared::domain::profile::BusinessProfileInput;
-use shared::error::{AppError, Problem};
-use shared::http::docs::{InvalidInput, NotAuthenticated, NotJson};
+use shared::error::AppError;
+use shared::http::docs::{InvalidInput, NotAuthenticated, NotFound, NotJson};
 use shared::http::{json, json_body};
 use shared::repo::profiles;
 use shared::repo::profiles::BusinessProfile;
@@ -18,7 +18,7 @@ const NO_BUSINESS_PROFILE: AppError = AppError::NotFound;
     responses(
         (status = 200, description = "The business profile", body = BusinessProfile),
         NotAuthenticated,
-        (status = 404, description = "No profile yet: PUT one", body = Problem, content_type = "application/problem+json"),
+        NotFound,
     ))]
 pub async fn get_business(state: &State, req: &Request) -> Result<Response<Body>, AppError> {
     let user = authenticate(req, &state.tokens)?;
