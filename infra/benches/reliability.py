@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
 """Reliability drills: the platform behind the local gateway (real binaries, the S3/SQS
-emulator, the Meta/Razorpay/Google simulators) on a Postgres cluster of its own, which
+emulator, the Meta/Razorpay/Stripe/Google simulators) on a Postgres cluster of its own, which
 the drills may stop. Each drill injects one fault under load and checks what a user and
 the data see; figures go to reliability.md and reliability.json.
 
@@ -11,8 +11,9 @@ the data see; figures go to reliability.md and reliability.json.
    keeps every committed message and relays exactly those afterwards.
 3. Meta answering 500 and throttling codes during launches and the hourly sync: clients
    retry, the sync worker backs off, no duplicate Meta objects, no 500.
-4. Razorpay webhooks delivered twice and shuffled: the final state of every subscription
-   equals the one its twin reached from the same events delivered once, in order.
+4. Razorpay and Stripe webhooks delivered twice and shuffled, from several clients at
+   once: the final state of every subscription equals the one its twin reached from the
+   same events delivered once, in order.
 5. Load: many users, mixed reads, writes, uploads and generations: no 5xx, p50/p99 per
    route, the database's connection count against its limit.
 
@@ -116,13 +117,13 @@ class Stack:
                    JWT_SECRET="drill-secret-drill-secret-drill-secret-01",
                    RAZORPAY_KEY_ID="rzp_test_drill", RAZORPAY_KEY_SECRET="drill-key-secret",
                    RAZORPAY_WEBHOOK_SECRET=WEBHOOK_SECRET, GEMINI_API_KEY="drill-gemini-key",
-                   STRIPE_SECRET_KEY="sk_test_drill", STRIPE_WEBHOOK_SECRET="whsec_drill",
+                   STRIPE_SECRET_KEY="sk_test_drill", STRIPE_WEBHOOK_SECRET=STRIPE_WEBHOOK_SECRET,
                    VEO_POLL_SECONDS="1", META_APP_ID="100200300400500", META_APP_SECRET=META_SECRET,
                    META_VERIFY_TOKEN="drill-verify-token",
                    TOKEN_ENCRYPTION_KEYS="drill1:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=",
                    # every simulated user comes from 127.0.0.1
                    AUTH_IP_LIMIT_PER_MINUTE="1000000", AWS_REGION="ap-south-1", RUST_LOG="warn")
-        for inherited in ("RAZORPAY_API_URL", "GEMINI_API_URL", "META_GRAPH_URL", "AWS_ENDPOINT_URL"):
+        for inherited in ("RAZORPAY_API_URL", "STRIPE_API_URL", "GEMINI_API_URL", "META_GRAPH_URL", "AWS_ENDPOINT_URL"):
             env.pop(inherited, None)
         subprocess.run([os.path.join(bin_dir, "migrate")], env=env, check=True, capture_output=True)
         self.log_path = os.path.join(ROOT, "target", "drill-gateway.log")
@@ -506,6 +507,114 @@ def deliver_razorpay(stack, event, event_id):
     return s
 
 
+STRIPE_WEBHOOK_SECRET = "whsec_drill"
+
+
+def stripe_events(row, sub, customer, session, t0):
+    """One Stripe subscription's life as Stripe reports it, oldest first, with event ids."""
+    day = 86400
+    ev = []
+
+    def subscription(status, period, cancel_at_period_end=False):
+        return {"id": sub, "object": "subscription", "status": status, "customer": customer,
+                "cancel_at_period_end": cancel_at_period_end, "default_payment_method": f"pm_{sub}",
+                "metadata": {"adpilot_subscription_id": row},
+                "items": {"object": "list", "data": [{"id": f"si_{sub}", "current_period_start": period[0],
+                                                      "current_period_end": period[1]}]}}
+
+    def invoice(inv, reason, period, paid):
+        return {"id": inv, "object": "invoice", "customer": customer, "currency": "usd", "amount_due": 4900,
+                "amount_paid": 4900 if paid else 0, "billing_reason": reason, "attempt_count": 1,
+                "parent": {"type": "subscription_details", "subscription_details": {
+                    "subscription": sub, "metadata": {"adpilot_subscription_id": row}}},
+                "lines": {"object": "list", "data": [{"period": {"start": period[0], "end": period[1]}}]}}
+
+    def add(kind, at, obj):
+        ev.append({"id": f"evt_{sub}_{len(ev)}", "object": "event", "type": kind, "created": at,
+                   "api_version": "2025-03-31.basil", "livemode": False, "data": {"object": obj}})
+
+    p1, p2, p3 = (t0, t0 + 30 * day), (t0 + 30 * day, t0 + 60 * day), (t0 + 60 * day, t0 + 90 * day)
+    add("customer.subscription.created", t0, subscription("incomplete", p1))
+    add("invoice.paid", t0 + 1, invoice(f"in_{sub}_1", "subscription_create", p1, True))
+    add("customer.subscription.updated", t0 + 2, subscription("active", p1))
+    add("checkout.session.completed", t0 + 3, {"id": session, "object": "checkout.session", "mode": "subscription",
+                                                "payment_status": "paid", "status": "complete",
+                                                "customer": customer, "subscription": sub})
+    add("invoice.paid", p2[0] + 5, invoice(f"in_{sub}_2", "subscription_cycle", p2, True))
+    add("customer.subscription.updated", p2[0] + 6, subscription("active", p2))
+    add("invoice.payment_failed", p3[0] + 5, invoice(f"in_{sub}_3", "subscription_cycle", p3, False))
+    add("customer.subscription.updated", p3[0] + 6, subscription("past_due", p2))
+    add("invoice.paid", p3[0] + day, invoice(f"in_{sub}_3", "subscription_cycle", p3, True))
+    add("customer.subscription.updated", p3[0] + day + 1, subscription("active", p3))
+    add("customer.subscription.updated", p3[0] + 10 * day, subscription("active", p3, cancel_at_period_end=True))
+    add("customer.subscription.deleted", p3[1], subscription("canceled", p3))
+    return ev
+
+
+def deliver_stripe(stack, event):
+    body = json.dumps(event).encode()
+    t = int(time.time())
+    sig = hmac.new(STRIPE_WEBHOOK_SECRET.encode(), f"{t}.".encode() + body, hashlib.sha256).hexdigest()
+    s, _, _, _ = timed("POST", stack.url("/webhooks/stripe"), raw=body,
+                       headers={"content-type": "application/json", "stripe-signature": f"t={t},v1={sig}"})
+    return s
+
+
+def replay_stripe(stack, pairs, workers, t0):
+    """The replay drill for Stripe: each subscription's events in order, and its twin's
+    events twice each, shuffled, from several clients at once; the final states must agree."""
+    lives = {}
+    for i in range(pairs):
+        for group in ("in_order", "replayed"):
+            _, user_id = stack.signup()
+            row, sub = str(uuid.uuid4()), f"sub_st_{group}_{i}"
+            customer, session = f"cus_{group}_{i}", f"cs_{group}_{i}"
+            stack.psql("INSERT INTO subscriptions (id, user_id, tier, billing_cycle, price, currency, status, is_current, "
+                       "payment_method, stripe_checkout_session_id, current_period_start, current_period_end, "
+                       "monthly_ai_credits_limit) "
+                       f"VALUES ('{row}', '{user_id}', 'professional', 'monthly', 49, 'USD', 'created', false, 'stripe', "
+                       f"'{session}', now(), now() + interval '30 days', 200); "
+                       f"INSERT INTO billing_customers (user_id, provider, customer_id) VALUES ('{user_id}', 'stripe', "
+                       f"'{customer}')")
+            lives[(group, i)] = stripe_events(row, sub, customer, session, t0)
+    answers = [deliver_stripe(stack, e) for i in range(pairs) for e in lives[("in_order", i)]]
+    queue = [e for i in range(pairs) for e in lives[("replayed", i)] for _ in range(2)]
+    random.Random(17).shuffle(queue)
+    lock = threading.Lock()
+
+    def worker():
+        while True:
+            with lock:
+                if not queue:
+                    return
+                e = queue.pop()
+            s = deliver_stripe(stack, e)
+            with lock:
+                answers.append(s)
+
+    threads = [threading.Thread(target=worker) for _ in range(workers)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+
+    def state(sub):
+        return stack.psql(
+            "SELECT concat_ws('|', s.status, s.is_current, extract(epoch FROM s.current_period_start)::int8, "
+            "s.monthly_ai_credits_used, s.cancel_at_period_end, s.payment_method_id, "
+            "(SELECT string_agg(p.status, ',' ORDER BY p.provider_payment_id) FROM payments p "
+            " WHERE p.subscription_id = s.id), u.subscription_status) "
+            f"FROM subscriptions s JOIN users u ON u.id = s.user_id WHERE s.stripe_subscription_id = '{sub}'")
+    differ = [i for i in range(pairs)
+              if state(f"sub_st_in_order_{i}").replace(f"sub_st_in_order_{i}", "")
+              != state(f"sub_st_replayed_{i}").replace(f"sub_st_replayed_{i}", "")]
+    for i in differ[:3]:
+        log(f"stripe differs: in order {state(f'sub_st_in_order_{i}')} / replayed {state(f'sub_st_replayed_{i}')}")
+    return {"subscriptions_compared": pairs, "answers": statuses([{"status": s} for s in answers]),
+            "final_states_that_differ": len(differ), "example_final_state": state("sub_st_in_order_0"),
+            "ok": not differ and all(s == 200 for s in answers)}
+
+
 def drill_replay(stack, pairs, workers):
     t0 = 1_764_000_000
     users = {}
@@ -557,8 +666,19 @@ def drill_replay(stack, pairs, workers):
     result = {"subscriptions_compared": pairs, "events_in_order": len(in_order), "deliveries_replayed": len(replayed),
               "answers": statuses([{"status": s} for s in answers]), "final_states_that_differ": len(differ),
               "example_final_state": state("sub_in_order_0")}
-    result["ok"] = not differ and all(s == 200 for s in answers)
+    result["stripe"] = replay_stripe(stack, pairs, workers, t0)
+    result["ok"] = not differ and all(s == 200 for s in answers) and result["stripe"]["ok"]
     return result
+
+
+def stripe_replay_lines(d):
+    """The Stripe half of drill 4's report (absent in reports from before it existed)."""
+    if not d:
+        return []
+    return [f"- Stripe: {d['subscriptions_compared']} subscriptions, each life of 12 events (checkout, renewal, a "
+            f"failed and retried payment, cancel at period end, deletion) in order once, their twins' twice each "
+            f"shuffled: answers {d['answers']}; final states that differ: **{d['final_states_that_differ']}** "
+            f"(e.g. `{d['example_final_state']}`)."]
 
 
 # --- drill 5: load --------------------------------------------------------------------------
@@ -634,12 +754,13 @@ def markdown(r):
         f"- Then the hourly sync, invoked at once: its jobs (and the first syncs of the new connections) ended "
         f"{d3['sync_jobs']} — retried by the sync worker with backoff while Meta failed, failed with the reason "
         f"after the last delivery, none left running — and {d3['insight_rows']} insight rows were stored.", "",
-        f"## 4. Razorpay webhooks twice and out of order {ok(d4['ok'])}", "",
+        f"## 4. Razorpay and Stripe webhooks twice and out of order {ok(d4['ok'])}", "",
         f"- {d4['subscriptions_compared']} subscriptions got {d4['events_in_order']} events in order, once; their "
         f"twins got the same events twice each, shuffled ({d4['deliveries_replayed']} deliveries, concurrently).",
         f"- Answers {d4['answers']}; final states that differ between twins: **{d4['final_states_that_differ']}** "
         f"(e.g. `{d4['example_final_state']}`: status, current, period start, tier, credits used/limit, "
-        "cancel at end, last event, payments, the user's copy).", "",
+        "cancel at end, last event, payments, the user's copy).",
+        *stripe_replay_lines(d4.get("stripe")), "",
         f"## 5. Load: {d5['users']} users for {d5['seconds']} s {ok(d5['ok'])}", "",
         f"- {d5['requests']} requests ({d5['requests_per_second']}/s), statuses {d5['statuses']}, 5xx "
         f"**{d5['server_errors']}**; peak database connections {d5['peak_db_connections']} of "
