@@ -16,6 +16,7 @@ use serde::Serialize;
 use shared::billing::{Gateways, superseded};
 use shared::config::{ConfigError, DbConfig, required};
 use shared::db::{Worker, WorkerDb};
+use shared::domain::billing::SubscriptionStatus;
 use shared::error::AppError;
 use shared::repo::subscriptions::{self, Billed, Change};
 use utoipa::ToSchema;
@@ -99,7 +100,12 @@ pub async fn apply(
         ..change
     };
     subscriptions::apply_change(w, sub, &change).await?;
-    Ok(format!("applied: {}", change.status.unwrap_or("unchanged")))
+    Ok(format!(
+        "applied: {}",
+        change
+            .status
+            .map_or_else(|| "unchanged".to_owned(), SubscriptionStatus::as_str)
+    ))
 }
 
 /// After an event committed for `user`: their superseded subscriptions are cancelled

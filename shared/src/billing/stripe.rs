@@ -11,6 +11,7 @@ use uuid::Uuid;
 
 use super::Ended;
 use crate::config::{ConfigError, or_default, required};
+use crate::domain::billing::{BillingCycle, Tier};
 use crate::error::AppError;
 use crate::outbound::LazyHttp;
 
@@ -72,8 +73,8 @@ pub struct NewCheckout<'a> {
     /// so its events find the row; and the idempotency key).
     pub subscription_row: Uuid,
     pub user_id: Uuid,
-    pub tier: &'a str,
-    pub billing_cycle: &'a str,
+    pub tier: Tier,
+    pub billing_cycle: BillingCycle,
     pub product_name: &'a str,
     /// Lower-case ISO code, as Stripe writes it.
     pub currency: &'a str,
@@ -118,10 +119,10 @@ impl Stripe {
             c.user_id.to_string(),
             c.unit_amount.to_string(),
         );
-        let interval = if c.billing_cycle == "annual" {
-            "year"
-        } else {
-            "month"
+        let (tier, cycle) = (c.tier.as_str(), c.billing_cycle.as_str());
+        let interval = match c.billing_cycle {
+            BillingCycle::Annual => "year",
+            BillingCycle::Monthly => "month",
         };
         let form = [
             ("mode", "subscription"),
@@ -140,11 +141,8 @@ impl Stripe {
             ("metadata[adpilot_subscription_id]", &row),
             ("subscription_data[metadata][adpilot_subscription_id]", &row),
             ("subscription_data[metadata][user_id]", &user),
-            ("subscription_data[metadata][tier]", c.tier),
-            (
-                "subscription_data[metadata][billing_cycle]",
-                c.billing_cycle,
-            ),
+            ("subscription_data[metadata][tier]", &tier),
+            ("subscription_data[metadata][billing_cycle]", &cycle),
         ];
         let created: Created = self
             .post(

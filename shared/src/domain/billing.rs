@@ -1,7 +1,8 @@
-//! Who charges a subscription and in what money: the payment `Provider` (Razorpay for
-//! India, Stripe elsewhere) and `Minor`, the conversion between a decimal amount and
-//! the provider's smallest unit by the currency's own exponent (ISO 4217, with Stripe's
-//! zero-decimal list), never a fixed ×100.
+//! Subscriptions' words as types: the plan's `Tier` and `BillingCycle`, the
+//! `SubscriptionStatus` machine's states, who charges it (`Provider`: Razorpay for
+//! India, Stripe elsewhere) and in what money (`Minor`: a decimal amount to and from the
+//! provider's smallest unit by the currency's own exponent — ISO 4217 with Stripe's
+//! zero-decimal list — never a fixed ×100).
 
 use rust_decimal::Decimal;
 use rust_decimal::prelude::ToPrimitive;
@@ -9,6 +10,90 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::Invalid;
+
+/// A plan's tier.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Tier {
+    Starter,
+    Professional,
+    Business,
+}
+
+string_enum!(Tier);
+
+impl Tier {
+    pub const ALL: [Tier; 3] = [Tier::Starter, Tier::Professional, Tier::Business];
+}
+
+impl std::fmt::Display for Tier {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.as_str())
+    }
+}
+
+/// How often a plan is billed.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum BillingCycle {
+    Monthly,
+    Annual,
+}
+
+string_enum!(BillingCycle);
+
+impl BillingCycle {
+    pub const ALL: [BillingCycle; 2] = [BillingCycle::Monthly, BillingCycle::Annual];
+
+    /// Days the checkout's estimated first period lasts (the provider's event sets the real one).
+    pub fn days(self) -> i64 {
+        match self {
+            BillingCycle::Monthly => 30,
+            BillingCycle::Annual => 365,
+        }
+    }
+}
+
+impl std::fmt::Display for BillingCycle {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.as_str())
+    }
+}
+
+/// A subscription's state. `created`: a checkout not paid yet (never the current
+/// subscription); `trial`: every account's start.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum SubscriptionStatus {
+    Created,
+    Trial,
+    Active,
+    PastDue,
+    Paused,
+    Cancelled,
+    Expired,
+}
+
+string_enum!(SubscriptionStatus);
+
+impl SubscriptionStatus {
+    /// The states of a subscription that has been paid for.
+    pub const PAID: [SubscriptionStatus; 3] = [
+        SubscriptionStatus::Active,
+        SubscriptionStatus::PastDue,
+        SubscriptionStatus::Paused,
+    ];
+
+    pub fn is_paid(self) -> bool {
+        Self::PAID.contains(&self)
+    }
+}
+
+impl std::fmt::Display for SubscriptionStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.as_str())
+    }
+}
 
 /// A payment provider.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
@@ -151,5 +236,18 @@ mod tests {
         assert_eq!(default_currency(Provider::Stripe, Some("IN")), "USD");
         assert_eq!(Provider::parse("stripe"), Some(Provider::Stripe));
         assert_eq!(Provider::Razorpay.as_str(), "razorpay");
+    }
+
+    #[test]
+    fn plan_words_keep_their_database_spelling() {
+        assert_eq!(SubscriptionStatus::PastDue.as_str(), "past_due");
+        assert_eq!(
+            SubscriptionStatus::parse("past_due"),
+            Some(SubscriptionStatus::PastDue)
+        );
+        assert!(SubscriptionStatus::Paused.is_paid() && !SubscriptionStatus::Trial.is_paid());
+        assert_eq!(Tier::parse("professional"), Some(Tier::Professional));
+        assert_eq!(BillingCycle::Annual.to_string(), "annual");
+        assert_eq!(Tier::parse("gold"), None);
     }
 }

@@ -12,7 +12,7 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::db::{Tenant, Worker};
-use crate::domain::billing::Provider;
+use crate::domain::billing::{BillingCycle, Provider, SubscriptionStatus, Tier};
 use crate::error::AppError;
 
 /// Opens the starter trial for a new account: free, `credits` AI credits, ends at `ends_at`.
@@ -35,12 +35,10 @@ pub async fn start_trial(
 #[derive(Clone, Debug, Serialize, ToSchema)]
 pub struct Subscription {
     pub id: Uuid,
-    /// starter, professional or business.
-    pub tier: String,
-    /// monthly or annual.
-    pub billing_cycle: String,
+    pub tier: Tier,
+    pub billing_cycle: BillingCycle,
     /// trial, active, past_due, paused, cancelled or expired (created: checkout not finished).
-    pub status: String,
+    pub status: SubscriptionStatus,
     #[schema(value_type = String, example = "3999.00")]
     pub price: Decimal,
     pub currency: String,
@@ -83,9 +81,11 @@ impl From<&Row> for Subscription {
         );
         Self {
             id: r.get("id"),
-            tier: r.get("tier"),
-            billing_cycle: r.get("billing_cycle"),
-            status: r.get("status"),
+            tier: Tier::parse(r.get("tier")).unwrap_or(Tier::Starter),
+            billing_cycle: BillingCycle::parse(r.get("billing_cycle"))
+                .unwrap_or(BillingCycle::Monthly),
+            status: SubscriptionStatus::parse(r.get("status"))
+                .unwrap_or(SubscriptionStatus::Expired),
             price: r.get("price"),
             currency: r.get("currency"),
             current_period_start: r.get("current_period_start"),
@@ -124,8 +124,8 @@ pub struct Checkout<'a> {
     /// Chosen before the provider is called, so the provider's records can name it.
     pub id: Uuid,
     pub provider: Provider,
-    pub tier: &'a str,
-    pub billing_cycle: &'a str,
+    pub tier: Tier,
+    pub billing_cycle: BillingCycle,
     pub price: Decimal,
     pub currency: &'a str,
     pub credits: i32,
@@ -199,8 +199,8 @@ pub async fn create_checkout(
             &[
                 &c.id,
                 &t.user().0,
-                &c.tier,
-                &c.billing_cycle,
+                &c.tier.as_str(),
+                &c.billing_cycle.as_str(),
                 &c.price,
                 &c.currency,
                 &c.provider.as_str(),
@@ -242,11 +242,11 @@ pub struct Billed {
     pub id: Uuid,
     pub user_id: Uuid,
     pub provider: Option<Provider>,
-    pub billing_cycle: String,
+    pub billing_cycle: BillingCycle,
     /// Stripe's subscription id, once known.
     pub stripe_subscription_id: Option<String>,
-    pub tier: String,
-    pub status: String,
+    pub tier: Tier,
+    pub status: SubscriptionStatus,
     pub is_current: bool,
     pub current_period_start: DateTime<Utc>,
     pub last_event_at: Option<DateTime<Utc>>,
@@ -268,10 +268,10 @@ impl From<&Row> for Billed {
                 .get::<_, Option<String>>(2)
                 .as_deref()
                 .and_then(Provider::parse),
-            billing_cycle: r.get(3),
+            billing_cycle: BillingCycle::parse(r.get(3)).unwrap_or(BillingCycle::Monthly),
             stripe_subscription_id: r.get(4),
-            tier: r.get(5),
-            status: r.get(6),
+            tier: Tier::parse(r.get(5)).unwrap_or(Tier::Starter),
+            status: SubscriptionStatus::parse(r.get(6)).unwrap_or(SubscriptionStatus::Expired),
             is_current: r.get(7),
             current_period_start: r.get(8),
             last_event_at: r.get(9),
@@ -398,20 +398,17 @@ pub async fn card_to_fetch(w: &Worker<'_>, id: Uuid) -> Result<Option<String>, A
         .map(|r| r.get(0)))
 }
 
-/// Our statuses of a subscription that has been paid for (active, past due, paused).
-pub const PAID: [&str; 3] = ["active", "past_due", "paused"];
-
 /// What one webhook event changes on a subscription.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Change {
     /// The event proves the subscription was paid for (active, past due or paused):
     /// it becomes the account's current one if it is not yet (and was not superseded).
     pub paid: bool,
-    pub status: Option<&'static str>,
+    pub status: Option<SubscriptionStatus>,
     pub provider_status: Option<String>,
     pub period: Option<(DateTime<Utc>, DateTime<Utc>)>,
     /// The tier and its monthly credits, when the plan changed.
-    pub tier: Option<(String, i32)>,
+    pub tier: Option<(Tier, i32)>,
     pub cancel_at_period_end: Option<bool>,
     pub event_at: Option<DateTime<Utc>>,
 }
@@ -469,7 +466,7 @@ pub async fn apply_change(w: &Worker<'_>, sub: &Billed, change: &Change) -> Resu
         &[
             &sub.id,
             &becomes_current,
-            &change.status,
+            &change.status.map(SubscriptionStatus::as_str),
             &change.provider_status,
             &new_period.map(|p| p.0),
             &new_period.map(|p| p.1),

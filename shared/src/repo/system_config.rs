@@ -9,7 +9,7 @@ use utoipa::ToSchema;
 
 use crate::db::Tx;
 use crate::domain::asset::AssetType;
-use crate::domain::billing::{Minor, Provider};
+use crate::domain::billing::{BillingCycle, Minor, Provider, Tier};
 use crate::error::AppError;
 
 pub async fn get(t: &impl Tx, key: &str) -> Result<Option<Value>, AppError> {
@@ -39,9 +39,10 @@ fn int_at(value: &Value, path: &[&str]) -> Option<i32> {
 }
 
 /// Monthly AI credits of a tier, from `subscription_features`.
-pub async fn tier_credits(t: &impl Tx, tier: &str) -> Result<i32, AppError> {
+pub async fn tier_credits(t: &impl Tx, tier: Tier) -> Result<i32, AppError> {
     let features = required(t, "subscription_features").await?;
-    int_at(&features, &[tier, "ai_credits"])
+    let tier = tier.as_str();
+    int_at(&features, &[&tier, "ai_credits"])
         .ok_or_else(|| missing("subscription_features", &format!("{tier}.ai_credits")))
 }
 
@@ -83,8 +84,7 @@ pub async fn meta_calls_per_hour(t: &impl Tx) -> Result<i32, AppError> {
 /// One tier's price for one billing cycle in one currency, and who charges it.
 #[derive(Clone, Debug, Serialize, ToSchema)]
 pub struct Price {
-    /// monthly or annual.
-    pub billing_cycle: String,
+    pub billing_cycle: BillingCycle,
     #[schema(value_type = String, example = "3999.00")]
     pub amount: Decimal,
     /// ISO 4217.
@@ -97,8 +97,7 @@ pub struct Price {
 
 #[derive(Clone, Debug, Serialize, ToSchema)]
 pub struct Plan {
-    /// starter, professional or business.
-    pub tier: String,
+    pub tier: Tier,
     pub name: String,
     /// AI credits per month.
     pub ai_credits: i32,
@@ -107,21 +106,18 @@ pub struct Plan {
 
 impl Plan {
     /// This plan's price for `cycle` in `currency` through `provider`, if offered.
-    pub fn price(&self, cycle: &str, currency: &str, provider: Provider) -> Option<&Price> {
+    pub fn price(&self, cycle: BillingCycle, currency: &str, provider: Provider) -> Option<&Price> {
         self.prices
             .iter()
             .find(|p| p.billing_cycle == cycle && p.currency == currency && p.provider == provider)
     }
 }
 
-pub const TIERS: [&str; 3] = ["starter", "professional", "business"];
-pub const BILLING_CYCLES: [&str; 2] = ["monthly", "annual"];
-
 /// Razorpay's INR price and plan id for one tier and cycle (`subscription_plans`).
-fn razorpay_price(entry: &Value, cycle: &str) -> Option<Price> {
-    let p = entry.get(cycle)?;
+fn razorpay_price(entry: &Value, cycle: BillingCycle) -> Option<Price> {
+    let p = entry.get(cycle.as_str())?;
     Some(Price {
-        billing_cycle: cycle.to_owned(),
+        billing_cycle: cycle,
         amount: p.get("price_inr")?.as_str()?.parse().ok()?,
         currency: "INR".into(),
         provider: Provider::Razorpay,
@@ -131,8 +127,11 @@ fn razorpay_price(entry: &Value, cycle: &str) -> Option<Price> {
 
 /// Stripe's prices for one tier and cycle, one per currency (`stripe_prices`). An amount
 /// finer than its currency allows is left out, not rounded.
-fn stripe_prices(entry: Option<&Value>, cycle: &str) -> Vec<Price> {
-    let Some(by_currency) = entry.and_then(|e| e.get(cycle)).and_then(Value::as_object) else {
+fn stripe_prices(entry: Option<&Value>, cycle: BillingCycle) -> Vec<Price> {
+    let Some(by_currency) = entry
+        .and_then(|e| e.get(cycle.as_str()))
+        .and_then(Value::as_object)
+    else {
         return Vec::new();
     };
     let mut prices: Vec<Price> = by_currency
@@ -141,7 +140,7 @@ fn stripe_prices(entry: Option<&Value>, cycle: &str) -> Vec<Price> {
             let amount: Decimal = amount.as_str()?.parse().ok()?;
             Minor::of(currency).ok()?.to_minor(amount)?;
             Some(Price {
-                billing_cycle: cycle.to_owned(),
+                billing_cycle: cycle,
                 amount,
                 currency: currency.to_ascii_uppercase(),
                 provider: Provider::Stripe,
@@ -159,24 +158,25 @@ pub async fn plans(t: &impl Tx) -> Result<Vec<Plan>, AppError> {
     let priced = required(t, "subscription_plans").await?;
     let stripe = get(t, "stripe_prices").await?.unwrap_or(Value::Null);
     let mut plans = Vec::new();
-    for tier in TIERS {
-        let Some(entry) = priced.get(tier) else {
+    for tier in Tier::ALL {
+        let key = tier.as_str();
+        let Some(entry) = priced.get(&key) else {
             continue;
         };
-        let prices = BILLING_CYCLES
-            .iter()
+        let prices = BillingCycle::ALL
+            .into_iter()
             .flat_map(|cycle| {
                 razorpay_price(entry, cycle)
                     .into_iter()
-                    .chain(stripe_prices(stripe.get(tier), cycle))
+                    .chain(stripe_prices(stripe.get(&key), cycle))
             })
             .collect();
         plans.push(Plan {
-            tier: tier.to_owned(),
+            tier,
             name: entry
                 .get("name")
                 .and_then(Value::as_str)
-                .unwrap_or(tier)
+                .unwrap_or(&key)
                 .to_owned(),
             ai_credits: tier_credits(t, tier).await?,
             prices,

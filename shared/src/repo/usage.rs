@@ -5,12 +5,13 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::db::Tenant;
+use crate::domain::billing::{SubscriptionStatus, Tier};
 use crate::error::AppError;
 
 #[derive(Clone, Debug, Serialize, ToSchema)]
 pub struct Allowance {
-    pub tier: String,
-    pub status: String,
+    pub tier: Tier,
+    pub status: SubscriptionStatus,
     pub period_start: DateTime<Utc>,
     pub period_end: DateTime<Utc>,
     pub credits_used: i32,
@@ -30,8 +31,8 @@ pub async fn current_allowance(t: &Tenant<'_>) -> Result<Option<Allowance>, AppE
     Ok(row.map(|r| {
         let (used, limit): (i32, i32) = (r.get(4), r.get(5));
         Allowance {
-            tier: r.get(0),
-            status: r.get(1),
+            tier: Tier::parse(r.get(0)).unwrap_or(Tier::Starter),
+            status: SubscriptionStatus::parse(r.get(1)).unwrap_or(SubscriptionStatus::Expired),
             period_start: r.get(2),
             period_end: r.get(3),
             credits_used: used,

@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 use shared::auth::password;
 use shared::auth::refresh::RefreshToken;
 use shared::db::Tenant;
+use shared::domain::billing::Tier;
 use shared::domain::{Email, Fields, Password, PersonName, Phone, TokenFamilyId, UserId};
 use shared::error::{AppError, Problem};
 use shared::http::docs::{AuthThrottled, InvalidInput, NotJson};
@@ -115,7 +116,7 @@ pub async fn signup(state: &State, req: &Request) -> Result<Response<Body>, AppE
                 },
             )
             .await?;
-            let credits = system_config::tier_credits(t, "starter").await?;
+            let credits = system_config::tier_credits(t, Tier::Starter).await?;
             subscriptions::start_trial(t, credits, trial_ends_at).await?;
             open_session(state, t, user, TokenFamilyId::new()).await
         })

@@ -20,7 +20,8 @@ use rust_decimal::Decimal;
 use serde::Deserialize;
 use serde_json::Value;
 use shared::domain::billing::Minor;
-use shared::repo::subscriptions::{Change, Instrument, PAID};
+use shared::domain::billing::SubscriptionStatus;
+use shared::repo::subscriptions::{Change, Instrument};
 
 #[derive(Clone, Debug, Deserialize)]
 pub struct Event {
@@ -129,13 +130,13 @@ impl PaymentEntity {
 }
 
 /// Our status for a Razorpay subscription status (used by `subscription.updated`).
-pub fn status_of(razorpay: &str) -> Option<&'static str> {
+pub fn status_of(razorpay: &str) -> Option<SubscriptionStatus> {
     Some(match razorpay {
-        "active" => "active",
-        "pending" | "halted" => "past_due",
-        "paused" => "paused",
-        "cancelled" => "cancelled",
-        "completed" | "expired" => "expired",
+        "active" => SubscriptionStatus::Active,
+        "pending" | "halted" => SubscriptionStatus::PastDue,
+        "paused" => SubscriptionStatus::Paused,
+        "cancelled" => SubscriptionStatus::Cancelled,
+        "completed" | "expired" => SubscriptionStatus::Expired,
         _ => return None, // created, authenticated: not paid yet
     })
 }
@@ -145,12 +146,12 @@ pub fn transition(event: &str, s: &SubscriptionEntity) -> Option<Change> {
     let status = match event {
         "subscription.authenticated" => None,
         "subscription.activated" | "subscription.charged" | "subscription.resumed" => {
-            Some("active")
+            Some(SubscriptionStatus::Active)
         }
-        "subscription.pending" | "subscription.halted" => Some("past_due"),
-        "subscription.paused" => Some("paused"),
-        "subscription.cancelled" => Some("cancelled"),
-        "subscription.completed" => Some("expired"),
+        "subscription.pending" | "subscription.halted" => Some(SubscriptionStatus::PastDue),
+        "subscription.paused" => Some(SubscriptionStatus::Paused),
+        "subscription.cancelled" => Some(SubscriptionStatus::Cancelled),
+        "subscription.completed" => Some(SubscriptionStatus::Expired),
         "subscription.updated" => status_of(&s.status),
         _ => return None,
     };
@@ -159,10 +160,10 @@ pub fn transition(event: &str, s: &SubscriptionEntity) -> Option<Change> {
         _ => None,
     };
     Some(Change {
-        paid: status.is_some_and(|s| PAID.contains(&s)),
+        paid: status.is_some_and(SubscriptionStatus::is_paid),
         status,
         provider_status: Some(s.status.clone()),
-        period: period.filter(|_| status.is_some_and(|st| st == "active")),
+        period: period.filter(|_| status == Some(SubscriptionStatus::Active)),
         cancel_at_period_end: (event == "subscription.cancelled").then_some(false),
         ..Change::default()
     })
@@ -187,15 +188,51 @@ mod tests {
     fn every_subscription_event_maps_to_a_status() {
         let cases = [
             ("subscription.authenticated", "authenticated", None),
-            ("subscription.activated", "active", Some("active")),
-            ("subscription.charged", "active", Some("active")),
-            ("subscription.pending", "pending", Some("past_due")),
-            ("subscription.halted", "halted", Some("past_due")),
-            ("subscription.paused", "paused", Some("paused")),
-            ("subscription.resumed", "active", Some("active")),
-            ("subscription.cancelled", "cancelled", Some("cancelled")),
-            ("subscription.completed", "completed", Some("expired")),
-            ("subscription.updated", "active", Some("active")),
+            (
+                "subscription.activated",
+                "active",
+                Some(SubscriptionStatus::Active),
+            ),
+            (
+                "subscription.charged",
+                "active",
+                Some(SubscriptionStatus::Active),
+            ),
+            (
+                "subscription.pending",
+                "pending",
+                Some(SubscriptionStatus::PastDue),
+            ),
+            (
+                "subscription.halted",
+                "halted",
+                Some(SubscriptionStatus::PastDue),
+            ),
+            (
+                "subscription.paused",
+                "paused",
+                Some(SubscriptionStatus::Paused),
+            ),
+            (
+                "subscription.resumed",
+                "active",
+                Some(SubscriptionStatus::Active),
+            ),
+            (
+                "subscription.cancelled",
+                "cancelled",
+                Some(SubscriptionStatus::Cancelled),
+            ),
+            (
+                "subscription.completed",
+                "completed",
+                Some(SubscriptionStatus::Expired),
+            ),
+            (
+                "subscription.updated",
+                "active",
+                Some(SubscriptionStatus::Active),
+            ),
         ];
         for (event, razorpay, ours) in cases {
             let change = transition(event, &entity(razorpay)).expect(event);

@@ -29,7 +29,8 @@ use rust_decimal::Decimal;
 use serde::Deserialize;
 use serde_json::Value;
 use shared::domain::billing::Minor;
-use shared::repo::subscriptions::{Change, PAID};
+use shared::domain::billing::SubscriptionStatus;
+use shared::repo::subscriptions::Change;
 use uuid::Uuid;
 
 #[derive(Clone, Debug, Deserialize)]
@@ -247,13 +248,13 @@ impl Invoice {
 }
 
 /// Our status for a Stripe subscription status; None while nothing is paid.
-pub fn status_of(stripe: &str) -> Option<&'static str> {
+pub fn status_of(stripe: &str) -> Option<SubscriptionStatus> {
     Some(match stripe {
-        "active" | "trialing" => "active",
-        "past_due" | "unpaid" => "past_due",
-        "paused" => "paused",
-        "canceled" => "cancelled",
-        "incomplete_expired" => "expired",
+        "active" | "trialing" => SubscriptionStatus::Active,
+        "past_due" | "unpaid" => SubscriptionStatus::PastDue,
+        "paused" => SubscriptionStatus::Paused,
+        "canceled" => SubscriptionStatus::Cancelled,
+        "incomplete_expired" => SubscriptionStatus::Expired,
         _ => return None, // incomplete
     })
 }
@@ -269,28 +270,32 @@ pub fn transition(kind: &str, object: &Object) -> Option<Change> {
                 );
             paid.then(|| Change {
                 paid: true,
-                status: Some("active"),
+                status: Some(SubscriptionStatus::Active),
                 ..Change::default()
             })
         }
         Object::Subscription(sub) => {
             let status = if kind == "customer.subscription.deleted" {
-                Some("cancelled")
+                Some(SubscriptionStatus::Cancelled)
             } else {
                 status_of(&sub.status)
             };
             Some(Change {
-                paid: status.is_some_and(|s| PAID.contains(&s)),
+                paid: status.is_some_and(SubscriptionStatus::is_paid),
                 status,
                 provider_status: Some(sub.status.clone()),
-                period: sub.period().filter(|_| status == Some("active")),
-                cancel_at_period_end: Some(sub.cancel_at_period_end && status != Some("cancelled")),
+                period: sub
+                    .period()
+                    .filter(|_| status == Some(SubscriptionStatus::Active)),
+                cancel_at_period_end: Some(
+                    sub.cancel_at_period_end && status != Some(SubscriptionStatus::Cancelled),
+                ),
                 ..Change::default()
             })
         }
         Object::Invoice(inv) if kind == "invoice.paid" => Some(Change {
             paid: true,
-            status: Some("active"),
+            status: Some(SubscriptionStatus::Active),
             period: inv.period(),
             ..Change::default()
         }),
@@ -298,7 +303,7 @@ pub fn transition(kind: &str, object: &Object) -> Option<Change> {
         Object::Invoice(inv) if inv.billing_reason.as_deref() != Some("subscription_create") => {
             Some(Change {
                 paid: true,
-                status: Some("past_due"),
+                status: Some(SubscriptionStatus::PastDue),
                 ..Change::default()
             })
         }
@@ -330,13 +335,13 @@ mod tests {
     #[test]
     fn every_stripe_subscription_status_maps_to_ours() {
         for (stripe, ours) in [
-            ("active", Some("active")),
-            ("trialing", Some("active")),
-            ("past_due", Some("past_due")),
-            ("unpaid", Some("past_due")),
-            ("paused", Some("paused")),
-            ("canceled", Some("cancelled")),
-            ("incomplete_expired", Some("expired")),
+            ("active", Some(SubscriptionStatus::Active)),
+            ("trialing", Some(SubscriptionStatus::Active)),
+            ("past_due", Some(SubscriptionStatus::PastDue)),
+            ("unpaid", Some(SubscriptionStatus::PastDue)),
+            ("paused", Some(SubscriptionStatus::Paused)),
+            ("canceled", Some(SubscriptionStatus::Cancelled)),
+            ("incomplete_expired", Some(SubscriptionStatus::Expired)),
             ("incomplete", None),
         ] {
             let e = event("customer.subscription.updated", subscription(stripe));
@@ -344,7 +349,7 @@ mod tests {
             assert_eq!(change.status, ours, "{stripe}");
             assert_eq!(
                 change.paid,
-                ours.is_some_and(|s| PAID.contains(&s)),
+                ours.is_some_and(SubscriptionStatus::is_paid),
                 "{stripe}"
             );
         }
@@ -352,7 +357,7 @@ mod tests {
         let change = transition(&deleted.kind, &deleted.object().unwrap()).unwrap();
         assert_eq!(
             (change.status, change.cancel_at_period_end),
-            (Some("cancelled"), Some(false))
+            (Some(SubscriptionStatus::Cancelled), Some(false))
         );
     }
 
@@ -406,7 +411,7 @@ mod tests {
         assert_eq!(inv.subscription_id(), Some("sub_old"));
         assert_eq!(inv.amount(inv.amount_due).to_string(), "49.00");
         let change = transition(&old.kind, &Object::Invoice(inv.clone())).unwrap();
-        assert_eq!(change.status, Some("past_due"));
+        assert_eq!(change.status, Some(SubscriptionStatus::PastDue));
         let first = Invoice {
             billing_reason: Some("subscription_create".into()),
             ..inv

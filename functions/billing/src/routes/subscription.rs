@@ -10,7 +10,7 @@ use shared::error::{AppError, Problem};
 use shared::http::docs::{InvalidInput, NotAuthenticated, NotJson, UpstreamError};
 use shared::http::{json, json_body};
 use shared::repo::customers;
-use shared::repo::subscriptions::{self, PAID, Subscription};
+use shared::repo::subscriptions::{self, Subscription};
 use utoipa::ToSchema;
 
 use crate::State;
@@ -61,7 +61,7 @@ pub async fn cancel(state: &State, req: &Request) -> Result<Response<Body>, AppE
         .tenant(user, async |t| subscriptions::current(t).await)
         .await?;
     let (provider, remote_id) = match (&current.payment_method, &current.remote_id) {
-        (Some(p), Some(id)) if PAID.contains(&current.status.as_str()) => (*p, id.clone()),
+        (Some(p), Some(id)) if current.status.is_paid() => (*p, id.clone()),
         _ => {
             return Err(AppError::Conflict {
                 code: "nothing_to_cancel",

@@ -81,12 +81,12 @@ pub struct Subscribed {
 pub async fn subscribe(state: &State, req: &Request) -> Result<Response<Body>, AppError> {
     let user = authenticate(req, &state.ctx.tokens)?;
     let input: SubscribeInput = json_body(req)?;
-    let (provider, currency) = parse_input(&input)?;
+    let wanted = parse_input(&input)?;
     let (current, order, open) = state
         .ctx
         .db
         .tenant(user, async |t| {
-            let order = order(t, &input, provider, currency).await?;
+            let order = order(t, &wanted).await?;
             Ok((
                 subscriptions::current(t).await?,
                 order,
@@ -112,8 +112,8 @@ pub async fn subscribe(state: &State, req: &Request) -> Result<Response<Body>, A
     }
     let row = Uuid::new_v4();
     let checkout = match order.provider {
-        Provider::Razorpay => razorpay_checkout(state, user, &order, &input).await?,
-        Provider::Stripe => stripe_checkout(state, user, row, &order, &input).await?,
+        Provider::Razorpay => razorpay_checkout(state, user, &order).await?,
+        Provider::Stripe => stripe_checkout(state, user, row, &order).await?,
     };
     let remote_id = checkout
         .subscription_id
@@ -121,11 +121,6 @@ pub async fn subscribe(state: &State, req: &Request) -> Result<Response<Body>, A
         .or_else(|| checkout.session_id.clone())
         .unwrap_or_default();
     let now = Utc::now();
-    let days = if input.billing_cycle == "annual" {
-        365
-    } else {
-        30
-    };
     let sub = state
         .ctx
         .db
@@ -135,14 +130,14 @@ pub async fn subscribe(state: &State, req: &Request) -> Result<Response<Body>, A
                 &Checkout {
                     id: row,
                     provider: order.provider,
-                    tier: &order.plan.tier,
-                    billing_cycle: &input.billing_cycle,
+                    tier: order.plan.tier,
+                    billing_cycle: order.price.billing_cycle,
                     price: order.price.amount,
                     currency: &order.price.currency,
                     credits: order.plan.ai_credits,
                     remote_id: &remote_id,
                     period_start: now,
-                    period_end: now + Duration::days(days),
+                    period_end: now + Duration::days(order.price.billing_cycle.days()),
                 },
             )
             .await
@@ -159,7 +154,7 @@ pub async fn subscribe(state: &State, req: &Request) -> Result<Response<Body>, A
             detail: "Another checkout was started at the same time; use that one.".into(),
         });
     };
-    tracing::info!(user = %user.0, provider = order.provider.as_str(), remote_id, tier = order.plan.tier,
+    tracing::info!(user = %user.0, provider = order.provider.as_str(), remote_id, tier = %order.plan.tier,
                    currency = order.price.currency, "checkout created");
     json(
         StatusCode::CREATED,

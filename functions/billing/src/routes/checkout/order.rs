@@ -3,106 +3,111 @@
 //! plan is bought again only through the other provider.
 
 use shared::db::Tenant;
-use shared::domain::billing::{Minor, Provider, default_currency};
+use shared::domain::billing::{BillingCycle, Minor, Provider, Tier, default_currency};
 use shared::domain::{Fields, Invalid};
 use shared::error::AppError;
 use shared::repo::profiles;
-use shared::repo::subscriptions::{PAID, Subscription};
-use shared::repo::system_config::{self, BILLING_CYCLES, Plan, Price, TIERS};
+use shared::repo::subscriptions::Subscription;
+use shared::repo::system_config::{self, Plan, Price};
 
 use super::SubscribeInput;
 
+/// What the checkout is for, with its price.
 pub(super) struct Order {
     pub plan: Plan,
     pub price: Price,
     pub provider: Provider,
 }
 
-/// Cycles a Razorpay subscription runs before it completes: ten years either way.
-pub(super) fn parse_input(
-    input: &SubscribeInput,
-) -> Result<(Option<Provider>, Option<String>), AppError> {
+/// The checked input: every wrong field named at once.
+pub(super) struct Wanted {
+    pub tier: Tier,
+    pub cycle: BillingCycle,
+    pub provider: Option<Provider>,
+    pub currency: Option<String>,
+}
+
+fn one_of<T: Copy>(all: &[T], name: impl Fn(T) -> String, raw: &str) -> Result<T, Invalid> {
+    all.iter()
+        .copied()
+        .find(|v| name(*v) == raw)
+        .ok_or_else(|| {
+            let names: Vec<String> = all.iter().map(|v| name(*v)).collect();
+            Invalid::new("invalid", format!("must be one of {}", names.join(", ")))
+        })
+}
+
+pub(super) fn parse_input(input: &SubscribeInput) -> Result<Wanted, AppError> {
     let mut f = Fields::default();
-    f.check(
-        "tier",
-        if TIERS.contains(&input.tier.as_str()) {
-            Ok(())
-        } else {
-            Err(Invalid::new(
-                "invalid",
-                format!("must be one of {}", TIERS.join(", ")),
-            ))
-        },
-    );
-    f.check(
+    let tier = f.check("tier", one_of(&Tier::ALL, Tier::as_str, &input.tier));
+    let cycle = f.check(
         "billing_cycle",
-        if BILLING_CYCLES.contains(&input.billing_cycle.as_str()) {
-            Ok(())
-        } else {
-            Err(Invalid::new("invalid", "must be monthly or annual"))
-        },
+        one_of(
+            &BillingCycle::ALL,
+            BillingCycle::as_str,
+            &input.billing_cycle,
+        ),
     );
-    let provider = input.provider.as_deref().and_then(|p| {
-        f.check(
-            "provider",
-            Provider::parse(p).ok_or_else(|| Invalid::new("invalid", "must be razorpay or stripe")),
-        )
-    });
+    let provider = input
+        .provider
+        .as_deref()
+        .and_then(|p| f.check("provider", one_of(&Provider::ALL, Provider::as_str, p)));
     let currency = input
         .currency
         .as_deref()
         .and_then(|c| f.check("currency", Minor::of(c).map(|_| c.to_ascii_uppercase())));
     f.finish()?;
-    Ok((provider, currency))
+    Ok(Wanted {
+        tier: tier.expect("checked"),
+        cycle: cycle.expect("checked"),
+        provider,
+        currency,
+    })
 }
 
-/// The plan and price for the input, with defaults from where the business is.
-pub(super) async fn order(
-    t: &Tenant<'_>,
-    input: &SubscribeInput,
-    provider: Option<Provider>,
-    currency: Option<String>,
-) -> Result<Order, AppError> {
+/// The plan and price wanted, with defaults from where the business is.
+pub(super) async fn order(t: &Tenant<'_>, wanted: &Wanted) -> Result<Order, AppError> {
     let country = profiles::business_country(t).await?;
-    let provider = provider.unwrap_or_else(|| Provider::default_for(country.as_deref()));
-    let currency =
-        currency.unwrap_or_else(|| default_currency(provider, country.as_deref()).to_owned());
+    let provider = wanted
+        .provider
+        .unwrap_or_else(|| Provider::default_for(country.as_deref()));
+    let currency = wanted
+        .currency
+        .clone()
+        .unwrap_or_else(|| default_currency(provider, country.as_deref()).to_owned());
     let plan = system_config::plans(t)
         .await?
         .into_iter()
-        .find(|p| p.tier == input.tier)
+        .find(|p| p.tier == wanted.tier)
         .ok_or_else(|| AppError::field("tier", "not_offered", "this plan is not on offer"))?;
-    let Some(price) = plan
-        .price(&input.billing_cycle, &currency, provider)
-        .cloned()
-    else {
+    let Some(price) = plan.price(wanted.cycle, &currency, provider).cloned() else {
         let offered: Vec<String> = plan
             .prices
             .iter()
-            .filter(|p| p.billing_cycle == input.billing_cycle && p.provider == provider)
+            .filter(|p| p.billing_cycle == wanted.cycle && p.provider == provider)
             .map(|p| p.currency.clone())
             .collect();
-        return Err(AppError::field(
-            if offered.is_empty() {
-                "tier"
-            } else {
-                "currency"
-            },
-            "not_offered",
-            if offered.is_empty() {
+        return Err(if offered.is_empty() {
+            AppError::field(
+                "tier",
+                "not_offered",
                 format!(
                     "{} does not offer this plan billed {}",
                     provider.name(),
-                    input.billing_cycle
-                )
-            } else {
+                    wanted.cycle
+                ),
+            )
+        } else {
+            AppError::field(
+                "currency",
+                "not_offered",
                 format!(
                     "{} charges this plan in {}, not {currency}",
                     provider.name(),
                     offered.join(", ")
-                )
-            },
-        ));
+                ),
+            )
+        });
     };
     Ok(Order {
         plan,
@@ -117,7 +122,7 @@ pub(super) fn refuse_a_second_paid_plan(
     current: &Subscription,
     provider: Provider,
 ) -> Result<(), AppError> {
-    if PAID.contains(&current.status.as_str()) && current.payment_method == Some(provider) {
+    if current.status.is_paid() && current.payment_method == Some(provider) {
         return Err(AppError::Conflict {
             code: "already_subscribed",
             detail: format!(

@@ -4,28 +4,34 @@
 
 use shared::billing::stripe::NewCheckout;
 use shared::domain::UserId;
-use shared::domain::billing::{Minor, Provider};
+use shared::domain::billing::{BillingCycle, Minor, Provider};
 use shared::error::AppError;
 use shared::repo::{customers, users};
 use uuid::Uuid;
 
+use super::CheckoutInfo;
 use super::order::Order;
-use super::{CheckoutInfo, SubscribeInput};
 use crate::State;
 
-fn total_count(cycle: &str) -> u32 {
-    if cycle == "annual" { 10 } else { 120 }
+/// Cycles a Razorpay subscription runs before it completes: ten years either way.
+fn total_count(cycle: BillingCycle) -> u32 {
+    match cycle {
+        BillingCycle::Annual => 10,
+        BillingCycle::Monthly => 120,
+    }
 }
 
-fn description(order: &Order, cycle: &str) -> String {
-    format!("{} plan, billed {cycle}", order.plan.name)
+fn description(order: &Order) -> String {
+    format!(
+        "{} plan, billed {}",
+        order.plan.name, order.price.billing_cycle
+    )
 }
 
 pub(super) async fn razorpay_checkout(
     state: &State,
     user: UserId,
     order: &Order,
-    input: &SubscribeInput,
 ) -> Result<CheckoutInfo, AppError> {
     let plan_id = order.price.razorpay_plan_id.as_deref().ok_or_else(|| {
         AppError::Internal(format!("{} has no Razorpay plan id", order.plan.tier))
@@ -35,7 +41,7 @@ pub(super) async fn razorpay_checkout(
         .razorpay
         .create_subscription(
             plan_id,
-            total_count(&input.billing_cycle),
+            total_count(order.price.billing_cycle),
             &user.0.to_string(),
         )
         .await?;
@@ -46,7 +52,7 @@ pub(super) async fn razorpay_checkout(
         subscription_id: Some(remote.id),
         session_id: None,
         name: "Adpilot",
-        description: description(order, &input.billing_cycle),
+        description: description(order),
     })
 }
 
@@ -83,7 +89,6 @@ pub(super) async fn stripe_checkout(
     user: UserId,
     row: Uuid,
     order: &Order,
-    input: &SubscribeInput,
 ) -> Result<CheckoutInfo, AppError> {
     let unit_amount = Minor::of(&order.price.currency)
         .ok()
@@ -92,7 +97,7 @@ pub(super) async fn stripe_checkout(
             AppError::Internal(format!("price {} is not payable", order.price.amount))
         })?;
     let customer = stripe_customer(state, user).await?;
-    let description = description(order, &input.billing_cycle);
+    let description = description(order);
     let session = state
         .gateways
         .stripe
@@ -100,8 +105,8 @@ pub(super) async fn stripe_checkout(
             customer: &customer,
             subscription_row: row,
             user_id: user.0,
-            tier: &order.plan.tier,
-            billing_cycle: &input.billing_cycle,
+            tier: order.plan.tier,
+            billing_cycle: order.price.billing_cycle,
             product_name: &format!("Adpilot {}", order.plan.name),
             currency: &order.price.currency.to_ascii_lowercase(),
             unit_amount,
