@@ -510,6 +510,28 @@ def deliver_razorpay(stack, event, event_id):
 STRIPE_WEBHOOK_SECRET = "whsec_drill"
 
 
+def deliver_concurrently(deliveries, deliver, workers):
+    """Sends every delivery with `deliver` from `workers` threads at once; the answers."""
+    lock, queue, answers = threading.Lock(), list(deliveries), []
+
+    def worker():
+        while True:
+            with lock:
+                if not queue:
+                    return
+                d = queue.pop()
+            status = deliver(d)
+            with lock:
+                answers.append(status)
+
+    threads = [threading.Thread(target=worker) for _ in range(workers)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return answers
+
+
 def stripe_events(row, sub, customer, session, t0):
     """One Stripe subscription's life as Stripe reports it, oldest first, with event ids."""
     day = 86400
@@ -580,23 +602,7 @@ def replay_stripe(stack, pairs, workers, t0):
     answers = [deliver_stripe(stack, e) for i in range(pairs) for e in lives[("in_order", i)]]
     queue = [e for i in range(pairs) for e in lives[("replayed", i)] for _ in range(2)]
     random.Random(17).shuffle(queue)
-    lock = threading.Lock()
-
-    def worker():
-        while True:
-            with lock:
-                if not queue:
-                    return
-                e = queue.pop()
-            s = deliver_stripe(stack, e)
-            with lock:
-                answers.append(s)
-
-    threads = [threading.Thread(target=worker) for _ in range(workers)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    answers += deliver_concurrently(queue, lambda e: deliver_stripe(stack, e), workers)
 
     def state(sub):
         return stack.psql(
@@ -635,23 +641,7 @@ def drill_replay(stack, pairs, workers):
             replayed += [(e, f"evt_replayed_{i}_{n}")] * 2
     random.Random(16).shuffle(replayed)
     answers = [deliver_razorpay(stack, e, eid) for e, eid in in_order]
-    lock, queue = threading.Lock(), list(replayed)
-
-    def worker():
-        while True:
-            with lock:
-                if not queue:
-                    return
-                e, eid = queue.pop()
-            s = deliver_razorpay(stack, e, eid)
-            with lock:
-                answers.append(s)
-
-    threads = [threading.Thread(target=worker) for _ in range(workers)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    answers += deliver_concurrently(replayed, lambda d: deliver_razorpay(stack, *d), workers)
 
     def state(sub):
         return stack.psql(

@@ -57,12 +57,17 @@ async fn world() -> World {
     }
 }
 
-/// Asks for a generation through the real endpoint and returns the queue message it made.
-async fn requested(w: &World, body: Value) -> SqsMessage {
-    let api = generations::State {
+/// The generations function (the API side of a generation), on the same database.
+async fn api(w: &World) -> generations::State {
+    generations::State {
         ctx: context(&w.db),
         relay: Relay::new(w.state.sqs.get().await.clone(), Default::default()),
-    };
+    }
+}
+
+/// Asks for a generation through the real endpoint and returns the queue message it made.
+async fn requested(w: &World, body: Value) -> SqsMessage {
+    let api = api(w).await;
     let r = reply(
         generations::handle(
             &api,
@@ -643,10 +648,7 @@ async fn cancel_the_job(w: &World) -> Value {
             .await
             .unwrap()
             .get(0);
-    let api = generations::State {
-        ctx: context(&w.db),
-        relay: Relay::new(w.state.sqs.get().await.clone(), Default::default()),
-    };
+    let api = api(w).await;
     let r = reply(
         generations::handle(
             &api,
