@@ -694,3 +694,53 @@ async fn paying_through_razorpay_cancels_the_stripe_plan_at_stripe() {
         ("cancelled".into(), false, Some("canceled".into()))
     );
 }
+
+#[tokio::test]
+async fn two_first_events_at_once_both_find_the_row_one_of_them_links() {
+    let db = TestDb::fresh().await;
+    let state = offline(&db);
+    for n in 0..20 {
+        let c = checkout(&db, n).await;
+        // Neither event can find the row by its Stripe id yet: both go by the metadata.
+        let sub_event = event(
+            &format!("evt_sub_{n}"),
+            "customer.subscription.updated",
+            T0 + 2,
+            subscription(&c, "active", PERIOD),
+        );
+        let invoice_event = event(
+            &format!("evt_inv_{n}"),
+            "invoice.paid",
+            T0 + 1,
+            invoice(&c, &format!("in_{n}"), "subscription_create", PERIOD, 4900),
+        );
+        let (a, b) = tokio::join!(deliver(&state, &sub_event), deliver(&state, &invoice_event));
+        for r in [&a, &b] {
+            assert!(
+                r.body["outcome"].as_str().unwrap().starts_with("applied")
+                    || r.body["outcome"].as_str().unwrap().starts_with("stale"),
+                "round {n}: {}",
+                r.body
+            );
+        }
+        let attached: i64 = db
+            .superuser()
+            .await
+            .query_one(
+                "SELECT count(*) FROM payments WHERE subscription_id = $1",
+                &[&c.row],
+            )
+            .await
+            .unwrap()
+            .get(0);
+        assert_eq!(
+            attached, 1,
+            "round {n}: the payment belongs to the subscription"
+        );
+        assert_eq!(
+            current(&db, c.user).await,
+            active(&c, 0, PERIOD),
+            "round {n}"
+        );
+    }
+}

@@ -316,22 +316,25 @@ pub async fn lock_by_stripe_checkout(
 }
 
 /// Our Stripe subscription row `id` (named in the Stripe subscription's metadata), if it
-/// belongs to the user whose Stripe customer is `customer` and is not yet linked to
-/// another Stripe subscription.
+/// belongs to the user whose Stripe customer is `customer` and is linked to no other
+/// Stripe subscription than `stripe_id`. (Two first events at once both get here; the
+/// second waits for the first's lock and then finds the row linked to this same
+/// subscription, which must still match.)
 pub async fn lock_stripe_row(
     w: &Worker<'_>,
     id: Uuid,
     customer: &str,
+    stripe_id: &str,
 ) -> Result<Option<Billed>, AppError> {
     let sql = format!(
         "SELECT {BILLED} FROM subscriptions s WHERE id = $1 AND payment_method = 'stripe' \
-           AND stripe_subscription_id IS NULL \
+           AND (stripe_subscription_id IS NULL OR stripe_subscription_id = $3) \
            AND EXISTS (SELECT 1 FROM billing_customers c WHERE c.user_id = s.user_id \
                        AND c.provider = 'stripe' AND c.customer_id = $2) \
          FOR UPDATE"
     );
     Ok(w.tx
-        .query_opt(&sql, &[&id, &customer])
+        .query_opt(&sql, &[&id, &customer, &stripe_id])
         .await?
         .as_ref()
         .map(Billed::from))

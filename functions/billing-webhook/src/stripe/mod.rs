@@ -129,7 +129,7 @@ async fn lock_row(w: &Worker<'_>, object: &Object) -> Result<Option<Billed>, App
     let (Some(id), Some(customer)) = (by_metadata, customer) else {
         return Ok(None);
     };
-    let Some(mut row) = subscriptions::lock_stripe_row(w, id, customer).await? else {
+    let Some(mut row) = subscriptions::lock_stripe_row(w, id, customer, stripe_sub).await? else {
         return Ok(None);
     };
     subscriptions::link_stripe_subscription(w, &mut row, stripe_sub).await?;
