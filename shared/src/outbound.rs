@@ -8,9 +8,43 @@
 //! Meta token, a Razorpay key, Google's API key in a header reqwest would forward), and
 //! a URL from a provider's answer is hostile until checked. Code that must follow a URL
 //! or a redirect checks it against an `AllowList` first and sends no credentials to it.
+//! `json_answer` reads a provider's JSON answer, or its refusal in its own words.
 
 use std::sync::OnceLock;
 use std::time::Duration;
+
+use serde::de::DeserializeOwned;
+
+use crate::error::AppError;
+
+/// Sends `req` and reads its JSON answer as `T`. A refusal (not 2xx) is
+/// `AppError::Upstream` carrying the provider's own message, found at `message_at` in its
+/// error body (the HTTP status when there is none); a failed send or an answer of
+/// another shape is an internal error naming `service` and `path`.
+pub async fn json_answer<T: DeserializeOwned>(
+    req: reqwest::RequestBuilder,
+    service: &'static str,
+    path: &str,
+    message_at: &[&str],
+) -> Result<T, AppError> {
+    let name = service.to_ascii_lowercase();
+    let failed = |e: &dyn std::fmt::Display| AppError::Internal(format!("{name} {path}: {e}"));
+    let res = req.send().await.map_err(|e| failed(&e))?;
+    let status = res.status();
+    let text = res.text().await.map_err(|e| failed(&e))?;
+    if !status.is_success() {
+        let detail = serde_json::from_str::<serde_json::Value>(&text)
+            .ok()
+            .and_then(|v| {
+                let message = message_at.iter().try_fold(&v, |v, key| v.get(key))?;
+                message.as_str().map(str::to_owned)
+            })
+            .unwrap_or_else(|| format!("HTTP {status}"));
+        tracing::warn!(service, path, %status, detail, "{name} refused");
+        return Err(AppError::Upstream { service, detail });
+    }
+    serde_json::from_str(&text).map_err(|e| failed(&format!("unexpected answer: {e}")))
+}
 
 #[derive(Clone, Debug)]
 pub struct LazyHttp {

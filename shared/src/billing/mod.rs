@@ -14,12 +14,25 @@ use crate::error::AppError;
 pub use razorpay::Razorpay;
 pub use stripe::Stripe;
 
-/// How ending a subscription at its provider went.
-#[derive(Debug, PartialEq, Eq)]
-pub enum Ended {
-    Cancelled,
-    /// It had already ended there, with this (provider's) status.
-    AlreadyEnded(String),
+/// The provider's status once something has ended: what ending it answered or, when the
+/// provider refused (it cannot end what has ended), the status it reports now if that is
+/// one of `ended`; otherwise the refusal.
+async fn ended_status(
+    ending: Result<String, AppError>,
+    now: impl Future<Output = Result<String, AppError>>,
+    ended: &[&str],
+) -> Result<String, AppError> {
+    match ending {
+        Err(refused @ AppError::Upstream { .. }) => {
+            let status = now.await?;
+            if ended.contains(&status.as_str()) {
+                Ok(status)
+            } else {
+                Err(refused)
+            }
+        }
+        other => other,
+    }
 }
 
 /// Both providers' clients.
@@ -38,8 +51,9 @@ impl Gateways {
         })
     }
 
-    /// Ends `remote_id` at `provider` now; already ended counts as done.
-    pub async fn end_now(&self, provider: Provider, remote_id: &str) -> Result<Ended, AppError> {
+    /// Ends `remote_id` at `provider` now; already ended counts as done. Returns the
+    /// provider's status (in its own word: Razorpay's `cancelled`, Stripe's `canceled`).
+    pub async fn end_now(&self, provider: Provider, remote_id: &str) -> Result<String, AppError> {
         match provider {
             Provider::Razorpay => self.razorpay.end_now(remote_id).await,
             Provider::Stripe => self.stripe.end_now(remote_id).await,
@@ -73,18 +87,19 @@ impl Gateways {
     }
 
     /// Closes an unpaid checkout so it can no longer be paid: Razorpay's subscription is
-    /// cancelled, Stripe's Checkout Session expired.
+    /// cancelled, Stripe's Checkout Session expired. Returns the provider's status.
     pub async fn close_checkout(
         &self,
         provider: Provider,
         remote_id: &str,
-    ) -> Result<(), AppError> {
+    ) -> Result<String, AppError> {
         match provider {
-            Provider::Razorpay => {
-                self.razorpay.cancel_subscription(remote_id, false).await?;
-            }
-            Provider::Stripe => self.stripe.expire_checkout(remote_id).await?,
+            Provider::Razorpay => Ok(self
+                .razorpay
+                .cancel_subscription(remote_id, false)
+                .await?
+                .status),
+            Provider::Stripe => self.stripe.expire_checkout(remote_id).await,
         }
-        Ok(())
     }
 }

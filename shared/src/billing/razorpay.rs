@@ -2,10 +2,10 @@
 //! `https://api.razorpay.com/v1`), HTTP basic auth with the key id and secret. Errors
 //! carry Razorpay's own description, which is safe to show the user.
 
-use super::Ended;
+use super::ended_status;
 use crate::config::{ConfigError, or_default, required};
 use crate::error::AppError;
-use crate::outbound::LazyHttp;
+use crate::outbound::{LazyHttp, json_answer};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -86,19 +86,12 @@ impl Razorpay {
     }
 
     /// Cancels `id` now unless it has already ended at Razorpay (cancelled, completed or
-    /// expired), which counts as done: Razorpay refuses to cancel it again.
-    pub async fn end_now(&self, id: &str) -> Result<Ended, AppError> {
-        match self.cancel_subscription(id, false).await {
-            Ok(_) => Ok(Ended::Cancelled),
-            Err(refused @ AppError::Upstream { .. }) => {
-                let sub = self.subscription(id).await?;
-                match sub.status.as_str() {
-                    "cancelled" | "completed" | "expired" => Ok(Ended::AlreadyEnded(sub.status)),
-                    _ => Err(refused),
-                }
-            }
-            Err(e) => Err(e),
-        }
+    /// expired), which counts as done: Razorpay refuses to cancel it again. Returns its
+    /// status.
+    pub async fn end_now(&self, id: &str) -> Result<String, AppError> {
+        let cancelled = self.cancel_subscription(id, false).await.map(|s| s.status);
+        let now = async { Ok(self.subscription(id).await?.status) };
+        ended_status(cancelled, now, &["cancelled", "completed", "expired"]).await
     }
 
     async fn post<T: serde::de::DeserializeOwned>(
@@ -119,28 +112,7 @@ impl Razorpay {
         path: &str,
         req: reqwest::RequestBuilder,
     ) -> Result<T, AppError> {
-        let res = req
-            .basic_auth(&self.key_id, Some(&self.key_secret))
-            .send()
-            .await
-            .map_err(|e| AppError::Internal(format!("razorpay {path}: {e}")))?;
-        let status = res.status();
-        let text = res
-            .text()
-            .await
-            .map_err(|e| AppError::Internal(format!("razorpay {path}: {e}")))?;
-        if !status.is_success() {
-            let detail = serde_json::from_str::<Value>(&text)
-                .ok()
-                .and_then(|v| v["error"]["description"].as_str().map(str::to_owned))
-                .unwrap_or_else(|| format!("HTTP {status}"));
-            tracing::warn!(path, %status, detail, "razorpay refused");
-            return Err(AppError::Upstream {
-                service: "Razorpay",
-                detail,
-            });
-        }
-        serde_json::from_str(&text)
-            .map_err(|e| AppError::Internal(format!("razorpay {path}: unexpected answer: {e}")))
+        let req = req.basic_auth(&self.key_id, Some(&self.key_secret));
+        json_answer(req, "Razorpay", path, &["error", "description"]).await
     }
 }

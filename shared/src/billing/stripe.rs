@@ -9,11 +9,11 @@ use serde::Deserialize;
 use serde::de::DeserializeOwned;
 use uuid::Uuid;
 
-use super::Ended;
+use super::ended_status;
 use crate::config::{ConfigError, or_default, required};
 use crate::domain::billing::{BillingCycle, Tier};
 use crate::error::AppError;
-use crate::outbound::LazyHttp;
+use crate::outbound::{LazyHttp, json_answer};
 
 /// The API version our requests are read under (webhook payloads of older and newer
 /// versions are read too; see `billing-webhook`).
@@ -41,8 +41,6 @@ pub struct CheckoutSession {
 pub struct StripeSubscription {
     pub id: String,
     pub status: String,
-    #[serde(default)]
-    pub cancel_at_period_end: bool,
 }
 
 /// A card's brand and last four digits, never its number.
@@ -58,6 +56,12 @@ pub struct PaymentMethod {
     #[serde(rename = "type")]
     pub kind: String,
     pub card: Option<Card>,
+}
+
+/// A Checkout Session's status alone (expiring reads nothing else).
+#[derive(Clone, Debug, Deserialize)]
+struct SessionStatus {
+    status: Option<String>,
 }
 
 #[derive(Clone, Debug, Deserialize)]
@@ -144,36 +148,28 @@ impl Stripe {
             ("subscription_data[metadata][tier]", &tier),
             ("subscription_data[metadata][billing_cycle]", &cycle),
         ];
-        let created: Created = self
-            .post(
-                "/v1/checkout/sessions",
-                &form,
-                Some(&format!("checkout-{row}")),
-            )
-            .await?;
-        Ok(CheckoutSession {
-            id: created.id,
-            url: created.url,
-            status: Some("open".into()),
-        })
+        self.post(
+            "/v1/checkout/sessions",
+            &form,
+            Some(&format!("checkout-{row}")),
+        )
+        .await
     }
 
     /// `POST /v1/checkout/sessions/{id}/expire`: the page can no longer be paid. A session
-    /// already expired counts as done; a completed one is refused (it was paid).
-    pub async fn expire_checkout(&self, id: &str) -> Result<(), AppError> {
+    /// already expired counts as done; a completed one is refused (it was paid). Returns
+    /// its status.
+    pub async fn expire_checkout(&self, id: &str) -> Result<String, AppError> {
         let path = format!("/v1/checkout/sessions/{id}/expire");
-        match self.post::<serde::de::IgnoredAny>(&path, &[], None).await {
-            Ok(_) => Ok(()),
-            Err(refused @ AppError::Upstream { .. }) => {
-                let session: CheckoutSession =
-                    self.get(&format!("/v1/checkout/sessions/{id}")).await?;
-                match session.status.as_deref() {
-                    Some("expired") => Ok(()),
-                    _ => Err(refused),
-                }
-            }
-            Err(e) => Err(e),
-        }
+        let expired = self
+            .post::<SessionStatus>(&path, &[], None)
+            .await
+            .map(|s| s.status.unwrap_or_else(|| "expired".into()));
+        let now = async {
+            let session: SessionStatus = self.get(&format!("/v1/checkout/sessions/{id}")).await?;
+            Ok(session.status.unwrap_or_default())
+        };
+        ended_status(expired, now, &["expired"]).await
     }
 
     /// `POST /v1/billing_portal/sessions`: where the customer changes cards or cancels.
@@ -214,19 +210,11 @@ impl Stripe {
     }
 
     /// Cancels `id` now unless it has already ended at Stripe (canceled or
-    /// incomplete_expired), which counts as done.
-    pub async fn end_now(&self, id: &str) -> Result<Ended, AppError> {
-        match self.cancel_now(id).await {
-            Ok(_) => Ok(Ended::Cancelled),
-            Err(refused @ AppError::Upstream { .. }) => {
-                let sub = self.subscription(id).await?;
-                match sub.status.as_str() {
-                    "canceled" | "incomplete_expired" => Ok(Ended::AlreadyEnded(sub.status)),
-                    _ => Err(refused),
-                }
-            }
-            Err(e) => Err(e),
-        }
+    /// incomplete_expired), which counts as done. Returns its status.
+    pub async fn end_now(&self, id: &str) -> Result<String, AppError> {
+        let cancelled = self.cancel_now(id).await.map(|s| s.status);
+        let now = async { Ok(self.subscription(id).await?.status) };
+        ended_status(cancelled, now, &["canceled", "incomplete_expired"]).await
     }
 
     /// `GET /v1/payment_methods/{id}`: its type and, for a card, brand and last four.
@@ -265,29 +253,9 @@ impl Stripe {
         path: &str,
         req: reqwest::RequestBuilder,
     ) -> Result<T, AppError> {
-        let res = req
+        let req = req
             .bearer_auth(&self.secret_key)
-            .header("stripe-version", API_VERSION)
-            .send()
-            .await
-            .map_err(|e| AppError::Internal(format!("stripe {path}: {e}")))?;
-        let status = res.status();
-        let text = res
-            .text()
-            .await
-            .map_err(|e| AppError::Internal(format!("stripe {path}: {e}")))?;
-        if !status.is_success() {
-            let detail = serde_json::from_str::<serde_json::Value>(&text)
-                .ok()
-                .and_then(|v| v["error"]["message"].as_str().map(str::to_owned))
-                .unwrap_or_else(|| format!("HTTP {status}"));
-            tracing::warn!(path, %status, detail, "stripe refused");
-            return Err(AppError::Upstream {
-                service: "Stripe",
-                detail,
-            });
-        }
-        serde_json::from_str(&text)
-            .map_err(|e| AppError::Internal(format!("stripe {path}: unexpected answer: {e}")))
+            .header("stripe-version", API_VERSION);
+        json_answer(req, "Stripe", path, &["error", "message"]).await
     }
 }

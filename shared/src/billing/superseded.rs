@@ -6,9 +6,8 @@
 use serde::Serialize;
 use uuid::Uuid;
 
-use super::{Ended, Gateways};
+use super::Gateways;
 use crate::db::WorkerDb;
-use crate::domain::billing::Provider;
 use crate::error::AppError;
 use crate::repo::subscriptions::{self, DueCancellation};
 
@@ -52,26 +51,14 @@ async fn cancel_one(
     sub: &DueCancellation,
 ) -> Result<bool, AppError> {
     let remote_id = sub.remote_id.as_str();
+    // An open Stripe Checkout Session is expired: it can no longer be paid.
     let outcome = if sub.checkout {
-        // An open Stripe Checkout Session: expired, it can no longer be paid.
-        gateways
-            .close_checkout(sub.provider, remote_id)
-            .await
-            .map(|()| Ended::Cancelled)
+        gateways.close_checkout(sub.provider, remote_id).await
     } else {
         gateways.end_now(sub.provider, remote_id).await
     };
     db.run("record-superseded", async |w| match &outcome {
-        Ok(ended) => {
-            let status = match ended {
-                // In the provider's own word.
-                Ended::Cancelled => match (sub.provider, sub.checkout) {
-                    (Provider::Razorpay, _) => "cancelled",
-                    (Provider::Stripe, false) => "canceled",
-                    (Provider::Stripe, true) => "expired",
-                },
-                Ended::AlreadyEnded(status) => status.as_str(),
-            };
+        Ok(status) => {
             tracing::info!(subscription_id = %sub.id, user_id = %sub.user_id, provider = sub.provider.as_str(),
                            remote_id, status, "superseded subscription ended at its provider");
             subscriptions::cancellation_done(w, sub.id, status).await

@@ -241,8 +241,6 @@ pub async fn set_cancelled(t: &Tenant<'_>, id: Uuid) -> Result<(), AppError> {
 pub struct Billed {
     pub id: Uuid,
     pub user_id: Uuid,
-    pub provider: Option<Provider>,
-    pub billing_cycle: BillingCycle,
     /// Stripe's subscription id, once known.
     pub stripe_subscription_id: Option<String>,
     pub tier: Tier,
@@ -256,39 +254,35 @@ pub struct Billed {
     pub period_confirmed: bool,
 }
 
-const BILLED: &str = "id, user_id, payment_method, billing_cycle, stripe_subscription_id, tier, status, \
-                      is_current, current_period_start, last_event_at, superseded_at IS NOT NULL, period_confirmed";
+const BILLED: &str = "id, user_id, stripe_subscription_id, tier, status, is_current, current_period_start, \
+                      last_event_at, superseded_at IS NOT NULL, period_confirmed";
 
 impl From<&Row> for Billed {
     fn from(r: &Row) -> Self {
         Self {
             id: r.get(0),
             user_id: r.get(1),
-            provider: r
-                .get::<_, Option<String>>(2)
-                .as_deref()
-                .and_then(Provider::parse),
-            billing_cycle: BillingCycle::parse(r.get(3)).unwrap_or(BillingCycle::Monthly),
-            stripe_subscription_id: r.get(4),
-            tier: Tier::parse(r.get(5)).unwrap_or(Tier::Starter),
-            status: SubscriptionStatus::parse(r.get(6)).unwrap_or(SubscriptionStatus::Expired),
-            is_current: r.get(7),
-            current_period_start: r.get(8),
-            last_event_at: r.get(9),
-            superseded: r.get(10),
-            period_confirmed: r.get(11),
+            stripe_subscription_id: r.get(2),
+            tier: Tier::parse(r.get(3)).unwrap_or(Tier::Starter),
+            status: SubscriptionStatus::parse(r.get(4)).unwrap_or(SubscriptionStatus::Expired),
+            is_current: r.get(5),
+            current_period_start: r.get(6),
+            last_event_at: r.get(7),
+            superseded: r.get(8),
+            period_confirmed: r.get(9),
         }
     }
 }
 
+/// The one subscription `condition` (over `params`) names, locked for the event.
 async fn lock_where(
     w: &Worker<'_>,
     condition: &str,
-    key: &(dyn tokio_postgres::types::ToSql + Sync),
+    params: &[&(dyn tokio_postgres::types::ToSql + Sync)],
 ) -> Result<Option<Billed>, AppError> {
-    let sql = format!("SELECT {BILLED} FROM subscriptions WHERE {condition} FOR UPDATE");
+    let sql = format!("SELECT {BILLED} FROM subscriptions s WHERE {condition} FOR UPDATE");
     Ok(w.tx
-        .query_opt(&sql, &[key])
+        .query_opt(&sql, params)
         .await?
         .as_ref()
         .map(Billed::from))
@@ -298,21 +292,21 @@ pub async fn lock_by_razorpay_id(
     w: &Worker<'_>,
     razorpay_id: &str,
 ) -> Result<Option<Billed>, AppError> {
-    lock_where(w, "razorpay_subscription_id = $1", &razorpay_id).await
+    lock_where(w, "razorpay_subscription_id = $1", &[&razorpay_id]).await
 }
 
 pub async fn lock_by_stripe_subscription(
     w: &Worker<'_>,
     stripe_id: &str,
 ) -> Result<Option<Billed>, AppError> {
-    lock_where(w, "stripe_subscription_id = $1", &stripe_id).await
+    lock_where(w, "stripe_subscription_id = $1", &[&stripe_id]).await
 }
 
 pub async fn lock_by_stripe_checkout(
     w: &Worker<'_>,
     session_id: &str,
 ) -> Result<Option<Billed>, AppError> {
-    lock_where(w, "stripe_checkout_session_id = $1", &session_id).await
+    lock_where(w, "stripe_checkout_session_id = $1", &[&session_id]).await
 }
 
 /// Our Stripe subscription row `id` (named in the Stripe subscription's metadata), if it
@@ -326,18 +320,15 @@ pub async fn lock_stripe_row(
     customer: &str,
     stripe_id: &str,
 ) -> Result<Option<Billed>, AppError> {
-    let sql = format!(
-        "SELECT {BILLED} FROM subscriptions s WHERE id = $1 AND payment_method = 'stripe' \
-           AND (stripe_subscription_id IS NULL OR stripe_subscription_id = $3) \
-           AND EXISTS (SELECT 1 FROM billing_customers c WHERE c.user_id = s.user_id \
-                       AND c.provider = 'stripe' AND c.customer_id = $2) \
-         FOR UPDATE"
-    );
-    Ok(w.tx
-        .query_opt(&sql, &[&id, &customer, &stripe_id])
-        .await?
-        .as_ref()
-        .map(Billed::from))
+    lock_where(
+        w,
+        "id = $1 AND payment_method = 'stripe' \
+         AND (stripe_subscription_id IS NULL OR stripe_subscription_id = $3) \
+         AND EXISTS (SELECT 1 FROM billing_customers c WHERE c.user_id = s.user_id \
+                     AND c.provider = 'stripe' AND c.customer_id = $2)",
+        &[&id, &customer, &stripe_id],
+    )
+    .await
 }
 
 /// Links our row to the Stripe subscription its checkout created.
