@@ -61,6 +61,7 @@ class Stripe(Simulator):
         # State changes happen under `state`; their webhooks are queued and sent after it is
         # released, so a function that calls back while handling one never waits on it.
         self.state = threading.Lock()
+        self.sending = threading.Lock()
         self.pending = []
 
     def error_body(self, status, message, param=None, kind="invalid_request_error"):
@@ -273,13 +274,25 @@ class Stripe(Simulator):
         self.pending.append((kind, json.loads(json.dumps(obj))))
 
     def flush(self):
-        """Sends the queued events in order, signed, outside the state lock."""
+        """Sends the queued events one at a time, in order, signed, outside the state lock.
+        One thread sends at a time; another that finds it sending leaves the queue to it
+        (blocking would deadlock a function that calls back while handling an event), and
+        the sender looks again after letting go, so nothing queued meanwhile is stranded."""
         while True:
+            if not self.sending.acquire(blocking=False):
+                return
+            try:
+                while True:
+                    with self.state:
+                        if not self.pending:
+                            break
+                        kind, obj = self.pending.pop(0)
+                    self.send(kind, obj)
+            finally:
+                self.sending.release()
             with self.state:
                 if not self.pending:
                     return
-                kind, obj = self.pending.pop(0)
-            self.send(kind, obj)
 
     def send(self, kind, obj):
         doc = {"id": sid("evt"), "object": "event", "api_version": API_VERSION, "created": int(time.time()),
