@@ -26,6 +26,7 @@ pub mod repo;
 pub mod secrets;
 pub mod signature;
 pub mod telemetry;
+pub mod webfetch;
 
 #[cfg(feature = "testing")]
 pub mod testing;

@@ -48,12 +48,15 @@ impl Message for MetaEvent {
     const TOPIC: &'static str = "meta-events";
 }
 
-/// Analyse a website into a brand kit (profiles → the brand analyzer, not written yet).
+/// Analyse a website into a brand kit (profiles → brand-analyzer).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct BrandAnalysis {
     pub job_id: Uuid,
     pub user_id: Uuid,
     pub website_url: String,
+    /// Replace the kit fields the user set by hand too.
+    #[serde(default)]
+    pub replace: bool,
 }
 
 impl Message for BrandAnalysis {

@@ -264,3 +264,114 @@ async fn another_user_never_sees_my_profiles() {
         );
     }
 }
+
+fn codes(r: &Reply) -> Vec<String> {
+    r.body["errors"]
+        .as_array()
+        .map(|a| {
+            a.iter()
+                .filter_map(|e| e["code"].as_str().map(str::to_owned))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+#[tokio::test]
+async fn a_website_on_a_private_address_or_another_port_is_refused_at_put_already() {
+    let app = App::new().await;
+    for (url, code) in [
+        (
+            "http://169.254.169.254/latest/meta-data/",
+            "private_address",
+        ),
+        ("http://2130706433/", "private_address"),
+        ("http://0x7f.1/", "private_address"),
+        ("http://[::ffff:10.0.0.1]/", "private_address"),
+        ("http://localhost/", "private_address"),
+        ("https://shop.example:8443/", "port_not_allowed"),
+    ] {
+        let r = app
+            .call(
+                Method::PUT,
+                "/v1/brand-profile",
+                Some(json!({"website_url": url})),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY, "{url}");
+        assert_eq!(
+            (r.fields(), codes(&r)),
+            (vec!["website_url".to_owned()], vec![code.to_owned()]),
+            "{url}"
+        );
+        let r = app
+            .call(
+                Method::POST,
+                "/v1/brand-profile/analyze",
+                Some(json!({"website_url": url})),
+            )
+            .await;
+        assert_eq!(codes(&r), [code], "analyze {url}");
+    }
+    let su = app.db.superuser().await;
+    let queued: i64 = su
+        .query_one("SELECT count(*) FROM background_jobs", &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(queued, 0, "nothing is queued for a refused address");
+}
+
+#[tokio::test]
+async fn analysis_is_asked_for_at_most_once_in_ten_minutes_even_when_asked_at_once() {
+    let app = App::new().await;
+    let ask = || {
+        app.call(
+            Method::POST,
+            "/v1/brand-profile/analyze",
+            Some(json!({"website_url": "https://cafe.example"})),
+        )
+    };
+    let replies = futures_util::future::join_all((0..5).map(|_| ask())).await;
+    let accepted = replies
+        .iter()
+        .filter(|r| r.status == StatusCode::ACCEPTED)
+        .count();
+    let limited: Vec<&Reply> = replies
+        .iter()
+        .filter(|r| r.status == StatusCode::TOO_MANY_REQUESTS)
+        .collect();
+    assert_eq!((accepted, limited.len()), (1, 4));
+    assert_eq!(limited[0].body["code"], "analysis_rate_limited");
+}
+
+#[tokio::test]
+async fn analysis_uses_the_profiles_website_when_none_is_given_and_records_hand_set_fields() {
+    let app = App::new().await;
+    let r = app
+        .call(
+            Method::PUT,
+            "/v1/brand-profile",
+            Some(json!({"website_url": "https://cafe.example", "color_palette": {"primary": "#112233"}})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+    assert_eq!(r.body["manual_fields"], json!(["color_palette"]));
+    let r = app
+        .call(
+            Method::POST,
+            "/v1/brand-profile/analyze",
+            Some(json!({"replace": true})),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::ACCEPTED);
+    let su = app.db.superuser().await;
+    let params: Value = su
+        .query_one("SELECT parameters FROM background_jobs", &[])
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(
+        params,
+        json!({"website_url": "https://cafe.example/", "replace": true})
+    );
+}

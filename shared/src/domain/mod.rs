@@ -147,9 +147,10 @@ pub fn web_url(raw: &str) -> Result<String, Invalid> {
         return Err(bad());
     }
     let parsed = url::Url::parse(trimmed).map_err(|_| bad())?;
-    let host_ok = parsed
-        .host_str()
-        .is_some_and(|h| h.contains('.') || h == "localhost");
+    let host_ok = matches!(parsed.host(), Some(url::Host::Ipv6(_)))
+        || parsed
+            .host_str()
+            .is_some_and(|h| h.contains('.') || h == "localhost");
     if !matches!(parsed.scheme(), "http" | "https") || !host_ok {
         return Err(bad());
     }

@@ -121,6 +121,54 @@ pub struct ColorPalette {
     pub background: Option<String>,
     #[schema(pattern = "^#[0-9A-Fa-f]{6}$")]
     pub text: Option<String>,
+    /// Every colour the analyzer weighed, with its role, score and evidence.
+    #[serde(default)]
+    #[schema(max_items = 24)]
+    pub palette: Vec<PaletteColour>,
+    /// Text and background pairs with their WCAG contrast.
+    #[serde(default)]
+    #[schema(max_items = 8)]
+    pub contrast: Vec<ContrastPair>,
+}
+
+/// What a colour does for the brand.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ColourRole {
+    Primary,
+    Secondary,
+    Accent,
+    Background,
+    Text,
+    /// Used on the site but not a brand colour (greys, status colours) or ranked lower.
+    Other,
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PaletteColour {
+    #[schema(pattern = "^#[0-9A-Fa-f]{6}$", example = "#C0392B")]
+    pub hex: String,
+    pub role: ColourRole,
+    /// How strongly the site supports this colour (sum of its evidence's weights).
+    pub score: f32,
+    /// Where it was seen, e.g. `css var --brand`, `button background`, `logo pixels 38%`.
+    #[serde(default)]
+    #[schema(max_items = 12)]
+    pub evidence: Vec<String>,
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ContrastPair {
+    #[schema(pattern = "^#[0-9A-Fa-f]{6}$")]
+    pub foreground: String,
+    #[schema(pattern = "^#[0-9A-Fa-f]{6}$")]
+    pub background: String,
+    /// WCAG 2 contrast ratio, 1–21.
+    pub ratio: f32,
+    /// At least 4.5:1, WCAG AA for body text.
+    pub passes_aa: bool,
 }
 
 #[derive(Clone, Debug, Default, Deserialize, Serialize, ToSchema)]
@@ -132,6 +180,29 @@ pub struct Typography {
     pub body_font: Option<String>,
     #[schema(minimum = 8, maximum = 72)]
     pub base_size_px: Option<u8>,
+    /// The heading family in detail (written by the analyzer).
+    pub heading: Option<FontChoice>,
+    /// The body family in detail (written by the analyzer).
+    pub body: Option<FontChoice>,
+}
+
+/// Where a font comes from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum FontSource {
+    GoogleFonts,
+    FontFace,
+    System,
+}
+
+#[derive(Clone, Debug, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FontChoice {
+    #[schema(max_length = 100, example = "Playfair Display")]
+    pub family: String,
+    #[serde(default)]
+    pub weights: Vec<u16>,
+    pub source: FontSource,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize, ToSchema)]
@@ -169,6 +240,25 @@ pub struct MessagingPatterns {
     #[serde(default)]
     #[schema(max_items = 20)]
     pub usps: Vec<String>,
+    #[schema(max_length = 200)]
+    pub site_name: Option<String>,
+    #[schema(max_length = 300)]
+    pub title: Option<String>,
+    #[schema(max_length = 500)]
+    pub description: Option<String>,
+    #[schema(max_length = 300)]
+    pub hero_headline: Option<String>,
+    #[serde(default)]
+    #[schema(max_items = 20)]
+    pub calls_to_action: Vec<String>,
+    /// Claims the business makes ("since 1998", "award-winning").
+    #[serde(default)]
+    #[schema(max_items = 20)]
+    pub claims: Vec<String>,
+    /// Testimonials, ratings and reviews quoted on the site.
+    #[serde(default)]
+    #[schema(max_items = 20)]
+    pub social_proof: Vec<String>,
 }
 
 #[derive(Clone, Debug, Default, Deserialize, Serialize, ToSchema)]
@@ -180,8 +270,29 @@ pub struct BrandGuidelines {
     #[serde(default)]
     #[schema(max_items = 20)]
     pub donts: Vec<String>,
+    /// A short style guide.
     #[schema(max_length = 2000)]
     pub summary: Option<String>,
+    #[serde(default)]
+    #[schema(max_items = 20)]
+    pub key_phrases: Vec<String>,
+}
+
+/// A social profile of the business.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize, Serialize, ToSchema)]
+pub struct SocialProfile {
+    /// facebook, instagram, whatsapp, youtube, linkedin or x.
+    pub platform: String,
+    pub url: String,
+    /// `json-ld sameAs` or `link`.
+    pub found_in: String,
+}
+
+/// The business's social presence as its website shows it (written by the analyzer).
+#[derive(Clone, Debug, Default, Deserialize, Serialize, ToSchema)]
+pub struct SocialPresence {
+    #[serde(default)]
+    pub profiles: Vec<SocialProfile>,
 }
 
 /// The editable part of a brand profile (`PUT /v1/brand-profile`, whole replacement).
@@ -212,6 +323,20 @@ fn hex_color(raw: &str) -> Result<String, Invalid> {
     }
 }
 
+fn font(f: &mut Fields, field: &str, choice: FontChoice) -> Option<FontChoice> {
+    let family = f.check(&format!("{field}.family"), text(&choice.family, 100))?;
+    Some(FontChoice {
+        family,
+        weights: choice
+            .weights
+            .into_iter()
+            .filter(|w| (1..=1000).contains(w))
+            .take(9)
+            .collect(),
+        source: choice.source,
+    })
+}
+
 fn phrases(f: &mut Fields, field: &str, list: Vec<String>, max_len: usize) -> Vec<String> {
     if list.len() > 20 {
         f.check::<()>(field, Err(Invalid::new("too_many", "at most 20 entries")));
@@ -233,13 +358,31 @@ impl BrandProfileInput {
             let mut c = |name: &str, v: Option<String>| {
                 v.and_then(|v| f.check(&format!("color_palette.{name}"), hex_color(&v)))
             };
-            ColorPalette {
+            let mut out = ColorPalette {
                 primary: c("primary", p.primary),
                 secondary: c("secondary", p.secondary),
                 accent: c("accent", p.accent),
                 background: c("background", p.background),
                 text: c("text", p.text),
-            }
+                palette: Vec::new(),
+                contrast: Vec::new(),
+            };
+            out.palette = p
+                .palette
+                .into_iter()
+                .take(24)
+                .enumerate()
+                .filter_map(|(i, mut e)| {
+                    e.hex = f.check(
+                        &format!("color_palette.palette[{i}].hex"),
+                        hex_color(&e.hex),
+                    )?;
+                    e.evidence.truncate(12);
+                    Some(e)
+                })
+                .collect();
+            out.contrast = p.contrast.into_iter().take(8).collect();
+            out
         });
         let typography = self.typography.map(|t| {
             if let Some(size) = t.base_size_px.filter(|s| !(8..=72).contains(s)) {
@@ -259,6 +402,10 @@ impl BrandProfileInput {
                     .body_font
                     .and_then(|v| f.check("typography.body_font", text(&v, 100))),
                 base_size_px: t.base_size_px,
+                heading: t
+                    .heading
+                    .and_then(|h| font(&mut f, "typography.heading", h)),
+                body: t.body.and_then(|b| font(&mut f, "typography.body", b)),
             }
         });
         let brand_voice = self.brand_voice.map(|v| BrandVoice {
@@ -279,6 +426,31 @@ impl BrandProfileInput {
                 200,
             ),
             usps: phrases(&mut f, "messaging_patterns.usps", m.usps, 200),
+            site_name: m
+                .site_name
+                .and_then(|v| f.check("messaging_patterns.site_name", text(&v, 200))),
+            title: m
+                .title
+                .and_then(|v| f.check("messaging_patterns.title", text(&v, 300))),
+            description: m
+                .description
+                .and_then(|v| f.check("messaging_patterns.description", text(&v, 500))),
+            hero_headline: m
+                .hero_headline
+                .and_then(|v| f.check("messaging_patterns.hero_headline", text(&v, 300))),
+            calls_to_action: phrases(
+                &mut f,
+                "messaging_patterns.calls_to_action",
+                m.calls_to_action,
+                200,
+            ),
+            claims: phrases(&mut f, "messaging_patterns.claims", m.claims, 300),
+            social_proof: phrases(
+                &mut f,
+                "messaging_patterns.social_proof",
+                m.social_proof,
+                500,
+            ),
         });
         let guidelines = self.guidelines.map(|g| BrandGuidelines {
             dos: phrases(&mut f, "guidelines.dos", g.dos, 300),
@@ -286,6 +458,7 @@ impl BrandProfileInput {
             summary: g
                 .summary
                 .and_then(|s| f.check("guidelines.summary", text(&s, 2000))),
+            key_phrases: phrases(&mut f, "guidelines.key_phrases", g.key_phrases, 200),
         });
         f.finish()?;
         Ok(Self {

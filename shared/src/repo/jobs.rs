@@ -276,3 +276,23 @@ pub async fn fail(t: &impl Tx, id: JobId, why: &str) -> Result<bool, AppError> {
         .await?;
     Ok(n == 1)
 }
+
+/// When the tenant last asked for a job of `job_type`, read under a per-user lock held to
+/// the end of the transaction, so two simultaneous requests see each other's job.
+pub async fn last_requested(
+    t: &Tenant<'_>,
+    job_type: &str,
+) -> Result<Option<DateTime<Utc>>, AppError> {
+    t.tx.execute(
+        "SELECT pg_advisory_xact_lock(hashtextextended($1::text || ':' || $2::uuid::text, 0))",
+        &[&job_type, &t.user().0],
+    )
+    .await?;
+    Ok(t.tx
+        .query_one(
+            "SELECT max(created_at) FROM background_jobs WHERE job_type = $1",
+            &[&job_type],
+        )
+        .await?
+        .get(0))
+}

@@ -11,7 +11,7 @@ use uuid::Uuid;
 use crate::db::Tenant;
 use crate::domain::profile::{
     BrandGuidelines, BrandProfileInput, BrandVoice, BudgetRange, BusinessProfileInput,
-    BusinessType, ColorPalette, MessagingPatterns, Typography,
+    BusinessType, ColorPalette, MessagingPatterns, SocialPresence, Typography,
 };
 use crate::error::AppError;
 
@@ -125,7 +125,12 @@ pub struct BrandProfile {
     pub brand_voice: Option<BrandVoice>,
     pub messaging_patterns: Option<MessagingPatterns>,
     pub guidelines: Option<BrandGuidelines>,
-    /// What the website analysis found (read-only; written by the analyzer).
+    /// Social profiles the website links to (read-only; written by the analyzer).
+    pub social: Option<SocialPresence>,
+    /// Kit fields set by hand through PUT, which an analysis keeps unless asked to replace them.
+    pub manual_fields: Vec<String>,
+    /// What the website analysis found: pages read, robots decision, evidence, logo
+    /// (read-only; written by the analyzer).
     #[schema(value_type = Option<Object>)]
     pub website_analysis: Option<Value>,
     pub last_analysis: Option<DateTime<Utc>>,
@@ -150,6 +155,8 @@ impl From<&Row> for BrandProfile {
             brand_voice: typed(r, "brand_voice"),
             messaging_patterns: typed(r, "messaging_patterns"),
             guidelines: typed(r, "ai_generated_guidelines"),
+            social: typed(r, "social_media_analysis"),
+            manual_fields: r.get("manual_fields"),
             website_analysis: r.get("website_analysis"),
             last_analysis: r.get("last_analysis"),
             analysis_version: r.get("analysis_version"),
@@ -160,7 +167,8 @@ impl From<&Row> for BrandProfile {
 }
 
 const BRAND_COLUMNS: &str = "id, website_url, logo_url, color_palette, typography, brand_voice, messaging_patterns, \
-                             ai_generated_guidelines, website_analysis, last_analysis, analysis_version, created_at, updated_at";
+                             ai_generated_guidelines, social_media_analysis, manual_fields, website_analysis, last_analysis, \
+                             analysis_version, created_at, updated_at";
 
 pub async fn brand(t: &Tenant<'_>) -> Result<Option<BrandProfile>, AppError> {
     let sql = format!("SELECT {BRAND_COLUMNS} FROM brand_profiles WHERE deleted_at IS NULL");
@@ -182,15 +190,26 @@ fn json<T: Serialize>(v: &Option<T>) -> Result<Option<Value>, AppError> {
 pub async fn put_brand(t: &Tenant<'_>, p: &BrandProfileInput) -> Result<BrandProfile, AppError> {
     let sql = format!(
         "INSERT INTO brand_profiles (user_id, website_url, logo_url, color_palette, typography, brand_voice, \
-                                     messaging_patterns, ai_generated_guidelines) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8) \
+                                     messaging_patterns, ai_generated_guidelines, manual_fields) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9) \
          ON CONFLICT (user_id) WHERE deleted_at IS NULL DO UPDATE SET \
             website_url = EXCLUDED.website_url, logo_url = EXCLUDED.logo_url, \
             color_palette = EXCLUDED.color_palette, typography = EXCLUDED.typography, \
             brand_voice = EXCLUDED.brand_voice, messaging_patterns = EXCLUDED.messaging_patterns, \
-            ai_generated_guidelines = EXCLUDED.ai_generated_guidelines \
+            ai_generated_guidelines = EXCLUDED.ai_generated_guidelines, manual_fields = EXCLUDED.manual_fields \
          RETURNING {BRAND_COLUMNS}"
     );
+    let manual: Vec<&str> = [
+        ("logo_url", p.logo_url.is_some()),
+        ("color_palette", p.color_palette.is_some()),
+        ("typography", p.typography.is_some()),
+        ("brand_voice", p.brand_voice.is_some()),
+        ("messaging_patterns", p.messaging_patterns.is_some()),
+        ("ai_generated_guidelines", p.guidelines.is_some()),
+    ]
+    .into_iter()
+    .filter_map(|(name, set)| set.then_some(name))
+    .collect();
     let row =
         t.tx.query_one(
             &sql,
@@ -203,6 +222,85 @@ pub async fn put_brand(t: &Tenant<'_>, p: &BrandProfileInput) -> Result<BrandPro
                 &json(&p.brand_voice)?,
                 &json(&p.messaging_patterns)?,
                 &json(&p.guidelines)?,
+                &manual,
+            ],
+        )
+        .await?;
+    Ok(BrandProfile::from(&row))
+}
+
+/// What one website analysis learned: the kit, its evidence and the social profiles.
+#[derive(Debug, Default)]
+pub struct Analysis {
+    pub website_url: String,
+    pub logo_url: Option<String>,
+    pub color_palette: Option<ColorPalette>,
+    pub typography: Option<Typography>,
+    pub brand_voice: Option<BrandVoice>,
+    pub messaging_patterns: Option<MessagingPatterns>,
+    pub guidelines: Option<BrandGuidelines>,
+    pub social: SocialPresence,
+    pub website_analysis: Value,
+}
+
+/// The kit columns an analysis writes; each keeps a hand-set value unless `replace`.
+const KIT_COLUMNS: [&str; 6] = [
+    "logo_url",
+    "color_palette",
+    "typography",
+    "brand_voice",
+    "messaging_patterns",
+    "ai_generated_guidelines",
+];
+
+/// Writes an analysis into the user's brand profile (made if there is none): the kit
+/// fields not set by hand (all of them with `replace`, which also forgets what was hand
+/// set), the evidence, `last_analysis` and the next `analysis_version`.
+pub async fn apply_analysis(
+    t: &Tenant<'_>,
+    a: &Analysis,
+    replace: bool,
+) -> Result<BrandProfile, AppError> {
+    let kit: Vec<String> = KIT_COLUMNS
+        .iter()
+        .map(|c| {
+            format!(
+                "{c} = CASE WHEN $11 OR NOT ('{c}' = ANY(brand_profiles.manual_fields)) \
+                        THEN coalesce(EXCLUDED.{c}, brand_profiles.{c}) ELSE brand_profiles.{c} END"
+            )
+        })
+        .collect();
+    let sql = format!(
+        "INSERT INTO brand_profiles (user_id, website_url, logo_url, color_palette, typography, brand_voice, \
+                                     messaging_patterns, ai_generated_guidelines, social_media_analysis, \
+                                     website_analysis, last_analysis, analysis_version) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, now(), 1) \
+         ON CONFLICT (user_id) WHERE deleted_at IS NULL DO UPDATE SET \
+            website_url = EXCLUDED.website_url, {}, \
+            social_media_analysis = EXCLUDED.social_media_analysis, \
+            website_analysis = EXCLUDED.website_analysis, last_analysis = now(), \
+            analysis_version = CASE WHEN brand_profiles.last_analysis IS NULL THEN 1 \
+                                    ELSE brand_profiles.analysis_version + 1 END, \
+            manual_fields = CASE WHEN $11 THEN '{{}}' ELSE brand_profiles.manual_fields END \
+         RETURNING {BRAND_COLUMNS}",
+        kit.join(", ")
+    );
+    let social = serde_json::to_value(&a.social).map_err(AppError::internal)?;
+    let row =
+        t.tx.query_one(
+            &sql,
+            &[
+                &t.user().0,
+                &a.website_url,
+                &a.logo_url,
+                &json(&a.color_palette)?,
+                &json(&a.typography)?,
+                &json(&a.brand_voice)?,
+                &json(&a.messaging_patterns)?,
+                &json(&a.guidelines)?,
+                &social,
+                &a.website_analysis,
+                &replace,
             ],
         )
         .await?;

@@ -1,4 +1,5 @@
-//! `GET/PUT /v1/brand-profile`: the brand kit as typed JSON; a 404 until it has been PUT.
+//! `GET/PUT /v1/brand-profile`: the brand kit as typed JSON; a 404 until it has been PUT
+//! or analysed. A `website_url` must pass the fetcher's rules (no private addresses).
 
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
@@ -9,6 +10,7 @@ use shared::http::docs::{InvalidInput, NotAuthenticated, NotFound, NotJson};
 use shared::http::{json, json_body};
 use shared::repo::profiles;
 use shared::repo::profiles::BrandProfile;
+use shared::webfetch::{AllowHosts, website};
 
 use crate::State;
 
@@ -38,6 +40,9 @@ pub async fn get_brand(state: &State, req: &Request) -> Result<Response<Body>, A
 pub async fn put_brand(state: &State, req: &Request) -> Result<Response<Body>, AppError> {
     let user = authenticate(req, &state.tokens)?;
     let input = json_body::<BrandProfileInput>(req)?.validate()?;
+    if let Some(url) = &input.website_url {
+        website::check("website_url", url, &AllowHosts::from_env()).await?;
+    }
     let saved = state
         .db
         .tenant(user, async |t| profiles::put_brand(t, &input).await)
