@@ -608,6 +608,7 @@ def start_simulators(gateway_url):
     from simulators.google import Google
     from simulators.meta import Meta
     from simulators.razorpay import Razorpay
+    from simulators.sites import Sites
     from simulators.stripe import Stripe
     started = []
     if not os.environ.get("META_GRAPH_URL"):
@@ -632,6 +633,16 @@ def start_simulators(gateway_url):
         os.environ["GEMINI_API_URL"] = f"{sim.url}/v1beta"
         started.append(sim)
         log("simulator", name="google", url=sim.url)
+    # Small-business sites for the brand analyzer, and SSRF targets. Their host:port is
+    # added to whatever FETCH_ALLOW_HOSTS already holds (set it to analyse another local site).
+    sim = Sites().start()
+    host_port = sim.url.removeprefix("http://")
+    allow = [h for h in os.environ.get("FETCH_ALLOW_HOSTS", "").split(",") if h.strip()]
+    os.environ["FETCH_ALLOW_HOSTS"] = ",".join(allow + [host_port])
+    os.environ["SITES_URL"] = sim.url
+    started.append(sim)
+    log("simulator", name="sites", url=sim.url, cafe=f"{sim.url}/cafe/", clinic=f"{sim.url}/clinic/",
+        shop=f"{sim.url}/shop/")
     return started
 
 

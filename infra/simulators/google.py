@@ -9,6 +9,11 @@
   GET  /v1beta/files/{id}:download?alt=media       302 to /_media/{id}.mp4 (no key needed there, like
                                                    Google's storage): the MP4, real, playable, the asked ratio
 
+With generationConfig.responseMimeType "application/json" generateContent answers text
+instead, shaped by its responseSchema: a brand voice written from the facts in the prompt.
+An image prompt that names "Brand colours: primary #RRGGBB, …" is painted in those colours
+(the primary fills most of it), as a model told the palette would.
+
 Every call needs x-goog-api-key. Failures can be switched on with POST /_sim/fail, or per
 request: a prompt containing "#fail-permanent" is refused (400), "#fail-transient" meets
 a 503. Pictures are deterministic for a prompt.
@@ -27,8 +32,49 @@ VIDEO_SIZES = {"16:9": (640, 360), "9:16": (360, 640)}
 
 
 def colours(prompt):
+    """Background and stripes: the brand's primary and next colour when the prompt names
+    them, else colours derived from the prompt."""
+    import re
+    line = next((l for l in prompt.splitlines() if l.startswith("Brand colours:")), "")
+    hexes = re.findall(r"#([0-9A-Fa-f]{6})", line)
+    if hexes:
+        rgb = [tuple(int(h[i:i + 2], 16) for i in (0, 2, 4)) for h in hexes]
+        return rgb[0], rgb[1] if len(rgb) > 1 else (255, 255, 255)
     d = hashlib.sha256(prompt.encode()).digest()
     return (d[0], d[1], d[2]), (d[3], d[4], d[5])
+
+
+TONES = {"caring": ["care", "gentle", "patient", "health", "family"],
+         "luxurious": ["luxury", "premium", "silk", "finest", "handwoven"],
+         "playful": ["fun", "love", "treat", "delicious"],
+         "professional": ["services", "expert", "certified", "quality"],
+         "friendly": ["welcome", "local", "community", "coffee"]}
+
+
+def brand_voice(prompt, schema):
+    """A deterministic brand voice from the facts JSON at the end of the prompt."""
+    import json as _json
+    facts = {}
+    if "Facts:" in prompt:
+        try:
+            facts = _json.loads(prompt.split("Facts:", 1)[1].strip())
+        except ValueError:
+            facts = {}
+    text = _json.dumps(facts).lower()
+    tone = max(TONES, key=lambda t: sum(text.count(w) for w in TONES[t]))
+    m = facts.get("messaging") or {}
+    name = facts.get("business") or "the business"
+    dos = [f"Open with the promise on the home page: {m['hero_headline']}"] if m.get("hero_headline") else []
+    dos += [f"Close with: {c}" for c in (m.get("calls_to_action") or [])[:1]]
+    if facts.get("primary"):
+        dos.append(f"Let {facts['primary']} lead every creative")
+    answer = {"tone": tone, "style": "warm, short sentences" if tone in ("caring", "friendly") else "confident and precise",
+              "personality": f"{tone} and genuine", "dos": dos or ["Keep it simple"],
+              "donts": ["Don't invent offers", "Don't stray from the palette"],
+              "key_phrases": (m.get("key_phrases") or [])[:5],
+              "summary": f"{name} speaks in a {tone} voice."}
+    required = (schema or {}).get("required") or list(answer)
+    return {k: answer[k] for k in required if k in answer}
 
 
 def png(prompt, size):
@@ -117,6 +163,12 @@ class Google(Simulator):
         if self._scripted_failure(h, prompt):
             return
         config = body.get("generationConfig") or {}
+        if config.get("responseMimeType") == "application/json":
+            import json as _json
+            text = _json.dumps(brand_voice(prompt, config.get("responseSchema")))
+            return h.reply(200, {"candidates": [{"content": {"role": "model", "parts": [{"text": text}]},
+                                                 "finishReason": "STOP", "index": 0}],
+                                 "modelVersion": model})
         ratio = (config.get("imageConfig") or {}).get("aspectRatio", "1:1")
         if ratio not in IMAGE_SIZES:
             return h.reply(400, self.error_body(400, f"Unsupported aspect ratio: {ratio}. Supported: "

@@ -21,7 +21,9 @@ import urllib.request
 import uuid
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 import media  # noqa: E402
+from simulators.sites import KITS, Sites  # noqa: E402
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 BIN_DIR = os.environ.get("BIN_DIR", os.path.join(ROOT, "target", "debug"))
@@ -68,6 +70,22 @@ def location_of(url):
 META_SECRET = "stack-meta-app-secret"
 
 
+def hex_rgb(h):
+    return tuple(int(h[i:i + 2], 16) for i in (1, 3, 5))
+
+
+def delta_e76(a, b):
+    """CIE76 distance between two sRGB colours (through CIELAB, D65)."""
+    def lab(rgb):
+        lin = [((c / 255 + 0.055) / 1.055) ** 2.4 if c / 255 > 0.04045 else c / 255 / 12.92 for c in rgb]
+        x = (0.4124 * lin[0] + 0.3576 * lin[1] + 0.1805 * lin[2]) / 0.95047
+        y = 0.2126 * lin[0] + 0.7152 * lin[1] + 0.0722 * lin[2]
+        z = (0.0193 * lin[0] + 0.1192 * lin[1] + 0.9505 * lin[2]) / 1.08883
+        f = [t ** (1 / 3) if t > 0.008856 else 7.787 * t + 16 / 116 for t in (x, y, z)]
+        return 116 * f[1] - 16, 500 * (f[0] - f[1]), 200 * (f[1] - f[2])
+    return sum((p - q) ** 2 for p, q in zip(lab(a), lab(b))) ** 0.5
+
+
 class LocalStack(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
@@ -89,6 +107,10 @@ class LocalStack(unittest.TestCase):
                    AWS_REGION="ap-south-1", RUST_LOG="info")
         for inherited in ("RAZORPAY_API_URL", "STRIPE_API_URL", "GEMINI_API_URL", "META_GRAPH_URL"):
             env.pop(inherited, None)
+        # Another local site for the brand analyzer, allowed the way a developer would: the
+        # gateway adds its own site simulator to what FETCH_ALLOW_HOSTS already holds.
+        cls.sites = Sites().start()
+        env["FETCH_ALLOW_HOSTS"] = cls.sites.url.removeprefix("http://")
         subprocess.run([os.path.join(BIN_DIR, "migrate")], env=env, check=True, capture_output=True)
         cls.log = open(os.path.join(ROOT, "target", "stack-test.log"), "w")
         cls.gw = subprocess.Popen(
@@ -104,6 +126,7 @@ class LocalStack(unittest.TestCase):
     def tearDownClass(cls):
         os.killpg(cls.gw.pid, signal.SIGTERM)
         cls.gw.wait(timeout=20)
+        cls.sites.stop()
         cls.log.close()
         psql(f"DROP DATABASE IF EXISTS {cls.db} WITH (FORCE)")
 
@@ -190,21 +213,58 @@ class LocalStack(unittest.TestCase):
         status, _, page = http("GET", self.url("/v1/assets?type=image&status=active"), token=token)
         self.assertEqual({a["id"] for a in page["items"]}, {jpeg["id"], png["id"]})
 
-    def test_brand_analysis_is_queued_and_the_outbox_relayed_to_sqs(self):
-        token = self.signup()
-        status, headers, accepted = http("POST", self.url("/v1/brand-profile/analyze"),
-                                         {"website_url": "https://example.com"}, token=token)
+    def analysed(self, token, site_path, expect="completed"):
+        status, _, accepted = http("POST", self.url("/v1/brand-profile/analyze"),
+                                   {"website_url": self.sites.url + site_path}, token=token)
         self.assertEqual(status, 202, accepted)
-        job = accepted["job_id"]
-        sent = ""
-        for _ in range(90):  # the maintenance schedule relays the outbox shortly after start, then every minute
-            sent = psql(f"SELECT sent_at IS NOT NULL FROM outbox WHERE payload->>'job_id' = '{job}'", self.db)
-            if sent == "t":
-                break
-            time.sleep(1)
-        self.assertEqual(sent, "t", "the outbox message reached the brand-analysis queue")
-        status, _, state = http("GET", self.url(f"/v1/jobs/{job}"), token=token)
-        self.assertEqual((status, state["status"]), (200, "pending"), "no analyzer yet: the job honestly waits")
+        job = self.wait_for(lambda: (lambda j: j if j["status"] in ("completed", "failed") else None)(
+            http("GET", self.url(f"/v1/jobs/{accepted['job_id']}"), token=token)[2]), "the brand analysis", tries=120)
+        self.assertEqual(job["status"], expect, job)
+        return job
+
+    def test_a_website_becomes_a_brand_kit_that_generated_images_wear(self):
+        import io
+        from PIL import Image
+        token = self.signup()
+        job = self.analysed(token, "/cafe/")
+        self.assertEqual(job["progress"], 100)
+        status, _, kit = http("GET", self.url("/v1/brand-profile"), token=token)
+        self.assertEqual(status, 200, kit)
+        want = KITS["cafe"]
+        palette = kit["color_palette"]
+        self.assertEqual([palette["primary"], palette["secondary"], palette["accent"]],
+                         [want["primary"], want["secondary"], want["accent"]])
+        self.assertEqual((kit["typography"]["heading_font"], kit["typography"]["body_font"]),
+                         (want["heading_font"], want["body_font"]))
+        self.assertEqual(kit["messaging_patterns"]["site_name"], want["name"])
+        self.assertTrue(kit["logo_url"] and kit["brand_voice"]["tone"] and kit["guidelines"]["dos"], kit)
+        self.assertEqual(kit["website_analysis"]["voice_written_by"], "gemini", "the local model wrote the voice")
+        self.assertEqual(kit["analysis_version"], 1)
+        status, _, again = http("POST", self.url("/v1/brand-profile/analyze"), {}, token=token)
+        self.assertEqual((status, again["code"]), (429, "analysis_rate_limited"))
+
+        image = self.generated(token, {"type": "image", "prompt": "a latte on a wooden table", "format": "1:1",
+                                       "use_brand": True})
+        self.assertEqual(image["status"], "active", image)
+        picture = Image.open(io.BytesIO(self.download(token, image["id"]))).convert("RGB")
+        count, dominant = max(picture.getcolors(maxcolors=1 << 24))
+        self.assertGreater(count / (picture.size[0] * picture.size[1]), 0.5)
+        self.assertLess(delta_e76(dominant, hex_rgb(want["primary"])), 3.0,
+                        f"the image's dominant colour {dominant} is the brand's primary {want['primary']}")
+
+    def test_a_private_address_is_refused_at_the_door_and_through_a_redirect(self):
+        token = self.signup()
+        status, _, problem = http("PUT", self.url("/v1/brand-profile"),
+                                  {"website_url": "http://169.254.169.254/latest/meta-data/"}, token=token)
+        self.assertEqual((status, problem["errors"][0]["field"], problem["errors"][0]["code"]),
+                         (422, "website_url", "private_address"))
+        job = self.analysed(token, "/ssrf/redirect-metadata", expect="failed")
+        self.assertIn("private or reserved address", job["error_message"])
+        other = self.signup()
+        job = self.analysed(other, "/private/", expect="failed")
+        self.assertIn("the site refused robots", job["error_message"])
+        hits = [r["path"] for r in self.sites.requests]
+        self.assertNotIn("/private/", hits, "robots.txt said no, so the page was never asked for")
 
     def wait_for(self, probe, what, tries=120):
         for _ in range(tries):

@@ -88,9 +88,16 @@ impl Google {
         model: &str,
         prompt: &str,
         aspect_ratio: &str,
+        reference: Option<&Media>,
     ) -> Result<Media, ModelError> {
+        let mut parts = vec![json!({"text": prompt})];
+        if let Some(r) = reference {
+            parts.push(
+                json!({"inlineData": {"mimeType": r.mime, "data": STANDARD.encode(&r.bytes)}}),
+            );
+        }
         let body = json!({
-            "contents": [{"role": "user", "parts": [{"text": prompt}]}],
+            "contents": [{"role": "user", "parts": parts}],
             "generationConfig": {
                 "responseModalities": ["IMAGE"],
                 "imageConfig": {"aspectRatio": aspect_ratio},

@@ -130,6 +130,8 @@ struct Params {
 
 /// Everything needed to make the media.
 struct Work {
+    /// The brand's logo from our bucket, shown to the image model as a reference.
+    logo: Option<google::Media>,
     kind: AssetType,
     format: Format,
     prompt: String,
@@ -149,6 +151,7 @@ async fn run(
         JobId(msg.job_id),
         AssetId(msg.asset_id),
     );
+    let mut logo_url: Option<String> = None;
     let work = match state
         .db
         .tenant(user, async |t| {
@@ -169,6 +172,7 @@ async fn run(
             } else {
                 None
             };
+            logo_url = brand.as_ref().and_then(|b| b.logo_url.clone());
             let format =
                 Format::parse(&params.format).map_err(|e| AppError::Internal(e.message))?;
             let prompt = prompt::build(
@@ -179,6 +183,7 @@ async fn run(
                 brand.as_ref(),
             );
             Ok(Ok(Work {
+                logo: None,
                 kind: params.kind,
                 format,
                 prompt,
@@ -197,6 +202,10 @@ async fn run(
         Ok(Err(why)) => return Ok(Outcome::done(why)),
         Ok(Ok(work)) => work,
     };
+    let mut work = work;
+    if let Some(url) = &logo_url {
+        work.logo = brand_logo(&state.storage, url).await;
+    }
     if attempt > MAX_ATTEMPTS {
         let why = format!("gave up after {attempt} deliveries");
         return give_up(state, user, job_id, asset_id, work.kind, &why).await;
@@ -235,11 +244,37 @@ async fn run(
     }
 }
 
+/// The brand's logo when it is our own copy of a PNG, JPEG or WebP of at most 2 MiB (the
+/// image model takes those as a reference; an SVG is never rasterised for it).
+async fn brand_logo(storage: &Storage, url: &str) -> Option<google::Media> {
+    let key = storage.key_of(url)?;
+    let mime = match key.rsplit('.').next()? {
+        "png" => "image/png",
+        "jpg" | "jpeg" => "image/jpeg",
+        "webp" => "image/webp",
+        _ => return None,
+    };
+    let size = storage.size(key).await.ok()??;
+    if !(1..=2 << 20).contains(&size) {
+        return None;
+    }
+    let bytes = storage.read_range(key, 0, size as u64).await.ok()?;
+    Some(google::Media {
+        bytes,
+        mime: mime.to_owned(),
+    })
+}
+
 /// An image of exactly the asked format: the nearest native ratio, cropped if needed.
 async fn image(state: &State, work: &Work) -> Result<Option<(Vec<u8>, Probe)>, ModelError> {
     let media = state
         .google
-        .generate_image(&work.model, &work.prompt, crop::native_ratio(work.format))
+        .generate_image(
+            &work.model,
+            &work.prompt,
+            crop::native_ratio(work.format),
+            work.logo.as_ref(),
+        )
         .await?;
     let probe = probe_bytes(&media.bytes)
         .map_err(|e| ModelError::Permanent(format!("the model's image: {e}")))?;

@@ -42,6 +42,24 @@ fn brand_lines(b: &BrandProfile) -> Vec<String> {
             out.push(format!("Brand colours: {}.", colours.join(", ")));
         }
     }
+    if let Some(t) = &b.typography {
+        let fonts: Vec<String> = [("headlines", &t.heading_font), ("body text", &t.body_font)]
+            .into_iter()
+            .filter_map(|(what, f)| f.as_ref().map(|f| format!("{what} in {f}")))
+            .collect();
+        if !fonts.is_empty() {
+            out.push(format!(
+                "Typography (for any text asked for): {}.",
+                fonts.join(", ")
+            ));
+        }
+    }
+    if b.logo_url.is_some() {
+        out.push(
+            "The attached image is the brand's logo: if the ad shows a logo, use this one, small and unaltered."
+                .to_owned(),
+        );
+    }
     if let Some(v) = &b.brand_voice {
         let parts: Vec<String> = [
             v.tone.map(|t| format!("{t:?}").to_lowercase()),

@@ -717,3 +717,59 @@ fn msg_asset(msg: &SqsMessage) -> String {
     let body: Value = serde_json::from_str(msg.body.as_deref().unwrap()).unwrap();
     body["asset_id"].as_str().unwrap().to_owned()
 }
+
+#[tokio::test]
+async fn a_brand_image_is_asked_for_with_the_kits_type_and_its_logo_as_a_reference() {
+    let w = world().await;
+    Mock::given(method("POST"))
+        .and(path(
+            "/v1beta/models/gemini-2.5-flash-image:generateContent",
+        ))
+        .respond_with(ResponseTemplate::new(200).set_body_json(gemini_image(&png(96, 96))))
+        .expect(1)
+        .mount(&w.google)
+        .await;
+    let logo = png(32, 16);
+    let key = format!("brand/{}/logo-test.png", w.user.id);
+    w.storage
+        .put(&key, "image/png", logo.clone())
+        .await
+        .unwrap();
+    w.db.superuser()
+        .await
+        .execute(
+            "INSERT INTO brand_profiles (user_id, logo_url, color_palette, typography) \
+             VALUES ($1, $2, '{\"primary\": \"#C0392B\"}', '{\"heading_font\": \"Playfair Display\", \"body_font\": \"Lato\"}')",
+            &[&w.user.id.0, &w.storage.url_of(&key)],
+        )
+        .await
+        .unwrap();
+    let msg = requested(
+        &w,
+        json!({"type": "image", "prompt": "latte art", "format": "1:1", "use_brand": true}),
+    )
+    .await;
+    assert_eq!(
+        process(&w.state, &msg, far()).await,
+        Outcome::done("generated")
+    );
+
+    let sent: Value = w.google.received_requests().await.unwrap()[0]
+        .body_json()
+        .unwrap();
+    let parts = sent["contents"][0]["parts"].as_array().unwrap();
+    let prompt = parts[0]["text"].as_str().unwrap();
+    assert!(
+        prompt.contains("headlines in Playfair Display, body text in Lato"),
+        "{prompt}"
+    );
+    assert!(
+        prompt.contains("primary #C0392B") && prompt.contains("brand's logo"),
+        "{prompt}"
+    );
+    assert_eq!(parts[1]["inlineData"]["mimeType"], "image/png");
+    let sent_logo = base64::engine::general_purpose::STANDARD
+        .decode(parts[1]["inlineData"]["data"].as_str().unwrap())
+        .unwrap();
+    assert_eq!(sent_logo, logo, "the logo itself, from our bucket");
+}

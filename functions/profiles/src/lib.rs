@@ -1,14 +1,29 @@
 //! Business and brand profiles over HTTP:
-//! `GET/PUT /v1/business-profile`, `GET/PUT /v1/brand-profile`, `POST /v1/brand-profile/analyze`.
+//! `GET/PUT /v1/business-profile`, `GET/PUT /v1/brand-profile`, `POST /v1/brand-profile/analyze`
+//! (which relays its queue message at once; the maintenance relay is the safety net).
 
 pub mod routes;
 
 use lambda_http::http::Method;
 use lambda_http::{Body, Request, Response};
+use shared::aws::relay::Relay;
+use shared::config::ConfigError;
 use shared::error::AppError;
 
-/// The pool and token verifier, built once per cold start.
-pub type State = shared::http::Context;
+/// The pool, token verifier and queue relay, built once per cold start.
+pub struct State {
+    pub ctx: shared::http::Context,
+    pub relay: Relay,
+}
+
+impl State {
+    pub async fn from_env() -> Result<Self, ConfigError> {
+        Ok(Self {
+            ctx: shared::http::Context::from_env().await?,
+            relay: Relay::from_env(),
+        })
+    }
+}
 
 pub async fn handle(state: &State, req: Request) -> Response<Body> {
     shared::http::serve(req, async |req| route(state, req).await).await

@@ -1,11 +1,13 @@
 //! Business and brand profiles: one of each per user, validated field by field;
 //! brand analysis is queued as a pending job with an outbox message.
+#![recursion_limit = "256"]
 
 use lambda_http::http::{Method, StatusCode};
 use profiles::State;
 use serde_json::{Value, json};
+use shared::aws::relay::Relay;
 use shared::testing::TestDb;
-use shared::testing::api::{Reply, TestUser, reply, request, tokens};
+use shared::testing::api::{Reply, TestUser, context, reply, request};
 
 struct App {
     state: State,
@@ -19,8 +21,11 @@ impl App {
         let user = TestUser::create(&db, "owner@example.com").await;
         Self {
             state: State {
-                db: db.db(),
-                tokens: tokens(),
+                ctx: context(&db),
+                relay: Relay::new(
+                    shared::aws::sqs(&shared::aws::sdk_config().await),
+                    Default::default(),
+                ),
             },
             db,
             user,

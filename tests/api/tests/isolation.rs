@@ -39,8 +39,11 @@ impl Api {
                 ip_limit_per_minute: 1000,
             },
             profiles: profiles::State {
-                db: db.db(),
-                tokens: tokens(),
+                ctx: context(db),
+                relay: Relay::new(
+                    shared::aws::sqs(&shared::aws::sdk_config().await),
+                    Default::default(),
+                ),
             },
             assets: assets::State {
                 db: db.db(),

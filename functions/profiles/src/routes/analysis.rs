@@ -60,12 +60,13 @@ fn every() -> Duration {
         (status = 429, description = "An analysis was asked for less than 10 minutes ago", body = Problem, content_type = "application/problem+json"),
     ))]
 pub async fn analyze(state: &State, req: &Request) -> Result<Response<Body>, AppError> {
-    let user = authenticate(req, &state.tokens)?;
+    let user = authenticate(req, &state.ctx.tokens)?;
     let body: AnalyzeRequest = json_body(req)?;
     let given = match body.website_url {
         Some(u) => Some(u),
         None => {
             state
+                .ctx
                 .db
                 .tenant(user, async |t| {
                     let brand = profiles::brand(t).await?.and_then(|b| b.website_url);
@@ -84,7 +85,8 @@ pub async fn analyze(state: &State, req: &Request) -> Result<Response<Body>, App
     f.finish()?;
     let url = url.expect("checked");
     website::check("website_url", &url, &AllowHosts::from_env()).await?;
-    let job = state
+    let (job, message) = state
+        .ctx
         .db
         .tenant(user, async |t| {
             if let Some(last) = jobs::last_requested(t, JOB_TYPE).await? {
@@ -98,7 +100,7 @@ pub async fn analyze(state: &State, req: &Request) -> Result<Response<Body>, App
                 }
             }
             let job = jobs::create(t, JOB_TYPE, &json!({ "website_url": url, "replace": body.replace })).await?;
-            outbox::enqueue(
+            let message = outbox::enqueue(
                 t,
                 &BrandAnalysis {
                     job_id: job.id,
@@ -108,10 +110,11 @@ pub async fn analyze(state: &State, req: &Request) -> Result<Response<Body>, App
                 },
             )
             .await?;
-            Ok(job)
+            Ok((job, message))
         })
         .await?;
     tracing::info!(user_id = %user, job_id = %job.id, "brand analysis queued");
+    state.relay.send_now(&state.ctx.db, user, &[message]).await;
     let mut res = json(
         StatusCode::ACCEPTED,
         &JobAccepted {

@@ -21,8 +21,9 @@ use crate::State;
         NotFound,
     ))]
 pub async fn get_brand(state: &State, req: &Request) -> Result<Response<Body>, AppError> {
-    let user = authenticate(req, &state.tokens)?;
+    let user = authenticate(req, &state.ctx.tokens)?;
     let found = state
+        .ctx
         .db
         .tenant(user, async |t| profiles::brand(t).await)
         .await?;
@@ -38,12 +39,13 @@ pub async fn get_brand(state: &State, req: &Request) -> Result<Response<Body>, A
         InvalidInput,
     ))]
 pub async fn put_brand(state: &State, req: &Request) -> Result<Response<Body>, AppError> {
-    let user = authenticate(req, &state.tokens)?;
+    let user = authenticate(req, &state.ctx.tokens)?;
     let input = json_body::<BrandProfileInput>(req)?.validate()?;
     if let Some(url) = &input.website_url {
         website::check("website_url", url, &AllowHosts::from_env()).await?;
     }
     let saved = state
+        .ctx
         .db
         .tenant(user, async |t| profiles::put_brand(t, &input).await)
         .await?;

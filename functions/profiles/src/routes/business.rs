@@ -21,8 +21,9 @@ const NO_BUSINESS_PROFILE: AppError = AppError::NotFound;
         NotFound,
     ))]
 pub async fn get_business(state: &State, req: &Request) -> Result<Response<Body>, AppError> {
-    let user = authenticate(req, &state.tokens)?;
+    let user = authenticate(req, &state.ctx.tokens)?;
     let found = state
+        .ctx
         .db
         .tenant(user, async |t| profiles::business(t).await)
         .await?;
@@ -38,9 +39,10 @@ pub async fn get_business(state: &State, req: &Request) -> Result<Response<Body>
         InvalidInput,
     ))]
 pub async fn put_business(state: &State, req: &Request) -> Result<Response<Body>, AppError> {
-    let user = authenticate(req, &state.tokens)?;
+    let user = authenticate(req, &state.ctx.tokens)?;
     let input = json_body::<BusinessProfileInput>(req)?.validate()?;
     let saved = state
+        .ctx
         .db
         .tenant(user, async |t| profiles::put_business(t, &input).await)
         .await?;
