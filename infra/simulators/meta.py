@@ -3,7 +3,8 @@
 Login: GET /v25.0/dialog/oauth consents at once and redirects to redirect_uri with a code
 and the state, as Facebook does after the user clicks Continue; /v25.0/oauth/access_token
 exchanges the code, and (grant_type=fb_exchange_token) for a long-lived token.
-Graph: /me, /me/permissions, /me/adaccounts, /me/accounts (pages);
+Graph: /me, /me/permissions, /me/adaccounts, /me/accounts (pages, with a Page token when
+fields asks for access_token), /{page}/posts (six posts with reactions, comments, shares);
 /act_{id}/{campaigns,adsets,adimages,advideos,adcreatives,ads} (POST creates);
 POST /{object id} updates (status, budgets); /act_{id}/insights (GET, or POST for an async
 report run, then GET /{run id} and /{run id}/insights) with level=campaign, time_range,
@@ -43,7 +44,16 @@ from datetime import date, datetime, timedelta, timezone
 from .base import Simulator
 
 VERSION = "v25.0"
-SCOPES = ["ads_management", "ads_read", "business_management", "public_profile"]
+SCOPES = ["ads_management", "ads_read", "business_management", "pages_read_engagement", "public_profile"]
+PAGE_ID = "104857600012345"
+PAGE_POSTS = [
+    ("Fresh ginger chai, brewed the slow way. Come in from the rain #chai #monsoon", 210, 18, 9),
+    ("Weekend special: masala chai and bun maska for ₹99 #chai #weekend", 340, 41, 22),
+    ("Meet Ravi, our chai master for 12 years #team", 120, 9, 2),
+    ("New outlet open in Koramangala! #bengaluru #chai", 560, 73, 40),
+    ("Cutting chai, done right.", 95, 4, 1),
+    ("Thank you for 10,000 reviews ❤️ #chai", 410, 55, 12),
+]
 PLACEMENTS = [("facebook", "feed", 0.38), ("instagram", "stream", 0.30), ("instagram", "story", 0.17),
               ("facebook", "video_feeds", 0.09), ("audience_network", "classic", 0.06)]
 AGES = ["18-24", "25-34", "35-44", "45-54", "55-64", "65+"]
@@ -187,8 +197,24 @@ class Meta(Simulator):
         if parts == ["me", "adaccounts"]:
             return self.page(h, query, self.ad_accounts)
         if parts == ["me", "accounts"]:
-            return self.ok(h, {"data": [{"id": "104857600012345", "name": "Chai Point", "category": "Restaurant",
-                                         "tasks": ["ADVERTISE", "ANALYZE", "CREATE_CONTENT", "MANAGE"]}]})
+            page = {"id": PAGE_ID, "name": "Chai Point", "category": "Restaurant",
+                    "tasks": ["ADVERTISE", "ANALYZE", "CREATE_CONTENT", "MANAGE"]}
+            if "access_token" in query.get("fields", ""):
+                page_token = f"PAGE-{PAGE_ID}-{user['id']}"
+                self.tokens[page_token] = user
+                page["access_token"] = page_token
+            return self.ok(h, {"data": [page]})
+        if parts == [PAGE_ID, "posts"]:
+            if "pages_read_engagement" in user["denied"]:
+                return self.fail(h, 403, "(#10) This endpoint requires the 'pages_read_engagement' permission", 10)
+            day = 86400
+            now = int(time.time()) // day * day
+            posts = [{"id": f"{PAGE_ID}_{i}", "message": m,
+                      "created_time": time.strftime("%Y-%m-%dT%H:%M:%S+0000", time.gmtime(now - (i * 3 + 1) * day)),
+                      "reactions": {"data": [], "summary": {"total_count": r}},
+                      "comments": {"data": [], "summary": {"total_count": c}}, "shares": {"count": sh}}
+                     for i, (m, r, c, sh) in enumerate(PAGE_POSTS)]
+            return self.page(h, query, posts)
         if parts and parts[0].startswith("act_"):
             return self.account(h, method, parts, query, body or {})
         if len(parts) == 2 and parts[1] == "insights" and parts[0] in self.reports:

@@ -226,6 +226,7 @@ class LocalStack(unittest.TestCase):
         import io
         from PIL import Image
         token = self.signup()
+        self.connect_meta(token)
         job = self.analysed(token, "/cafe/")
         self.assertEqual(job["progress"], 100)
         status, _, kit = http("GET", self.url("/v1/brand-profile"), token=token)
@@ -240,6 +241,9 @@ class LocalStack(unittest.TestCase):
         self.assertTrue(kit["logo_url"] and kit["brand_voice"]["tone"] and kit["guidelines"]["dos"], kit)
         self.assertEqual(kit["website_analysis"]["voice_written_by"], "gemini", "the local model wrote the voice")
         self.assertEqual(kit["analysis_version"], 1)
+        page = kit["social"]["facebook_page"]
+        self.assertEqual((page["name"], page["posts_read"]), ("Chai Point", 6), kit["website_analysis"]["facebook_page"])
+        self.assertIn("#chai", page["hashtags"])
         status, _, again = http("POST", self.url("/v1/brand-profile/analyze"), {}, token=token)
         self.assertEqual((status, again["code"]), (429, "analysis_rate_limited"))
 

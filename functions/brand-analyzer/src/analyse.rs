@@ -3,18 +3,16 @@
 //! reported on the job as each step ends.
 
 use serde_json::json;
-use shared::domain::JobId;
-use shared::domain::UserId;
-use shared::repo::jobs;
 use shared::repo::profiles::Analysis;
+use shared::webfetch::fetcher::Fetcher;
 use url::Url;
 
 use crate::crawl::{self, Crawler, Site};
+use crate::css;
 use crate::logo::{self, Logo};
 use crate::page::PageFacts;
 use crate::styles::{self, Styles};
-use crate::voice::{self, Facts};
-use crate::{State, css};
+use crate::voice::{self, Facts, Gemini};
 
 /// What an analysis learned; the logo is stored by the caller.
 pub struct Learned {
@@ -22,33 +20,29 @@ pub struct Learned {
     pub logo: Option<Logo>,
 }
 
-async fn progress(state: &State, user: UserId, job: JobId, percent: i16) {
-    let done = state
-        .db
-        .tenant(user, async |t| jobs::progress(t, job, percent, None).await)
-        .await;
-    if let Err(e) = done {
-        tracing::warn!(user_id = %user, job_id = %job, error = %e, "could not record progress");
-    }
-}
-
-/// Reads the site; Err is the reason a person reads on the failed job.
-pub async fn site(state: &State, user: UserId, job: JobId, url: &Url) -> Result<Learned, String> {
-    let mut crawler = Crawler::new(&state.fetcher);
+/// Reads the site, calling `progress` (0–100) as each step ends; Err is the reason a
+/// person reads on the failed job.
+pub async fn site(
+    fetcher: &Fetcher,
+    gemini: Option<&Gemini>,
+    url: &Url,
+    progress: impl AsyncFn(i16),
+) -> Result<Learned, String> {
+    let mut crawler = Crawler::new(fetcher);
     let home = crawl::home(&mut crawler, url).await?;
-    progress(state, user, job, 20).await;
+    progress(20).await;
     let base = home.url.clone().unwrap_or_else(|| url.clone());
     let chosen = crawl::pages_worth_reading(&home, &base);
     let pages = crawl::pages(&mut crawler, &chosen).await;
-    progress(state, user, job, 40).await;
+    progress(40).await;
     let sheet_urls: Vec<Url> = std::iter::once(&home)
         .chain(&pages)
         .flat_map(|p| p.stylesheets.iter().cloned())
         .collect();
     let sheets = crawl::stylesheets(&mut crawler, sheet_urls).await;
-    progress(state, user, job, 60).await;
+    progress(60).await;
     let logo = logo::find(&mut crawler, home.logos.clone()).await;
-    progress(state, user, job, 75).await;
+    progress(75).await;
     let site = Site {
         robots: crawler.robots_decisions(),
         visits: std::mem::take(&mut crawler.visits),
@@ -56,8 +50,8 @@ pub async fn site(state: &State, user: UserId, job: JobId, url: &Url) -> Result<
         pages,
         sheets,
     };
-    let analysis = learn(state, &site, logo.as_ref(), url).await;
-    progress(state, user, job, 90).await;
+    let analysis = learn(gemini, &site, logo.as_ref(), url).await;
+    progress(90).await;
     Ok(Learned { analysis, logo })
 }
 
@@ -66,7 +60,12 @@ fn all_pages(site: &Site) -> Vec<&PageFacts> {
 }
 
 /// Everything the site's facts say, as a brand kit (the logo's URL is set by the caller).
-pub async fn learn(state: &State, site: &Site, logo: Option<&Logo>, url: &Url) -> Analysis {
+pub async fn learn(
+    gemini: Option<&Gemini>,
+    site: &Site,
+    logo: Option<&Logo>,
+    url: &Url,
+) -> Analysis {
     let pages = all_pages(site);
     let inline_sheets: Vec<css::Sheet> = pages
         .iter()
@@ -130,7 +129,7 @@ pub async fn learn(state: &State, site: &Site, logo: Option<&Logo>, url: &Url) -
         heading_font: typography.as_ref().and_then(|t| t.heading_font.as_deref()),
         text_sample: text_sample.chars().take(4000).collect(),
     };
-    let voice = voice::write(state.gemini.as_ref(), &facts).await;
+    let voice = voice::write(gemini, &facts).await;
     let website_analysis = json!({
         "url": url.as_str(),
         "final_url": site.home.url.as_ref().map(Url::as_str),

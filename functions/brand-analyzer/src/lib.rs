@@ -12,6 +12,7 @@ pub mod brand_colours;
 pub mod colour;
 pub mod crawl;
 pub mod css;
+pub mod facebook;
 pub mod logo;
 pub mod messaging;
 pub mod page;
@@ -44,6 +45,8 @@ pub struct State {
     pub storage: Storage,
     pub fetcher: Fetcher,
     pub gemini: Option<voice::Gemini>,
+    /// Reads the user's Facebook Page when the Meta app is configured.
+    pub meta: Option<facebook::Meta>,
     pub sqs: LazyClient<aws_sdk_sqs::Client>,
 }
 
@@ -54,6 +57,7 @@ impl State {
             storage: Storage::from_env()?,
             fetcher: Fetcher::new(AllowHosts::from_env(), crawl::USER_AGENT),
             gemini: voice::Gemini::from_env(),
+            meta: facebook::Meta::from_env(),
             sqs: LazyClient::on_first_use(),
         })
     }
@@ -105,6 +109,27 @@ async fn fail(state: &State, user: UserId, job: JobId, why: &str) -> Outcome {
     }
 }
 
+/// The user's Facebook Page summarised, or why not.
+async fn facebook_page(
+    state: &State,
+    user: UserId,
+) -> Result<shared::domain::profile::PageSummary, String> {
+    let meta = state.meta.as_ref().ok_or("Meta is not configured")?;
+    let sealed = state
+        .db
+        .tenant(user, async |t| {
+            shared::repo::meta_accounts::newest_token(t).await
+        })
+        .await
+        .map_err(|e| e.to_string())?
+        .ok_or("no Meta account is connected")?;
+    let token = meta
+        .cipher
+        .open(&sealed)
+        .map_err(|_| "the stored Meta token could not be opened".to_owned())?;
+    meta.summary(&token).await
+}
+
 async fn run(state: &State, msg: &BrandAnalysis, attempt: u32) -> Result<Outcome, AppError> {
     let (user, job) = (UserId(msg.user_id), JobId(msg.job_id));
     let started = match state
@@ -127,11 +152,26 @@ async fn run(state: &State, msg: &BrandAnalysis, attempt: u32) -> Result<Outcome
         return Ok(fail(state, user, job, "the website address is not a valid URL").await);
     };
     tracing::info!(user_id = %user, job_id = %job, url = %url, attempt, "analysing a website");
-    let learned = match analyse::site(state, user, job, &url).await {
+    let progress = async |percent: i16| {
+        let done = state
+            .db
+            .tenant(user, async |t| jobs::progress(t, job, percent, None).await)
+            .await;
+        if let Err(e) = done {
+            tracing::warn!(user_id = %user, job_id = %job, error = %e, "could not record progress");
+        }
+    };
+    let learned = match analyse::site(&state.fetcher, state.gemini.as_ref(), &url, progress).await {
         Ok(l) => l,
         Err(why) => return Ok(fail(state, user, job, &why).await),
     };
     let mut analysis = learned.analysis;
+    let page = facebook_page(state, user).await;
+    analysis.website_analysis["facebook_page"] = match &page {
+        Ok(p) => json!({"read": true, "posts": p.posts_read}),
+        Err(why) => json!({"read": false, "why": why}),
+    };
+    analysis.social.facebook_page = page.ok();
     if let Some(logo) = &learned.logo {
         let hash = hex::encode(&Sha256::digest(&logo.bytes)[..8]);
         let key = format!("brand/{user}/logo-{hash}.{}", logo.kind.ext());

@@ -80,7 +80,10 @@ pub fn profiles(pages: &[&PageFacts]) -> SocialPresence {
             add(u.clone(), "link");
         }
     }
-    SocialPresence { profiles: out }
+    SocialPresence {
+        profiles: out,
+        facebook_page: None,
+    }
 }
 
 #[cfg(test)]

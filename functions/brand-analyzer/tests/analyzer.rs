@@ -323,3 +323,72 @@ async fn a_site_that_cannot_be_read_fails_the_job_with_a_reason_a_person_underst
         .unwrap();
     assert!(none.is_none(), "a failed analysis writes nothing");
 }
+
+#[tokio::test]
+async fn a_connected_facebook_pages_recent_posts_are_summarised_beside_the_site() {
+    use shared::crypto::TokenCipher;
+    use shared::meta::Graph;
+    use shared::repo::meta_accounts::token_binding;
+    use wiremock::matchers::{method, path, query_param};
+    use wiremock::{Mock, MockServer, ResponseTemplate};
+
+    let mut w = world().await;
+    let meta = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/v25.0/me/accounts"))
+        .and(query_param("fields", "id,name,access_token"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(serde_json::json!({
+            "data": [{"id": "1048576", "name": "Bean There Café", "access_token": "PAGE-TOKEN"}]})))
+        .expect(1)
+        .mount(&meta)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/v25.0/1048576/posts"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(serde_json::json!({"data": [
+            {"id": "1048576_1", "message": "Weekend brunch is back #brunch #pune", "created_time": "2026-11-28T09:00:00+0000",
+             "reactions": {"data": [], "summary": {"total_count": 120}}, "comments": {"data": [], "summary": {"total_count": 14}},
+             "shares": {"count": 6}},
+            {"id": "1048576_2", "message": "Our Coorg single origin is in #coffee", "created_time": "2026-11-21T09:00:00+0000",
+             "reactions": {"data": [], "summary": {"total_count": 30}}, "comments": {"data": [], "summary": {"total_count": 2}}},
+        ]})))
+        .expect(1)
+        .mount(&meta)
+        .await;
+    let keys = "k1:AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=";
+    let cipher = TokenCipher::parse(keys).unwrap();
+    let sealed = cipher.seal("EAAG-user-token", &token_binding(w.user.id.0, "fb1"));
+    w.db.superuser()
+        .await
+        .execute(
+            "INSERT INTO meta_accounts (user_id, meta_user_id, access_token) VALUES ($1, 'fb1', $2)",
+            &[&w.user.id.0, &sealed],
+        )
+        .await
+        .unwrap();
+    w.state.meta = Some(brand_analyzer::facebook::Meta {
+        graph: Graph::new(&format!("{}/v25.0", meta.uri()), "123", "app-secret"),
+        cipher: TokenCipher::parse(keys).unwrap(),
+    });
+
+    let (_, msg) = w.asked("/cafe/", false).await;
+    assert_eq!(process(&w.state, &msg).await, Outcome::done("analysed"));
+    let p = w.profile().await;
+    let page = &p["social"]["facebook_page"];
+    assert_eq!(
+        (page["page_id"].as_str(), page["posts_read"].as_u64()),
+        (Some("1048576"), Some(2))
+    );
+    assert_eq!(page["average_engagement"], 86.0);
+    assert_eq!(page["top_posts"][0], "Weekend brunch is back #brunch #pune");
+    assert_eq!(
+        page["hashtags"],
+        serde_json::json!(["#brunch", "#pune", "#coffee"])
+    );
+    let posts_call = &meta.received_requests().await.unwrap()[1];
+    assert_eq!(
+        posts_call.headers.get("authorization").unwrap(),
+        "OAuth PAGE-TOKEN",
+        "the posts are read with the Page's own token"
+    );
+    assert_eq!(p["website_analysis"]["facebook_page"]["read"], true);
+}

@@ -159,7 +159,7 @@ async fn connecting_stores_the_accounts_and_only_a_sealed_token() {
     assert_eq!(get("redirect_uri").as_deref(), Some(REDIRECT));
     assert_eq!(
         get("scope").as_deref(),
-        Some("ads_management,ads_read,business_management")
+        Some("ads_management,ads_read,business_management,pages_read_engagement")
     );
 
     let r = complete(

@@ -288,11 +288,33 @@ pub struct SocialProfile {
     pub found_in: String,
 }
 
-/// The business's social presence as its website shows it (written by the analyzer).
+/// The business's social presence as its website shows it, and its connected Facebook
+/// Page's recent posts (written by the analyzer).
 #[derive(Clone, Debug, Default, Deserialize, Serialize, ToSchema)]
 pub struct SocialPresence {
     #[serde(default)]
     pub profiles: Vec<SocialProfile>,
+    pub facebook_page: Option<PageSummary>,
+}
+
+/// What a Facebook Page's recent posts say: how often it posts, what its audience
+/// engages with, and the words it uses.
+#[derive(Clone, Debug, Default, Deserialize, Serialize, ToSchema)]
+pub struct PageSummary {
+    pub page_id: String,
+    pub name: Option<String>,
+    pub posts_read: u32,
+    /// Oldest and newest post read (RFC 3339).
+    pub since: Option<String>,
+    pub until: Option<String>,
+    pub posts_per_week: f32,
+    /// Reactions + comments + shares per post.
+    pub average_engagement: f32,
+    /// The most engaging posts' text (at most 3, 280 characters each).
+    #[serde(default)]
+    pub top_posts: Vec<String>,
+    #[serde(default)]
+    pub hashtags: Vec<String>,
 }
 
 /// The editable part of a brand profile (`PUT /v1/brand-profile`, whole replacement).

@@ -18,6 +18,8 @@ use crate::signature::hmac_sha256_hex;
 
 pub const DEFAULT_GRAPH_URL: &str = "https://graph.facebook.com/v25.0";
 pub const SCOPES: [&str; 3] = ["ads_management", "ads_read", "business_management"];
+/// Asked for but not required: without it the brand analysis skips the Page's posts.
+pub const OPTIONAL_SCOPES: [&str; 1] = ["pages_read_engagement"];
 
 #[derive(Clone)]
 pub struct Graph {
@@ -174,7 +176,10 @@ impl Graph {
             .append_pair("client_id", &self.app_id)
             .append_pair("redirect_uri", redirect_uri)
             .append_pair("state", state)
-            .append_pair("scope", &SCOPES.join(","))
+            .append_pair(
+                "scope",
+                &[&SCOPES[..], &OPTIONAL_SCOPES[..]].concat().join(","),
+            )
             .append_pair("response_type", "code")
             .finish();
         format!("{dialog_base}/dialog/oauth?{query}")
@@ -413,7 +418,9 @@ mod tests {
             url.starts_with("https://www.facebook.com/v25.0/dialog/oauth?client_id=123&"),
             "{url}"
         );
-        assert!(url.contains("scope=ads_management%2Cads_read%2Cbusiness_management"));
+        assert!(url.contains(
+            "scope=ads_management%2Cads_read%2Cbusiness_management%2Cpages_read_engagement"
+        ));
         let local = Graph::new("http://127.0.0.1:9/v25.0", "123", "s");
         assert!(
             local

@@ -5,6 +5,7 @@
 pub mod ads;
 pub mod graph;
 pub mod oauth_state;
+pub mod pages;
 pub mod reads;
 
 pub use graph::{ErrorKind, Graph, GraphError, Reply, Usage};

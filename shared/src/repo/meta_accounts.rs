@@ -500,6 +500,15 @@ pub fn token_binding(user_id: Uuid, meta_user_id: &str) -> String {
 /// The columns `sealed` reads, from `meta_accounts m`.
 const TOKEN: &str = "m.access_token, m.user_id, m.meta_user_id";
 
+/// The newest active connection's token, for reads on the user's behalf (their Page).
+pub async fn newest_token(t: &Tenant<'_>) -> Result<Option<Sealed>, AppError> {
+    let sql = format!(
+        "SELECT {TOKEN} FROM meta_accounts m WHERE connection_status = 'active' AND access_token <> '' \
+         ORDER BY updated_at DESC LIMIT 1"
+    );
+    Ok(t.tx.query_opt(&sql, &[]).await?.map(|r| sealed(&r, 0)))
+}
+
 /// The token at column `at` (of `TOKEN`), bound to its row.
 fn sealed(r: &Row, at: usize) -> Sealed {
     Sealed {

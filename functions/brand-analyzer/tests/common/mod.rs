@@ -138,6 +138,7 @@ pub async fn world() -> World {
             brand_analyzer::crawl::USER_AGENT,
         ),
         gemini: None,
+        meta: None,
         sqs: LazyClient::ready(shared::aws::sqs(&aws)),
     };
     let user = TestUser::create(&db, "owner@example.com").await;
