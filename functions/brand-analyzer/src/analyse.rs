@@ -140,7 +140,7 @@ pub async fn learn(
         "colour_observations": observations.len(),
         "fonts": {"google_fonts": google_fonts, "font_face": font_faces},
         "logo": logo.map(|l| json!({"source": l.source, "from": l.from, "kind": l.kind,
-                                   "width": l.width, "height": l.height, "bytes": l.bytes.len()})),
+                                   "width": l.width, "height": l.height, "shape": l.shape(), "bytes": l.bytes.len()})),
         "voice_written_by": voice.written_by,
         "user_agent": crawl::USER_AGENT,
     });

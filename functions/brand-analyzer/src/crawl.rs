@@ -118,7 +118,19 @@ impl<'a> Crawler<'a> {
             found,
             status,
         };
+        let html = |f: &Fetched| {
+            f.content_type
+                .as_deref()
+                .is_some_and(|t| t.contains("html"))
+                || f.body.iter().find(|b| !b.is_ascii_whitespace()) == Some(&b'<')
+        };
         match got {
+            // A 200 with an HTML body is a site answering every path with a page.
+            Ok(f) if f.ok() && html(&f) => Robots {
+                rules: None,
+                allow_all: true,
+                decision: decision("none", Some(f.status)),
+            },
             Ok(f) if f.ok() => Robots {
                 rules: Robot::new(ROBOTS_AGENT, &f.body).ok(),
                 allow_all: true,

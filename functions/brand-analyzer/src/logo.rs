@@ -121,6 +121,10 @@ fn read(bytes: Vec<u8>, source: &'static str, from: Option<String>) -> Option<Lo
             .map(|s| (Some(s.width as u32), Some(s.height as u32)))
             .unwrap_or((None, None)),
     };
+    // Smaller than 24 px on its long edge is a spacer or a tracking pixel, not a logo.
+    if width.max(height).is_some_and(|long| long < 24) {
+        return None;
+    }
     Some(Logo {
         bytes,
         kind,
@@ -129,6 +133,17 @@ fn read(bytes: Vec<u8>, source: &'static str, from: Option<String>) -> Option<Lo
         source,
         from,
     })
+}
+
+impl Logo {
+    /// `icon` (about square), `wordmark` (over 2:1) or `other`, as brand kits name them.
+    pub fn shape(&self) -> &'static str {
+        match (self.width, self.height) {
+            (Some(w), Some(h)) if h > 0 && (w as f32 / h as f32 - 1.0).abs() <= 0.25 => "icon",
+            (Some(w), Some(h)) if h > 0 && w as f32 / h as f32 > 2.0 => "wordmark",
+            _ => "other",
+        }
+    }
 }
 
 /// The largest icon a web app manifest lists.
@@ -211,7 +226,7 @@ pub fn colours(logo: &Logo) -> Vec<Observation> {
         .collect()
 }
 
-/// Opaque pixels (sampled to at most ~20,000) clustered into four colours in Lab.
+/// Opaque pixels (sampled to at most ~20,000) clustered into five colours in Lab.
 pub fn png_clusters(bytes: &[u8]) -> Option<Vec<(Rgb, f32)>> {
     let mut decoder =
         png::Decoder::new_with_limits(std::io::Cursor::new(bytes), png::Limits { bytes: 64 << 20 });
@@ -242,7 +257,7 @@ pub fn png_clusters(bytes: &[u8]) -> Option<Vec<(Rgb, f32)>> {
     if labs.is_empty() {
         return None;
     }
-    let k = get_kmeans(4.min(labs.len()), 20, 1.0, false, &labs, 7);
+    let k = get_kmeans(5.min(labs.len()), 20, 1.0, false, &labs, 7);
     let sorted = Lab::sort_indexed_colors(&k.centroids, &k.indices);
     Some(
         sorted
@@ -324,6 +339,24 @@ mod tests {
             obs.iter()
                 .any(|o| o.colour.distance(Rgb(0x1b, 0x26, 0x4f)) < 2.0)
         );
+    }
+
+    #[test]
+    fn a_tiny_image_is_not_a_logo_and_shapes_are_named() {
+        let pixel = png_of(16, 16, |_, _| [0xc0, 0x39, 0x2b, 255]);
+        assert!(
+            read(pixel, "icon", None).is_none(),
+            "16 px is a favicon at best"
+        );
+        let wide = read(png_of(240, 60, |_, _| [0, 0, 0, 255]), "header image", None).unwrap();
+        assert_eq!(wide.shape(), "wordmark");
+        let square = read(
+            png_of(180, 180, |_, _| [0, 0, 0, 255]),
+            "apple-touch-icon",
+            None,
+        )
+        .unwrap();
+        assert_eq!(square.shape(), "icon");
     }
 
     #[test]

@@ -126,7 +126,7 @@ pub fn patterns(home: &PageFacts, others: &[PageFacts]) -> MessagingPatterns {
     );
     MessagingPatterns {
         key_phrases: key_phrases(home, others),
-        value_propositions: dedupe(home.subheadings.iter().cloned(), 8, 200),
+        value_propositions: dedupe(home.subheadings.iter().cloned(), 3, 200),
         usps: Vec::new(),
         site_name: site_name.filter(|s| !s.is_empty()),
         title: home.title.clone(),
@@ -139,7 +139,7 @@ pub fn patterns(home: &PageFacts, others: &[PageFacts]) -> MessagingPatterns {
             all()
                 .flat_map(|p| p.calls_to_action.iter().cloned())
                 .filter(|c| c.split_whitespace().count() <= 6),
-            8,
+            6,
             60,
         ),
         claims,

@@ -49,6 +49,17 @@ fn clean(text: &str) -> String {
     text.split_whitespace().collect::<Vec<_>>().join(" ")
 }
 
+/// Classes and ids of what a visitor does not read as the page: consent banners and
+/// screen-reader-only text.
+const HIDDEN_MARKS: [&str; 6] = [
+    "cookie",
+    "consent",
+    "gdpr",
+    "sr-only",
+    "visually-hidden",
+    "screen-reader-text",
+];
+
 /// Whether an element and all its ancestors are shown, and none is a cookie banner.
 fn visible(el: ElementRef) -> bool {
     std::iter::once(el)
@@ -75,14 +86,21 @@ fn visible(el: ElementRef) -> bool {
                 && v.attr("aria-hidden") != Some("true")
                 && !style.contains("display:none")
                 && !style.contains("visibility:hidden")
-                && !["cookie", "consent", "gdpr"]
-                    .iter()
-                    .any(|m| marks.contains(m))
+                && !HIDDEN_MARKS.iter().any(|m| marks.contains(m))
         })
 }
 
+/// The element's text without its hidden parts (a screen-reader-only span in a heading).
 fn text_of(el: ElementRef) -> String {
-    clean(&el.text().collect::<String>())
+    let text: String = el
+        .descendants()
+        .filter_map(|n| {
+            let t = n.value().as_text()?;
+            let parent = n.parent().and_then(ElementRef::wrap)?;
+            visible(parent).then_some(&**t)
+        })
+        .collect();
+    clean(&text)
 }
 
 fn visible_texts(doc: &Html, css: &str, max: usize) -> Vec<String> {
@@ -121,21 +139,60 @@ fn rel_has(el: ElementRef, word: &str) -> bool {
         .is_some_and(|r| r.split_whitespace().any(|w| w.eq_ignore_ascii_case(word)))
 }
 
+const THIRD_PARTY: [&str; 9] = [
+    "facebook",
+    "instagram",
+    "twitter",
+    "whatsapp",
+    "youtube",
+    "linkedin",
+    "google",
+    "apple",
+    "visa",
+];
+
+/// Named like a logo, and not a third party's (a Facebook icon is a social link).
 fn is_logo_like(el: ElementRef) -> bool {
     let v = el.value();
-    ["id", "class", "alt", "src", "aria-label"]
+    let marks: Vec<String> = ["id", "class", "alt", "src", "aria-label"]
         .iter()
         .filter_map(|a| v.attr(a))
-        .any(|a| a.to_ascii_lowercase().contains("logo"))
+        .map(str::to_ascii_lowercase)
+        .collect();
+    marks.iter().any(|a| a.contains("logo")) && !is_third_party(&marks)
+}
+
+fn is_third_party(marks: &[String]) -> bool {
+    marks
+        .iter()
+        .any(|m| THIRD_PARTY.iter().any(|t| m.contains(t)))
+}
+
+/// `/`, the site's base path, or a language root such as `/en` or `/en-in/`.
+fn is_home_path(path: &str, base: &Url) -> bool {
+    let p = path.trim_end_matches('/');
+    let lang = p.strip_prefix('/').is_some_and(|l| {
+        let parts: Vec<&str> = l.split('-').collect();
+        (1..=2).contains(&parts.len())
+            && parts
+                .iter()
+                .all(|x| x.len() == 2 && x.bytes().all(|b| b.is_ascii_alphabetic()))
+    });
+    p.is_empty() || lang || path == base.path()
 }
 
 fn links_home(el: ElementRef, base: &Url) -> bool {
-    el.ancestors().filter_map(ElementRef::wrap).any(|a| {
-        a.value().name() == "a"
-            && attr_url(base, a, "href").is_some_and(|u| {
-                u.host() == base.host() && u.path() == "/" || u.path() == base.path()
-            })
-    })
+    let marks: Vec<String> = ["alt", "src", "class", "aria-label"]
+        .iter()
+        .filter_map(|a| el.value().attr(a))
+        .map(str::to_ascii_lowercase)
+        .collect();
+    !is_third_party(&marks)
+        && el.ancestors().filter_map(ElementRef::wrap).any(|a| {
+            a.value().name() == "a"
+                && attr_url(base, a, "href")
+                    .is_some_and(|u| u.host() == base.host() && is_home_path(u.path(), base))
+        })
 }
 
 /// Reads one page; `base` is the URL it was fetched from (after redirects).
@@ -146,7 +203,7 @@ pub fn read(base: &Url, html: &str) -> PageFacts {
         title: doc
             .select(&sel("title"))
             .next()
-            .map(text_of)
+            .map(|t| clean(&t.text().collect::<String>()))
             .filter(|s| !s.is_empty()),
         description: meta(&doc, "description").or_else(|| meta(&doc, "og:description")),
         site_name: meta(&doc, "og:site_name").or_else(|| meta(&doc, "application-name")),
@@ -172,7 +229,7 @@ pub fn read(base: &Url, html: &str) -> PageFacts {
     f.calls_to_action = visible_texts(
         &doc,
         "button, a.btn, a.button, a[class*=\"cta\"], a[class*=\"button\"], a[role=\"button\"], input[type=\"submit\"]",
-        10,
+        6,
     );
     f.paragraphs = visible_texts(&doc, "main p, section p, header p, p", 40);
     f.testimonials = visible_texts(
@@ -214,6 +271,7 @@ fn read_styles(doc: &Html, base: &Url, f: &mut PageFacts) {
             "button, .btn, a.button, [class*=\"cta\"], input[type=\"submit\"]",
             "button",
         ),
+        ("[class*=\"brand\"], [class*=\"logo\"]", "brand"),
         ("a", "link"),
         ("header, nav, .navbar, .hero, [class*=\"hero\"]", "header"),
         ("h1, h2", "heading"),
@@ -329,6 +387,24 @@ mod tests {
         assert_eq!(f.h1, ["Fresh coffee, roasted daily"]);
         assert_eq!(f.paragraphs, ["Family-run since 1998."]);
         assert_eq!(f.calls_to_action, ["See the menu"]);
+    }
+
+    #[test]
+    fn a_social_icon_linking_home_is_not_the_logo_but_a_language_root_link_is() {
+        let f = read(
+            &base(),
+            r#"<header><a href="/"><img src="/icons/facebook.svg" alt="Facebook"></a>
+               <a href="/en-in/"><img src="/img/mark.png" alt="Bean There"></a>
+               <h1>Hi<span class="sr-only"> (home)</span></h1><p class="visually-hidden">Skip to content</p></header>"#,
+        );
+        assert_eq!(
+            f.logos,
+            [LogoSource::HeaderImage(
+                base().join("/img/mark.png").unwrap()
+            )]
+        );
+        assert_eq!(f.h1, ["Hi"]);
+        assert!(f.paragraphs.is_empty());
     }
 
     #[test]

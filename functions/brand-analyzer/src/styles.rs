@@ -74,6 +74,8 @@ fn closing(s: &str) -> Option<usize> {
 #[derive(Clone, Copy, Debug, PartialEq)]
 enum Target {
     Page,
+    /// The brand's own marks: `.brand`, `.logo`, `.navbar-brand`.
+    Brand,
     Button,
     Link,
     Header,
@@ -101,6 +103,8 @@ fn target_of(selectors: &str) -> Target {
         Target::Status
     } else if elements.iter().any(|e| e == "body" || e == "html") || s.trim() == ":root" {
         Target::Page
+    } else if has(&["brand", "logo"]) {
+        Target::Brand
     } else if has(&["btn", "button", "cta", "[type=submit]", "[type=\"submit\"]"]) {
         Target::Button
     } else if has(&["header", "nav", "hero", "banner", "masthead", "topbar"]) {
@@ -184,6 +188,7 @@ pub fn observations(
             "link" => Target::Link,
             "header" => Target::Header,
             "heading" => Target::Heading,
+            "brand" => Target::Brand,
             _ => Target::Other,
         };
         for (name, value) in decls {
@@ -201,6 +206,7 @@ fn sightings(target: Target, property: &str, value: &str) -> Vec<Observation> {
     let (weight, hint, what) = match target {
         Target::Page if background => (6.0, Some(ColourRole::Background), "page background"),
         Target::Page if text => (6.0, Some(ColourRole::Text), "body text"),
+        Target::Brand => (8.0, None, "brand or logo element"),
         Target::Button if background => (6.0, None, "button background"),
         Target::Button => (2.0, None, "button colour"),
         Target::Header if background => (5.0, None, "header background"),
