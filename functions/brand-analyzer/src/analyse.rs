@@ -3,7 +3,7 @@
 //! reported on the job as each step ends.
 
 use serde_json::json;
-use shared::repo::profiles::Analysis;
+use shared::repo::profiles::{Analysis, BrandKit};
 use shared::webfetch::fetcher::Fetcher;
 use url::Url;
 
@@ -146,12 +146,14 @@ pub async fn learn(
     });
     Analysis {
         website_url: url.to_string(),
-        logo_url: None,
-        color_palette: Some(palette),
-        typography,
-        brand_voice: Some(voice.voice),
-        messaging_patterns: Some(messaging),
-        guidelines: Some(voice.guidelines),
+        kit: BrandKit {
+            logo_url: None,
+            color_palette: Some(palette),
+            typography,
+            brand_voice: Some(voice.voice),
+            messaging_patterns: Some(messaging),
+            guidelines: Some(voice.guidelines),
+        },
         social,
         website_analysis,
     }

@@ -179,14 +179,14 @@ async fn run(state: &State, msg: &BrandAnalysis, attempt: u32) -> Result<Outcome
             .storage
             .put(&key, logo.kind.mime(), logo.bytes.clone())
             .await?;
-        analysis.logo_url = Some(state.storage.url_of(&key));
-        analysis.website_analysis["logo"]["stored_at"] = json!(analysis.logo_url);
+        analysis.kit.logo_url = Some(state.storage.url_of(&key));
+        analysis.website_analysis["logo"]["stored_at"] = json!(analysis.kit.logo_url);
     }
     let summary = json!({
         "website_url": analysis.website_url,
-        "primary": analysis.color_palette.as_ref().and_then(|p| p.primary.clone()),
+        "primary": analysis.kit.color_palette.as_ref().and_then(|p| p.primary.clone()),
         "pages_read": analysis.website_analysis["pages"],
-        "logo_url": analysis.logo_url,
+        "logo_url": analysis.kit.logo_url,
     });
     let written = state
         .db

@@ -210,18 +210,27 @@ pub async fn put_brand(t: &Tenant<'_>, p: &BrandProfileInput) -> Result<BrandPro
     .into_iter()
     .filter_map(|(name, set)| set.then_some(name))
     .collect();
+    let edited = BrandKit {
+        logo_url: p.logo_url.clone(),
+        color_palette: p.color_palette.clone(),
+        typography: p.typography.clone(),
+        brand_voice: p.brand_voice.clone(),
+        messaging_patterns: p.messaging_patterns.clone(),
+        guidelines: p.guidelines.clone(),
+    };
+    let kit = Kit::of(&edited)?;
     let row =
         t.tx.query_one(
             &sql,
             &[
                 &t.user().0,
                 &p.website_url,
-                &p.logo_url,
-                &json(&p.color_palette)?,
-                &json(&p.typography)?,
-                &json(&p.brand_voice)?,
-                &json(&p.messaging_patterns)?,
-                &json(&p.guidelines)?,
+                &kit.logo_url,
+                &kit.color_palette,
+                &kit.typography,
+                &kit.brand_voice,
+                &kit.messaging_patterns,
+                &kit.guidelines,
                 &manual,
             ],
         )
@@ -229,16 +238,45 @@ pub async fn put_brand(t: &Tenant<'_>, p: &BrandProfileInput) -> Result<BrandPro
     Ok(BrandProfile::from(&row))
 }
 
-/// What one website analysis learned: the kit, its evidence and the social profiles.
-#[derive(Debug, Default)]
-pub struct Analysis {
-    pub website_url: String,
+/// The brand kit's fields, as a hand edit or an analysis sets them.
+#[derive(Clone, Debug, Default)]
+pub struct BrandKit {
     pub logo_url: Option<String>,
     pub color_palette: Option<ColorPalette>,
     pub typography: Option<Typography>,
     pub brand_voice: Option<BrandVoice>,
     pub messaging_patterns: Option<MessagingPatterns>,
     pub guidelines: Option<BrandGuidelines>,
+}
+
+/// A kit as the statement binds it: the URL and the JSON columns.
+struct Kit<'a> {
+    logo_url: &'a Option<String>,
+    color_palette: Option<Value>,
+    typography: Option<Value>,
+    brand_voice: Option<Value>,
+    messaging_patterns: Option<Value>,
+    guidelines: Option<Value>,
+}
+
+impl<'a> Kit<'a> {
+    fn of(k: &'a BrandKit) -> Result<Self, AppError> {
+        Ok(Self {
+            logo_url: &k.logo_url,
+            color_palette: json(&k.color_palette)?,
+            typography: json(&k.typography)?,
+            brand_voice: json(&k.brand_voice)?,
+            messaging_patterns: json(&k.messaging_patterns)?,
+            guidelines: json(&k.guidelines)?,
+        })
+    }
+}
+
+/// What one website analysis learned: the kit, its evidence and the social profiles.
+#[derive(Debug, Default)]
+pub struct Analysis {
+    pub website_url: String,
+    pub kit: BrandKit,
     pub social: SocialPresence,
     pub website_analysis: Value,
 }
@@ -286,18 +324,19 @@ pub async fn apply_analysis(
         kit.join(", ")
     );
     let social = serde_json::to_value(&a.social).map_err(AppError::internal)?;
+    let kit = Kit::of(&a.kit)?;
     let row =
         t.tx.query_one(
             &sql,
             &[
                 &t.user().0,
                 &a.website_url,
-                &a.logo_url,
-                &json(&a.color_palette)?,
-                &json(&a.typography)?,
-                &json(&a.brand_voice)?,
-                &json(&a.messaging_patterns)?,
-                &json(&a.guidelines)?,
+                &kit.logo_url,
+                &kit.color_palette,
+                &kit.typography,
+                &kit.brand_voice,
+                &kit.messaging_patterns,
+                &kit.guidelines,
                 &social,
                 &a.website_analysis,
                 &replace,

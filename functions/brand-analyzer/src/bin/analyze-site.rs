@@ -23,8 +23,8 @@ async fn main() {
                 Ok(learned) => {
                     let a = learned.analysis;
                     json!({"url": raw, "seconds": started.elapsed().as_secs_f64(), "kit": {
-                        "color_palette": a.color_palette, "typography": a.typography,
-                        "messaging_patterns": a.messaging_patterns, "brand_voice": a.brand_voice,
+                        "color_palette": a.kit.color_palette, "typography": a.kit.typography,
+                        "messaging_patterns": a.kit.messaging_patterns, "brand_voice": a.kit.brand_voice,
                         "social": a.social, "website_analysis": a.website_analysis}})
                 }
                 Err(why) => {
