@@ -30,7 +30,9 @@ const DISTINCT: f32 = 10.0;
 
 #[derive(Clone, Debug)]
 struct Cluster {
+    /// The colour of its strongest single sighting (a `--primary` over a stray near-twin).
     colour: Rgb,
+    strongest: f32,
     score: f32,
     evidence: Vec<String>,
     hints: Vec<(ColourRole, f32)>,
@@ -61,6 +63,7 @@ fn merge(observations: &[Observation]) -> Vec<Cluster> {
             .unwrap_or_else(|| {
                 clusters.push(Cluster {
                     colour: o.colour,
+                    strongest: 0.0,
                     score: 0.0,
                     evidence: Vec::new(),
                     hints: Vec::new(),
@@ -70,6 +73,10 @@ fn merge(observations: &[Observation]) -> Vec<Cluster> {
                 clusters.len() - 1
             });
         let c = &mut clusters[i];
+        if o.weight > c.strongest {
+            c.strongest = o.weight;
+            c.colour = o.colour;
+        }
         c.score += o.weight;
         if !c.evidence.contains(&o.evidence) && c.evidence.len() < 12 {
             c.evidence.push(o.evidence.clone());
@@ -244,6 +251,16 @@ mod tests {
                 .iter()
                 .any(|c| c.foreground == "#222222" && c.passes_aa)
         );
+    }
+
+    #[test]
+    fn merged_near_twins_take_the_colour_of_their_strongest_sighting() {
+        let p = palette(&[
+            seen("#FFC107", 1.0, "css var --bs-yellow", None),
+            seen("#FFC800", 10.0, "css var --bs-primary", Some(ColourRole::Primary)),
+        ]);
+        assert_eq!(p.primary.as_deref(), Some("#FFC800"));
+        assert_eq!(p.palette.len(), 1, "ΔE2000 2.5: one colour");
     }
 
     #[test]
