@@ -430,6 +430,7 @@ class LocalAws:
         kw = dict(endpoint_url=self.endpoint, region_name=STACK["AWS::Region"],
                   aws_access_key_id="local", aws_secret_access_key="local")
         self.s3, self.sqs = boto3.client("s3", **kw), boto3.client("sqs", **kw)
+        self.ses = boto3.client("sesv2", **kw)
         self.secretsmanager = boto3.client("secretsmanager", **kw)
         self.secrets, self.secrets_lock = {}, threading.Lock()
         deadline = time.time() + 30
@@ -467,6 +468,15 @@ class LocalAws:
                 except self.s3.exceptions.BucketAlreadyOwnedByYou:
                     pass
                 log("bucket", name=bucket)
+        for name, res in resources.items():
+            if res.get("Type") == "AWS::SES::EmailIdentity":
+                # The template's identity is a parameter; locally it is EMAIL_FROM.
+                identity = os.environ.get("EMAIL_FROM", "notifications@adpilot.local")
+                try:
+                    self.ses.create_email_identity(EmailIdentity=identity)
+                except Exception as e:  # already made in this emulator
+                    log("ses_identity", name=identity, note=str(e)[:80])
+                log("ses_identity", name=identity)
         for name, res in resources.items():  # dead-letter queues first, so redrive can point at them
             if res.get("Type") == "AWS::SQS::Queue":
                 url = self.sqs.create_queue(QueueName=resolver.physical[name])["QueueUrl"]
@@ -872,6 +882,11 @@ def main():
     # Facebook Login returns here locally (in AWS: the web app's page, MetaRedirectUri);
     # the client then posts {code, state} to POST /v1/meta/callback with its token.
     os.environ.setdefault("META_REDIRECT_URI", f"http://{host}:{port}/v1/meta/callback")
+    # Notification emails link to this API (unsubscribe) and the web app; moto's SES
+    # keeps what was sent (GET <emulator>/moto-api/data.json, key "ses").
+    os.environ.setdefault("PUBLIC_API_URL", f"http://{host}:{port}")
+    os.environ.setdefault("APP_URL", "http://localhost:5173")
+    os.environ.setdefault("EMAIL_FROM", "notifications@adpilot.local")
     if args.simulators:
         start_simulators(f"http://{host}:{port}")
 

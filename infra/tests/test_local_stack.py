@@ -361,6 +361,43 @@ class LocalStack(unittest.TestCase):
         self.assertIn("usage policy", failed["failure_reason"])
         _, _, sub = http("GET", self.url("/v1/subscription"), token=token)
         self.assertEqual(sub["credits_used"], 0)
+        # The owner is told once, in the app and by email (moto's SES keeps what was sent).
+        status, _, feed = http("GET", self.url("/v1/notifications"), token=token)
+        self.assertEqual((status, feed["unread_count"]), (200, 1), feed)
+        self.assertEqual(feed["items"][0]["title"], "Your image could not be made")
+        _, _, me = http("GET", self.url("/v1/me"), token=token)
+        email = self.wait_for(lambda: self.emails_to(me["email"]), "the email (relayed within a minute)", tries=200)
+        self.assertEqual(len(email), 1)
+        self.assertEqual(email[0]["subject"], "Your image could not be made")
+        link = email[0]["body"].split('/v1/notifications/unsubscribe?token=')[1].split('"')[0]
+        status, _, done = http("GET", self.url(f"/v1/notifications/unsubscribe?token={link}"), headers={})
+        self.assertEqual((status, done["unsubscribed"]), (200, True), "the link works without a login")
+        _, _, prefs = http("GET", self.url("/v1/notification-preferences"), token=token)
+        generation = next(p for p in prefs["preferences"] if p["category"] == "generation")
+        self.assertEqual((generation["in_app"], generation["email"]), (True, False))
+
+    def emails_to(self, address):
+        """What moto's SES sent to `address`."""
+        endpoint = None
+        with open(self.log.name) as f:
+            for line in f:
+                if "aws_emulator_ready" in line:
+                    endpoint = json.loads(line)["endpoint"]
+        _, _, data = http("GET", f"{endpoint}/moto-api/data.json", headers={})
+        found = []
+
+        def walk(v):
+            if isinstance(v, dict):
+                if address in json.dumps(v.get("destinations", "")):
+                    found.append(v)
+                    return
+                for x in v.values():
+                    walk(x)
+            elif isinstance(v, list):
+                for x in v:
+                    walk(x)
+        walk(json.loads(data) if isinstance(data, bytes) else data)
+        return found
 
     def test_meta_webhook_checks_the_challenge_and_signatures_and_stores_once(self):
         import hashlib

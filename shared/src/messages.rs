@@ -63,6 +63,17 @@ impl Message for BrandAnalysis {
     const TOPIC: &'static str = "brand-analysis";
 }
 
+/// Email one notification (wherever it was told → notifications).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct NotificationEmail {
+    pub notification_id: Uuid,
+    pub user_id: Uuid,
+}
+
+impl Message for NotificationEmail {
+    const TOPIC: &'static str = "notifications";
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -87,9 +98,16 @@ mod tests {
                 Generation::TOPIC,
                 MetaSync::TOPIC,
                 MetaEvent::TOPIC,
-                BrandAnalysis::TOPIC
+                BrandAnalysis::TOPIC,
+                NotificationEmail::TOPIC
             ],
-            ["generation", "meta-sync", "meta-events", "brand-analysis"]
+            [
+                "generation",
+                "meta-sync",
+                "meta-events",
+                "brand-analysis",
+                "notifications"
+            ]
         );
     }
 }

@@ -17,7 +17,9 @@ use shared::billing::{Gateways, superseded};
 use shared::config::{ConfigError, DbConfig, required};
 use shared::db::{Worker, WorkerDb};
 use shared::domain::billing::SubscriptionStatus;
+use shared::domain::notification::{Category, Notice};
 use shared::error::AppError;
+use shared::repo::notifications;
 use shared::repo::subscriptions::{self, Billed, Change};
 use utoipa::ToSchema;
 
@@ -100,12 +102,39 @@ pub async fn apply(
         ..change
     };
     subscriptions::apply_change(w, sub, &change).await?;
+    if change.status == Some(SubscriptionStatus::PastDue)
+        && sub.status != SubscriptionStatus::PastDue
+    {
+        tell_payment_failed(w, sub).await?;
+    }
     Ok(format!(
         "applied: {}",
         change
             .status
             .map_or_else(|| "unchanged".to_owned(), SubscriptionStatus::as_str)
     ))
+}
+
+/// A payment failed and the subscription is past due: the owner hears of it once per
+/// billing period (in the app and by email, which cannot be switched off), in the
+/// transaction that records it.
+async fn tell_payment_failed(w: &Worker<'_>, sub: &Billed) -> Result<(), AppError> {
+    let notice = Notice {
+        category: Category::Payment,
+        event_key: format!(
+            "payment:{}:past_due:{}",
+            sub.id,
+            sub.current_period_start.date_naive()
+        ),
+        title: "Your payment failed".into(),
+        body: format!(
+            "We could not charge your {} plan. Update your payment method so your ads and credits keep running.",
+            sub.tier.as_str()
+        ),
+        link: Some("/billing".into()),
+    };
+    notifications::notify(w, sub.user_id, &notice).await?;
+    Ok(())
 }
 
 /// After an event committed for `user`: their superseded subscriptions are cancelled

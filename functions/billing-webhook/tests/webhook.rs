@@ -456,6 +456,24 @@ async fn every_subscription_event_moves_the_state_machine() {
             "{event}"
         );
     }
+    // pending then halted is one payment problem in one period: one notification, emailed.
+    let told: Vec<(String, String, bool)> = db
+        .superuser()
+        .await
+        .query(
+            "SELECT n.category, n.title, e.notification_id IS NOT NULL FROM notifications n \
+             LEFT JOIN notification_emails e ON e.notification_id = n.id",
+            &[],
+        )
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| (r.get(0), r.get(1), r.get(2)))
+        .collect();
+    assert_eq!(
+        told,
+        [("payment".to_owned(), "Your payment failed".to_owned(), true)]
+    );
 }
 
 #[tokio::test]

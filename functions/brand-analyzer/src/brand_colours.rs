@@ -257,7 +257,12 @@ mod tests {
     fn merged_near_twins_take_the_colour_of_their_strongest_sighting() {
         let p = palette(&[
             seen("#FFC107", 1.0, "css var --bs-yellow", None),
-            seen("#FFC800", 10.0, "css var --bs-primary", Some(ColourRole::Primary)),
+            seen(
+                "#FFC800",
+                10.0,
+                "css var --bs-primary",
+                Some(ColourRole::Primary),
+            ),
         ]);
         assert_eq!(p.primary.as_deref(), Some("#FFC800"));
         assert_eq!(p.palette.len(), 1, "ΔE2000 2.5: one colour");

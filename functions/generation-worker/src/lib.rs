@@ -31,11 +31,12 @@ use shared::aws::storage::Storage;
 use shared::config::{ConfigError, DbConfig};
 use shared::db::Db;
 use shared::domain::asset::{AssetType, Format, MediaType};
+use shared::domain::notification::{Category, Notice};
 use shared::domain::{AssetId, JobId, UserId};
 use shared::error::AppError;
 use shared::media::{Probe, probe_bytes};
 use shared::repo::assets::{self, Generated};
-use shared::repo::{generations, jobs, profiles};
+use shared::repo::{generations, jobs, notifications, profiles};
 
 use google::{Google, ModelError, VideoState};
 
@@ -378,6 +379,21 @@ async fn store(
             if !completed {
                 return Ok(false);
             }
+            notifications::notify(
+                t,
+                user.0,
+                &Notice {
+                    category: Category::Generation,
+                    event_key: format!("generation:{job}:done"),
+                    title: format!("Your {} is ready", work.kind.as_str()),
+                    body: format!(
+                        "The {} you asked for is in your library.",
+                        work.kind.as_str()
+                    ),
+                    link: Some(format!("/library/{asset}")),
+                },
+            )
+            .await?;
             assets::finish_generation(
                 t,
                 asset,
@@ -425,9 +441,20 @@ async fn give_up(
             if !jobs::fail(t, job, why).await? {
                 return Ok(None);
             }
-            generations::undo_asset(t, user.0, kind, asset, why)
-                .await
-                .map(Some)
+            let refunded = generations::undo_asset(t, user.0, kind, asset, why).await?;
+            notifications::notify(
+                t,
+                user.0,
+                &Notice {
+                    category: Category::Generation,
+                    event_key: format!("generation:{job}:failed"),
+                    title: format!("Your {} could not be made", kind.as_str()),
+                    body: format!("{why}. Its credits were given back."),
+                    link: Some(format!("/library/{asset}")),
+                },
+            )
+            .await?;
+            Ok(Some(refunded))
         })
         .await?;
     let Some(refunded) = refunded else {

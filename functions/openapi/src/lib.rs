@@ -58,6 +58,7 @@ pub fn document() -> utoipa::openapi::OpenApi {
         billing_webhook::Api::openapi(),
         meta_accounts::Api::openapi(),
         meta_webhook::Api::openapi(),
+        notifications::Api::openapi(),
     ] {
         doc.merge(part);
     }

@@ -32,6 +32,7 @@ pub mod billing;
 pub mod campaign;
 pub mod launch;
 pub mod money;
+pub mod notification;
 pub mod patch;
 pub mod profile;
 pub mod score;

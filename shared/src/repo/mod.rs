@@ -13,6 +13,7 @@ pub mod insights;
 pub mod jobs;
 pub mod meta_accounts;
 pub mod meta_events;
+pub mod notifications;
 pub mod outbox;
 pub mod profiles;
 pub mod refresh_tokens;

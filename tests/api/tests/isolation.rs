@@ -25,6 +25,7 @@ struct Api {
     billing_webhook: billing_webhook::State,
     meta_accounts: meta_accounts::State,
     meta_webhook: meta_webhook::State,
+    notifications: notifications::State,
     doc: String,
 }
 
@@ -99,6 +100,12 @@ impl Api {
                 stripe_webhook_secret: "whsec_stripe".into(),
                 gateways: unreachable_gateways(),
             },
+            notifications: notifications::State {
+                ctx: context(db),
+                signer: notifications::unsubscribe::Signer::new(
+                    b"isolation-test-secret-long-enough-0",
+                ),
+            },
             doc: openapi::document().to_json().unwrap(),
         }
     }
@@ -131,6 +138,8 @@ impl Api {
             meta_accounts::handle(&self.meta_accounts, req).await
         } else if p.starts_with("/webhooks/meta") {
             meta_webhook::handle(&self.meta_webhook, req).await
+        } else if p.starts_with("/v1/notification") {
+            notifications::handle(&self.notifications, req).await
         } else {
             openapi::handle(&self.doc, req).await
         };
@@ -145,12 +154,14 @@ struct Alpha {
     campaign: String,
     job: String,
     connection: String,
+    notification: String,
     markers: Vec<String>,
 }
 
 async fn alpha(db: &TestDb) -> Alpha {
     let user = TestUser::create(db, "alpha-owner@example.com").await;
-    let (asset, campaign, job, connection) = (
+    let (asset, campaign, job, connection, notification) = (
+        uuid::Uuid::new_v4(),
         uuid::Uuid::new_v4(),
         uuid::Uuid::new_v4(),
         uuid::Uuid::new_v4(),
@@ -174,7 +185,11 @@ async fn alpha(db: &TestDb) -> Alpha {
              INSERT INTO ai_optimization_logs (campaign_id, optimization_type) VALUES ('{campaign}', 'budget_increase');
              INSERT INTO background_jobs (id, job_type, user_id) VALUES ('{job}', 'brand_analysis', '{u}');
              INSERT INTO usage_logs (user_id, feature, credits_consumed) VALUES ('{u}', 'alpha_secret_feature', 3);
-             INSERT INTO outbox (user_id, topic, payload) VALUES ('{u}', 'brand-analysis', '{{}}');"
+             INSERT INTO outbox (user_id, topic, payload) VALUES ('{u}', 'brand-analysis', '{{}}');
+             INSERT INTO notifications (id, user_id, category, event_key, title, body)
+                  VALUES ('{notification}', '{u}', 'generation', 'alpha:1', 'Alpha secret notice', 'alpha-secret body');
+             INSERT INTO notification_emails (notification_id, user_id) VALUES ('{notification}', '{u}');
+             INSERT INTO notification_preferences (user_id, category, email) VALUES ('{u}', 'report', false);"
         ))
         .await
         .unwrap();
@@ -192,6 +207,8 @@ async fn alpha(db: &TestDb) -> Alpha {
         "act_777000777".into(),
         "alpha-meta".into(),
         connection.to_string(),
+        notification.to_string(),
+        "Alpha secret notice".into(),
     ]
     .into();
     Alpha {
@@ -200,6 +217,7 @@ async fn alpha(db: &TestDb) -> Alpha {
         campaign: campaign.to_string(),
         job: job.to_string(),
         connection: connection.to_string(),
+        notification: notification.to_string(),
         markers,
     }
 }
@@ -224,6 +242,12 @@ async fn snapshot(db: &TestDb, a: &Alpha) -> Vec<String> {
         ("usage_logs", format!("user_id = '{}'", a.user.id)),
         ("meta_accounts", format!("user_id = '{}'", a.user.id)),
         ("meta_ad_accounts", format!("user_id = '{}'", a.user.id)),
+        ("notifications", format!("user_id = '{}'", a.user.id)),
+        (
+            "notification_preferences",
+            format!("user_id = '{}'", a.user.id),
+        ),
+        ("notification_emails", format!("user_id = '{}'", a.user.id)),
     ] {
         for row in su
             .query(
@@ -248,6 +272,8 @@ fn with_ids(route: &str, a: &Alpha) -> String {
         path.replace("{id}", &a.job)
     } else if path.starts_with("/v1/meta-accounts/") {
         path.replace("{id}", &a.connection)
+    } else if path.starts_with("/v1/notifications/") {
+        path.replace("{id}", &a.notification)
     } else {
         path.replace("{id}", &a.campaign)
     }
@@ -339,6 +365,12 @@ async fn the_app_role_with_another_users_id_set_finds_none_of_a_s_rows() {
         ("subscriptions", format!("user_id = '{}'", a.user.id)),
         ("usage_logs", format!("user_id = '{}'", a.user.id)),
         ("refresh_tokens", format!("user_id = '{}'", a.user.id)),
+        ("notifications", format!("id = '{}'", a.notification)),
+        (
+            "notification_preferences",
+            format!("user_id = '{}'", a.user.id),
+        ),
+        ("notification_emails", format!("user_id = '{}'", a.user.id)),
     ] {
         let n: i64 = app
             .query_one(&format!("SELECT count(*) FROM {table} WHERE {filter}"), &[])
