@@ -425,9 +425,16 @@ async fn two_simultaneous_stripe_checkouts_keep_one_customer_and_one_payable_ses
         subscribe(&state, &user, body.clone()),
         subscribe(&state, &user, body)
     );
+    // Overlapping, one loses with 409; one after the other, the second closes the first
+    // (one open checkout per user). Either way one session is expired and one stays open.
     let mut statuses = [a.status.as_u16(), b.status.as_u16()];
     statuses.sort();
-    assert_eq!(statuses, [201, 409], "{} / {}", a.body, b.body);
+    assert!(
+        statuses == [201, 409] || statuses == [201, 201],
+        "{statuses:?}: {} / {}",
+        a.body,
+        b.body
+    );
     let counts: (i64, i64) = {
         let r = db
             .superuser()

@@ -197,7 +197,32 @@ async fn two_hundred_simultaneous_requests_on_fifty_credits_accept_exactly_fifty
         scalar(&db, "SELECT count(*) FROM background_jobs").await,
         50
     );
-    assert_eq!(scalar(&db, "SELECT count(*) FROM outbox").await, 50);
+    assert_eq!(
+        scalar(
+            &db,
+            "SELECT count(*) FROM outbox WHERE topic = 'generation'"
+        )
+        .await,
+        50
+    );
+    // Crossing 80 % and then 100 % of the month: each told exactly once, with its email.
+    assert_eq!(
+        scalar(
+            &db,
+            "SELECT count(*) FROM notifications n JOIN notification_emails e ON e.notification_id = n.id \
+             WHERE n.category = 'credits' AND (n.title LIKE '%80%' OR n.title LIKE '%all of%')"
+        )
+        .await,
+        2
+    );
+    assert_eq!(
+        scalar(
+            &db,
+            "SELECT count(*) FROM outbox WHERE topic = 'notifications'"
+        )
+        .await,
+        2
+    );
 }
 
 /// Runs the futures concurrently on this task and returns their outputs in order.

@@ -59,18 +59,21 @@ pub async fn handle(state: &State, event: Value) -> Result<Value, AppError> {
         })?;
     let relayed = relay::relay_outbox(state).await?;
     let swept = superseded::cancel_due(&state.db, &state.gateways, None).await?;
-    let (credit_months, trials_ended) = state
+    let (credit_months, trials_ended, trials_ending, meta_expiring) = state
         .db
         .run("subscription-periods", async |w| {
             Ok((
                 subscriptions::roll_annual_credit_months(w).await?,
                 subscriptions::expire_trials(w).await?,
+                subscriptions::tell_trials_ending(w).await?,
+                meta_accounts::tell_tokens_expiring(w).await?,
             ))
         })
         .await?;
     let stuck = fail_stuck_jobs(state).await?;
     let mut report = json!({ "outbox": relayed, "superseded": swept,
                              "credit_months_started": credit_months, "trials_ended": trials_ended,
+                             "trials_ending_told": trials_ending, "meta_expiring_told": meta_expiring,
                              "stuck_jobs_failed": stuck });
     if matches!(task, Task::Daily) {
         report["partitions"] = json!(ensure_partitions(state, Utc::now().date_naive()).await?);

@@ -457,3 +457,101 @@ async fn a_trial_past_its_end_expires_once_and_a_running_one_stays() {
     );
     assert_eq!(status(running.id.0).await, ("trial".into(), "trial".into()));
 }
+
+#[tokio::test]
+async fn owners_hear_once_that_their_trial_ends_in_three_days_and_once_that_it_ended() {
+    let (state, db, _) = app(false).await;
+    let soon = TestUser::create(&db, "soon@example.com").await;
+    let ended = TestUser::create(&db, "ended@example.com").await;
+    let later = TestUser::create(&db, "later@example.com").await;
+    let su = db.superuser().await;
+    for (user, ends) in [
+        (&soon, "2 days 20 hours"),
+        (&ended, "-1 minute"),
+        (&later, "10 days"),
+    ] {
+        su.execute(
+            &format!("UPDATE subscriptions SET current_period_end = now() + interval '{ends}' WHERE user_id = $1"),
+            &[&user.id.0],
+        )
+        .await
+        .unwrap();
+    }
+    let first = handle(&state, json!({"task": "relay-outbox"}))
+        .await
+        .unwrap();
+    let second = handle(&state, json!({"task": "relay-outbox"}))
+        .await
+        .unwrap();
+    assert_eq!(
+        (
+            first["trials_ending_told"].as_u64(),
+            second["trials_ending_told"].as_u64()
+        ),
+        (Some(1), Some(0))
+    );
+    let told = |u: uuid::Uuid| {
+        let su = &su;
+        async move {
+            su.query(
+                "SELECT n.title FROM notifications n JOIN notification_emails e ON e.notification_id = n.id \
+                 WHERE n.user_id = $1 AND n.category = 'trial'",
+                &[&u],
+            )
+            .await
+            .unwrap()
+            .iter()
+            .map(|r| r.get::<_, String>(0))
+            .collect::<Vec<_>>()
+        }
+    };
+    assert_eq!(told(soon.id.0).await, ["Your free trial ends in 3 days"]);
+    assert_eq!(told(ended.id.0).await, ["Your free trial has ended"]);
+    assert!(told(later.id.0).await.is_empty());
+}
+
+#[tokio::test]
+async fn owners_hear_once_that_their_meta_connection_expires_within_a_week() {
+    let (state, db, _) = app(false).await;
+    let soon = TestUser::create(&db, "soon@example.com").await;
+    let later = TestUser::create(&db, "later@example.com").await;
+    let su = db.superuser().await;
+    for (user, expires) in [(&soon, "5 days"), (&later, "20 days")] {
+        su.execute(
+            &format!(
+                "INSERT INTO meta_accounts (user_id, meta_user_id, access_token, token_expires_at) \
+                 VALUES ($1, 'fb', 'k1:x', now() + interval '{expires}')"
+            ),
+            &[&user.id.0],
+        )
+        .await
+        .unwrap();
+    }
+    let first = handle(&state, json!({"task": "relay-outbox"}))
+        .await
+        .unwrap();
+    let second = handle(&state, json!({"task": "relay-outbox"}))
+        .await
+        .unwrap();
+    assert_eq!(
+        (
+            first["meta_expiring_told"].as_u64(),
+            second["meta_expiring_told"].as_u64()
+        ),
+        (Some(1), Some(0))
+    );
+    let told: Vec<(uuid::Uuid, String)> = su
+        .query(
+            "SELECT user_id, title FROM notifications WHERE category = 'meta_connection'",
+            &[],
+        )
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| (r.get(0), r.get(1)))
+        .collect();
+    assert_eq!(
+        told,
+        [(soon.id.0, "Your Meta connection expires soon".to_owned())]
+    );
+}

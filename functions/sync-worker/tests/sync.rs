@@ -400,6 +400,19 @@ async fn an_expired_token_marks_the_connection_and_stops() {
     assert!(why.unwrap().contains("reconnect"));
     let next = process(&w.state, &message(&w, 1).await).await;
     assert_eq!(next, Outcome::Done("connection expired".into()));
+    let told: Vec<String> =
+        w.db.superuser()
+            .await
+            .query(
+                "SELECT title FROM notifications WHERE category = 'meta_connection'",
+                &[],
+            )
+            .await
+            .unwrap()
+            .iter()
+            .map(|r| r.get(0))
+            .collect();
+    assert_eq!(told, ["Your Meta connection has expired"], "told once");
     assert_eq!(
         w.graph.received_requests().await.unwrap().len(),
         1,
@@ -570,6 +583,27 @@ async fn a_disapproved_ad_makes_its_campaign_rejected_with_metas_feedback() {
         json!([{"asset_id": null, "ad_id": "23850000000000004", "effective_status": "DISAPPROVED",
                 "feedback": feedback}]),
         "only our ads, with Meta's words"
+    );
+    process(&w.state, &message(&w, 1).await).await;
+    let told: Vec<(String, String)> =
+        w.db.superuser()
+            .await
+            .query(
+                "SELECT category, body FROM notifications WHERE user_id = $1",
+                &[&w.user.id.0],
+            )
+            .await
+            .unwrap()
+            .iter()
+            .map(|r| (r.get(0), r.get(1)))
+            .collect();
+    assert_eq!(told.len(), 1, "told once, with Meta's reasons: {told:?}");
+    assert_eq!(told[0].0, "ad_review");
+    assert!(
+        told[0]
+            .1
+            .contains("Misleading Claims: Ads can't make unrealistic claims."),
+        "{told:?}"
     );
 }
 

@@ -9,8 +9,9 @@ use uuid::Uuid;
 
 use crate::db::{Tenant, Tx};
 use crate::domain::asset::AssetType;
+use crate::domain::notification::{Category, Notice};
 use crate::error::AppError;
-use crate::repo::system_config;
+use crate::repo::{notifications, system_config};
 
 /// The `usage_logs.feature` a generation of `kind` is charged under.
 pub fn feature(kind: AssetType) -> &'static str {
@@ -45,11 +46,16 @@ pub async fn spend(
     let sql = format!(
         "UPDATE subscriptions SET monthly_ai_credits_used = monthly_ai_credits_used + $1 \
          WHERE is_current AND monthly_ai_credits_used + $1 <= monthly_ai_credits_limit AND {SPENDABLE} \
-         RETURNING monthly_ai_credits_limit - monthly_ai_credits_used"
+         RETURNING monthly_ai_credits_limit - monthly_ai_credits_used, id, monthly_ai_credits_limit, \
+                   monthly_ai_credits_used, credits_month_start"
     );
     let Some(row) = t.tx().query_opt(&sql, &[&cost]).await? else {
         return Err(refusal(t, kind, cost).await?);
     };
+    let (limit, used): (i32, i32) = (row.get(2), row.get(3));
+    for percent in crossed(used - cost, used, limit) {
+        tell_credits_used(t, row.get(1), row.get(4), percent, limit).await?;
+    }
     // The UPDATE holds the subscription's row lock until commit, so concurrent spenders
     // of this user count today's charges one after another.
     check_daily_limit(t, kind).await?;
@@ -64,6 +70,51 @@ pub async fn spend(
         credits: cost,
         remaining: row.get(0),
     })
+}
+
+/// The thresholds (80 % and 100 % of the month's credits) a charge from `before` to
+/// `after` used credits crosses.
+pub fn crossed(before: i32, after: i32, limit: i32) -> Vec<i32> {
+    [80, 100]
+        .into_iter()
+        .filter(|p| limit > 0 && before * 100 < p * limit && after * 100 >= p * limit)
+        .collect()
+}
+
+/// The owner hears once per credit month that 80 % or all of its credits are used, in the
+/// transaction that spent them.
+async fn tell_credits_used(
+    t: &Tenant<'_>,
+    subscription: Uuid,
+    month_start: DateTime<Utc>,
+    percent: i32,
+    limit: i32,
+) -> Result<(), AppError> {
+    let (title, body) = if percent >= 100 {
+        (
+            "You have used all of this month's credits".to_owned(),
+            format!(
+                "All {limit} credits of this month are used. Upgrade your plan to keep generating ads before the month renews."
+            ),
+        )
+    } else {
+        (
+            format!("You have used {percent}% of this month's credits"),
+            format!("{percent}% of your {limit} monthly credits are used."),
+        )
+    };
+    let notice = Notice {
+        category: Category::Credits,
+        event_key: format!(
+            "credits:{subscription}:{}:{percent}",
+            month_start.date_naive()
+        ),
+        title,
+        body,
+        link: Some("/billing".into()),
+    };
+    notifications::notify(t, t.user().0, &notice).await?;
+    Ok(())
 }
 
 /// Why a charge was refused, as the 402 the client sees.
@@ -186,4 +237,18 @@ pub async fn bench_plain_increment(t: &Tenant<'_>) -> Result<(), AppError> {
         )
         .await?;
     Ok(())
+}
+
+#[cfg(test)]
+mod crossing_tests {
+    use super::crossed;
+
+    #[test]
+    fn each_threshold_is_crossed_by_exactly_one_charge() {
+        assert_eq!(crossed(39, 40, 50), [80]);
+        assert_eq!(crossed(40, 41, 50), Vec::<i32>::new());
+        assert_eq!(crossed(45, 50, 50), [100]);
+        assert_eq!(crossed(35, 50, 50), [80, 100], "a video can cross both");
+        assert_eq!(crossed(0, 1, 0), Vec::<i32>::new());
+    }
 }

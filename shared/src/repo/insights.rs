@@ -10,7 +10,9 @@ use uuid::Uuid;
 
 use crate::db::Worker;
 use crate::domain::campaign::{CampaignStatus, Purpose};
+use crate::domain::notification::{Category, Notice};
 use crate::error::AppError;
+use crate::repo::notifications;
 
 /// One row of performance: a day (or an hour of it), whole or for one breakdown value.
 #[derive(Clone, Debug, PartialEq)]
@@ -218,6 +220,47 @@ pub struct AdState {
     pub feedback: Option<serde_json::Value>,
 }
 
+/// Meta's explanations in an `ad_review_feedback` (`{"global": {"Policy": "Why"}}`).
+fn explanations(feedback: Option<&serde_json::Value>) -> Vec<String> {
+    let mut out = Vec::new();
+    if let Some(scopes) = feedback.and_then(|f| f.as_object()) {
+        for policies in scopes.values().filter_map(|p| p.as_object()) {
+            for (policy, why) in policies {
+                out.push(match why.as_str() {
+                    Some(w) if !w.is_empty() => format!("{policy}: {w}"),
+                    _ => policy.clone(),
+                });
+            }
+        }
+    }
+    out
+}
+
+/// The owner hears once per ad that Meta's review rejected it, with Meta's reasons.
+async fn tell_ad_rejected(
+    w: &Worker<'_>,
+    user: Uuid,
+    campaign: Uuid,
+    name: &str,
+    ad: &AdState,
+) -> Result<(), AppError> {
+    let reasons = explanations(ad.feedback.as_ref());
+    let body = if reasons.is_empty() {
+        format!("Meta rejected an ad of \"{name}\". Change its image or text and launch it again.")
+    } else {
+        format!("Meta rejected an ad of \"{name}\": {}", reasons.join("; "))
+    };
+    let notice = Notice {
+        category: Category::AdReview,
+        event_key: format!("ad_review:{}:disapproved", ad.ad_id),
+        title: format!("An ad of \"{name}\" was rejected by Meta"),
+        body,
+        link: Some(format!("/campaigns/{campaign}")),
+    };
+    notifications::notify(w, user, &notice).await?;
+    Ok(())
+}
+
 /// Records Meta's review of a campaign's ads: each ad (with the campaign asset it shows,
 /// from the launch progress) and the campaign's verdict (`Approval::of_ads`). Ads Meta no
 /// longer lists keep nothing; no ads leave the verdict as it was.
@@ -227,13 +270,17 @@ pub async fn record_review(
     ads: &[AdState],
 ) -> Result<Option<crate::domain::campaign::Approval>, AppError> {
     use crate::repo::campaigns::{AdReview, LaunchProgress};
-    let launch: Option<serde_json::Value> =
+    let row =
         w.tx.query_one(
-            "SELECT meta_launch FROM campaigns WHERE id = $1",
+            "SELECT meta_launch, user_id, name FROM campaigns WHERE id = $1",
             &[&campaign],
         )
-        .await?
-        .get(0);
+        .await?;
+    let (launch, user, name): (Option<serde_json::Value>, Uuid, String) =
+        (row.get(0), row.get(1), row.get(2));
+    for ad in ads.iter().filter(|a| a.effective_status == "DISAPPROVED") {
+        tell_ad_rejected(w, user, campaign, &name, ad).await?;
+    }
     let progress = LaunchProgress::from_stored(launch).unwrap_or_default();
     let asset_of = |ad: &str| {
         progress

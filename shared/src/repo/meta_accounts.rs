@@ -11,7 +11,9 @@ use uuid::Uuid;
 
 use crate::crypto::Sealed;
 use crate::db::{Tenant, Tx, Worker};
+use crate::domain::notification::{Category, Notice};
 use crate::error::AppError;
+use crate::repo::notifications;
 
 /// A connection as its owner sees it (never the token).
 #[derive(Clone, Debug, Serialize, ToSchema)]
@@ -346,14 +348,58 @@ pub async fn default_ad_account(
 }
 
 /// Marks a connection expired (Meta answered 190): syncing stops until the user reconnects.
+/// The owner hears of it once per expiry, in the same transaction.
 pub async fn mark_expired(t: &impl Tx, connection: Uuid, why: &str) -> Result<(), AppError> {
-    t.tx()
-        .execute(
-            "UPDATE meta_accounts SET connection_status = 'expired', last_error = $2 WHERE id = $1",
+    let row = t
+        .tx()
+        .query_opt(
+            "UPDATE meta_accounts SET connection_status = 'expired', last_error = $2 \
+             WHERE id = $1 AND connection_status <> 'expired' RETURNING user_id, updated_at",
             &[&connection, &why],
         )
         .await?;
+    if let Some(r) = row {
+        let (user, at): (Uuid, DateTime<Utc>) = (r.get(0), r.get(1));
+        let notice = Notice {
+            category: Category::MetaConnection,
+            event_key: format!("meta:{connection}:expired:{}", at.timestamp()),
+            title: "Your Meta connection has expired".into(),
+            body: "Adpilot can no longer read your ads' results or change them. Reconnect Meta to carry on.".into(),
+            link: Some("/settings/meta".into()),
+        };
+        notifications::notify(t, user, &notice).await?;
+    }
     Ok(())
+}
+
+/// Tells owners whose Meta token expires within seven days, once per token; how many.
+pub async fn tell_tokens_expiring(w: &Worker<'_>) -> Result<u64, AppError> {
+    let rows = w
+        .tx
+        .query(
+            "SELECT m.id, m.user_id, m.token_expires_at FROM meta_accounts m \
+             WHERE m.connection_status = 'active' AND m.access_token <> '' \
+               AND m.token_expires_at > now() AND m.token_expires_at <= now() + interval '7 days' \
+               AND NOT EXISTS (SELECT 1 FROM notifications n WHERE n.user_id = m.user_id \
+                                 AND n.event_key = 'meta:' || m.id || ':expiring:' || floor(extract(epoch FROM m.token_expires_at))::bigint)",
+            &[],
+        )
+        .await?;
+    for r in &rows {
+        let (id, user, expires): (Uuid, Uuid, DateTime<Utc>) = (r.get(0), r.get(1), r.get(2));
+        let notice = Notice {
+            category: Category::MetaConnection,
+            event_key: format!("meta:{id}:expiring:{}", expires.timestamp()),
+            title: "Your Meta connection expires soon".into(),
+            body: format!(
+                "Meta's permission for Adpilot ends on {}. Reconnect Meta before then so syncing and optimisation keep running.",
+                expires.format("%e %B %Y").to_string().trim()
+            ),
+            link: Some("/settings/meta".into()),
+        };
+        notifications::notify(w, user, &notice).await?;
+    }
+    Ok(rows.len() as u64)
 }
 
 /// An ad account the hourly sync should pull.

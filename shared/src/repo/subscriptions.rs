@@ -13,7 +13,9 @@ use uuid::Uuid;
 
 use crate::db::{Tenant, Worker};
 use crate::domain::billing::{BillingCycle, Provider, SubscriptionStatus, Tier};
+use crate::domain::notification::{Category, Notice};
 use crate::error::AppError;
+use crate::repo::notifications;
 
 /// Opens the starter trial for a new account: free, `credits` AI credits, ends at `ends_at`.
 pub async fn start_trial(
@@ -604,11 +606,60 @@ pub async fn roll_annual_credit_months(w: &Worker<'_>) -> Result<u64, AppError> 
 /// Ends every trial whose period is over (status `expired`; spending already stopped at
 /// its end). Returns how many ended; running it again ends none.
 pub async fn expire_trials(w: &Worker<'_>) -> Result<u64, AppError> {
-    Ok(w.tx
-        .execute(
+    let ended = w
+        .tx
+        .query(
             "UPDATE subscriptions SET status = 'expired' \
-             WHERE is_current AND status = 'trial' AND current_period_end <= now()",
+             WHERE is_current AND status = 'trial' AND current_period_end <= now() RETURNING id, user_id",
             &[],
         )
-        .await?)
+        .await?;
+    for r in &ended {
+        let (id, user): (Uuid, Uuid) = (r.get(0), r.get(1));
+        let notice = Notice {
+            category: Category::Trial,
+            event_key: format!("trial:{id}:ended"),
+            title: "Your free trial has ended".into(),
+            body: "Your ads keep their history, but new generations and launches need a plan. Choose one to carry on.".into(),
+            link: Some("/billing".into()),
+        };
+        notifications::notify(w, user, &notice).await?;
+    }
+    Ok(ended.len() as u64)
+}
+
+/// Tells owners whose trial ends within three days, once per trial; how many were told.
+pub async fn tell_trials_ending(w: &Worker<'_>) -> Result<u64, AppError> {
+    let ending = w
+        .tx
+        .query(
+            "SELECT s.id, s.user_id, s.current_period_end FROM subscriptions s \
+             WHERE s.is_current AND s.status = 'trial' \
+               AND s.current_period_end > now() AND s.current_period_end <= now() + interval '3 days' \
+               AND NOT EXISTS (SELECT 1 FROM notifications n WHERE n.user_id = s.user_id \
+                                 AND n.event_key = 'trial:' || s.id || ':ending')",
+            &[],
+        )
+        .await?;
+    for r in &ending {
+        let (id, user, ends): (Uuid, Uuid, DateTime<Utc>) = (r.get(0), r.get(1), r.get(2));
+        let days = ((ends - Utc::now()).num_hours() as f64 / 24.0)
+            .ceil()
+            .max(1.0) as i64;
+        let notice = Notice {
+            category: Category::Trial,
+            event_key: format!("trial:{id}:ending"),
+            title: format!(
+                "Your free trial ends in {days} day{}",
+                if days == 1 { "" } else { "s" }
+            ),
+            body: format!(
+                "Your trial ends on {}. Choose a plan to keep generating ads and running campaigns.",
+                ends.format("%e %B %Y").to_string().trim()
+            ),
+            link: Some("/billing".into()),
+        };
+        notifications::notify(w, user, &notice).await?;
+    }
+    Ok(ending.len() as u64)
 }
