@@ -279,12 +279,13 @@ async fn ranges_and_choices_are_validated() {
         .await;
     assert_eq!(r.fields(), ["breakdown"]);
     let default = app.get(&p).await;
-    let today = chrono::Utc::now().date_naive();
+    let now = chrono::Utc::now();
+    let today = now.date_naive();
     assert_eq!(default.status, StatusCode::OK);
     assert_eq!(
         default.body["to"],
-        today.to_string(),
-        "the default range ends today"
+        (now + chrono::Duration::hours(14)).date_naive().to_string(),
+        "the default range ends on the latest today anywhere (an account ahead of UTC)"
     );
     assert_eq!(
         default.body["from"],

@@ -166,6 +166,7 @@ pub struct ContrastPair {
     #[schema(pattern = "^#[0-9A-Fa-f]{6}$")]
     pub background: String,
     /// WCAG 2 contrast ratio, 1–21.
+    #[schema(minimum = 1, maximum = 21)]
     pub ratio: f32,
     /// At least 4.5:1, WCAG AA for body text.
     pub passes_aa: bool,
@@ -403,7 +404,27 @@ impl BrandProfileInput {
                     Some(e)
                 })
                 .collect();
-            out.contrast = p.contrast.into_iter().take(8).collect();
+            out.contrast = p
+                .contrast
+                .into_iter()
+                .take(8)
+                .enumerate()
+                .filter_map(|(i, mut c)| {
+                    let at = format!("color_palette.contrast[{i}]");
+                    c.foreground =
+                        f.check(&format!("{at}.foreground"), hex_color(&c.foreground))?;
+                    c.background =
+                        f.check(&format!("{at}.background"), hex_color(&c.background))?;
+                    if !(1.0..=21.0).contains(&c.ratio) {
+                        f.check::<()>(
+                            &format!("{at}.ratio"),
+                            Err(Invalid::new("out_of_range", "a contrast ratio is 1–21")),
+                        );
+                        return None;
+                    }
+                    Some(c)
+                })
+                .collect();
             out
         });
         let typography = self.typography.map(|t| {
@@ -512,6 +533,22 @@ mod tests {
         );
         assert_eq!(BudgetRange::Over10l.as_str(), "1000000+");
         assert!(BusinessType::parse("casino").is_none());
+    }
+
+    #[test]
+    fn contrast_pairs_are_real_colours_and_ratios() {
+        let input: BrandProfileInput = serde_json::from_value(serde_json::json!({
+            "color_palette": {"contrast": [
+                {"foreground": "", "background": "#000000", "ratio": 0.0, "passes_aa": false},
+                {"foreground": "#FFFFFF", "background": "#000000", "ratio": 21.0, "passes_aa": true}
+            ]}
+        }))
+        .unwrap();
+        let crate::AppError::Validation(errors) = input.validate().unwrap_err() else {
+            panic!()
+        };
+        let names: Vec<_> = errors.iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(names, ["color_palette.contrast[0].foreground"]);
     }
 
     #[test]
