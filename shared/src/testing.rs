@@ -119,6 +119,24 @@ impl TestDb {
         connect(&url(&su, &self.name)).await
     }
 
+    /// What `user` was told, oldest first: (category, title, whether an email is on its
+    /// way), as an operator would read it.
+    pub async fn told(&self, user: uuid::Uuid) -> Vec<(String, String, bool)> {
+        self.superuser()
+            .await
+            .query(
+                "SELECT n.category, n.title, e.notification_id IS NOT NULL FROM notifications n \
+                 LEFT JOIN notification_emails e ON e.notification_id = n.id \
+                 WHERE n.user_id = $1 ORDER BY n.created_at, n.id",
+                &[&user],
+            )
+            .await
+            .expect("notifications")
+            .iter()
+            .map(|r| (r.get(0), r.get(1), r.get(2)))
+            .collect()
+    }
+
     /// A connection as the app role with nothing set, for probing RLS directly.
     pub async fn app_client(&self) -> Client {
         connect(&self.app_url()).await

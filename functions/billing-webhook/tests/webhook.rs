@@ -457,19 +457,17 @@ async fn every_subscription_event_moves_the_state_machine() {
         );
     }
     // pending then halted is one payment problem in one period: one notification, emailed.
-    let told: Vec<(String, String, bool)> = db
+    let owner: uuid::Uuid = db
         .superuser()
         .await
-        .query(
-            "SELECT n.category, n.title, e.notification_id IS NOT NULL FROM notifications n \
-             LEFT JOIN notification_emails e ON e.notification_id = n.id",
+        .query_one(
+            "SELECT user_id FROM subscriptions WHERE is_current LIMIT 1",
             &[],
         )
         .await
         .unwrap()
-        .iter()
-        .map(|r| (r.get(0), r.get(1), r.get(2)))
-        .collect();
+        .get(0);
+    let told = db.told(owner).await;
     assert_eq!(
         told,
         [("payment".to_owned(), "Your payment failed".to_owned(), true)]

@@ -192,22 +192,6 @@ async fn veo(w: &World, op: &str, finished: Option<&str>) {
         .await;
 }
 
-/// The owner's notifications: category, title, and whether an email is on its way.
-async fn told(w: &World) -> Vec<(String, String, bool)> {
-    w.db.superuser()
-        .await
-        .query(
-            "SELECT n.category, n.title, e.notification_id IS NOT NULL FROM notifications n \
-             LEFT JOIN notification_emails e ON e.notification_id = n.id WHERE n.user_id = $1 ORDER BY n.created_at",
-            &[&w.user.id.0],
-        )
-        .await
-        .unwrap()
-        .iter()
-        .map(|r| (r.get(0), r.get(1), r.get(2)))
-        .collect()
-}
-
 /// The asset and its job failed, and the credits came back once; the job's error.
 async fn failed_and_refunded(w: &World) -> String {
     let a = asset(w).await;
@@ -291,7 +275,7 @@ async fn an_image_is_generated_cropped_to_four_by_five_and_stored() {
         "redelivery is a no-op"
     );
     assert_eq!(
-        told(&w).await,
+        w.db.told(w.user.id.0).await,
         [(
             "generation".to_owned(),
             "Your image is ready".to_owned(),
@@ -409,7 +393,7 @@ async fn a_permanent_failure_refunds_exactly_once_even_when_delivered_twice() {
         "refunded once: used back to 0, one refund row"
     );
     assert_eq!(
-        told(&w).await,
+        w.db.told(w.user.id.0).await,
         [(
             "generation".to_owned(),
             "Your image could not be made".to_owned(),

@@ -490,24 +490,16 @@ async fn owners_hear_once_that_their_trial_ends_in_three_days_and_once_that_it_e
         ),
         (Some(1), Some(0))
     );
-    let told = |u: uuid::Uuid| {
-        let su = &su;
-        async move {
-            su.query(
-                "SELECT n.title FROM notifications n JOIN notification_emails e ON e.notification_id = n.id \
-                 WHERE n.user_id = $1 AND n.category = 'trial'",
-                &[&u],
-            )
-            .await
-            .unwrap()
-            .iter()
-            .map(|r| r.get::<_, String>(0))
-            .collect::<Vec<_>>()
-        }
-    };
-    assert_eq!(told(soon.id.0).await, ["Your free trial ends in 3 days"]);
-    assert_eq!(told(ended.id.0).await, ["Your free trial has ended"]);
-    assert!(told(later.id.0).await.is_empty());
+    let trial = |title: &str| vec![("trial".to_owned(), title.to_owned(), true)];
+    assert_eq!(
+        db.told(soon.id.0).await,
+        trial("Your free trial ends in 3 days")
+    );
+    assert_eq!(
+        db.told(ended.id.0).await,
+        trial("Your free trial has ended")
+    );
+    assert!(db.told(later.id.0).await.is_empty());
 }
 
 #[tokio::test]
@@ -540,18 +532,13 @@ async fn owners_hear_once_that_their_meta_connection_expires_within_a_week() {
         ),
         (Some(1), Some(0))
     );
-    let told: Vec<(uuid::Uuid, String)> = su
-        .query(
-            "SELECT user_id, title FROM notifications WHERE category = 'meta_connection'",
-            &[],
-        )
-        .await
-        .unwrap()
-        .iter()
-        .map(|r| (r.get(0), r.get(1)))
-        .collect();
     assert_eq!(
-        told,
-        [(soon.id.0, "Your Meta connection expires soon".to_owned())]
+        db.told(soon.id.0).await,
+        [(
+            "meta_connection".to_owned(),
+            "Your Meta connection expires soon".to_owned(),
+            true
+        )]
     );
+    assert!(db.told(later.id.0).await.is_empty());
 }

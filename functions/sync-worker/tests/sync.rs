@@ -400,19 +400,15 @@ async fn an_expired_token_marks_the_connection_and_stops() {
     assert!(why.unwrap().contains("reconnect"));
     let next = process(&w.state, &message(&w, 1).await).await;
     assert_eq!(next, Outcome::Done("connection expired".into()));
-    let told: Vec<String> =
-        w.db.superuser()
-            .await
-            .query(
-                "SELECT title FROM notifications WHERE category = 'meta_connection'",
-                &[],
-            )
-            .await
-            .unwrap()
-            .iter()
-            .map(|r| r.get(0))
-            .collect();
-    assert_eq!(told, ["Your Meta connection has expired"], "told once");
+    assert_eq!(
+        w.db.told(w.user.id.0).await,
+        [(
+            "meta_connection".to_owned(),
+            "Your Meta connection has expired".to_owned(),
+            true
+        )],
+        "told once"
+    );
     assert_eq!(
         w.graph.received_requests().await.unwrap().len(),
         1,
