@@ -131,8 +131,8 @@ struct Params {
 
 /// Everything needed to make the media.
 struct Work {
-    /// The brand's logo from our bucket, shown to the image model as a reference.
-    logo: Option<google::Media>,
+    /// The brand's logo in our bucket, shown to the image model as a reference.
+    logo_url: Option<String>,
     kind: AssetType,
     format: Format,
     prompt: String,
@@ -152,7 +152,6 @@ async fn run(
         JobId(msg.job_id),
         AssetId(msg.asset_id),
     );
-    let mut logo_url: Option<String> = None;
     let work = match state
         .db
         .tenant(user, async |t| {
@@ -173,7 +172,6 @@ async fn run(
             } else {
                 None
             };
-            logo_url = brand.as_ref().and_then(|b| b.logo_url.clone());
             let format =
                 Format::parse(&params.format).map_err(|e| AppError::Internal(e.message))?;
             let prompt = prompt::build(
@@ -184,7 +182,7 @@ async fn run(
                 brand.as_ref(),
             );
             Ok(Ok(Work {
-                logo: None,
+                logo_url: brand.as_ref().and_then(|b| b.logo_url.clone()),
                 kind: params.kind,
                 format,
                 prompt,
@@ -203,10 +201,6 @@ async fn run(
         Ok(Err(why)) => return Ok(Outcome::done(why)),
         Ok(Ok(work)) => work,
     };
-    let mut work = work;
-    if let Some(url) = &logo_url {
-        work.logo = brand_logo(&state.storage, url).await;
-    }
     if attempt > MAX_ATTEMPTS {
         let why = format!("gave up after {attempt} deliveries");
         return give_up(state, user, job_id, asset_id, work.kind, &why).await;
@@ -268,13 +262,17 @@ async fn brand_logo(storage: &Storage, url: &str) -> Option<google::Media> {
 
 /// An image of exactly the asked format: the nearest native ratio, cropped if needed.
 async fn image(state: &State, work: &Work) -> Result<Option<(Vec<u8>, Probe)>, ModelError> {
+    let logo = match &work.logo_url {
+        Some(url) => brand_logo(&state.storage, url).await,
+        None => None,
+    };
     let media = state
         .google
         .generate_image(
             &work.model,
             &work.prompt,
             crop::native_ratio(work.format),
-            work.logo.as_ref(),
+            logo.as_ref(),
         )
         .await?;
     let probe = probe_bytes(&media.bytes)

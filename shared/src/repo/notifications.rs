@@ -13,8 +13,9 @@ use uuid::Uuid;
 use crate::db::{Tenant, Tx, Worker};
 use crate::domain::notification::{Category, Notice};
 use crate::error::AppError;
-use crate::messages::{Message, NotificationEmail};
+use crate::messages::NotificationEmail;
 use crate::paging::{Cursor, PageRequest};
+use crate::repo::outbox;
 use crate::repo::sql::Statement;
 
 #[derive(Clone, Debug, Serialize, ToSchema)]
@@ -64,6 +65,19 @@ pub struct Preference {
     pub email_required: bool,
 }
 
+impl Preference {
+    /// A category's channels as stored (`None`: never set, both on); payment email is on.
+    fn of(category: Category, stored: Option<(bool, bool)>) -> Self {
+        let (in_app, email) = stored.unwrap_or((true, true));
+        Self {
+            category,
+            in_app,
+            email: email || category.email_required(),
+            email_required: category.email_required(),
+        }
+    }
+}
+
 async fn preference(t: &impl Tx, user: Uuid, c: Category) -> Result<Preference, AppError> {
     let row = t
         .tx()
@@ -72,13 +86,7 @@ async fn preference(t: &impl Tx, user: Uuid, c: Category) -> Result<Preference, 
             &[&user, &c.as_str()],
         )
         .await?;
-    let (in_app, email) = row.map_or((true, true), |r| (r.get(0), r.get(1)));
-    Ok(Preference {
-        category: c,
-        in_app,
-        email: email || c.email_required(),
-        email_required: c.email_required(),
-    })
+    Ok(Preference::of(c, row.map(|r| (r.get(0), r.get(1)))))
 }
 
 /// What `notify` did.
@@ -135,22 +143,15 @@ pub async fn notify(t: &impl Tx, user: Uuid, n: &Notice) -> Result<Told, AppErro
             &[&id, &user],
         )
         .await?;
-    let msg = NotificationEmail {
-        notification_id: id,
-        user_id: user,
-    };
-    let outbox: i64 = t
-        .tx()
-        .query_one(
-            "INSERT INTO outbox (user_id, topic, payload) VALUES ($1, $2, $3) RETURNING id",
-            &[
-                &user,
-                &NotificationEmail::TOPIC,
-                &serde_json::to_value(&msg).map_err(AppError::internal)?,
-            ],
-        )
-        .await?
-        .get(0);
+    let outbox = outbox::enqueue_for(
+        t,
+        user,
+        &NotificationEmail {
+            notification_id: id,
+            user_id: user,
+        },
+    )
+    .await?;
     Ok(Told::New {
         id,
         email: true,
@@ -212,11 +213,19 @@ pub async fn mark_all_read(t: &Tenant<'_>) -> Result<u64, AppError> {
 
 /// Every category's channels (defaults where never set).
 pub async fn preferences(t: &Tenant<'_>) -> Result<Vec<Preference>, AppError> {
-    let mut out = Vec::new();
-    for c in Category::ALL {
-        out.push(preference(t, t.user().0, c).await?);
-    }
-    Ok(out)
+    let stored =
+        t.tx.query(
+            "SELECT category, in_app, email FROM notification_preferences",
+            &[],
+        )
+        .await?;
+    Ok(Category::ALL
+        .into_iter()
+        .map(|c| {
+            let row = stored.iter().find(|r| r.get::<_, &str>(0) == c.as_str());
+            Preference::of(c, row.map(|r| (r.get(1), r.get(2))))
+        })
+        .collect())
 }
 
 /// Sets one category's channels.

@@ -17,13 +17,7 @@ fn payload_of(message: &impl Message) -> Result<Value, AppError> {
 /// if the transaction commits, and it is not lost if the sender crashes after commit.
 /// Returns the message's id, so the request can try relaying it at once after commit.
 pub async fn enqueue<M: Message>(t: &Tenant<'_>, message: &M) -> Result<i64, AppError> {
-    let row =
-        t.tx.query_one(
-            "INSERT INTO outbox (user_id, topic, payload) VALUES ($1, $2, $3) RETURNING id",
-            &[&t.user().0, &M::TOPIC, &payload_of(message)?],
-        )
-        .await?;
-    Ok(row.get(0))
+    enqueue_for(t, t.user().0, message).await
 }
 
 /// Queues a message from a cross-tenant job (no user), as part of its transaction.
@@ -37,14 +31,16 @@ pub async fn enqueue_system<M: Message>(w: &Worker<'_>, message: &M) -> Result<i
     Ok(row.get(0))
 }
 
-/// Queues a message for `user` from a cross-tenant job.
+/// Queues a message for `user` as part of any transaction (a tenant's, or a
+/// cross-tenant job's).
 pub async fn enqueue_for<M: Message>(
-    w: &Worker<'_>,
+    t: &impl Tx,
     user: uuid::Uuid,
     message: &M,
 ) -> Result<i64, AppError> {
-    let row =
-        w.tx.query_one(
+    let row = t
+        .tx()
+        .query_one(
             "INSERT INTO outbox (user_id, topic, payload) VALUES ($1, $2, $3) RETURNING id",
             &[&user, &M::TOPIC, &payload_of(message)?],
         )
