@@ -74,6 +74,18 @@ impl Message for NotificationEmail {
     const TOPIC: &'static str = "notifications";
 }
 
+/// Write one report (reports API and the weekly schedule → report-worker).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct ReportRequest {
+    pub report_id: Uuid,
+    pub job_id: Uuid,
+    pub user_id: Uuid,
+}
+
+impl Message for ReportRequest {
+    const TOPIC: &'static str = "reports";
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -99,14 +111,16 @@ mod tests {
                 MetaSync::TOPIC,
                 MetaEvent::TOPIC,
                 BrandAnalysis::TOPIC,
-                NotificationEmail::TOPIC
+                NotificationEmail::TOPIC,
+                ReportRequest::TOPIC
             ],
             [
                 "generation",
                 "meta-sync",
                 "meta-events",
                 "brand-analysis",
-                "notifications"
+                "notifications",
+                "reports"
             ]
         );
     }

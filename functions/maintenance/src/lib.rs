@@ -2,7 +2,8 @@
 //! `relay-outbox` (every minute) sends committed outbox messages to their queues,
 //! cancels at their provider (Razorpay or Stripe) the subscriptions a newer paid one
 //! superseded (retrying those the webhook could not), starts the new credit month of
-//! annual plans, ends trials whose period is over and fails (and refunds) jobs stuck `running` past their type's limit;
+//! annual plans, ends trials whose period is over, fails (and refunds) jobs stuck `running` past their type's limit
+//! and queues the weekly report of every owner for whom it is Monday 09:00 (their time);
 //! `daily` also creates the coming months' `performance_analytics` partitions and
 //! applies the retention policy (`cleanup_old_data()`) and re-seals Meta tokens sealed
 //! under an older key or before tokens were bound to their row, with the newest key in
@@ -19,7 +20,7 @@ use shared::config::{ConfigError, DbConfig};
 use shared::crypto::TokenCipher;
 use shared::db::WorkerDb;
 use shared::error::AppError;
-use shared::repo::{generations, jobs, meta_accounts, retention, subscriptions};
+use shared::repo::{generations, jobs, meta_accounts, reports, retention, subscriptions};
 
 pub struct State {
     pub db: WorkerDb,
@@ -57,6 +58,13 @@ pub async fn handle(state: &State, event: Value) -> Result<Value, AppError> {
                 "unknown maintenance event {event}; expected task relay-outbox or daily"
             ))
         })?;
+    let weekly_reports = state
+        .db
+        .run("weekly-reports", async |w| {
+            reports::queue_weekly(w, Utc::now()).await
+        })
+        .await?
+        .len();
     let relayed = relay::relay_outbox(state).await?;
     let swept = superseded::cancel_due(&state.db, &state.gateways, None).await?;
     let (credit_months, trials_ended, trials_ending, meta_expiring) = state
@@ -74,7 +82,7 @@ pub async fn handle(state: &State, event: Value) -> Result<Value, AppError> {
     let mut report = json!({ "outbox": relayed, "superseded": swept,
                              "credit_months_started": credit_months, "trials_ended": trials_ended,
                              "trials_ending_told": trials_ending, "meta_expiring_told": meta_expiring,
-                             "stuck_jobs_failed": stuck });
+                             "stuck_jobs_failed": stuck, "weekly_reports_queued": weekly_reports });
     if matches!(task, Task::Daily) {
         report["partitions"] = json!(ensure_partitions(state, Utc::now().date_naive()).await?);
         report["retention"] = state

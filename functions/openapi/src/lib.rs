@@ -59,6 +59,7 @@ pub fn document() -> utoipa::openapi::OpenApi {
         meta_accounts::Api::openapi(),
         meta_webhook::Api::openapi(),
         notifications::Api::openapi(),
+        reports::Api::openapi(),
     ] {
         doc.merge(part);
     }

@@ -35,7 +35,7 @@ pub enum Breakdown {
 
 impl Breakdown {
     /// The column whose value names a series, and the filter picking its rows.
-    fn rows(self) -> (&'static str, &'static str) {
+    pub(crate) fn rows(self) -> (&'static str, &'static str) {
         match self {
             Self::None => (
                 "NULL::text",

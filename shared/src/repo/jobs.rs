@@ -134,11 +134,13 @@ pub async fn cancel(t: &Tenant<'_>, id: JobId) -> Result<Option<Cancel>, AppErro
 
 /// How long a job of each type may stay `running` before maintenance fails it; other
 /// types get `DEFAULT_RUNNING_LIMIT_MINUTES`. A generation gives up by itself within
-/// five deliveries (at most about 25 minutes for a video), a sync within five.
-pub const RUNNING_LIMIT_MINUTES: [(&str, i32); 3] = [
+/// five deliveries (at most about 25 minutes for a video), a sync within five, a report
+/// within four (a few minutes each).
+pub const RUNNING_LIMIT_MINUTES: [(&str, i32); 4] = [
     ("image_generation", 30),
     ("video_generation", 60),
     ("meta_sync", 120),
+    ("generate_report", 30),
 ];
 pub const DEFAULT_RUNNING_LIMIT_MINUTES: i32 = 360;
 

@@ -17,6 +17,8 @@ pub mod notifications;
 pub mod outbox;
 pub mod profiles;
 pub mod refresh_tokens;
+pub mod report_figures;
+pub mod reports;
 pub mod retention;
 pub mod sql;
 pub mod subscriptions;

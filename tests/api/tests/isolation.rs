@@ -26,6 +26,7 @@ struct Api {
     meta_accounts: meta_accounts::State,
     meta_webhook: meta_webhook::State,
     notifications: notifications::State,
+    reports: reports::State,
     doc: String,
 }
 
@@ -106,6 +107,14 @@ impl Api {
                     b"isolation-test-secret-long-enough-0",
                 ),
             },
+            reports: reports::State {
+                ctx: context(db),
+                storage: shared::testing::storage().await,
+                relay: Relay::new(
+                    shared::aws::sqs(&shared::aws::sdk_config().await),
+                    Default::default(),
+                ),
+            },
             doc: openapi::document().to_json().unwrap(),
         }
     }
@@ -140,6 +149,8 @@ impl Api {
             meta_webhook::handle(&self.meta_webhook, req).await
         } else if p.starts_with("/v1/notification") {
             notifications::handle(&self.notifications, req).await
+        } else if p.starts_with("/v1/reports") {
+            reports::handle(&self.reports, req).await
         } else {
             openapi::handle(&self.doc, req).await
         };
@@ -155,11 +166,13 @@ struct Alpha {
     job: String,
     connection: String,
     notification: String,
+    report: String,
     markers: Vec<String>,
 }
 
 async fn alpha(db: &TestDb) -> Alpha {
     let user = TestUser::create(db, "alpha-owner@example.com").await;
+    let report = uuid::Uuid::new_v4();
     let (asset, campaign, job, connection, notification) = (
         uuid::Uuid::new_v4(),
         uuid::Uuid::new_v4(),
@@ -189,7 +202,10 @@ async fn alpha(db: &TestDb) -> Alpha {
              INSERT INTO notifications (id, user_id, category, event_key, title, body)
                   VALUES ('{notification}', '{u}', 'generation', 'alpha:1', 'Alpha secret notice', 'alpha-secret body');
              INSERT INTO notification_emails (notification_id, user_id) VALUES ('{notification}', '{u}');
-             INSERT INTO notification_preferences (user_id, category, email) VALUES ('{u}', 'report', false);"
+             INSERT INTO notification_preferences (user_id, category, email) VALUES ('{u}', 'report', false);
+             INSERT INTO reports (id, user_id, job_id, kind, period_start, period_end, timezone, status, html_key, pdf_key, summary)
+                  VALUES ('{report}', '{u}', '{job}', 'weekly', current_date - 7, current_date - 1, 'Asia/Kolkata', 'ready',
+                          'reports/alpha-secret/report.html', 'reports/alpha-secret/report.pdf', '{{\"spend\": \"777777\"}}');"
         ))
         .await
         .unwrap();
@@ -209,6 +225,7 @@ async fn alpha(db: &TestDb) -> Alpha {
         connection.to_string(),
         notification.to_string(),
         "Alpha secret notice".into(),
+        report.to_string(),
     ]
     .into();
     Alpha {
@@ -218,6 +235,7 @@ async fn alpha(db: &TestDb) -> Alpha {
         job: job.to_string(),
         connection: connection.to_string(),
         notification: notification.to_string(),
+        report: report.to_string(),
         markers,
     }
 }
@@ -248,6 +266,7 @@ async fn snapshot(db: &TestDb, a: &Alpha) -> Vec<String> {
             format!("user_id = '{}'", a.user.id),
         ),
         ("notification_emails", format!("user_id = '{}'", a.user.id)),
+        ("reports", format!("user_id = '{}'", a.user.id)),
     ] {
         for row in su
             .query(
@@ -274,6 +293,8 @@ fn with_ids(route: &str, a: &Alpha) -> String {
         path.replace("{id}", &a.connection)
     } else if path.starts_with("/v1/notifications/") {
         path.replace("{id}", &a.notification)
+    } else if path.starts_with("/v1/reports/") {
+        path.replace("{id}", &a.report)
     } else {
         path.replace("{id}", &a.campaign)
     }
@@ -371,6 +392,7 @@ async fn the_app_role_with_another_users_id_set_finds_none_of_a_s_rows() {
             format!("user_id = '{}'", a.user.id),
         ),
         ("notification_emails", format!("user_id = '{}'", a.user.id)),
+        ("reports", format!("id = '{}'", a.report)),
     ] {
         let n: i64 = app
             .query_one(&format!("SELECT count(*) FROM {table} WHERE {filter}"), &[])

@@ -1,0 +1,3 @@
+//! The reports API's handlers.
+
+pub mod reports;
