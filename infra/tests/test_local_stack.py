@@ -599,6 +599,66 @@ class LocalStack(unittest.TestCase):
         status, _, resumed = http("POST", self.url(f"/v1/campaigns/{c}/resume"), token=token)
         self.assertEqual((status, resumed["status"]), (200, "active"))
 
+    def test_a_report_over_a_synced_campaign_totals_what_sql_says_with_charts_that_decode(self):
+        import base64
+        import io
+        from PIL import Image
+        from pypdf import PdfReader
+        token = self.signup()
+        self.connect_meta(token)
+        c = self.launchable(token)
+        status, _, launched = http("POST", self.url(f"/v1/campaigns/{c}/launch"), {"ad_account_id": "act_1234567890"},
+                                   token=token)
+        self.assertEqual(status, 200, launched)
+
+        def performance():
+            _, _, perf = http("GET", self.url(f"/v1/campaigns/{c}/performance"), token=token)
+            return perf if perf and perf.get("series") else None
+        self.wait_for(performance, "performance after the first sync", tries=240)
+        _, _, me = http("GET", self.url("/v1/me"), token=token)
+        user = me["id"]
+        today = psql("SELECT (now() AT TIME ZONE coalesce((SELECT timezone_name FROM meta_ad_accounts "
+                     f"WHERE user_id = '{user}' AND timezone_name IN (SELECT name FROM pg_timezone_names) "
+                     "ORDER BY created_at DESC LIMIT 1), 'Asia/Kolkata'))::date", self.db)
+        start = psql(f"SELECT ('{today}'::date - 29)::text", self.db)
+        status, headers, asked = http("POST", self.url("/v1/reports"), {"period_start": start, "period_end": today},
+                                      token=token)
+        self.assertEqual(status, 202, asked)
+        self.assertEqual(headers.get("location") or headers.get("Location"), f"/v1/reports/{asked['id']}")
+
+        def ready():
+            _, _, r = http("GET", self.url(f"/v1/reports/{asked['id']}"), token=token)
+            return r if r["status"] == "ready" else None
+        report = self.wait_for(ready, "the report", tries=240)
+        spend = psql("SELECT coalesce(sum(p.spend), 0) FROM performance_analytics p JOIN campaigns c ON c.id = p.campaign_id "
+                     f"WHERE c.user_id = '{user}' AND c.currency = '{report['summary']['currency']}' "
+                     f"AND p.date BETWEEN '{start}' AND '{today}' AND p.hour IS NULL AND p.platform IS NULL "
+                     "AND p.placement IS NULL AND p.age_range IS NULL AND p.gender IS NULL AND p.location IS NULL", self.db)
+        self.assertGreater(float(spend), 0)
+        self.assertEqual(report["summary"]["spend"], spend, report["summary"])
+
+        status, _, html = http("GET", report["downloads"]["html"]["url"], headers={})
+        self.assertEqual(status, 200)
+        html = html.decode() if isinstance(html, bytes) else html
+        pngs = [base64.b64decode(part.split('"')[0]) for part in html.split('src="data:image/png;base64,')[1:]]
+        self.assertGreaterEqual(len(pngs), 2, "the two trend charts")
+        for png in pngs:
+            image = Image.open(io.BytesIO(png))
+            image.load()
+            self.assertEqual(image.format, "PNG")
+        self.assertEqual(Image.open(io.BytesIO(pngs[0])).size, (1000, 380))
+        status, _, pdf = http("GET", report["downloads"]["pdf"]["url"], headers={})
+        self.assertEqual(status, 200)
+        text = "".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages)
+        self.assertIn("Winter chai", text)
+        self.assertIn("Spend", text)
+
+        _, _, feed = http("GET", self.url("/v1/notifications"), token=token)
+        self.assertIn("Your report is ready", [n["title"] for n in feed["items"]])
+        email = self.wait_for(lambda: [e for e in self.emails_to(me["email"])
+                                       if e.get("subject") == "Your report is ready"], "the report's email", tries=200)
+        self.assertEqual(len(email), 1)
+
     def test_schemathesis_finds_no_server_errors_and_no_schema_violations(self):
         token = self.signup()
         run = subprocess.run(
