@@ -22,6 +22,7 @@ pub mod meta;
 pub mod outbound;
 pub mod paging;
 pub mod repo;
+pub mod rules;
 #[cfg(feature = "secrets")]
 pub mod secrets;
 pub mod signature;

@@ -248,7 +248,7 @@ impl Layout {
     }
 
     fn chart_size(chart: &Chart) -> (f32, f32) {
-        let w = CONTENT_W * 0.85;
+        let w = CONTENT_W * 0.75;
         (w, w * chart.height() as f32 / chart.width() as f32)
     }
 

@@ -31,10 +31,12 @@ pub mod asset;
 pub mod billing;
 pub mod campaign;
 pub mod launch;
+pub mod metrics;
 pub mod money;
 pub mod notification;
 pub mod patch;
 pub mod profile;
+pub mod rule;
 pub mod score;
 
 /// Why a raw value is not a valid domain value.

@@ -11,51 +11,18 @@ use tokio_postgres::Row;
 use uuid::Uuid;
 
 use crate::db::Tenant;
+pub use crate::domain::metrics::Sums;
 use crate::error::AppError;
 use crate::repo::analytics::Breakdown;
 
-/// Summed delivery of a campaign, a day, a creative or a breakdown value.
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct Sums {
-    pub impressions: i64,
-    pub clicks: i64,
-    pub spend: Decimal,
-    pub conversions: i64,
-    pub conversion_value: Decimal,
-}
-
-impl Sums {
-    fn from_row(r: &Row, at: usize) -> Self {
-        Self {
-            impressions: r.get(at),
-            clicks: r.get(at + 1),
-            spend: r.get(at + 2),
-            conversions: r.get(at + 3),
-            conversion_value: r.get(at + 4),
-        }
-    }
-
-    pub fn add(&mut self, o: &Sums) {
-        self.impressions += o.impressions;
-        self.clicks += o.clicks;
-        self.spend += o.spend;
-        self.conversions += o.conversions;
-        self.conversion_value += o.conversion_value;
-    }
-
-    /// Spend per result; none without results.
-    pub fn cost_per_result(&self) -> Option<Decimal> {
-        (self.conversions > 0).then(|| (self.spend / Decimal::from(self.conversions)).round_dp(2))
-    }
-
-    /// Clicks per impression, in percent; none without impressions.
-    pub fn ctr_percent(&self) -> Option<f64> {
-        (self.impressions > 0).then(|| self.clicks as f64 * 100.0 / self.impressions as f64)
-    }
-
-    /// Conversion value per unit spent; none without spend.
-    pub fn roas(&self) -> Option<Decimal> {
-        (!self.spend.is_zero()).then(|| (self.conversion_value / self.spend).round_dp(2))
+/// The five sums read from `r` from column `at` on (see `SUMS`).
+fn sums_at(r: &Row, at: usize) -> Sums {
+    Sums {
+        impressions: r.get(at),
+        clicks: r.get(at + 1),
+        spend: r.get(at + 2),
+        conversions: r.get(at + 3),
+        conversion_value: r.get(at + 4),
     }
 }
 
@@ -237,7 +204,7 @@ async fn campaigns(
                     target_cpa: goal(&goals, "target_cpa"),
                     target_roas: goal(&goals, "target_roas"),
                 },
-                sums: Sums::from_row(r, 6),
+                sums: sums_at(r, 6),
             }
         })
         .collect())
@@ -261,7 +228,7 @@ async fn days(
         .iter()
         .map(|r| DayLine {
             date: r.get(0),
-            sums: Sums::from_row(r, 1),
+            sums: sums_at(r, 1),
         })
         .collect())
 }
@@ -290,7 +257,7 @@ async fn creatives(
             filename: r.get(3),
             file_url: r.get(4),
             content_type: r.get(5),
-            sums: Sums::from_row(r, 6),
+            sums: sums_at(r, 6),
         })
         .collect())
 }
@@ -317,7 +284,7 @@ async fn breakdowns(
             out.push(BreakdownLine {
                 dimension,
                 value: r.get(0),
-                sums: Sums::from_row(&r, 1),
+                sums: sums_at(&r, 1),
             });
         }
     }

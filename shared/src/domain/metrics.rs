@@ -1,0 +1,40 @@
+//! Delivery summed over a window (a day, a week, a campaign's life): the five additive
+//! figures Meta reports, and the ratios derived from them, which are missing (never
+//! zero) when their divisor is zero.
+
+use rust_decimal::Decimal;
+
+/// Summed delivery of a campaign, a day, a creative or a breakdown value.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Sums {
+    pub impressions: i64,
+    pub clicks: i64,
+    pub spend: Decimal,
+    pub conversions: i64,
+    pub conversion_value: Decimal,
+}
+
+impl Sums {
+    pub fn add(&mut self, o: &Sums) {
+        self.impressions += o.impressions;
+        self.clicks += o.clicks;
+        self.spend += o.spend;
+        self.conversions += o.conversions;
+        self.conversion_value += o.conversion_value;
+    }
+
+    /// Spend per result; none without results.
+    pub fn cost_per_result(&self) -> Option<Decimal> {
+        (self.conversions > 0).then(|| (self.spend / Decimal::from(self.conversions)).round_dp(2))
+    }
+
+    /// Clicks per impression, in percent; none without impressions.
+    pub fn ctr_percent(&self) -> Option<f64> {
+        (self.impressions > 0).then(|| self.clicks as f64 * 100.0 / self.impressions as f64)
+    }
+
+    /// Conversion value per unit spent; none without spend.
+    pub fn roas(&self) -> Option<Decimal> {
+        (!self.spend.is_zero()).then(|| (self.conversion_value / self.spend).round_dp(2))
+    }
+}

@@ -1,0 +1,654 @@
+//! An optimization rule as an owner writes it, in Meta's Ad Rules names where they exist
+//! (`evaluation_spec.filters[{field, operator, value}]`, `execution_spec`,
+//! `schedule_spec`), with what Meta lacks: `any_of`/`all_of` groups, a condition against
+//! another metric (`value_ref`, e.g. 2 × daily_budget), trends (`CHANGED_BY_PCT` against
+//! the previous window of equal length) and a time preset per condition. `check` names
+//! every invalid part by its JSON path.
+
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::{Fields, Invalid};
+
+/// What a rule looks at: a whole campaign, or one creative of a campaign.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum EntityType {
+    Campaign,
+    Ad,
+}
+
+/// A metric a condition reads. Ratios are computed from the window's sums and are
+/// missing (never zero) when their divisor is zero.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Metric {
+    Spend,
+    Impressions,
+    Reach,
+    Frequency,
+    Clicks,
+    Ctr,
+    Cpc,
+    Conversions,
+    Cpa,
+    ConversionValue,
+    Roas,
+    DailyBudget,
+    HoursSinceLaunch,
+}
+
+impl Metric {
+    /// Read from the entity itself, not from a window of insights.
+    pub fn is_attribute(self) -> bool {
+        matches!(self, Metric::DailyBudget | Metric::HoursSinceLaunch)
+    }
+
+    /// Our sync does not store it (Meta's reach is not additive over days), so a rule
+    /// on it could never be judged.
+    pub fn unavailable(self) -> bool {
+        matches!(self, Metric::Reach | Metric::Frequency)
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Metric::Spend => "spend",
+            Metric::Impressions => "impressions",
+            Metric::Reach => "reach",
+            Metric::Frequency => "frequency",
+            Metric::Clicks => "clicks",
+            Metric::Ctr => "ctr",
+            Metric::Cpc => "cpc",
+            Metric::Conversions => "conversions",
+            Metric::Cpa => "cpa",
+            Metric::ConversionValue => "conversion_value",
+            Metric::Roas => "roas",
+            Metric::DailyBudget => "daily_budget",
+            Metric::HoursSinceLaunch => "hours_since_launch",
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum Operator {
+    GreaterThan,
+    LessThan,
+    Equal,
+    NotEqual,
+    InRange,
+    NotInRange,
+    /// The window against the previous window of the same length, in percent
+    /// (`-15` is a fall of at least 15 %, `20` a rise of at least 20 %).
+    ChangedByPct,
+}
+
+/// Whole days before today, Meta's names; `LIFETIME` is every day since launch.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum TimePreset {
+    Today,
+    Yesterday,
+    #[serde(rename = "LAST_3D")]
+    Last3d,
+    #[default]
+    #[serde(rename = "LAST_7D")]
+    Last7d,
+    #[serde(rename = "LAST_14D")]
+    Last14d,
+    #[serde(rename = "LAST_28D")]
+    Last28d,
+    Lifetime,
+}
+
+impl TimePreset {
+    /// The window's length in days and how many days before today it ends (0: today).
+    pub fn days(self) -> Option<(i64, i64)> {
+        match self {
+            TimePreset::Today => Some((1, 0)),
+            TimePreset::Yesterday => Some((1, 1)),
+            TimePreset::Last3d => Some((3, 1)),
+            TimePreset::Last7d => Some((7, 1)),
+            TimePreset::Last14d => Some((14, 1)),
+            TimePreset::Last28d => Some((28, 1)),
+            TimePreset::Lifetime => None,
+        }
+    }
+}
+
+/// The other side of a comparison: a number, or `multiplier` × another metric.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ValueRef {
+    pub field: Metric,
+    #[serde(default = "one")]
+    #[schema(value_type = String, example = "2")]
+    pub multiplier: Decimal,
+}
+
+fn one() -> Decimal {
+    Decimal::ONE
+}
+
+/// One comparison.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Condition {
+    pub field: Metric,
+    pub operator: Operator,
+    /// A number, or `[low, high]` for the range operators (money in the account's
+    /// currency, ctr as a fraction: 0.01 is 1 %).
+    #[serde(default)]
+    #[schema(value_type = Option<Object>)]
+    pub value: Option<serde_json::Value>,
+    #[serde(default)]
+    pub value_ref: Option<ValueRef>,
+    #[serde(default)]
+    pub time_preset: TimePreset,
+    /// Count today's partial (least reliable) data too; off by default.
+    #[serde(default)]
+    pub include_today: bool,
+}
+
+/// A condition, or a group of them.
+#[derive(Clone, Debug, PartialEq, Serialize, ToSchema)]
+#[serde(untagged)]
+pub enum Filter {
+    AllOf {
+        all_of: Vec<Filter>,
+    },
+    AnyOf {
+        any_of: Vec<Filter>,
+    },
+    #[schema(no_recursion)]
+    Condition(Condition),
+}
+
+/// Read by its keys (`all_of`, `any_of`, or a condition's), so a mistake inside a
+/// condition is reported as that mistake, not as "no variant matched".
+impl<'de> Deserialize<'de> for Filter {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        use serde::de::Error;
+        let v = serde_json::Value::deserialize(d)?;
+        let obj = v
+            .as_object()
+            .ok_or_else(|| D::Error::custom("a condition or an all_of/any_of group"))?;
+        let group = |key: &str| -> Option<Result<Vec<Filter>, D::Error>> {
+            let inner = obj.get(key)?;
+            if obj.len() != 1 {
+                return Some(Err(D::Error::custom(format!("a group holds only {key}"))));
+            }
+            Some(Vec::<Filter>::deserialize(inner).map_err(D::Error::custom))
+        };
+        if let Some(all_of) = group("all_of") {
+            return all_of.map(|all_of| Filter::AllOf { all_of });
+        }
+        if let Some(any_of) = group("any_of") {
+            return any_of.map(|any_of| Filter::AnyOf { any_of });
+        }
+        serde_json::from_value(v)
+            .map(Filter::Condition)
+            .map_err(D::Error::custom)
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EvaluationSpec {
+    /// All must hold.
+    pub filters: Vec<Filter>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum ExecutionType {
+    Pause,
+    Unpause,
+    ChangeBudget,
+    CreativeRefresh,
+    AudienceExpansion,
+    Notification,
+}
+
+impl ExecutionType {
+    /// Changes Meta treats as significant edits (learning can restart).
+    pub fn is_significant_edit(self) -> bool {
+        matches!(
+            self,
+            ExecutionType::ChangeBudget
+                | ExecutionType::CreativeRefresh
+                | ExecutionType::AudienceExpansion
+        )
+    }
+
+    pub fn slug(self) -> &'static str {
+        match self {
+            ExecutionType::Pause => "pause",
+            ExecutionType::Unpause => "unpause",
+            ExecutionType::ChangeBudget => "budget_change",
+            ExecutionType::CreativeRefresh => "creative_refresh",
+            ExecutionType::AudienceExpansion => "audience_expansion",
+            ExecutionType::Notification => "notification",
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum ChangeUnit {
+    Percentage,
+    AccountCurrency,
+}
+
+/// How much a budget changes: +20 % by default, never more than 30 % in one step.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ChangeSpec {
+    #[schema(value_type = String, example = "20")]
+    pub amount: Decimal,
+    pub unit: ChangeUnit,
+    /// The daily budget the change never crosses (a ceiling when rising, a floor when
+    /// falling), in the account's currency.
+    #[serde(default)]
+    #[schema(value_type = Option<String>, example = "5000")]
+    pub limit: Option<Decimal>,
+}
+
+/// The largest budget step, in percent, whatever a rule asks.
+pub const MAX_STEP_PCT: i64 = 30;
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ExecutionSpec {
+    pub execution_type: ExecutionType,
+    #[serde(default)]
+    pub change_spec: Option<ChangeSpec>,
+    /// Minutes before this rule acts on the same entity again (default one day).
+    #[serde(default = "default_frequency")]
+    pub action_frequency: i64,
+}
+
+fn default_frequency() -> i64 {
+    1440
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum Schedule {
+    Hourly,
+    #[default]
+    Daily,
+    /// After each completed sync of the campaign's ad account.
+    AfterSync,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ScheduleSpec {
+    #[serde(default)]
+    pub schedule_type: Schedule,
+}
+
+/// The whole rule body (what `POST /v1/rules` takes, besides its name and scope).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct RuleSpec {
+    pub entity_type: EntityType,
+    pub evaluation_spec: EvaluationSpec,
+    pub execution_spec: ExecutionSpec,
+    #[serde(default)]
+    pub schedule_spec: ScheduleSpec,
+}
+
+/// The number a condition compares with: one value, or a range.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Target {
+    One(Decimal),
+    Range(Decimal, Decimal),
+    Ref(ValueRef),
+}
+
+fn decimal(v: &serde_json::Value) -> Option<Decimal> {
+    match v {
+        serde_json::Value::Number(n) => n.to_string().parse().ok(),
+        serde_json::Value::String(s) => s.parse().ok(),
+        _ => None,
+    }
+}
+
+impl Condition {
+    /// What it compares with, or why it cannot be read.
+    pub fn target(&self) -> Result<Target, Invalid> {
+        let range = matches!(self.operator, Operator::InRange | Operator::NotInRange);
+        match (&self.value, &self.value_ref) {
+            (Some(_), Some(_)) => Err(Invalid::new(
+                "ambiguous",
+                "give value or value_ref, not both",
+            )),
+            (None, None) => Err(Invalid::new("required", "value or value_ref is required")),
+            (None, Some(_)) if range || self.operator == Operator::ChangedByPct => {
+                Err(Invalid::new(
+                    "invalid",
+                    "value_ref works with GREATER_THAN, LESS_THAN, EQUAL and NOT_EQUAL",
+                ))
+            }
+            (None, Some(r)) => Ok(Target::Ref(r.clone())),
+            (Some(serde_json::Value::Array(pair)), None) if range => {
+                match (
+                    pair.first().and_then(decimal),
+                    pair.get(1).and_then(decimal),
+                    pair.len(),
+                ) {
+                    (Some(lo), Some(hi), 2) if lo <= hi => Ok(Target::Range(lo, hi)),
+                    _ => Err(Invalid::new(
+                        "invalid",
+                        "a range is [low, high] with low <= high",
+                    )),
+                }
+            }
+            (Some(v), None) if !range => decimal(v)
+                .map(Target::One)
+                .ok_or_else(|| Invalid::new("invalid", "a number")),
+            (Some(_), None) => Err(Invalid::new("invalid", "a range is [low, high]")),
+        }
+    }
+
+    /// The slug a log row carries: `ctr_changed_by_pct_-15_last_7d`.
+    pub fn slug(&self) -> String {
+        let op = serde_json::to_value(self.operator)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_lowercase))
+            .unwrap_or_default();
+        let value = match self.target() {
+            Ok(Target::One(v)) => v.normalize().to_string(),
+            Ok(Target::Range(a, b)) => format!("{}_{}", a.normalize(), b.normalize()),
+            Ok(Target::Ref(r)) => format!("{}x{}", r.multiplier.normalize(), r.field.name()),
+            Err(_) => String::new(),
+        };
+        let preset = serde_json::to_value(self.time_preset)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_lowercase))
+            .unwrap_or_default();
+        format!("{}_{op}_{value}_{preset}", self.field.name())
+    }
+
+    fn check(&self, at: &str, f: &mut Fields) {
+        if self.field.unavailable() {
+            f.check::<()>(
+                &format!("{at}.field"),
+                Err(Invalid::new(
+                    "not_available",
+                    "reach and frequency are not synced from Meta yet; use impressions or spend",
+                )),
+            );
+        }
+        f.check(&format!("{at}.value"), self.target());
+        if let Some(r) = &self.value_ref
+            && (r.field.unavailable() || r.multiplier <= Decimal::ZERO)
+        {
+            f.check::<()>(
+                &format!("{at}.value_ref"),
+                Err(Invalid::new(
+                    "invalid",
+                    "a synced metric and a multiplier above 0",
+                )),
+            );
+        }
+        if self.operator == Operator::ChangedByPct {
+            if self.field.is_attribute() {
+                f.check::<()>(
+                    &format!("{at}.operator"),
+                    Err(Invalid::new(
+                        "invalid",
+                        "trends need a metric from insights",
+                    )),
+                );
+            }
+            if self.time_preset == TimePreset::Lifetime {
+                f.check::<()>(
+                    &format!("{at}.time_preset"),
+                    Err(Invalid::new(
+                        "invalid",
+                        "a trend needs a window with one before it",
+                    )),
+                );
+            }
+        }
+    }
+}
+
+/// Conditions nested deeper than this are refused.
+const MAX_DEPTH: usize = 4;
+/// Conditions in one rule, at most.
+const MAX_CONDITIONS: usize = 20;
+
+fn check_filters(filters: &[Filter], at: &str, depth: usize, count: &mut usize, f: &mut Fields) {
+    if filters.is_empty() {
+        f.check::<()>(at, Err(Invalid::new("required", "at least one condition")));
+    }
+    if depth > MAX_DEPTH {
+        f.check::<()>(
+            at,
+            Err(Invalid::new(
+                "too_deep",
+                format!("at most {MAX_DEPTH} levels"),
+            )),
+        );
+        return;
+    }
+    for (i, filter) in filters.iter().enumerate() {
+        let here = format!("{at}[{i}]");
+        match filter {
+            Filter::AllOf { all_of } => {
+                check_filters(all_of, &format!("{here}.all_of"), depth + 1, count, f)
+            }
+            Filter::AnyOf { any_of } => {
+                check_filters(any_of, &format!("{here}.any_of"), depth + 1, count, f)
+            }
+            Filter::Condition(c) => {
+                *count += 1;
+                c.check(&here, f);
+            }
+        }
+    }
+}
+
+impl Filter {
+    /// Every condition, depth first.
+    pub fn conditions(&self) -> Vec<&Condition> {
+        match self {
+            Filter::AllOf { all_of: v } | Filter::AnyOf { any_of: v } => {
+                v.iter().flat_map(Filter::conditions).collect()
+            }
+            Filter::Condition(c) => vec![c],
+        }
+    }
+}
+
+impl RuleSpec {
+    pub fn conditions(&self) -> Vec<&Condition> {
+        self.evaluation_spec
+            .filters
+            .iter()
+            .flat_map(Filter::conditions)
+            .collect()
+    }
+
+    /// Every invalid part, named by its JSON path.
+    pub fn check(&self, f: &mut Fields) {
+        let mut count = 0;
+        check_filters(
+            &self.evaluation_spec.filters,
+            "evaluation_spec.filters",
+            0,
+            &mut count,
+            f,
+        );
+        if count > MAX_CONDITIONS {
+            f.check::<()>(
+                "evaluation_spec.filters",
+                Err(Invalid::new(
+                    "too_many",
+                    format!("at most {MAX_CONDITIONS} conditions"),
+                )),
+            );
+        }
+        let e = &self.execution_spec;
+        match (e.execution_type, &e.change_spec) {
+            (ExecutionType::ChangeBudget, None) => {
+                f.check::<()>(
+                    "execution_spec.change_spec",
+                    Err(Invalid::new(
+                        "required",
+                        "CHANGE_BUDGET needs change_spec {amount, unit}",
+                    )),
+                );
+            }
+            (ExecutionType::ChangeBudget, Some(c)) => {
+                if c.amount.is_zero() {
+                    f.check::<()>(
+                        "execution_spec.change_spec.amount",
+                        Err(Invalid::new("invalid", "a change other than 0")),
+                    );
+                }
+                if c.limit.is_some_and(|l| l <= Decimal::ZERO) {
+                    f.check::<()>(
+                        "execution_spec.change_spec.limit",
+                        Err(Invalid::new("invalid", "a daily budget above 0")),
+                    );
+                }
+            }
+            (_, Some(_)) => {
+                f.check::<()>(
+                    "execution_spec.change_spec",
+                    Err(Invalid::new(
+                        "invalid",
+                        "only CHANGE_BUDGET takes change_spec",
+                    )),
+                );
+            }
+            _ => {}
+        }
+        if !(10..=43_200).contains(&e.action_frequency) {
+            f.check::<()>(
+                "execution_spec.action_frequency",
+                Err(Invalid::new("invalid", "between 10 minutes and 30 days")),
+            );
+        }
+        let on_ads = self.entity_type == EntityType::Ad;
+        let fits = match e.execution_type {
+            ExecutionType::Pause | ExecutionType::Unpause | ExecutionType::Notification => true,
+            ExecutionType::CreativeRefresh => on_ads,
+            ExecutionType::ChangeBudget | ExecutionType::AudienceExpansion => !on_ads,
+        };
+        if !fits {
+            f.check::<()>(
+                "execution_spec.execution_type",
+                Err(Invalid::new(
+                    "invalid",
+                    "CREATIVE_REFRESH acts on AD rules; CHANGE_BUDGET and AUDIENCE_EXPANSION on CAMPAIGN rules",
+                )),
+            );
+        }
+        if on_ads
+            && self
+                .conditions()
+                .iter()
+                .any(|c| c.field == Metric::DailyBudget)
+        {
+            f.check::<()>(
+                "evaluation_spec.filters",
+                Err(Invalid::new(
+                    "invalid",
+                    "a creative has no daily budget of its own",
+                )),
+            );
+        }
+    }
+
+    /// The readable slug `trigger_condition` keeps: the first conditions' slugs.
+    pub fn trigger_slug(&self) -> String {
+        let mut s = self
+            .conditions()
+            .iter()
+            .map(|c| c.slug())
+            .collect::<Vec<_>>()
+            .join("+");
+        s.truncate(100);
+        s
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn spec(v: serde_json::Value) -> RuleSpec {
+        serde_json::from_value(v).unwrap()
+    }
+
+    fn errors(s: &RuleSpec) -> Vec<String> {
+        let mut f = Fields::default();
+        s.check(&mut f);
+        match f.finish() {
+            Ok(()) => vec![],
+            Err(crate::error::AppError::Validation(e)) => e.into_iter().map(|e| e.field).collect(),
+            Err(e) => panic!("{e:?}"),
+        }
+    }
+
+    #[test]
+    fn metas_names_and_our_groups_read_as_one_rule() {
+        let s = spec(json!({
+            "entity_type": "CAMPAIGN",
+            "evaluation_spec": {"filters": [
+                {"field": "roas", "operator": "GREATER_THAN", "value": 4, "time_preset": "LAST_3D"},
+                {"any_of": [
+                    {"field": "spend", "operator": "GREATER_THAN", "value_ref": {"field": "daily_budget", "multiplier": "2"}},
+                    {"field": "ctr", "operator": "CHANGED_BY_PCT", "value": -15}
+                ]}
+            ]},
+            "execution_spec": {"execution_type": "CHANGE_BUDGET", "change_spec": {"amount": "20", "unit": "PERCENTAGE"}},
+            "schedule_spec": {"schedule_type": "AFTER_SYNC"}
+        }));
+        assert!(errors(&s).is_empty(), "{:?}", errors(&s));
+        assert_eq!(s.conditions().len(), 3);
+        assert_eq!(s.execution_spec.action_frequency, 1440);
+        assert_eq!(
+            s.trigger_slug(),
+            "roas_greater_than_4_last_3d+spend_greater_than_2xdaily_budget_last_7d+ctr_changed_by_pct_-15_last_7d"
+        );
+    }
+
+    #[test]
+    fn every_invalid_part_is_named_by_its_path() {
+        let s = spec(json!({
+            "entity_type": "AD",
+            "evaluation_spec": {"filters": [
+                {"field": "reach", "operator": "GREATER_THAN", "value": 10},
+                {"all_of": [{"field": "ctr", "operator": "IN_RANGE", "value": [0.02, 0.01]}]},
+                {"field": "spend", "operator": "CHANGED_BY_PCT", "value": 10, "time_preset": "LIFETIME"}
+            ]},
+            "execution_spec": {"execution_type": "CHANGE_BUDGET", "action_frequency": 1}
+        }));
+        assert_eq!(
+            errors(&s),
+            [
+                "evaluation_spec.filters[0].field",
+                "evaluation_spec.filters[1].all_of[0].value",
+                "evaluation_spec.filters[2].time_preset",
+                "execution_spec.change_spec",
+                "execution_spec.action_frequency",
+                "execution_spec.execution_type",
+            ]
+        );
+    }
+
+    #[test]
+    fn presets_name_whole_days_before_today_unless_today_is_asked_for() {
+        assert_eq!(TimePreset::Last3d.days(), Some((3, 1)));
+        assert_eq!(TimePreset::Today.days(), Some((1, 0)));
+        assert_eq!(TimePreset::Lifetime.days(), None);
+    }
+}

@@ -1,0 +1,6 @@
+//! The optimizer's judgement, free of I/O: rules judged on an entity's windows of
+//! insights (`evaluate`), with the statistics that keep small numbers from deciding
+//! (`stats`). The optimizer and the rules API (preview) read the facts and call these.
+
+pub mod evaluate;
+pub mod stats;
