@@ -60,6 +60,7 @@ pub fn document() -> utoipa::openapi::OpenApi {
         meta_webhook::Api::openapi(),
         notifications::Api::openapi(),
         reports::Api::openapi(),
+        rules::Api::openapi(),
     ] {
         doc.merge(part);
     }

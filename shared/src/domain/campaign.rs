@@ -411,12 +411,19 @@ pub struct OptimizationGoals {
     /// Target return on ad spend, e.g. "3.5".
     #[schema(value_type = Option<String>, example = "3.5")]
     pub target_roas: Option<String>,
+    /// The daily budget the optimizer never raises the campaign above, e.g. "5000.00".
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<String>, example = "5000.00")]
+    pub max_daily_budget: Option<String>,
 }
 
 impl OptimizationGoals {
     pub fn check(&self, f: &mut Fields) {
         if let Some(cpa) = &self.target_cpa {
             f.check("optimization_goals.target_cpa", inr(cpa));
+        }
+        if let Some(max) = &self.max_daily_budget {
+            f.check("optimization_goals.max_daily_budget", inr(max));
         }
         if let Some(roas) = &self.target_roas {
             let ok = roas

@@ -152,16 +152,11 @@ pub struct Condition {
 }
 
 /// A condition, or a group of them.
-#[derive(Clone, Debug, PartialEq, Serialize, ToSchema)]
+#[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(untagged)]
 pub enum Filter {
-    AllOf {
-        all_of: Vec<Filter>,
-    },
-    AnyOf {
-        any_of: Vec<Filter>,
-    },
-    #[schema(no_recursion)]
+    AllOf { all_of: Vec<Filter> },
+    AnyOf { any_of: Vec<Filter> },
     Condition(Condition),
 }
 
@@ -196,7 +191,10 @@ impl<'de> Deserialize<'de> for Filter {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EvaluationSpec {
-    /// All must hold.
+    /// All must hold. Each is a condition (`{field, operator, value | value_ref,
+    /// time_preset, include_today}`, see `Condition`) or a group `{"all_of": [...]}` /
+    /// `{"any_of": [...]}` of them, nested at most four deep.
+    #[schema(value_type = Vec<Object>)]
     pub filters: Vec<Filter>,
 }
 

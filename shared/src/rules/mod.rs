@@ -3,4 +3,5 @@
 //! (`stats`). The optimizer and the rules API (preview) read the facts and call these.
 
 pub mod evaluate;
+pub mod guards;
 pub mod stats;

@@ -27,6 +27,7 @@ struct Api {
     meta_webhook: meta_webhook::State,
     notifications: notifications::State,
     reports: reports::State,
+    rules: rules::State,
     doc: String,
 }
 
@@ -115,6 +116,7 @@ impl Api {
                     Default::default(),
                 ),
             },
+            rules: rules::State { ctx: context(db) },
             doc: openapi::document().to_json().unwrap(),
         }
     }
@@ -130,6 +132,8 @@ impl Api {
             profiles::handle(&self.profiles, req).await
         } else if p.starts_with("/v1/assets") {
             assets::handle(&self.assets, req).await
+        } else if p.starts_with("/v1/rules") || p.ends_with("/optimizations") {
+            rules::handle(&self.rules, req).await
         } else if p.starts_with("/v1/analytics") || p.ends_with("/performance") {
             analytics::handle(&self.analytics, req).await
         } else if p.starts_with("/v1/campaigns") {
@@ -167,12 +171,14 @@ struct Alpha {
     connection: String,
     notification: String,
     report: String,
+    rule: String,
     markers: Vec<String>,
 }
 
 async fn alpha(db: &TestDb) -> Alpha {
     let user = TestUser::create(db, "alpha-owner@example.com").await;
     let report = uuid::Uuid::new_v4();
+    let rule = uuid::Uuid::new_v4();
     let (asset, campaign, job, connection, notification) = (
         uuid::Uuid::new_v4(),
         uuid::Uuid::new_v4(),
@@ -205,7 +211,13 @@ async fn alpha(db: &TestDb) -> Alpha {
              INSERT INTO notification_preferences (user_id, category, email) VALUES ('{u}', 'report', false);
              INSERT INTO reports (id, user_id, job_id, kind, period_start, period_end, timezone, status, html_key, pdf_key, summary)
                   VALUES ('{report}', '{u}', '{job}', 'weekly', current_date - 7, current_date - 1, 'Asia/Kolkata', 'ready',
-                          'reports/alpha-secret/report.html', 'reports/alpha-secret/report.pdf', '{{\"spend\": \"777777\"}}');"
+                          'reports/alpha-secret/report.html', 'reports/alpha-secret/report.pdf', '{{\"spend\": \"777777\"}}');
+             INSERT INTO optimization_rules (id, user_id, campaign_id, name, entity_type, spec, trigger_condition)
+                  VALUES ('{rule}', '{u}', '{campaign}', 'Alpha secret rule', 'CAMPAIGN',
+                          '{{\"entity_type\": \"CAMPAIGN\", \"evaluation_spec\": {{\"filters\": [{{\"field\": \"spend\", \"operator\": \"GREATER_THAN\", \"value\": 1}}]}}, \"execution_spec\": {{\"execution_type\": \"NOTIFICATION\"}}}}',
+                          'alpha_secret_trigger');
+             INSERT INTO ai_optimization_logs (campaign_id, user_id, rule_id, optimization_type, trigger_condition, decision)
+                  VALUES ('{campaign}', '{u}', '{rule}', 'budget_change', 'alpha_secret_trigger', 'applied');"
         ))
         .await
         .unwrap();
@@ -226,6 +238,9 @@ async fn alpha(db: &TestDb) -> Alpha {
         notification.to_string(),
         "Alpha secret notice".into(),
         report.to_string(),
+        rule.to_string(),
+        "Alpha secret rule".into(),
+        "alpha_secret_trigger".into(),
     ]
     .into();
     Alpha {
@@ -236,6 +251,7 @@ async fn alpha(db: &TestDb) -> Alpha {
         connection: connection.to_string(),
         notification: notification.to_string(),
         report: report.to_string(),
+        rule: rule.to_string(),
         markers,
     }
 }
@@ -267,6 +283,11 @@ async fn snapshot(db: &TestDb, a: &Alpha) -> Vec<String> {
         ),
         ("notification_emails", format!("user_id = '{}'", a.user.id)),
         ("reports", format!("user_id = '{}'", a.user.id)),
+        ("optimization_rules", format!("user_id = '{}'", a.user.id)),
+        (
+            "ai_optimization_logs",
+            format!("campaign_id = '{}'", a.campaign),
+        ),
     ] {
         for row in su
             .query(
@@ -295,6 +316,8 @@ fn with_ids(route: &str, a: &Alpha) -> String {
         path.replace("{id}", &a.notification)
     } else if path.starts_with("/v1/reports/") {
         path.replace("{id}", &a.report)
+    } else if path.starts_with("/v1/rules/") {
+        path.replace("{id}", &a.rule)
     } else {
         path.replace("{id}", &a.campaign)
     }
@@ -393,6 +416,8 @@ async fn the_app_role_with_another_users_id_set_finds_none_of_a_s_rows() {
         ),
         ("notification_emails", format!("user_id = '{}'", a.user.id)),
         ("reports", format!("id = '{}'", a.report)),
+        ("optimization_rules", format!("id = '{}'", a.rule)),
+        ("campaign_edits", format!("campaign_id = '{}'", a.campaign)),
     ] {
         let n: i64 = app
             .query_one(&format!("SELECT count(*) FROM {table} WHERE {filter}"), &[])

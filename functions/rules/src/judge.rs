@@ -1,0 +1,92 @@
+//! Judging a rule on every entity it looks at, now: for each campaign in scope (and,
+//! for AD rules, each running creative) the windows it reads, the evaluation, the
+//! guards, and the decision — with the window the decision is about, so the same rule,
+//! entity and window act at most once. Reads only; the preview shows it and the
+//! optimizer acts on it.
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use shared::db::Tx;
+use shared::domain::rule::EntityType;
+use shared::error::AppError;
+use shared::repo::optimizer_facts::{self, CampaignState};
+use shared::repo::rules::Rule;
+use shared::rules::evaluate::{self, Evaluation, Facts, WindowKey};
+use shared::rules::guards::{self, Decision, Situation};
+use uuid::Uuid;
+
+/// One entity judged.
+#[derive(Clone, Debug, Serialize)]
+pub struct Judgement {
+    pub campaign_id: Uuid,
+    pub campaign_name: String,
+    /// The creative, for AD rules.
+    pub asset_id: Option<Uuid>,
+    #[serde(flatten)]
+    pub decision: Decision,
+    /// The days the rule read (its first window), which the decision is about.
+    pub window: String,
+    pub evaluation: Evaluation,
+}
+
+fn window_label(keys: &[WindowKey], c: &CampaignState) -> String {
+    keys.iter()
+        .find(|k| !k.previous)
+        .map(|k| {
+            let (from, to) = optimizer_facts::days_of(*k, c.today, c.first_day);
+            format!("{from}..{to}")
+        })
+        .unwrap_or_else(|| c.today.to_string())
+}
+
+/// Every decision `rule` would make now.
+pub async fn judge(
+    t: &impl Tx,
+    rule: &Rule,
+    now: DateTime<Utc>,
+) -> Result<Vec<Judgement>, AppError> {
+    let keys = evaluate::windows_needed(&rule.spec);
+    let mut out = Vec::new();
+    for c in optimizer_facts::campaigns_in_scope(t, rule.user_id, rule.campaign_id, now).await? {
+        let entities: Vec<Option<Uuid>> = match rule.spec.entity_type {
+            EntityType::Campaign => vec![None],
+            EntityType::Ad => optimizer_facts::active_creatives(t, c.id)
+                .await?
+                .into_iter()
+                .map(Some)
+                .collect(),
+        };
+        for asset in entities {
+            let facts = Facts {
+                windows: optimizer_facts::windows(t, &c, asset, &keys).await?,
+                daily_budget: c.daily_budget,
+                hours_since_launch: c.hours_since_launch(now),
+            };
+            let evaluation = evaluate::evaluate(&rule.spec, &facts);
+            let situation = Situation {
+                now,
+                automation_enabled: c.ai_optimization_enabled,
+                status: c.status.clone(),
+                approval_status: c.approval_status.clone(),
+                launched: c.meta_campaign_id.is_some(),
+                creative_active: asset.map(|_| true),
+                last_synced_at: c.last_synced_at,
+                last_significant_edit: c.last_significant_edit,
+                last_applied_by_rule: optimizer_facts::last_applied(t, rule.id, c.id, asset)
+                    .await?,
+                changes_last_day: c.changes_last_day,
+                daily_budget: c.daily_budget,
+                max_daily_budget: c.max_daily_budget,
+            };
+            out.push(Judgement {
+                campaign_id: c.id,
+                campaign_name: c.name.clone(),
+                asset_id: asset,
+                decision: guards::decide(&rule.spec, &evaluation, &situation),
+                window: window_label(&keys, &c),
+                evaluation,
+            });
+        }
+    }
+    Ok(out)
+}

@@ -1,0 +1,5 @@
+//! The rules API's handlers.
+
+pub mod optimizations;
+pub mod preview;
+pub mod rules;

@@ -1,0 +1,283 @@
+//! What the optimizer (and a rule's preview) knows of a campaign before it decides: its
+//! state, the ad account's "today", the last sync, the last significant edit and what
+//! the optimizer already did, and the windows of insights a rule reads — campaign-level
+//! from `performance_analytics` (daily-total rows only), creative-level from
+//! `creative_performance`. A window with no rows is missing, never zero.
+
+use std::collections::HashMap;
+
+use chrono::{DateTime, Duration, NaiveDate, Utc};
+use rust_decimal::Decimal;
+use uuid::Uuid;
+
+use crate::db::Tx;
+use crate::domain::metrics::Sums;
+use crate::domain::rule::TimePreset;
+use crate::error::AppError;
+use crate::repo::meta_accounts::local_date;
+use crate::rules::evaluate::WindowKey;
+
+/// A campaign as the optimizer sees it.
+#[derive(Clone, Debug)]
+pub struct CampaignState {
+    pub id: Uuid,
+    pub user_id: Uuid,
+    pub name: String,
+    pub status: String,
+    pub approval_status: String,
+    pub currency: String,
+    pub daily_budget: Option<Decimal>,
+    pub ai_optimization_enabled: bool,
+    pub max_daily_budget: Option<Decimal>,
+    pub meta_campaign_id: Option<String>,
+    pub meta_adset_id: Option<String>,
+    pub last_synced_at: Option<DateTime<Utc>>,
+    pub updated_at: DateTime<Utc>,
+    /// The ad account's date now.
+    pub today: NaiveDate,
+    /// First day with delivery, if any.
+    pub first_day: Option<NaiveDate>,
+    pub last_significant_edit: Option<DateTime<Utc>>,
+    /// Changes the optimizer applied to it in the last 24 hours.
+    pub changes_last_day: i64,
+}
+
+impl CampaignState {
+    pub fn hours_since_launch(&self, now: DateTime<Utc>) -> Option<Decimal> {
+        let first = self.first_day?.and_hms_opt(0, 0, 0)?.and_utc();
+        Some(Decimal::from((now - first).num_hours().max(0)))
+    }
+}
+
+const STATE: &str = "SELECT c.id, c.user_id, c.name, c.status, c.approval_status, c.currency::text, c.daily_budget, \
+        c.ai_optimization_enabled, (CASE WHEN c.optimization_goals->>'max_daily_budget' ~ '^[0-9]+(\\.[0-9]+)?$' \
+             THEN (c.optimization_goals->>'max_daily_budget')::numeric END), \
+        c.meta_campaign_id, c.meta_adset_id, c.last_synced_at, c.updated_at, \
+        (SELECT a.timezone_offset_hours FROM meta_ad_accounts a WHERE a.ad_account_id = c.meta_ad_account_id \
+            AND a.user_id = c.user_id AND a.timezone_offset_hours IS NOT NULL LIMIT 1), \
+        (SELECT min(p.date) FROM performance_analytics p WHERE p.campaign_id = c.id AND p.impressions > 0), \
+        (SELECT max(e.edited_at) FROM campaign_edits e WHERE e.campaign_id = c.id AND e.significant), \
+        (SELECT count(*) FROM ai_optimization_logs l WHERE l.campaign_id = c.id AND l.decision = 'applied' \
+            AND l.optimized_at > now() - interval '24 hours') \
+   FROM campaigns c";
+
+fn state(r: &tokio_postgres::Row, now: DateTime<Utc>) -> CampaignState {
+    CampaignState {
+        id: r.get(0),
+        user_id: r.get(1),
+        name: r.get(2),
+        status: r.get(3),
+        approval_status: r.get(4),
+        currency: r.get(5),
+        daily_budget: r.get(6),
+        ai_optimization_enabled: r.get(7),
+        max_daily_budget: r.get(8),
+        meta_campaign_id: r.get(9),
+        meta_adset_id: r.get(10),
+        last_synced_at: r.get(11),
+        updated_at: r.get(12),
+        today: local_date(now, r.get(13)),
+        first_day: r.get(14),
+        last_significant_edit: r.get(15),
+        changes_last_day: r.get(16),
+    }
+}
+
+/// The campaigns a rule looks at: its own campaign, or every live campaign of its owner
+/// (launched to Meta, not deleted, not cancelled or completed).
+pub async fn campaigns_in_scope(
+    t: &impl Tx,
+    user: Uuid,
+    campaign: Option<Uuid>,
+    now: DateTime<Utc>,
+) -> Result<Vec<CampaignState>, AppError> {
+    let rows = t
+        .tx()
+        .query(
+            &format!(
+                "{STATE} WHERE c.user_id = $1 AND c.deleted_at IS NULL AND ($2::uuid IS NULL OR c.id = $2) \
+                   AND c.status NOT IN ('cancelled', 'completed') ORDER BY c.created_at, c.id LIMIT 1000"
+            ),
+            &[&user, &campaign],
+        )
+        .await?;
+    Ok(rows.iter().map(|r| state(r, now)).collect())
+}
+
+/// One campaign's state, read again (to see whether its owner edited it meanwhile).
+pub async fn campaign(
+    t: &impl Tx,
+    id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<Option<CampaignState>, AppError> {
+    Ok(t.tx()
+        .query_opt(&format!("{STATE} WHERE c.id = $1"), &[&id])
+        .await?
+        .map(|r| state(&r, now)))
+}
+
+/// The first and last day of a window ending before (or on, with today) `today`.
+pub fn days_of(
+    key: WindowKey,
+    today: NaiveDate,
+    first_day: Option<NaiveDate>,
+) -> (NaiveDate, NaiveDate) {
+    let (len, end_offset) = match key.preset.days() {
+        Some(d) => d,
+        None => {
+            let end = if key.include_today {
+                today
+            } else {
+                today - Duration::days(1)
+            };
+            return (first_day.unwrap_or(end).min(end), end);
+        }
+    };
+    let end = if key.include_today && key.preset != TimePreset::Yesterday {
+        today
+    } else {
+        today - Duration::days(end_offset)
+    };
+    let start = end - Duration::days(len - 1);
+    if key.previous {
+        (start - Duration::days(len), start - Duration::days(1))
+    } else {
+        (start, end)
+    }
+}
+
+const SUMS: &str = "count(*), coalesce(sum(impressions), 0)::int8, coalesce(sum(clicks), 0)::int8, \
+                    coalesce(sum(spend), 0)::numeric, coalesce(sum(conversions), 0)::int8, \
+                    coalesce(sum(conversion_value), 0)::numeric";
+
+/// The windows `keys` of a campaign (or of one of its creatives); a window without
+/// rows is left out.
+pub async fn windows(
+    t: &impl Tx,
+    c: &CampaignState,
+    asset: Option<Uuid>,
+    keys: &[WindowKey],
+) -> Result<HashMap<WindowKey, Sums>, AppError> {
+    let mut out = HashMap::new();
+    for key in keys {
+        let (from, to) = days_of(*key, c.today, c.first_day);
+        let row = match asset {
+            None => {
+                t.tx()
+                    .query_one(
+                        &format!(
+                            "SELECT {SUMS} FROM performance_analytics WHERE campaign_id = $1 AND date BETWEEN $2 AND $3 \
+                               AND hour IS NULL AND platform IS NULL AND placement IS NULL AND age_range IS NULL \
+                               AND gender IS NULL AND location IS NULL"
+                        ),
+                        &[&c.id, &from, &to],
+                    )
+                    .await?
+            }
+            Some(a) => {
+                t.tx()
+                    .query_one(
+                        &format!(
+                            "SELECT {SUMS} FROM creative_performance WHERE campaign_id = $1 AND asset_id = $4 \
+                               AND date BETWEEN $2 AND $3"
+                        ),
+                        &[&c.id, &from, &to, &a],
+                    )
+                    .await?
+            }
+        };
+        if row.get::<_, i64>(0) > 0 {
+            out.insert(
+                *key,
+                Sums {
+                    impressions: row.get(1),
+                    clicks: row.get(2),
+                    spend: row.get(3),
+                    conversions: row.get(4),
+                    conversion_value: row.get(5),
+                },
+            );
+        }
+    }
+    Ok(out)
+}
+
+/// The campaign's creatives that are running (for AD rules).
+pub async fn active_creatives(t: &impl Tx, campaign: Uuid) -> Result<Vec<Uuid>, AppError> {
+    Ok(t.tx()
+        .query(
+            "SELECT asset_id FROM campaign_assets WHERE campaign_id = $1 AND is_active ORDER BY created_at, asset_id",
+            &[&campaign],
+        )
+        .await?
+        .iter()
+        .map(|r| r.get(0))
+        .collect())
+}
+
+/// When this rule last acted on this entity (for its cooldown).
+pub async fn last_applied(
+    t: &impl Tx,
+    rule: Uuid,
+    campaign: Uuid,
+    asset: Option<Uuid>,
+) -> Result<Option<DateTime<Utc>>, AppError> {
+    Ok(t.tx()
+        .query_one(
+            "SELECT max(optimized_at) FROM ai_optimization_logs WHERE rule_id = $1 AND campaign_id = $2 \
+               AND asset_id IS NOT DISTINCT FROM $3 AND decision = 'applied'",
+            &[&rule, &campaign, &asset],
+        )
+        .await?
+        .get(0))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(s: &str) -> NaiveDate {
+        s.parse().unwrap()
+    }
+
+    fn key(preset: TimePreset, include_today: bool, previous: bool) -> WindowKey {
+        WindowKey {
+            preset,
+            include_today,
+            previous,
+        }
+    }
+
+    #[test]
+    fn windows_are_whole_days_before_today_and_the_previous_one_is_as_long() {
+        let today = d("2026-12-01");
+        assert_eq!(
+            days_of(key(TimePreset::Last3d, false, false), today, None),
+            (d("2026-11-28"), d("2026-11-30"))
+        );
+        assert_eq!(
+            days_of(key(TimePreset::Last3d, false, true), today, None),
+            (d("2026-11-25"), d("2026-11-27"))
+        );
+        assert_eq!(
+            days_of(key(TimePreset::Last7d, true, false), today, None),
+            (d("2026-11-25"), d("2026-12-01"))
+        );
+        assert_eq!(
+            days_of(key(TimePreset::Today, false, false), today, None),
+            (today, today)
+        );
+        assert_eq!(
+            days_of(key(TimePreset::Yesterday, true, false), today, None),
+            (d("2026-11-30"), d("2026-11-30"))
+        );
+        assert_eq!(
+            days_of(
+                key(TimePreset::Lifetime, false, false),
+                today,
+                Some(d("2026-10-01"))
+            ),
+            (d("2026-10-01"), d("2026-11-30"))
+        );
+    }
+}
