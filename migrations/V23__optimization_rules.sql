@@ -131,3 +131,5 @@ GRANT USAGE ON SEQUENCE campaign_edits_id_seq TO adpilot_app;
 GRANT SELECT, INSERT, DELETE ON campaign_edits TO adpilot_worker;
 GRANT USAGE ON SEQUENCE campaign_edits_id_seq TO adpilot_worker;
 GRANT SELECT, INSERT, UPDATE, DELETE ON ai_optimization_logs TO adpilot_worker;
+-- The optimizer records and settles its decisions in the owner's tenant transaction.
+GRANT INSERT, UPDATE ON ai_optimization_logs TO adpilot_app;

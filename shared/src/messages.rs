@@ -86,6 +86,22 @@ impl Message for ReportRequest {
     const TOPIC: &'static str = "reports";
 }
 
+/// Run an owner's optimization rules on one ad account's campaigns (the hourly schedule
+/// and each completed sync → optimizer).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
+pub struct Optimize {
+    pub job_id: Uuid,
+    pub user_id: Uuid,
+    pub ad_account_id: String,
+    /// `hourly` (HOURLY rules, and DAILY ones at 06:00 account time) or `sync`
+    /// (AFTER_SYNC rules).
+    pub trigger: String,
+}
+
+impl Message for Optimize {
+    const TOPIC: &'static str = "optimize";
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -112,7 +128,8 @@ mod tests {
                 MetaEvent::TOPIC,
                 BrandAnalysis::TOPIC,
                 NotificationEmail::TOPIC,
-                ReportRequest::TOPIC
+                ReportRequest::TOPIC,
+                Optimize::TOPIC
             ],
             [
                 "generation",
@@ -120,7 +137,8 @@ mod tests {
                 "meta-events",
                 "brand-analysis",
                 "notifications",
-                "reports"
+                "reports",
+                "optimize"
             ]
         );
     }

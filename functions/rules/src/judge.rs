@@ -39,15 +39,19 @@ fn window_label(keys: &[WindowKey], c: &CampaignState) -> String {
         .unwrap_or_else(|| c.today.to_string())
 }
 
-/// Every decision `rule` would make now.
+/// Every decision `rule` would make now (on one ad account's campaigns when given).
 pub async fn judge(
     t: &impl Tx,
     rule: &Rule,
+    ad_account: Option<&str>,
     now: DateTime<Utc>,
 ) -> Result<Vec<Judgement>, AppError> {
     let keys = evaluate::windows_needed(&rule.spec);
     let mut out = Vec::new();
-    for c in optimizer_facts::campaigns_in_scope(t, rule.user_id, rule.campaign_id, now).await? {
+    let scope =
+        optimizer_facts::campaigns_in_scope(t, rule.user_id, rule.campaign_id, ad_account, now)
+            .await?;
+    for c in scope {
         let entities: Vec<Option<Uuid>> = match rule.spec.entity_type {
             EntityType::Campaign => vec![None],
             EntityType::Ad => optimizer_facts::active_creatives(t, c.id)

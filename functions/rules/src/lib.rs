@@ -63,13 +63,16 @@ async fn route(state: &State, req: Request) -> Result<Response<Body>, AppError> 
 
 /// This function's part of the OpenAPI document.
 #[derive(utoipa::OpenApi)]
-#[openapi(paths(
-    routes::rules::list,
-    routes::rules::create,
-    routes::rules::get,
-    routes::rules::patch,
-    routes::rules::delete,
-    routes::preview::preview,
-    routes::optimizations::list
-), components(schemas(shared::domain::rule::Condition)))]
+#[openapi(
+    paths(
+        routes::rules::list,
+        routes::rules::create,
+        routes::rules::get,
+        routes::rules::patch,
+        routes::rules::delete,
+        routes::preview::preview,
+        routes::optimizations::list
+    ),
+    components(schemas(shared::domain::rule::Condition))
+)]
 pub struct Api;

@@ -19,7 +19,7 @@ use shared::error::AppError;
 use shared::meta::reads::{InsightsQuery, Level};
 use shared::meta::{CALLS_PER_SYNC, ErrorKind, GraphError, Usage};
 use shared::repo::insights::{self, InsightRow};
-use shared::repo::{creative_results, jobs, meta_accounts, system_config};
+use shared::repo::{creative_results, jobs, meta_accounts, optimizer_runs, system_config};
 use uuid::Uuid;
 
 use crate::reading::{Calls, account, window};
@@ -201,6 +201,7 @@ pub async fn run(state: &State, m: &SyncMessage, attempt: u32) -> Result<Outcome
             creative_results::rescore(w, &ids).await?;
             meta_accounts::record_calls(w, &m.ad_account_id, calls.made, calls.usage_json().as_ref(), None).await?;
             meta_accounts::mark_synced(w, m.connection_id, &m.ad_account_id).await?;
+            optimizer_runs::after_sync(w, m.user_id, &m.ad_account_id).await?;
             jobs::complete(w, job, &json!({"rows": total, "changed": changed, "calls": calls.made, "skipped_rows": skipped})).await?;
             Ok(changed)
         })

@@ -533,6 +533,19 @@ impl RuleSpec {
                 Err(Invalid::new("invalid", "between 10 minutes and 30 days")),
             );
         }
+        if matches!(
+            e.execution_type,
+            ExecutionType::CreativeRefresh | ExecutionType::AudienceExpansion
+        ) {
+            f.check::<()>(
+                "execution_spec.execution_type",
+                Err(Invalid::new(
+                    "not_available",
+                    "CREATIVE_REFRESH and AUDIENCE_EXPANSION are not available yet; use PAUSE, UNPAUSE, CHANGE_BUDGET or NOTIFICATION",
+                )),
+            );
+            return;
+        }
         let on_ads = self.entity_type == EntityType::Ad;
         let fits = match e.execution_type {
             ExecutionType::Pause | ExecutionType::Unpause | ExecutionType::Notification => true,

@@ -16,6 +16,7 @@ pub mod meta_events;
 pub mod notifications;
 pub mod optimization_logs;
 pub mod optimizer_facts;
+pub mod optimizer_runs;
 pub mod outbox;
 pub mod profiles;
 pub mod refresh_tokens;

@@ -7,7 +7,7 @@ use serde_json::Value;
 use tokio_postgres::Row;
 use uuid::Uuid;
 
-use crate::db::Tenant;
+use crate::db::{Tenant, Tx};
 use crate::error::AppError;
 use crate::paging::{Cursor, PageRequest};
 use crate::repo::sql::Statement;
@@ -95,4 +95,101 @@ pub async fn list(
         .iter()
         .map(log_row)
         .collect())
+}
+
+/// One decision to record.
+#[derive(Clone, Debug)]
+pub struct Entry<'a> {
+    pub user_id: Uuid,
+    pub campaign_id: Uuid,
+    pub rule_id: Uuid,
+    pub rule_version: i32,
+    pub entity_type: &'a str,
+    pub asset_id: Option<Uuid>,
+    pub optimization_type: &'a str,
+    pub trigger_condition: &'a str,
+    /// applied, skipped, failed or dry_run.
+    pub decision: &'a str,
+    pub skip_reason: Option<&'a str>,
+    pub window_key: &'a str,
+    pub metrics: Value,
+    pub before_values: Option<Value>,
+    pub after_values: Option<Value>,
+}
+
+/// Records a decision; for `applied`, None when the same rule, entity and window were
+/// applied before (so an action is claimed exactly once, before it is sent).
+pub async fn record(t: &impl Tx, e: &Entry<'_>) -> Result<Option<Uuid>, AppError> {
+    Ok(t.tx()
+        .query_opt(
+            "INSERT INTO ai_optimization_logs (user_id, campaign_id, rule_id, rule_version, entity_type, asset_id, \
+                    optimization_type, trigger_condition, decision, skip_reason, window_key, metrics, statistics, \
+                    before_values, after_values, success) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12, $13, $14, \
+                     NULL::boolean) \
+             ON CONFLICT DO NOTHING RETURNING id",
+            &[
+                &e.user_id,
+                &e.campaign_id,
+                &e.rule_id,
+                &e.rule_version,
+                &e.entity_type,
+                &e.asset_id,
+                &e.optimization_type,
+                &e.trigger_condition,
+                &e.decision,
+                &e.skip_reason,
+                &e.window_key,
+                &e.metrics,
+                &e.before_values,
+                &e.after_values,
+            ],
+        )
+        .await?
+        .map(|r| r.get(0)))
+}
+
+/// How a claimed action ended on Meta: applied (with what it set, and the day its effect
+/// is measured), or failed with Meta's error (which frees the window for a later run).
+pub async fn settle(
+    t: &impl Tx,
+    id: Uuid,
+    outcome: Result<&Value, &str>,
+    follow_up_days: i64,
+) -> Result<(), AppError> {
+    match outcome {
+        Ok(after) => {
+            t.tx()
+                .execute(
+                    "UPDATE ai_optimization_logs SET success = true, after_values = $2, \
+                            follow_up_at = now() + make_interval(days => $3::int) WHERE id = $1",
+                    &[&id, after, &(follow_up_days as i32)],
+                )
+                .await?
+        }
+        Err(why) => {
+            t.tx()
+                .execute(
+                    "UPDATE ai_optimization_logs SET success = false, decision = 'failed', meta_error = $2 \
+                      WHERE id = $1",
+                    &[&id, &why],
+                )
+                .await?
+        }
+    };
+    Ok(())
+}
+
+/// The rule's last `n` actions: (how many, how many failed).
+pub async fn recent_runs(t: &impl Tx, rule: Uuid, n: i64) -> Result<(i64, i64), AppError> {
+    let r = t
+        .tx()
+        .query_one(
+            "SELECT count(*), count(*) FILTER (WHERE decision = 'failed') FROM ( \
+               SELECT decision FROM ai_optimization_logs WHERE rule_id = $1 AND decision IN ('applied', 'failed') \
+                ORDER BY optimized_at DESC LIMIT $2) recent",
+            &[&rule, &n],
+        )
+        .await?;
+    Ok((r.get(0), r.get(1)))
 }

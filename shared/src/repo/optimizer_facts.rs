@@ -31,6 +31,7 @@ pub struct CampaignState {
     pub max_daily_budget: Option<Decimal>,
     pub meta_campaign_id: Option<String>,
     pub meta_adset_id: Option<String>,
+    pub ad_account_id: Option<String>,
     pub last_synced_at: Option<DateTime<Utc>>,
     pub updated_at: DateTime<Utc>,
     /// The ad account's date now.
@@ -58,7 +59,7 @@ const STATE: &str = "SELECT c.id, c.user_id, c.name, c.status, c.approval_status
         (SELECT min(p.date) FROM performance_analytics p WHERE p.campaign_id = c.id AND p.impressions > 0), \
         (SELECT max(e.edited_at) FROM campaign_edits e WHERE e.campaign_id = c.id AND e.significant), \
         (SELECT count(*) FROM ai_optimization_logs l WHERE l.campaign_id = c.id AND l.decision = 'applied' \
-            AND l.optimized_at > now() - interval '24 hours') \
+            AND l.optimized_at > now() - interval '24 hours'), c.meta_ad_account_id \
    FROM campaigns c";
 
 fn state(r: &tokio_postgres::Row, now: DateTime<Utc>) -> CampaignState {
@@ -74,6 +75,7 @@ fn state(r: &tokio_postgres::Row, now: DateTime<Utc>) -> CampaignState {
         max_daily_budget: r.get(8),
         meta_campaign_id: r.get(9),
         meta_adset_id: r.get(10),
+        ad_account_id: r.get(17),
         last_synced_at: r.get(11),
         updated_at: r.get(12),
         today: local_date(now, r.get(13)),
@@ -85,10 +87,12 @@ fn state(r: &tokio_postgres::Row, now: DateTime<Utc>) -> CampaignState {
 
 /// The campaigns a rule looks at: its own campaign, or every live campaign of its owner
 /// (launched to Meta, not deleted, not cancelled or completed).
+/// Only one ad account's when `ad_account` is given (an optimizer run).
 pub async fn campaigns_in_scope(
     t: &impl Tx,
     user: Uuid,
     campaign: Option<Uuid>,
+    ad_account: Option<&str>,
     now: DateTime<Utc>,
 ) -> Result<Vec<CampaignState>, AppError> {
     let rows = t
@@ -96,9 +100,10 @@ pub async fn campaigns_in_scope(
         .query(
             &format!(
                 "{STATE} WHERE c.user_id = $1 AND c.deleted_at IS NULL AND ($2::uuid IS NULL OR c.id = $2) \
+                   AND ($3::text IS NULL OR c.meta_ad_account_id = $3) \
                    AND c.status NOT IN ('cancelled', 'completed') ORDER BY c.created_at, c.id LIMIT 1000"
             ),
-            &[&user, &campaign],
+            &[&user, &campaign, &ad_account],
         )
         .await?;
     Ok(rows.iter().map(|r| state(r, now)).collect())
@@ -230,6 +235,107 @@ pub async fn last_applied(
         )
         .await?
         .get(0))
+}
+
+/// When the owner last made a significant edit to the campaign (not the optimizer).
+pub async fn last_owner_edit(
+    t: &impl Tx,
+    campaign: Uuid,
+) -> Result<Option<DateTime<Utc>>, AppError> {
+    Ok(t.tx()
+        .query_one(
+            "SELECT max(edited_at) FROM campaign_edits WHERE campaign_id = $1 AND source = 'user'",
+            &[&campaign],
+        )
+        .await?
+        .get(0))
+}
+
+/// The Meta ad that shows a creative of the campaign (its latest).
+pub async fn meta_ad_of(
+    t: &impl Tx,
+    campaign: Uuid,
+    asset: Uuid,
+) -> Result<Option<String>, AppError> {
+    Ok(t.tx()
+        .query_opt(
+            "SELECT meta_ad_id FROM creative_performance WHERE campaign_id = $1 AND asset_id = $2 \
+              ORDER BY date DESC LIMIT 1",
+            &[&campaign, &asset],
+        )
+        .await?
+        .map(|r| r.get(0)))
+}
+
+/// The campaign as an action is claimed, locked until the claim commits.
+pub struct Locked {
+    pub currency: String,
+    pub ad_account_id: Option<String>,
+    pub meta_campaign_id: Option<String>,
+    pub meta_adset_id: Option<String>,
+    pub daily_budget: Option<Decimal>,
+    pub status: String,
+}
+
+pub async fn lock(t: &impl Tx, campaign: Uuid) -> Result<Locked, AppError> {
+    let r = t
+        .tx()
+        .query_one(
+            "SELECT currency::text, meta_ad_account_id, meta_campaign_id, meta_adset_id, daily_budget, status \
+               FROM campaigns WHERE id = $1 FOR UPDATE",
+            &[&campaign],
+        )
+        .await?;
+    Ok(Locked {
+        currency: r.get(0),
+        ad_account_id: r.get(1),
+        meta_campaign_id: r.get(2),
+        meta_adset_id: r.get(3),
+        daily_budget: r.get(4),
+        status: r.get(5),
+    })
+}
+
+/// What the optimizer changed, once Meta confirmed it.
+pub enum Written {
+    DailyBudget(Decimal),
+    CampaignStatus(&'static str),
+    CreativeActive(Uuid, bool),
+}
+
+/// Writes a change the optimizer made, recorded in `campaign_edits` as the optimizer's
+/// (so it never counts as the owner's edit, yet restarts the learning-phase clock).
+pub async fn write_as_optimizer(t: &impl Tx, campaign: Uuid, w: Written) -> Result<(), AppError> {
+    t.tx()
+        .execute(
+            "SELECT set_config('adpilot.edit_source', 'optimizer', true)",
+            &[],
+        )
+        .await?;
+    match w {
+        Written::DailyBudget(b) => {
+            t.tx()
+                .execute("UPDATE campaigns SET daily_budget = $2 WHERE id = $1", &[&campaign, &b])
+                .await?
+        }
+        Written::CampaignStatus(s) => {
+            t.tx()
+                .execute("UPDATE campaigns SET status = $2 WHERE id = $1", &[&campaign, &s])
+                .await?
+        }
+        Written::CreativeActive(asset, active) => {
+            t.tx()
+                .execute(
+                    "UPDATE campaign_assets SET is_active = $3 WHERE campaign_id = $1 AND asset_id = $2",
+                    &[&campaign, &asset, &active],
+                )
+                .await?
+        }
+    };
+    t.tx()
+        .execute("SELECT set_config('adpilot.edit_source', '', true)", &[])
+        .await?;
+    Ok(())
 }
 
 #[cfg(test)]

@@ -210,3 +210,37 @@ pub async fn delete(t: &Tenant<'_>, id: Uuid) -> Result<bool, AppError> {
         .await?
         == 1)
 }
+
+/// Turns a rule off by itself (its circuit breaker), saying why; false when it was off.
+pub async fn disable(t: &impl Tx, id: Uuid, why: &str) -> Result<bool, AppError> {
+    Ok(t.tx()
+        .execute(
+            "UPDATE optimization_rules SET status = 'DISABLED', disabled_reason = $2 \
+              WHERE id = $1 AND status = 'ENABLED'",
+            &[&id, &why],
+        )
+        .await?
+        == 1)
+}
+
+/// The owner's enabled rules that run on `trigger` (hourly, daily or sync).
+pub async fn enabled_for(t: &impl Tx, user: Uuid, trigger: &str) -> Result<Vec<Rule>, AppError> {
+    let schedule = match trigger {
+        "hourly" => "HOURLY",
+        "daily" => "DAILY",
+        _ => "AFTER_SYNC",
+    };
+    t.tx()
+        .query(
+            &format!(
+                "SELECT {COLUMNS} FROM optimization_rules WHERE user_id = $1 AND status = 'ENABLED' \
+                   AND deleted_at IS NULL AND coalesce(spec->'schedule_spec'->>'schedule_type', 'DAILY') = $2 \
+                 ORDER BY created_at, id"
+            ),
+            &[&user, &schedule],
+        )
+        .await?
+        .iter()
+        .map(rule)
+        .collect()
+}

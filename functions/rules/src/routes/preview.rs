@@ -84,7 +84,7 @@ pub async fn preview(state: &State, req: &Request, id: &str) -> Result<Response<
         .db
         .tenant(user, async |t| {
             let rule = rules::get(t, id).await?.ok_or(AppError::NotFound)?;
-            let entities = judge::judge(t, &rule, now).await?;
+            let entities = judge::judge(t, &rule, None, now).await?;
             Ok(summarise(&rule, now, entities))
         })
         .await?;

@@ -1,0 +1,268 @@
+//! Recording a decision, and acting on one: a skip or a dry run is a log row; an action
+//! is claimed first (the log's applied-once index makes the same rule, entity and window
+//! act once, however many runs race), then sent to Meta, then settled — the campaign
+//! changed and the owner told, or the row marked failed with Meta's error. The owner
+//! wins: a significant edit of theirs after the run began makes the action a skip.
+
+use chrono::{DateTime, Utc};
+use rules::judge::Judgement;
+use serde_json::{Value, json};
+use shared::domain::UserId;
+use shared::domain::campaign::MetaStatus;
+use shared::domain::money::Currency;
+use shared::domain::notification::{Category, Notice};
+use shared::domain::rule::EntityType;
+use shared::error::AppError;
+use shared::meta::ads::{self, Budget};
+use shared::repo::optimization_logs::{self, Entry};
+use shared::repo::optimizer_facts::{self, Written};
+use shared::repo::rules::Rule;
+use shared::repo::{meta_accounts, notifications};
+use shared::rules::guards::{Change, Decision};
+use uuid::Uuid;
+
+use crate::State;
+
+/// Days after an action before its effect is measured.
+pub const FOLLOW_UP_DAYS: i64 = 3;
+
+fn entry<'a>(rule: &'a Rule, j: &'a Judgement, decision: &'a str) -> Entry<'a> {
+    Entry {
+        user_id: rule.user_id,
+        campaign_id: j.campaign_id,
+        rule_id: rule.id,
+        rule_version: rule.version,
+        entity_type: match rule.spec.entity_type {
+            EntityType::Campaign => "CAMPAIGN",
+            EntityType::Ad => "AD",
+        },
+        asset_id: j.asset_id,
+        optimization_type: rule.spec.execution_spec.execution_type.slug(),
+        trigger_condition: &rule.trigger_condition,
+        decision,
+        skip_reason: None,
+        window_key: &j.window,
+        metrics: serde_json::to_value(&j.evaluation).unwrap_or(Value::Null),
+        before_values: None,
+        after_values: None,
+    }
+}
+
+/// Records or carries out one judgement; returns what happened (for the run's tally).
+pub async fn settle(
+    state: &State,
+    rule: &Rule,
+    j: Judgement,
+    started: DateTime<Utc>,
+) -> Result<&'static str, AppError> {
+    let user = UserId(rule.user_id);
+    match &j.decision {
+        Decision::Skip { reason, detail } => {
+            let reason = match detail {
+                Some(d) => format!("{}:{d}", reason.as_str()),
+                None => reason.as_str().to_owned(),
+            };
+            let mut e = entry(rule, &j, "skipped");
+            e.skip_reason = Some(&reason);
+            state
+                .db
+                .tenant(user, async |t| optimization_logs::record(t, &e).await)
+                .await?;
+            Ok("skipped")
+        }
+        Decision::Act { change } if rule.dry_run => {
+            let mut e = entry(rule, &j, "dry_run");
+            e.after_values = Some(json!(change));
+            state
+                .db
+                .tenant(user, async |t| optimization_logs::record(t, &e).await)
+                .await?;
+            Ok("dry_run")
+        }
+        Decision::Act { change } => apply(state, rule, &j, change, started).await,
+    }
+}
+
+/// What the campaign looked like when the action was claimed.
+struct Claimed {
+    log: Uuid,
+    currency: Currency,
+    ad_account_id: Option<String>,
+    meta_campaign_id: Option<String>,
+    meta_adset_id: Option<String>,
+    meta_ad_id: Option<String>,
+}
+
+async fn claim(
+    state: &State,
+    rule: &Rule,
+    j: &Judgement,
+    change: &Change,
+    started: DateTime<Utc>,
+) -> Result<Result<Claimed, &'static str>, AppError> {
+    let user = UserId(rule.user_id);
+    state
+        .db
+        .tenant(user, async |t| {
+            let locked = optimizer_facts::lock(t, j.campaign_id).await?;
+            let edited = optimizer_facts::last_owner_edit(t, j.campaign_id).await?;
+            if edited.is_some_and(|at| at > started) {
+                let mut e = entry(rule, j, "skipped");
+                e.skip_reason = Some("user_edited");
+                optimization_logs::record(t, &e).await?;
+                return Ok(Err("skipped"));
+            }
+            let mut e = entry(rule, j, "applied");
+            e.before_values =
+                Some(json!({"daily_budget": locked.daily_budget, "status": locked.status}));
+            e.after_values = Some(json!(change));
+            let Some(log) = optimization_logs::record(t, &e).await? else {
+                return Ok(Err("already_applied"));
+            };
+            let meta_ad_id = match j.asset_id {
+                Some(asset) => optimizer_facts::meta_ad_of(t, j.campaign_id, asset).await?,
+                None => None,
+            };
+            Ok(Ok(Claimed {
+                log,
+                currency: Currency::parse(&locked.currency).unwrap_or(Currency::INR),
+                ad_account_id: locked.ad_account_id,
+                meta_campaign_id: locked.meta_campaign_id,
+                meta_adset_id: locked.meta_adset_id,
+                meta_ad_id,
+            }))
+        })
+        .await
+}
+
+/// Sends the change to Meta; the error text when Meta refused or could not be reached.
+async fn send(state: &State, user: Uuid, c: &Claimed, change: &Change) -> Result<(), String> {
+    if *change == Change::Notify {
+        return Ok(());
+    }
+    let account = c
+        .ad_account_id
+        .as_deref()
+        .ok_or("the campaign has no ad account")?;
+    let access = state
+        .db
+        .tenant(UserId(user), async |t| {
+            meta_accounts::access_for(t, user, account).await
+        })
+        .await
+        .map_err(|e| e.to_string())?
+        .ok_or("no active Meta connection can use the campaign's ad account")?;
+    let token = state
+        .cipher
+        .open(&access.sealed_token)
+        .map_err(|_| "the stored Meta token could not be opened".to_owned())?;
+    let object = match (change, &c.meta_ad_id) {
+        (Change::Budget { .. }, _) => c.meta_adset_id.clone(),
+        (_, Some(ad)) => Some(ad.clone()),
+        _ => c.meta_campaign_id.clone(),
+    }
+    .ok_or("the campaign is not on Meta")?;
+    let sent = match change {
+        Change::Budget { to, .. } => {
+            ads::set_budget(
+                &state.graph,
+                &token,
+                &object,
+                Budget::Daily(c.currency.to_minor(*to)),
+            )
+            .await
+        }
+        Change::Pause => ads::set_status(&state.graph, &token, &object, MetaStatus::Paused).await,
+        Change::Unpause => ads::set_status(&state.graph, &token, &object, MetaStatus::Active).await,
+        other => return Err(format!("{other:?} is not available yet")),
+    };
+    sent.map_err(|e| e.message)
+}
+
+fn describe(rule: &Rule, j: &Judgement, change: &Change, currency: Currency) -> (String, String) {
+    let why = format!("rule \"{}\" ({})", rule.name, rule.trigger_condition);
+    match change {
+        Change::Budget { from, to } => (
+            format!("Budget changed for {}", j.campaign_name),
+            format!(
+                "Daily budget {} {from} → {} {to}, by {why}. Its effect is measured in {FOLLOW_UP_DAYS} days.",
+                currency.code(),
+                currency.code()
+            ),
+        ),
+        Change::Pause => (
+            format!("Paused: {}", j.campaign_name),
+            format!("Paused by {why}."),
+        ),
+        Change::Unpause => (
+            format!("Resumed: {}", j.campaign_name),
+            format!("Resumed by {why}."),
+        ),
+        _ => (
+            format!("A rule matched {}", j.campaign_name),
+            format!("{why} matched; nothing was changed."),
+        ),
+    }
+}
+
+async fn apply(
+    state: &State,
+    rule: &Rule,
+    j: &Judgement,
+    change: &Change,
+    started: DateTime<Utc>,
+) -> Result<&'static str, AppError> {
+    let claimed = match claim(state, rule, j, change, started).await? {
+        Ok(c) => c,
+        Err(outcome) => return Ok(outcome),
+    };
+    let sent = send(state, rule.user_id, &claimed, change).await;
+    let user = UserId(rule.user_id);
+    let (title, body) = describe(rule, j, change, claimed.currency);
+    let told = state
+        .db
+        .tenant(user, async |t| {
+            if let Err(why) = &sent {
+                optimization_logs::settle(t, claimed.log, Err(why), FOLLOW_UP_DAYS).await?;
+                return Ok(None);
+            }
+            let written = match (change, j.asset_id) {
+                (Change::Budget { to, .. }, _) => Some(Written::DailyBudget(*to)),
+                (Change::Pause | Change::Unpause, Some(asset)) => {
+                    Some(Written::CreativeActive(asset, *change == Change::Unpause))
+                }
+                (Change::Pause, None) => Some(Written::CampaignStatus("paused")),
+                (Change::Unpause, None) => Some(Written::CampaignStatus("active")),
+                _ => None,
+            };
+            if let Some(w) = written {
+                optimizer_facts::write_as_optimizer(t, j.campaign_id, w).await?;
+            }
+            optimization_logs::settle(t, claimed.log, Ok(&json!(change)), FOLLOW_UP_DAYS).await?;
+            let notice = Notice {
+                category: Category::Optimization,
+                event_key: format!("optimization:{}", claimed.log),
+                title: title.clone(),
+                body: body.clone(),
+                link: Some(format!("/campaigns/{}/optimizations", j.campaign_id)),
+            };
+            notifications::notify(t, user.0, &notice).await.map(Some)
+        })
+        .await?;
+    if let Some(notifications::Told::New {
+        outbox: Some(id), ..
+    }) = told
+    {
+        state.relay.send_now(&state.db, user, &[id]).await;
+    }
+    match sent {
+        Ok(()) => {
+            tracing::info!(user_id = %user, rule_id = %rule.id, campaign_id = %j.campaign_id, ?change, "optimization applied");
+            Ok("applied")
+        }
+        Err(why) => {
+            tracing::warn!(user_id = %user, rule_id = %rule.id, campaign_id = %j.campaign_id, why, "optimization failed on Meta");
+            Ok("failed")
+        }
+    }
+}

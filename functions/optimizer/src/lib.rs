@@ -1,0 +1,70 @@
+//! The optimizer. An hourly EventBridge tick queues one `optimize_campaign` job per ad
+//! account whose owner has rules to run (`shared::repo::optimizer_runs`), and each
+//! completed sync queues one for AFTER_SYNC rules; each SQS message (`run`) judges the
+//! owner's rules on that account's campaigns in the owner's tenant (the same judgement
+//! as the preview) and records every decision in `ai_optimization_logs`; an action is
+//! claimed once per rule, entity and window before it is sent to Meta (`act`). A rule
+//! whose actions fail in half of its last 20 runs turns itself off and tells its owner.
+
+pub mod act;
+pub mod run;
+
+use aws_lambda_events::event::sqs::SqsEvent;
+use serde_json::{Value, json};
+use shared::aws::LazyClient;
+use shared::aws::relay::Relay;
+use shared::aws::sqs_batch::process_batch;
+use shared::config::{ConfigError, DbConfig};
+use shared::crypto::TokenCipher;
+use shared::db::{Db, WorkerDb};
+use shared::error::AppError;
+use shared::meta::Graph;
+use shared::repo::optimizer_runs;
+
+pub struct State {
+    /// The owner's tenant transactions (judging, recording, acting).
+    pub db: Db,
+    /// The hourly tick, across owners.
+    pub worker: WorkerDb,
+    pub graph: Graph,
+    pub cipher: TokenCipher,
+    pub relay: Relay,
+    pub sqs: LazyClient<aws_sdk_sqs::Client>,
+}
+
+impl State {
+    pub async fn from_env() -> Result<Self, ConfigError> {
+        Ok(Self {
+            db: Db::connect(&DbConfig::from_env()?)?,
+            worker: WorkerDb::connect(&DbConfig::worker_from_env()?)?,
+            graph: Graph::from_env()?,
+            cipher: TokenCipher::from_env()?,
+            relay: Relay::from_env(),
+            sqs: LazyClient::on_first_use(),
+        })
+    }
+}
+
+/// An SQS batch (runs) or the schedule's tick.
+pub async fn handle(state: &State, event: Value) -> Result<Value, lambda_runtime::Error> {
+    if event.get("Records").is_some() {
+        let batch: SqsEvent = serde_json::from_value(event)?;
+        let answer = process_batch(&state.sqs, &batch, |record| run::process(state, record)).await;
+        return Ok(serde_json::to_value(answer)?);
+    }
+    Ok(tick(state).await?)
+}
+
+/// The hourly tick: queues the runs that are due and relays them at once.
+pub async fn tick(state: &State) -> Result<Value, AppError> {
+    let now = chrono::Utc::now();
+    let queued = state
+        .worker
+        .run("optimizer-tick", async |w| {
+            optimizer_runs::hourly(w, now).await
+        })
+        .await?;
+    let (sent, failed) = state.relay.send_now_system(&state.worker, &queued).await;
+    tracing::info!(queued = queued.len(), sent, failed, "optimizer runs queued");
+    Ok(json!({ "queued": queued.len(), "sent": sent }))
+}

@@ -1,0 +1,387 @@
+//! The optimizer acting, against a real database and a Graph API server on loopback:
+//! a budget raised once — not twice, also when two runs race — when ROAS held above 4
+//! for three days; a dry run that sends nothing; the owner's edit winning over a run
+//! already under way; and a rule whose changes keep failing on Meta turning itself off
+//! and telling its owner.
+
+use chrono::{Duration, Utc};
+use rust_decimal::Decimal;
+use serde_json::{Value, json};
+use shared::aws::LazyClient;
+use shared::aws::relay::Relay;
+use shared::messages::Optimize;
+use shared::meta::Graph;
+use shared::repo::insights::{self, InsightRow};
+use shared::repo::meta_accounts::token_binding;
+use shared::repo::optimizer_runs;
+use shared::testing::TestDb;
+use shared::testing::api::{TestUser, cipher};
+use uuid::Uuid;
+use wiremock::matchers::{body_string_contains, method, path};
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+struct World {
+    db: TestDb,
+    meta: MockServer,
+    state: optimizer::State,
+    user: TestUser,
+    campaign: Uuid,
+}
+
+const ACCOUNT: &str = "act_1234567890";
+
+/// A launched campaign (ad set `as-1`, 1,000 a day) on a connected ad account, synced
+/// just now, with three days of ROAS 5 on 30,000 impressions a day.
+async fn world() -> World {
+    let db = TestDb::fresh().await;
+    let meta = MockServer::start().await;
+    let aws = shared::aws::sdk_config().await;
+    let state = optimizer::State {
+        db: db.db(),
+        worker: db.worker(),
+        graph: Graph::new(&format!("{}/v25.0", meta.uri()), "1234567", "app-secret"),
+        cipher: cipher(),
+        relay: Relay::new(shared::aws::sqs(&aws), Default::default()),
+        sqs: LazyClient::ready(shared::aws::sqs(&aws)),
+    };
+    let user = TestUser::create(&db, "owner@example.com").await;
+    let campaign = Uuid::new_v4();
+    db.superuser()
+        .await
+        .batch_execute(&format!(
+            "INSERT INTO meta_accounts (id, user_id, meta_user_id, access_token) VALUES ('{c}', '{u}', 'fb1', '{token}');
+             INSERT INTO meta_ad_accounts (meta_account_id, user_id, ad_account_id, account_status, currency)
+                  VALUES ('{c}', '{u}', '{ACCOUNT}', 1, 'INR');
+             INSERT INTO campaigns (id, user_id, name, purpose, daily_budget, status, approval_status,
+                                    meta_campaign_id, meta_adset_id, meta_ad_account_id, last_synced_at)
+                  VALUES ('{campaign}', '{u}', 'Winter chai', 'sales', 1000, 'active', 'approved',
+                          'mc-1', 'as-1', '{ACCOUNT}', now());",
+            c = Uuid::new_v4(),
+            u = user.id,
+            token = cipher().seal("EAAGuser-token", &token_binding(user.id.0, "fb1")),
+        ))
+        .await
+        .unwrap();
+    let today = Utc::now().date_naive();
+    let rows: Vec<InsightRow> = (1..=6)
+        .map(|n| InsightRow {
+            campaign_id: campaign,
+            date: today - Duration::days(n),
+            hour: None,
+            platform: None,
+            placement: None,
+            age_range: None,
+            gender: None,
+            location: None,
+            impressions: 30_000,
+            clicks: 600,
+            spend: Decimal::from(3000),
+            conversions: 30,
+            conversion_value: Decimal::from(15_000),
+        })
+        .collect();
+    db.worker()
+        .run("seed", async |t| insights::upsert(t, &rows).await)
+        .await
+        .unwrap();
+    World {
+        db,
+        meta,
+        state,
+        user,
+        campaign,
+    }
+}
+
+impl World {
+    async fn rule(&self, dry_run: bool) -> Uuid {
+        let spec = json!({
+            "entity_type": "CAMPAIGN",
+            "evaluation_spec": {"filters": [
+                {"field": "roas", "operator": "GREATER_THAN", "value": 4, "time_preset": "LAST_3D"}
+            ]},
+            "execution_spec": {"execution_type": "CHANGE_BUDGET",
+                               "change_spec": {"amount": "20", "unit": "PERCENTAGE"}},
+            "schedule_spec": {"schedule_type": "AFTER_SYNC"}
+        });
+        let id = Uuid::new_v4();
+        self.db
+            .superuser()
+            .await
+            .execute(
+                "INSERT INTO optimization_rules (id, user_id, name, entity_type, spec, trigger_condition, dry_run) \
+                 VALUES ($1, $2, 'Scale winners', 'CAMPAIGN', $3, 'roas_greater_than_4_last_3d', $4)",
+                &[&id, &self.user.id.0, &spec, &dry_run],
+            )
+            .await
+            .unwrap();
+        id
+    }
+
+    /// A run as a completed sync queues it.
+    async fn queued_run(&self) -> Optimize {
+        let user = self.user.id.0;
+        let outbox = self
+            .db
+            .worker()
+            .run("sync-done", async |w| {
+                optimizer_runs::after_sync(w, user, ACCOUNT).await
+            })
+            .await
+            .unwrap()
+            .expect("a run is queued for AFTER_SYNC rules");
+        let payload: Value = self
+            .db
+            .superuser()
+            .await
+            .query_one("SELECT payload FROM outbox WHERE id = $1", &[&outbox])
+            .await
+            .unwrap()
+            .get(0);
+        serde_json::from_value(payload).unwrap()
+    }
+
+    async fn budget_accepted(&self, times: u64) {
+        Mock::given(method("POST"))
+            .and(path("/v25.0/as-1"))
+            .and(body_string_contains("daily_budget=120000"))
+            .respond_with(ResponseTemplate::new(200).set_body_json(json!({"success": true})))
+            .expect(times)
+            .mount(&self.meta)
+            .await;
+    }
+
+    async fn decisions(&self) -> Vec<(String, Option<String>)> {
+        self.db
+            .superuser()
+            .await
+            .query(
+                "SELECT decision, skip_reason FROM ai_optimization_logs WHERE campaign_id = $1 ORDER BY optimized_at, id",
+                &[&self.campaign],
+            )
+            .await
+            .unwrap()
+            .iter()
+            .map(|r| (r.get(0), r.get(1)))
+            .collect()
+    }
+
+    async fn budget(&self) -> Decimal {
+        self.db
+            .superuser()
+            .await
+            .query_one(
+                "SELECT daily_budget FROM campaigns WHERE id = $1",
+                &[&self.campaign],
+            )
+            .await
+            .unwrap()
+            .get(0)
+    }
+}
+
+#[tokio::test]
+async fn the_budget_is_raised_once_not_twice_when_roas_held_above_four_for_three_days() {
+    let w = world().await;
+    w.rule(false).await;
+    w.budget_accepted(1).await;
+    let first = w.queued_run().await;
+    optimizer::run::run(&w.state, &first).await.unwrap();
+    let second = w.queued_run().await;
+    optimizer::run::run(&w.state, &second).await.unwrap();
+    // A redelivered message for a finished run does nothing either.
+    optimizer::run::run(&w.state, &first).await.unwrap();
+
+    assert_eq!(w.budget().await, Decimal::from(1200));
+    let d = w.decisions().await;
+    assert_eq!(d[0], ("applied".into(), None));
+    assert_eq!(
+        d[1],
+        ("skipped".into(), Some("learning_phase".into())),
+        "its own change restarts the clock"
+    );
+    assert_eq!(d.len(), 2);
+    let told = w.db.told(w.user.id.0).await;
+    assert_eq!(
+        told,
+        [(
+            "optimization".into(),
+            "Budget changed for Winter chai".into(),
+            true
+        )]
+    );
+    let row = w
+        .db
+        .superuser()
+        .await
+        .query_one(
+            "SELECT before_values, after_values, success, follow_up_at > now() + interval '2 days', rule_version \
+               FROM ai_optimization_logs WHERE decision = 'applied'",
+            &[],
+        )
+        .await
+        .unwrap();
+    assert_eq!(row.get::<_, Value>(0)["daily_budget"], "1000.00");
+    assert_eq!(
+        row.get::<_, Value>(1),
+        json!({"action": "budget", "from": "1000.00", "to": "1200.00"})
+    );
+    assert_eq!(
+        (
+            row.get::<_, bool>(2),
+            row.get::<_, bool>(3),
+            row.get::<_, i32>(4)
+        ),
+        (true, true, 1)
+    );
+    let source: String =
+        w.db.superuser()
+            .await
+            .query_one(
+                "SELECT source FROM campaign_edits WHERE campaign_id = $1 AND kind = 'budget'",
+                &[&w.campaign],
+            )
+            .await
+            .unwrap()
+            .get(0);
+    assert_eq!(source, "optimizer");
+}
+
+#[tokio::test]
+async fn two_runs_racing_raise_the_budget_once() {
+    let w = world().await;
+    w.rule(false).await;
+    w.budget_accepted(1).await;
+    let (a, b) = (w.queued_run().await, w.queued_run().await);
+    let (ra, rb) = tokio::join!(
+        optimizer::run::run(&w.state, &a),
+        optimizer::run::run(&w.state, &b)
+    );
+    ra.unwrap();
+    rb.unwrap();
+    assert_eq!(w.budget().await, Decimal::from(1200));
+    let applied = w
+        .decisions()
+        .await
+        .iter()
+        .filter(|d| d.0 == "applied")
+        .count();
+    assert_eq!(applied, 1);
+}
+
+#[tokio::test]
+async fn a_dry_run_logs_what_it_would_do_and_sends_nothing() {
+    let w = world().await;
+    w.rule(true).await;
+    w.budget_accepted(0).await;
+    optimizer::run::run(&w.state, &w.queued_run().await)
+        .await
+        .unwrap();
+    assert_eq!(w.decisions().await, [("dry_run".into(), None)]);
+    assert_eq!(w.budget().await, Decimal::from(1000));
+}
+
+#[tokio::test]
+async fn the_owners_edit_after_the_run_began_wins() {
+    let w = world().await;
+    let rule_id = w.rule(false).await;
+    w.budget_accepted(0).await;
+    let began = Utc::now();
+    let rule = w
+        .state
+        .db
+        .tenant(w.user.id, async |t| {
+            shared::repo::rules::get(t, rule_id).await
+        })
+        .await
+        .unwrap()
+        .unwrap();
+    let judged = w
+        .state
+        .db
+        .tenant(w.user.id, async |t| {
+            rules::judge::judge(t, &rule, Some(ACCOUNT), began).await
+        })
+        .await
+        .unwrap();
+    // Meanwhile the owner sets the budget by hand.
+    w.db.superuser()
+        .await
+        .execute(
+            "UPDATE campaigns SET daily_budget = 800 WHERE id = $1",
+            &[&w.campaign],
+        )
+        .await
+        .unwrap();
+    let outcome = optimizer::act::settle(&w.state, &rule, judged[0].clone(), began)
+        .await
+        .unwrap();
+    assert_eq!(outcome, "skipped");
+    assert_eq!(
+        w.decisions().await,
+        [("skipped".into(), Some("user_edited".into()))]
+    );
+    assert_eq!(w.budget().await, Decimal::from(800));
+}
+
+#[tokio::test]
+async fn a_rule_whose_changes_keep_failing_on_meta_turns_itself_off_and_says_so() {
+    let w = world().await;
+    let rule = w.rule(false).await;
+    Mock::given(method("POST"))
+        .and(path("/v25.0/as-1"))
+        .respond_with(ResponseTemplate::new(400).set_body_json(json!({
+            "error": {"message": "Invalid parameter", "type": "OAuthException", "code": 100}
+        })))
+        .mount(&w.meta)
+        .await;
+    for _ in 0..4 {
+        optimizer::run::run(&w.state, &w.queued_run().await)
+            .await
+            .unwrap();
+    }
+    let d = w.decisions().await;
+    assert_eq!(d.iter().filter(|x| x.0 == "failed").count(), 4, "{d:?}");
+    assert_eq!(
+        w.budget().await,
+        Decimal::from(1000),
+        "nothing changed here when Meta refused"
+    );
+    let (status, reason): (String, Option<String>) = {
+        let r =
+            w.db.superuser()
+                .await
+                .query_one(
+                    "SELECT status, disabled_reason FROM optimization_rules WHERE id = $1",
+                    &[&rule],
+                )
+                .await
+                .unwrap();
+        (r.get(0), r.get(1))
+    };
+    assert_eq!(status, "DISABLED");
+    assert_eq!(
+        reason.as_deref(),
+        Some("4 of its last 4 actions failed on Meta")
+    );
+    let told = w.db.told(w.user.id.0).await;
+    assert_eq!(
+        told,
+        [(
+            "optimization".into(),
+            "Rule \"Scale winners\" turned itself off".into(),
+            true
+        )]
+    );
+    let error: String =
+        w.db.superuser()
+            .await
+            .query_one(
+                "SELECT meta_error FROM ai_optimization_logs WHERE decision = 'failed' LIMIT 1",
+                &[],
+            )
+            .await
+            .unwrap()
+            .get(0);
+    assert!(error.contains("Invalid parameter"), "{error}");
+}
