@@ -535,3 +535,74 @@ async fn two_schedules_running_at_once_queue_each_weekly_report_once() {
             .get(0);
     assert_eq!(n, 1);
 }
+
+#[tokio::test]
+async fn a_weekly_report_for_a_seeded_account_totals_its_week_as_sql_does_and_its_charts_decode() {
+    let w = world().await;
+    seed(&w).await;
+    // Monday 30 November, 09:00 in Kolkata: last week is 23–29 November (days 7–13).
+    let due =
+        w.db.worker()
+            .run("weekly", async |t| repo::queue_weekly(t, at(3, 30)).await)
+            .await
+            .unwrap();
+    assert_eq!(due.len(), 1);
+    let id: Uuid =
+        w.db.superuser()
+            .await
+            .query_one("SELECT id FROM reports WHERE kind = 'weekly'", &[])
+            .await
+            .unwrap()
+            .get(0);
+    let outcome = reports::worker::process(&w.worker, &queued(&w, &id.to_string()).await).await;
+    assert!(
+        matches!(outcome, reports::worker::Outcome::Done { .. }),
+        "{outcome:?}"
+    );
+    let got = get(&w, &format!("/v1/reports/{id}")).await;
+    assert_eq!(
+        (got.body["status"].as_str(), got.body["kind"].as_str()),
+        (Some("ready"), Some("weekly"))
+    );
+    assert_eq!(got.body["period_start"], day(7).to_string());
+    assert_eq!(got.body["period_end"], day(13).to_string());
+    let spend: String = w
+        .db
+        .superuser()
+        .await
+        .query_one(
+            "SELECT sum(p.spend)::text FROM performance_analytics p JOIN campaigns c ON c.id = p.campaign_id \
+              WHERE c.user_id = $1 AND c.currency = 'INR' AND p.date BETWEEN $2 AND $3 AND p.hour IS NULL \
+                AND p.platform IS NULL AND p.placement IS NULL AND p.age_range IS NULL AND p.gender IS NULL \
+                AND p.location IS NULL",
+            &[&w.user.id.0, &day(7), &day(13)],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(got.body["summary"]["spend"], spend);
+    let html = reqwest::get(got.body["downloads"]["html"]["url"].as_str().unwrap())
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("Weekly performance report"));
+    let charts = html.split("src=\"data:image/png;base64,").skip(1).take(2);
+    for part in charts {
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(part.split('"').next().unwrap())
+            .unwrap();
+        let mut reader = png::Decoder::new(std::io::Cursor::new(bytes))
+            .read_info()
+            .unwrap();
+        let mut buf = vec![0; reader.output_buffer_size().unwrap()];
+        let frame = reader.next_frame(&mut buf).unwrap();
+        assert_eq!((frame.width, frame.height), (1000, 380));
+    }
+    let told = w.db.told(w.user.id.0).await;
+    assert_eq!(
+        told,
+        [("report".into(), "Your weekly report is ready".into(), true)]
+    );
+}
