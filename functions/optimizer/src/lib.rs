@@ -5,6 +5,7 @@
 //! as the preview) and records every decision in `ai_optimization_logs`; an action is
 //! claimed once per rule, entity and window before it is sent to Meta (`act`). A rule
 //! whose actions fail in half of its last 20 runs turns itself off and tells its owner.
+//! The tick also measures, three days on, what each applied action changed (`follow_ups`).
 
 pub mod act;
 pub mod run;
@@ -65,6 +66,38 @@ pub async fn tick(state: &State) -> Result<Value, AppError> {
         })
         .await?;
     let (sent, failed) = state.relay.send_now_system(&state.worker, &queued).await;
-    tracing::info!(queued = queued.len(), sent, failed, "optimizer runs queued");
-    Ok(json!({ "queued": queued.len(), "sent": sent }))
+    let measured = follow_ups(state).await?;
+    tracing::info!(
+        queued = queued.len(),
+        sent,
+        failed,
+        measured,
+        "optimizer runs queued"
+    );
+    Ok(json!({ "queued": queued.len(), "sent": sent, "measured": measured }))
+}
+
+/// Measures the actions whose follow-up is due: the same metrics over the days before
+/// and after, as `performance_change` and a sentence. Returns how many were measured.
+pub async fn follow_ups(state: &State) -> Result<usize, AppError> {
+    use shared::repo::optimization_logs;
+    use shared::rules::impact;
+    let days = act::FOLLOW_UP_DAYS;
+    state
+        .worker
+        .run("optimizer-follow-ups", async |w| {
+            let due = optimization_logs::due_follow_ups(w, days, 200).await?;
+            for f in &due {
+                let d = chrono::Duration::days(days);
+                let before = (f.action_day - d, f.action_day - chrono::Duration::days(1));
+                let after = (f.action_day + chrono::Duration::days(1), f.action_day + d);
+                let b = optimization_logs::delivery(w, f.campaign_id, f.asset_id, before).await?;
+                let a = optimization_logs::delivery(w, f.campaign_id, f.asset_id, after).await?;
+                let words = impact::action_words(&f.after_values);
+                let (change, sentence) = impact::measure(&b, &a, days, &f.currency, &words);
+                optimization_logs::measured(w, f.id, &change, &sentence).await?;
+            }
+            Ok(due.len())
+        })
+        .await
 }

@@ -385,3 +385,68 @@ async fn a_rule_whose_changes_keep_failing_on_meta_turns_itself_off_and_says_so(
             .get(0);
     assert!(error.contains("Invalid parameter"), "{error}");
 }
+
+#[tokio::test]
+async fn three_days_after_a_budget_rise_its_effect_is_measured_and_said_plainly() {
+    let w = world().await;
+    w.rule(false).await;
+    w.budget_accepted(1).await;
+    optimizer::run::run(&w.state, &w.queued_run().await)
+        .await
+        .unwrap();
+    // Pretend the rise was five days ago, and the three days after it cost less per result.
+    w.db.superuser()
+        .await
+        .execute(
+            "UPDATE ai_optimization_logs SET optimized_at = now() - interval '5 days', \
+                    follow_up_at = now() - interval '1 hour' WHERE decision = 'applied'",
+            &[],
+        )
+        .await
+        .unwrap();
+    let today = Utc::now().date_naive();
+    let better: Vec<InsightRow> = (2..=4)
+        .map(|n| InsightRow {
+            campaign_id: w.campaign,
+            date: today - Duration::days(n),
+            hour: None,
+            platform: None,
+            placement: None,
+            age_range: None,
+            gender: None,
+            location: None,
+            impressions: 36_000,
+            clicks: 700,
+            spend: Decimal::from(3000),
+            conversions: 40,
+            conversion_value: Decimal::from(18_000),
+        })
+        .collect();
+    w.db.worker()
+        .run("seed", async |t| insights::upsert(t, &better).await)
+        .await
+        .unwrap();
+    assert_eq!(optimizer::follow_ups(&w.state).await.unwrap(), 1);
+    assert_eq!(
+        optimizer::follow_ups(&w.state).await.unwrap(),
+        0,
+        "measured once"
+    );
+    let row = w
+        .db
+        .superuser()
+        .await
+        .query_one(
+            "SELECT impact_description, performance_change FROM ai_optimization_logs WHERE decision = 'applied'",
+            &[],
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        row.get::<_, String>(0),
+        "Cost per result fell from ₹100.00 to ₹75.00 after the budget rose 20 %."
+    );
+    let change: Value = row.get(1);
+    assert_eq!(change["change_pct"]["cpa"], "-25.0");
+    assert_eq!(change["window_days"], 3);
+}

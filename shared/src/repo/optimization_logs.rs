@@ -193,3 +193,105 @@ pub async fn recent_runs(t: &impl Tx, rule: Uuid, n: i64) -> Result<(i64, i64), 
         .await?;
     Ok((r.get(0), r.get(1)))
 }
+
+/// An applied action whose effect is due to be measured.
+#[derive(Clone, Debug)]
+pub struct FollowUp {
+    pub id: Uuid,
+    pub campaign_id: Uuid,
+    pub asset_id: Option<Uuid>,
+    pub action_day: chrono::NaiveDate,
+    pub after_values: Value,
+    pub currency: String,
+}
+
+/// Up to `limit` applied actions whose follow-up is due and whose `days` after the
+/// action's day are over, locked so concurrent ticks share none.
+pub async fn due_follow_ups(
+    w: &crate::db::Worker<'_>,
+    days: i64,
+    limit: i64,
+) -> Result<Vec<FollowUp>, AppError> {
+    Ok(w.tx
+        .query(
+            "SELECT l.id, l.campaign_id, l.asset_id, (l.optimized_at AT TIME ZONE 'UTC')::date, l.after_values, \
+                    c.currency::text \
+               FROM ai_optimization_logs l JOIN campaigns c ON c.id = l.campaign_id \
+              WHERE l.decision = 'applied' AND l.success AND l.performance_change IS NULL \
+                AND l.follow_up_at <= now() AND l.reverted_at IS NULL \
+                AND (l.optimized_at AT TIME ZONE 'UTC')::date + $1::int < (now() AT TIME ZONE 'UTC')::date \
+              ORDER BY l.follow_up_at LIMIT $2 FOR UPDATE OF l SKIP LOCKED",
+            &[&(days as i32), &limit],
+        )
+        .await?
+        .iter()
+        .map(|r| FollowUp {
+            id: r.get(0),
+            campaign_id: r.get(1),
+            asset_id: r.get(2),
+            action_day: r.get(3),
+            after_values: r.get::<_, Option<Value>>(4).unwrap_or(Value::Null),
+            currency: r.get(5),
+        })
+        .collect())
+}
+
+/// The campaign's (or creative's) delivery over `from..=to`.
+pub async fn delivery(
+    t: &impl Tx,
+    campaign: Uuid,
+    asset: Option<Uuid>,
+    (from, to): (chrono::NaiveDate, chrono::NaiveDate),
+) -> Result<crate::domain::metrics::Sums, AppError> {
+    const SUMS: &str = "coalesce(sum(impressions), 0)::int8, coalesce(sum(clicks), 0)::int8, \
+                        coalesce(sum(spend), 0)::numeric, coalesce(sum(conversions), 0)::int8, \
+                        coalesce(sum(conversion_value), 0)::numeric";
+    let r = match asset {
+        None => {
+            t.tx()
+                .query_one(
+                    &format!(
+                        "SELECT {SUMS} FROM performance_analytics WHERE campaign_id = $1 AND date BETWEEN $2 AND $3 \
+                           AND hour IS NULL AND platform IS NULL AND placement IS NULL AND age_range IS NULL \
+                           AND gender IS NULL AND location IS NULL"
+                    ),
+                    &[&campaign, &from, &to],
+                )
+                .await?
+        }
+        Some(a) => {
+            t.tx()
+                .query_one(
+                    &format!(
+                        "SELECT {SUMS} FROM creative_performance WHERE campaign_id = $1 AND asset_id = $4 \
+                           AND date BETWEEN $2 AND $3"
+                    ),
+                    &[&campaign, &from, &to, &a],
+                )
+                .await?
+        }
+    };
+    Ok(crate::domain::metrics::Sums {
+        impressions: r.get(0),
+        clicks: r.get(1),
+        spend: r.get(2),
+        conversions: r.get(3),
+        conversion_value: r.get(4),
+    })
+}
+
+/// Writes what an action changed.
+pub async fn measured(
+    t: &impl Tx,
+    id: Uuid,
+    change: &Value,
+    description: &str,
+) -> Result<(), AppError> {
+    t.tx()
+        .execute(
+            "UPDATE ai_optimization_logs SET performance_change = $2, impact_description = $3 WHERE id = $1",
+            &[&id, change, &description],
+        )
+        .await?;
+    Ok(())
+}

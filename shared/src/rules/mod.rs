@@ -4,4 +4,5 @@
 
 pub mod evaluate;
 pub mod guards;
+pub mod impact;
 pub mod stats;
