@@ -6,18 +6,17 @@
 
 use chrono::{DateTime, Utc};
 use rules::judge::Judgement;
+use rules::meta_change::{self, OnMeta};
 use serde_json::{Value, json};
 use shared::domain::UserId;
-use shared::domain::campaign::MetaStatus;
 use shared::domain::money::Currency;
 use shared::domain::notification::{Category, Notice};
 use shared::domain::rule::EntityType;
 use shared::error::AppError;
-use shared::meta::ads::{self, Budget};
+use shared::repo::notifications;
 use shared::repo::optimization_logs::{self, Entry};
 use shared::repo::optimizer_facts::{self, Written};
 use shared::repo::rules::Rule;
-use shared::repo::{meta_accounts, notifications};
 use shared::rules::guards::{Change, Decision};
 use uuid::Uuid;
 
@@ -30,8 +29,8 @@ fn entry<'a>(rule: &'a Rule, j: &'a Judgement, decision: &'a str) -> Entry<'a> {
     Entry {
         user_id: rule.user_id,
         campaign_id: j.campaign_id,
-        rule_id: rule.id,
-        rule_version: rule.version,
+        rule_id: Some(rule.id),
+        rule_version: Some(rule.version),
         entity_type: match rule.spec.entity_type {
             EntityType::Campaign => "CAMPAIGN",
             EntityType::Ad => "AD",
@@ -83,14 +82,10 @@ pub async fn settle(
     }
 }
 
-/// What the campaign looked like when the action was claimed.
+/// The claimed action's log row and where it goes on Meta.
 struct Claimed {
     log: Uuid,
-    currency: Currency,
-    ad_account_id: Option<String>,
-    meta_campaign_id: Option<String>,
-    meta_adset_id: Option<String>,
-    meta_ad_id: Option<String>,
+    on: OnMeta,
 }
 
 async fn claim(
@@ -125,58 +120,16 @@ async fn claim(
             };
             Ok(Ok(Claimed {
                 log,
-                currency: Currency::parse(&locked.currency).unwrap_or(Currency::INR),
-                ad_account_id: locked.ad_account_id,
-                meta_campaign_id: locked.meta_campaign_id,
-                meta_adset_id: locked.meta_adset_id,
-                meta_ad_id,
+                on: OnMeta {
+                    currency: Currency::parse(&locked.currency).unwrap_or(Currency::INR),
+                    ad_account_id: locked.ad_account_id,
+                    meta_campaign_id: locked.meta_campaign_id,
+                    meta_adset_id: locked.meta_adset_id,
+                    meta_ad_id,
+                },
             }))
         })
         .await
-}
-
-/// Sends the change to Meta; the error text when Meta refused or could not be reached.
-async fn send(state: &State, user: Uuid, c: &Claimed, change: &Change) -> Result<(), String> {
-    if *change == Change::Notify {
-        return Ok(());
-    }
-    let account = c
-        .ad_account_id
-        .as_deref()
-        .ok_or("the campaign has no ad account")?;
-    let access = state
-        .db
-        .tenant(UserId(user), async |t| {
-            meta_accounts::access_for(t, user, account).await
-        })
-        .await
-        .map_err(|e| e.to_string())?
-        .ok_or("no active Meta connection can use the campaign's ad account")?;
-    let token = state
-        .cipher
-        .open(&access.sealed_token)
-        .map_err(|_| "the stored Meta token could not be opened".to_owned())?;
-    let object = match (change, &c.meta_ad_id) {
-        (Change::Budget { .. }, _) => c.meta_adset_id.clone(),
-        (_, Some(ad)) => Some(ad.clone()),
-        _ => c.meta_campaign_id.clone(),
-    }
-    .ok_or("the campaign is not on Meta")?;
-    let sent = match change {
-        Change::Budget { to, .. } => {
-            ads::set_budget(
-                &state.graph,
-                &token,
-                &object,
-                Budget::Daily(c.currency.to_minor(*to)),
-            )
-            .await
-        }
-        Change::Pause => ads::set_status(&state.graph, &token, &object, MetaStatus::Paused).await,
-        Change::Unpause => ads::set_status(&state.graph, &token, &object, MetaStatus::Active).await,
-        other => return Err(format!("{other:?} is not available yet")),
-    };
-    sent.map_err(|e| e.message)
 }
 
 fn describe(rule: &Rule, j: &Judgement, change: &Change, currency: Currency) -> (String, String) {
@@ -216,9 +169,9 @@ async fn apply(
         Ok(c) => c,
         Err(outcome) => return Ok(outcome),
     };
-    let sent = send(state, rule.user_id, &claimed, change).await;
+    let sent = meta_change::send(&state.meta(), rule.user_id, &claimed.on, change).await;
     let user = UserId(rule.user_id);
-    let (title, body) = describe(rule, j, change, claimed.currency);
+    let (title, body) = describe(rule, j, change, claimed.on.currency);
     let told = state
         .db
         .tenant(user, async |t| {

@@ -46,6 +46,17 @@ impl State {
     }
 }
 
+impl State {
+    /// Meta, as the optimizer calls it.
+    pub fn meta(&self) -> rules::meta_change::MetaAccess<'_> {
+        rules::meta_change::MetaAccess {
+            db: &self.db,
+            graph: &self.graph,
+            cipher: &self.cipher,
+        }
+    }
+}
+
 /// An SQS batch (runs) or the schedule's tick.
 pub async fn handle(state: &State, event: Value) -> Result<Value, lambda_runtime::Error> {
     if event.get("Records").is_some() {

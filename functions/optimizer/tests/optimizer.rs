@@ -450,3 +450,91 @@ async fn three_days_after_a_budget_rise_its_effect_is_measured_and_said_plainly(
     assert_eq!(change["change_pct"]["cpa"], "-25.0");
     assert_eq!(change["window_days"], 3);
 }
+
+fn rules_api(w: &World) -> rules::State {
+    rules::State {
+        ctx: shared::testing::api::context(&w.db),
+        graph: Graph::new(&format!("{}/v25.0", w.meta.uri()), "1234567", "app-secret"),
+        cipher: cipher(),
+    }
+}
+
+async fn revert(w: &World, api: &rules::State, id: Uuid) -> shared::testing::api::Reply {
+    let req = shared::testing::api::request(
+        lambda_http::http::Method::POST,
+        &format!("/v1/optimizations/{id}/revert"),
+        None,
+        Some(&w.user.token),
+    );
+    shared::testing::api::reply(rules::handle(api, req).await)
+}
+
+async fn applied(w: &World) -> Uuid {
+    w.db.superuser()
+        .await
+        .query_one(
+            "SELECT id FROM ai_optimization_logs WHERE decision = 'applied'",
+            &[],
+        )
+        .await
+        .unwrap()
+        .get(0)
+}
+
+#[tokio::test]
+async fn revert_restores_the_budget_on_meta_once_and_logs_it() {
+    let w = world().await;
+    w.rule(false).await;
+    w.budget_accepted(1).await;
+    optimizer::run::run(&w.state, &w.queued_run().await)
+        .await
+        .unwrap();
+    Mock::given(method("POST"))
+        .and(path("/v25.0/as-1"))
+        .and(body_string_contains("daily_budget=100000"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"success": true})))
+        .expect(1)
+        .mount(&w.meta)
+        .await;
+    let api = rules_api(&w);
+    let id = applied(&w).await;
+    let (first, second) = tokio::join!(revert(&w, &api, id), revert(&w, &api, id));
+    let mut statuses = [first.status.as_u16(), second.status.as_u16()];
+    statuses.sort();
+    assert_eq!(statuses, [200, 409], "{} {}", first.body, second.body);
+    let done = if first.status == 200 { &first } else { &second };
+    assert_eq!(
+        done.body["undo"],
+        json!({"action": "budget", "from": "1200.00", "to": "1000.00"})
+    );
+    assert_eq!(w.budget().await, Decimal::from(1000));
+    let d = w.decisions().await;
+    assert_eq!(d.last().unwrap().0, "reverted");
+    let again = revert(&w, &api, id).await;
+    assert_eq!(
+        (again.status.as_u16(), again.code()),
+        (409, "not_revertible")
+    );
+}
+
+#[tokio::test]
+async fn a_budget_the_owner_changed_after_the_action_is_not_reverted() {
+    let w = world().await;
+    w.rule(false).await;
+    w.budget_accepted(1).await;
+    optimizer::run::run(&w.state, &w.queued_run().await)
+        .await
+        .unwrap();
+    w.db.superuser()
+        .await
+        .execute(
+            "UPDATE campaigns SET daily_budget = 1500 WHERE id = $1",
+            &[&w.campaign],
+        )
+        .await
+        .unwrap();
+    let api = rules_api(&w);
+    let r = revert(&w, &api, applied(&w).await).await;
+    assert_eq!((r.status.as_u16(), r.code()), (409, "changed_since"));
+    assert_eq!(w.budget().await, Decimal::from(1500));
+}

@@ -1,10 +1,12 @@
 //! Optimization rules over HTTP: `GET/POST /v1/rules`, `GET/PATCH/DELETE /v1/rules/{id}`,
 //! `POST /v1/rules/{id}/preview` (what the rule would do right now, with its numbers;
-//! nothing is sent to Meta or logged) and `GET /v1/campaigns/{id}/optimizations` (the
-//! campaign's decision log). Judging a rule on the owner's campaigns is `judge`, which
+//! nothing is sent to Meta or logged), `GET /v1/campaigns/{id}/optimizations` (the
+//! campaign's decision log) and `POST /v1/optimizations/{id}/revert` (an applied budget
+//! or status action undone on Meta, once). Judging a rule on the owner's campaigns is `judge`, which
 //! the optimizer shares.
 
 pub mod judge;
+pub mod meta_change;
 pub mod routes;
 
 use lambda_http::http::Method;
@@ -13,16 +15,28 @@ use shared::config::ConfigError;
 use shared::error::AppError;
 use shared::http::at;
 
-/// The pool and token verifier, built once per cold start.
+/// The pool, token verifier and Meta client (for reverts), built once per cold start.
 pub struct State {
     pub ctx: shared::http::Context,
+    pub graph: shared::meta::Graph,
+    pub cipher: shared::crypto::TokenCipher,
 }
 
 impl State {
     pub async fn from_env() -> Result<Self, ConfigError> {
         Ok(Self {
             ctx: shared::http::Context::from_env().await?,
+            graph: shared::meta::Graph::from_env()?,
+            cipher: shared::crypto::TokenCipher::from_env()?,
         })
+    }
+
+    pub fn meta(&self) -> meta_change::MetaAccess<'_> {
+        meta_change::MetaAccess {
+            db: &self.ctx.db,
+            graph: &self.graph,
+            cipher: &self.cipher,
+        }
     }
 }
 
@@ -43,6 +57,12 @@ async fn route(state: &State, req: Request) -> Result<Response<Body>, AppError> 
     if let Some([id]) = at::<1>("/v1/rules/{}/preview", &path) {
         return match method {
             Method::POST => routes::preview::preview(state, &req, id).await,
+            _ => Err(AppError::MethodNotAllowed),
+        };
+    }
+    if let Some([id]) = at::<1>("/v1/optimizations/{}/revert", &path) {
+        return match method {
+            Method::POST => routes::revert::revert(state, &req, id).await,
             _ => Err(AppError::MethodNotAllowed),
         };
     }
@@ -71,7 +91,8 @@ async fn route(state: &State, req: Request) -> Result<Response<Body>, AppError> 
         routes::rules::patch,
         routes::rules::delete,
         routes::preview::preview,
-        routes::optimizations::list
+        routes::optimizations::list,
+        routes::revert::revert
     ),
     components(schemas(shared::domain::rule::Condition))
 )]

@@ -21,7 +21,11 @@ struct World {
 
 async fn world() -> World {
     let db = TestDb::fresh().await;
-    let state = rules::State { ctx: context(&db) };
+    let state = rules::State {
+        ctx: context(&db),
+        graph: shared::meta::Graph::new("http://127.0.0.1:9/v25.0", "1", "app-secret"),
+        cipher: shared::testing::api::cipher(),
+    };
     let user = TestUser::create(&db, "owner@example.com").await;
     World { db, state, user }
 }

@@ -102,8 +102,8 @@ pub async fn list(
 pub struct Entry<'a> {
     pub user_id: Uuid,
     pub campaign_id: Uuid,
-    pub rule_id: Uuid,
-    pub rule_version: i32,
+    pub rule_id: Option<Uuid>,
+    pub rule_version: Option<i32>,
     pub entity_type: &'a str,
     pub asset_id: Option<Uuid>,
     pub optimization_type: &'a str,
@@ -291,6 +291,41 @@ pub async fn measured(
         .execute(
             "UPDATE ai_optimization_logs SET performance_change = $2, impact_description = $3 WHERE id = $1",
             &[&id, change, &description],
+        )
+        .await?;
+    Ok(())
+}
+
+/// One applied action, locked, as revert reads it.
+pub async fn locked(t: &impl Tx, id: Uuid) -> Result<Option<LogRow>, AppError> {
+    Ok(t.tx()
+        .query_opt(
+            "SELECT * FROM ai_optimization_logs WHERE id = $1 FOR UPDATE",
+            &[&id],
+        )
+        .await?
+        .as_ref()
+        .map(log_row))
+}
+
+/// Marks an applied action reverted (once); false when it was already.
+pub async fn claim_revert(t: &impl Tx, id: Uuid) -> Result<bool, AppError> {
+    Ok(t.tx()
+        .execute(
+            "UPDATE ai_optimization_logs SET reverted_at = now() \
+              WHERE id = $1 AND decision = 'applied' AND success AND reverted_at IS NULL",
+            &[&id],
+        )
+        .await?
+        == 1)
+}
+
+/// Gives a revert claim back (Meta refused the undo).
+pub async fn release_revert(t: &impl Tx, id: Uuid) -> Result<(), AppError> {
+    t.tx()
+        .execute(
+            "UPDATE ai_optimization_logs SET reverted_at = NULL WHERE id = $1",
+            &[&id],
         )
         .await?;
     Ok(())

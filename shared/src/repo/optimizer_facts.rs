@@ -306,10 +306,21 @@ pub enum Written {
 /// Writes a change the optimizer made, recorded in `campaign_edits` as the optimizer's
 /// (so it never counts as the owner's edit, yet restarts the learning-phase clock).
 pub async fn write_as_optimizer(t: &impl Tx, campaign: Uuid, w: Written) -> Result<(), AppError> {
+    write_change(t, campaign, w, "optimizer").await
+}
+
+/// Writes a change made on Meta, recorded in `campaign_edits` as `source`'s (`user` or
+/// `optimizer`).
+pub async fn write_change(
+    t: &impl Tx,
+    campaign: Uuid,
+    w: Written,
+    source: &str,
+) -> Result<(), AppError> {
     t.tx()
         .execute(
-            "SELECT set_config('adpilot.edit_source', 'optimizer', true)",
-            &[],
+            "SELECT set_config('adpilot.edit_source', $1, true)",
+            &[&source],
         )
         .await?;
     match w {

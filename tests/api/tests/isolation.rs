@@ -116,7 +116,11 @@ impl Api {
                     Default::default(),
                 ),
             },
-            rules: rules::State { ctx: context(db) },
+            rules: rules::State {
+                ctx: context(db),
+                graph: graph(),
+                cipher: cipher(),
+            },
             doc: openapi::document().to_json().unwrap(),
         }
     }
@@ -132,7 +136,10 @@ impl Api {
             profiles::handle(&self.profiles, req).await
         } else if p.starts_with("/v1/assets") {
             assets::handle(&self.assets, req).await
-        } else if p.starts_with("/v1/rules") || p.ends_with("/optimizations") {
+        } else if p.starts_with("/v1/rules")
+            || p.starts_with("/v1/optimizations")
+            || p.ends_with("/optimizations")
+        {
             rules::handle(&self.rules, req).await
         } else if p.starts_with("/v1/analytics") || p.ends_with("/performance") {
             analytics::handle(&self.analytics, req).await
@@ -172,6 +179,7 @@ struct Alpha {
     notification: String,
     report: String,
     rule: String,
+    optimization: String,
     markers: Vec<String>,
 }
 
@@ -179,6 +187,7 @@ async fn alpha(db: &TestDb) -> Alpha {
     let user = TestUser::create(db, "alpha-owner@example.com").await;
     let report = uuid::Uuid::new_v4();
     let rule = uuid::Uuid::new_v4();
+    let optimization = uuid::Uuid::new_v4();
     let (asset, campaign, job, connection, notification) = (
         uuid::Uuid::new_v4(),
         uuid::Uuid::new_v4(),
@@ -216,8 +225,10 @@ async fn alpha(db: &TestDb) -> Alpha {
                   VALUES ('{rule}', '{u}', '{campaign}', 'Alpha secret rule', 'CAMPAIGN',
                           '{{\"entity_type\": \"CAMPAIGN\", \"evaluation_spec\": {{\"filters\": [{{\"field\": \"spend\", \"operator\": \"GREATER_THAN\", \"value\": 1}}]}}, \"execution_spec\": {{\"execution_type\": \"NOTIFICATION\"}}}}',
                           'alpha_secret_trigger');
-             INSERT INTO ai_optimization_logs (campaign_id, user_id, rule_id, optimization_type, trigger_condition, decision)
-                  VALUES ('{campaign}', '{u}', '{rule}', 'budget_change', 'alpha_secret_trigger', 'applied');"
+             INSERT INTO ai_optimization_logs (id, campaign_id, user_id, rule_id, optimization_type, trigger_condition, decision,
+                                               success, before_values, after_values)
+                  VALUES ('{optimization}', '{campaign}', '{u}', '{rule}', 'budget_change', 'alpha_secret_trigger', 'applied', true,
+                          '{{\"daily_budget\": \"100.00\"}}', '{{\"action\": \"budget\", \"from\": \"80.00\", \"to\": \"100.00\"}}');"
         ))
         .await
         .unwrap();
@@ -252,6 +263,7 @@ async fn alpha(db: &TestDb) -> Alpha {
         notification: notification.to_string(),
         report: report.to_string(),
         rule: rule.to_string(),
+        optimization: optimization.to_string(),
         markers,
     }
 }
@@ -318,6 +330,8 @@ fn with_ids(route: &str, a: &Alpha) -> String {
         path.replace("{id}", &a.report)
     } else if path.starts_with("/v1/rules/") {
         path.replace("{id}", &a.rule)
+    } else if path.starts_with("/v1/optimizations/") {
+        path.replace("{id}", &a.optimization)
     } else {
         path.replace("{id}", &a.campaign)
     }

@@ -2,4 +2,5 @@
 
 pub mod optimizations;
 pub mod preview;
+pub mod revert;
 pub mod rules;
