@@ -18,6 +18,8 @@ CREATE TABLE optimization_rules (
     dry_run BOOLEAN NOT NULL DEFAULT false,
     -- Why the rule turned itself off (its circuit breaker), if it did.
     disabled_reason TEXT,
+    -- Made from the campaign's goals (roas_above_4x_3_days, …); one of each per campaign.
+    preset TEXT,
     version INTEGER NOT NULL DEFAULT 1,
     created_at TIMESTAMPTZ NOT NULL DEFAULT now(),
     updated_at TIMESTAMPTZ NOT NULL DEFAULT now(),
@@ -26,6 +28,7 @@ CREATE TABLE optimization_rules (
 CREATE INDEX idx_optimization_rules_user ON optimization_rules (user_id, created_at DESC, id DESC)
     WHERE deleted_at IS NULL;
 CREATE INDEX idx_optimization_rules_campaign ON optimization_rules (campaign_id) WHERE deleted_at IS NULL;
+CREATE UNIQUE INDEX optimization_rules_one_preset ON optimization_rules (campaign_id, preset) WHERE preset IS NOT NULL;
 CREATE TRIGGER optimization_rules_updated_at BEFORE UPDATE ON optimization_rules
     FOR EACH ROW EXECUTE FUNCTION set_updated_at();
 

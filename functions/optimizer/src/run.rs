@@ -16,7 +16,8 @@ use shared::domain::{JobId, UserId};
 use shared::error::AppError;
 use shared::messages::Optimize;
 use shared::repo::rules::Rule;
-use shared::repo::{jobs, notifications, optimization_logs, rules};
+use shared::repo::{jobs, notifications, optimization_logs, optimizer_facts, rules};
+use shared::rules::presets;
 
 use crate::State;
 use crate::act;
@@ -76,6 +77,9 @@ pub async fn run(state: &State, msg: &Optimize) -> Result<Outcome, AppError> {
         return Ok(Outcome::done("the run is already over"));
     }
     let now = Utc::now();
+    if msg.trigger == "daily" {
+        presets(state, msg).await?;
+    }
     let rules = state
         .db
         .tenant(user, async |t| {
@@ -140,4 +144,21 @@ async fn breaker(state: &State, rule: &Rule) -> Result<(), AppError> {
         state.relay.send_now(&state.db, user, &[id]).await;
     }
     Ok(())
+}
+
+/// Writes the preset rules of the account's campaigns that have goals.
+async fn presets(state: &State, msg: &Optimize) -> Result<(), AppError> {
+    let user = UserId(msg.user_id);
+    state
+        .db
+        .tenant(user, async |t| {
+            for (campaign, goals) in
+                optimizer_facts::goals_on_account(t, user.0, &msg.ad_account_id).await?
+            {
+                let presets = presets::for_goals(&presets::Goals::from_json(&goals));
+                rules::ensure_presets(t, user.0, campaign, &presets).await?;
+            }
+            Ok(())
+        })
+        .await
 }

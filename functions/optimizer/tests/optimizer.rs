@@ -538,3 +538,77 @@ async fn a_budget_the_owner_changed_after_the_action_is_not_reverted() {
     assert_eq!((r.status.as_u16(), r.code()), (409, "changed_since"));
     assert_eq!(w.budget().await, Decimal::from(1500));
 }
+
+#[tokio::test]
+async fn a_campaign_with_goals_gets_preset_rules_that_scale_it_within_its_maximum() {
+    let w = world().await;
+    w.db.superuser()
+        .await
+        .execute(
+            "UPDATE campaigns SET optimization_goals = '{\"target_roas\": \"4\", \"max_daily_budget\": \"1100.00\"}' \
+              WHERE id = $1",
+            &[&w.campaign],
+        )
+        .await
+        .unwrap();
+    // The budget edit above is the owner's own, older than three days by the time it counts.
+    w.db.superuser()
+        .await
+        .execute(
+            "UPDATE campaign_edits SET edited_at = now() - interval '4 days'",
+            &[],
+        )
+        .await
+        .unwrap();
+    Mock::given(method("POST"))
+        .and(path("/v25.0/as-1"))
+        .and(body_string_contains("daily_budget=110000"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"success": true})))
+        .expect(1)
+        .mount(&w.meta)
+        .await;
+    let six = Utc::now()
+        .date_naive()
+        .and_hms_opt(6, 30, 0)
+        .unwrap()
+        .and_utc();
+    for _ in 0..2 {
+        let outboxes =
+            w.db.worker()
+                .run("tick", async |t| optimizer_runs::hourly(t, six).await)
+                .await
+                .unwrap();
+        assert_eq!(outboxes.len(), 1, "one daily run for the account at 06:00");
+        let payload: Value =
+            w.db.superuser()
+                .await
+                .query_one("SELECT payload FROM outbox WHERE id = $1", &[&outboxes[0]])
+                .await
+                .unwrap()
+                .get(0);
+        let run: Optimize = serde_json::from_value(payload).unwrap();
+        optimizer::run::run(&w.state, &run).await.unwrap();
+    }
+    let presets: Vec<String> =
+        w.db.superuser()
+            .await
+            .query("SELECT preset FROM optimization_rules ORDER BY preset", &[])
+            .await
+            .unwrap()
+            .iter()
+            .map(|r| r.get(0))
+            .collect();
+    assert_eq!(presets, ["ctr_decline_15_percent", "roas_above_4x_3_days"]);
+    assert_eq!(w.budget().await, "1100.00".parse::<Decimal>().unwrap());
+    let trigger: String =
+        w.db.superuser()
+            .await
+            .query_one(
+                "SELECT trigger_condition FROM ai_optimization_logs WHERE decision = 'applied'",
+                &[],
+            )
+            .await
+            .unwrap()
+            .get(0);
+    assert_eq!(trigger, "roas_above_4x_3_days");
+}

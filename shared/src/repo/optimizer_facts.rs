@@ -349,6 +349,25 @@ pub async fn write_change(
     Ok(())
 }
 
+/// The goals of the ad account's launched campaigns with AI optimization on.
+pub async fn goals_on_account(
+    t: &impl Tx,
+    user: Uuid,
+    ad_account: &str,
+) -> Result<Vec<(Uuid, serde_json::Value)>, AppError> {
+    Ok(t.tx()
+        .query(
+            "SELECT id, optimization_goals FROM campaigns WHERE user_id = $1 AND meta_ad_account_id = $2 \
+               AND meta_campaign_id IS NOT NULL AND deleted_at IS NULL AND ai_optimization_enabled \
+               AND optimization_goals IS NOT NULL AND status IN ('active', 'paused')",
+            &[&user, &ad_account],
+        )
+        .await?
+        .iter()
+        .map(|r| (r.get(0), r.get(1)))
+        .collect())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,7 +1,7 @@
 //! Queuing optimizer runs: one `optimize_campaign` job and queue message per ad account,
-//! hourly for owners with HOURLY or DAILY rules (a DAILY rule runs in the 06:00 hour of
-//! the account's day) and after each completed sync for owners with AFTER_SYNC rules.
-//! Nothing is queued for an owner without an enabled rule of that schedule.
+//! hourly for owners with HOURLY rules, in the 06:00 hour of the account's day for DAILY
+//! rules and for campaigns whose goals give them preset rules, and after each completed
+//! sync for owners with AFTER_SYNC rules. Nothing is queued for an owner with nothing to run.
 
 use chrono::{DateTime, Timelike, Utc};
 use uuid::Uuid;
@@ -80,14 +80,18 @@ pub async fn hourly(w: &Worker<'_>, now: DateTime<Utc>) -> Result<Vec<i64>, AppE
     let rows = w
         .tx
         .query(
-            "SELECT DISTINCT c.user_id, c.meta_ad_account_id, a.timezone_offset_hours, \
-                    bool_or(r.spec->'schedule_spec'->>'schedule_type' = 'HOURLY') OVER (PARTITION BY c.user_id), \
-                    bool_or(coalesce(r.spec->'schedule_spec'->>'schedule_type', 'DAILY') = 'DAILY') OVER (PARTITION BY c.user_id) \
+            "SELECT c.user_id, c.meta_ad_account_id, max(a.timezone_offset_hours), \
+                    EXISTS (SELECT 1 FROM optimization_rules r WHERE r.user_id = c.user_id AND r.status = 'ENABLED' \
+                              AND r.deleted_at IS NULL AND r.spec->'schedule_spec'->>'schedule_type' = 'HOURLY'), \
+                    bool_or(c.ai_optimization_enabled AND c.optimization_goals IS NOT NULL) \
+                    OR EXISTS (SELECT 1 FROM optimization_rules r WHERE r.user_id = c.user_id AND r.status = 'ENABLED' \
+                              AND r.deleted_at IS NULL \
+                              AND coalesce(r.spec->'schedule_spec'->>'schedule_type', 'DAILY') = 'DAILY') \
                FROM campaigns c \
-               JOIN optimization_rules r ON r.user_id = c.user_id AND r.status = 'ENABLED' AND r.deleted_at IS NULL \
                LEFT JOIN meta_ad_accounts a ON a.ad_account_id = c.meta_ad_account_id AND a.user_id = c.user_id \
               WHERE c.meta_campaign_id IS NOT NULL AND c.meta_ad_account_id IS NOT NULL AND c.deleted_at IS NULL \
-                AND c.status IN ('active', 'paused')",
+                AND c.status IN ('active', 'paused') \
+              GROUP BY c.user_id, c.meta_ad_account_id",
             &[],
         )
         .await?;

@@ -25,6 +25,8 @@ pub struct Rule {
     pub enabled: bool,
     pub dry_run: bool,
     pub disabled_reason: Option<String>,
+    /// The preset it was made from, if any (roas_above_4x_3_days, …).
+    pub preset: Option<String>,
     pub version: i32,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
@@ -40,7 +42,7 @@ impl Rule {
 }
 
 const COLUMNS: &str = "id, user_id, campaign_id, name, spec, trigger_condition, status, dry_run, \
-                       disabled_reason, version, created_at, updated_at";
+                       disabled_reason, preset, version, created_at, updated_at";
 
 fn rule(r: &Row) -> Result<Rule, AppError> {
     let spec: Value = r.get("spec");
@@ -55,6 +57,7 @@ fn rule(r: &Row) -> Result<Rule, AppError> {
         enabled: r.get::<_, String>("status") == "ENABLED",
         dry_run: r.get("dry_run"),
         disabled_reason: r.get("disabled_reason"),
+        preset: r.get("preset"),
         version: r.get("version"),
         created_at: r.get("created_at"),
         updated_at: r.get("updated_at"),
@@ -243,4 +246,29 @@ pub async fn enabled_for(t: &impl Tx, user: Uuid, trigger: &str) -> Result<Vec<R
         .iter()
         .map(rule)
         .collect()
+}
+
+/// Writes a campaign's preset rules (`shared::rules::presets`): new ones are added,
+/// untouched ones (version 1) follow changed goals, and ones the owner changed or
+/// deleted stay as the owner left them.
+pub async fn ensure_presets(
+    t: &impl Tx,
+    user: Uuid,
+    campaign: Uuid,
+    presets: &[crate::rules::presets::Preset],
+) -> Result<(), AppError> {
+    for p in presets {
+        t.tx()
+            .execute(
+                "INSERT INTO optimization_rules (user_id, campaign_id, name, entity_type, spec, trigger_condition, preset) \
+                 VALUES ($1, $2, $3, $4, $5, $6::text, $6::text) \
+                 ON CONFLICT (campaign_id, preset) WHERE preset IS NOT NULL DO UPDATE \
+                    SET spec = EXCLUDED.spec, entity_type = EXCLUDED.entity_type \
+                  WHERE optimization_rules.version = 1 AND optimization_rules.deleted_at IS NULL \
+                    AND optimization_rules.spec IS DISTINCT FROM EXCLUDED.spec",
+                &[&user, &campaign, &p.name, &entity(&p.spec), &spec_json(&p.spec)?, &p.slug],
+            )
+            .await?;
+    }
+    Ok(())
 }

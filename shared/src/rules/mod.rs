@@ -5,4 +5,5 @@
 pub mod evaluate;
 pub mod guards;
 pub mod impact;
+pub mod presets;
 pub mod stats;

@@ -91,6 +91,9 @@ pub struct RuleView {
     pub dry_run: bool,
     /// Why it turned itself off, if it did (its actions kept failing).
     pub disabled_reason: Option<String>,
+    /// Made from the campaign's goals: roas_above_4x_3_days, cpa_above_target_7_days or
+    /// ctr_decline_15_percent.
+    pub preset: Option<String>,
     pub version: i32,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
@@ -114,6 +117,7 @@ impl From<Rule> for RuleView {
             },
             dry_run: r.dry_run,
             disabled_reason: r.disabled_reason,
+            preset: r.preset,
             version: r.version,
             created_at: r.created_at,
             updated_at: r.updated_at,
