@@ -663,6 +663,45 @@ class LocalStack(unittest.TestCase):
                                        if e.get("subject") == "Your report is ready"], "the report's email", tries=200)
         self.assertEqual(len(email), 1)
 
+    def test_a_rule_run_after_the_sync_raises_the_budget_on_meta_once_and_revert_restores_it(self):
+        token = self.signup()
+        _, sim = self.connect_meta(token)
+        c = self.launchable(token, daily="1500.00", name="Autopilot chai")
+        # Attaching its creative was a significant edit; let its learning phase be over.
+        psql(f"UPDATE campaign_edits SET edited_at = now() - interval '4 days' WHERE campaign_id = '{c}'", self.db)
+        status, _, rule = http("POST", self.url("/v1/rules"), {
+            "name": "Scale anything that delivers", "campaign_id": c, "entity_type": "CAMPAIGN",
+            "evaluation_spec": {"filters": [
+                {"field": "impressions", "operator": "GREATER_THAN", "value": 0, "time_preset": "TODAY"}]},
+            "execution_spec": {"execution_type": "CHANGE_BUDGET",
+                               "change_spec": {"amount": "20", "unit": "PERCENTAGE"}},
+            "schedule_spec": {"schedule_type": "AFTER_SYNC"}}, token=token)
+        self.assertEqual(status, 201, rule)
+        status, _, launched = http("POST", self.url(f"/v1/campaigns/{c}/launch"), {"ad_account_id": "act_1234567890"},
+                                   token=token)
+        self.assertEqual(status, 200, launched)
+
+        def decided():
+            _, _, log = http("GET", self.url(f"/v1/campaigns/{c}/optimizations"), token=token)
+            return log["items"] if log and log.get("items") else None
+        decisions = self.wait_for(decided, "the optimizer's run after the first sync", tries=300)
+        done = [d for d in decisions if d["decision"] == "applied"]
+        self.assertEqual(len(done), 1, [(d["decision"], d["skip_reason"]) for d in decisions])
+        self.assertEqual(done[0]["after_values"], {"action": "budget", "from": "1500.00", "to": "1800.00"})
+        adset, = self.sim_objects(sim, "adset", f"[adpilot:{c}:adset]")
+        self.assertEqual(str(adset["fields"]["daily_budget"]), "180000")
+        _, _, campaign = http("GET", self.url(f"/v1/campaigns/{c}"), token=token)
+        self.assertEqual(campaign["daily_budget"], "1800.00")
+        _, _, feed = http("GET", self.url("/v1/notifications"), token=token)
+        self.assertIn("Budget changed for Autopilot chai", [n["title"] for n in feed["items"]])
+
+        status, _, reverted = http("POST", self.url(f"/v1/optimizations/{done[0]['id']}/revert"), token=token)
+        self.assertEqual(status, 200, reverted)
+        adset, = self.sim_objects(sim, "adset", f"[adpilot:{c}:adset]")
+        self.assertEqual(str(adset["fields"]["daily_budget"]), "150000")
+        status, _, again = http("POST", self.url(f"/v1/optimizations/{done[0]['id']}/revert"), token=token)
+        self.assertEqual((status, again["code"]), (409, "not_revertible"))
+
     def test_schemathesis_finds_no_server_errors_and_no_schema_violations(self):
         token = self.signup()
         run = subprocess.run(

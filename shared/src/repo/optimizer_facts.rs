@@ -53,7 +53,9 @@ impl CampaignState {
 const STATE: &str = "SELECT c.id, c.user_id, c.name, c.status, c.approval_status, c.currency::text, c.daily_budget, \
         c.ai_optimization_enabled, (CASE WHEN c.optimization_goals->>'max_daily_budget' ~ '^[0-9]+(\\.[0-9]+)?$' \
              THEN (c.optimization_goals->>'max_daily_budget')::numeric END), \
-        c.meta_campaign_id, c.meta_adset_id, c.last_synced_at, c.updated_at, \
+        c.meta_campaign_id, c.meta_adset_id, \
+        greatest(c.last_synced_at, (SELECT max(a.last_sync_at) FROM meta_ad_accounts a \
+            WHERE a.ad_account_id = c.meta_ad_account_id AND a.user_id = c.user_id)), c.updated_at, \
         (SELECT a.timezone_offset_hours FROM meta_ad_accounts a WHERE a.ad_account_id = c.meta_ad_account_id \
             AND a.user_id = c.user_id AND a.timezone_offset_hours IS NOT NULL LIMIT 1), \
         (SELECT min(p.date) FROM performance_analytics p WHERE p.campaign_id = c.id AND p.impressions > 0), \
