@@ -103,7 +103,7 @@ pub async fn campaigns_in_scope(
             &format!(
                 "{STATE} WHERE c.user_id = $1 AND c.deleted_at IS NULL AND ($2::uuid IS NULL OR c.id = $2) \
                    AND ($3::text IS NULL OR c.meta_ad_account_id = $3) \
-                   AND c.status NOT IN ('cancelled', 'completed') ORDER BY c.created_at, c.id LIMIT 1000"
+                   AND c.status NOT IN ('cancelled', 'completed') ORDER BY c.created_at, c.id"
             ),
             &[&user, &campaign, &ad_account],
         )
