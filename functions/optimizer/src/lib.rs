@@ -91,7 +91,7 @@ pub async fn tick(state: &State) -> Result<Value, AppError> {
 /// Measures the actions whose follow-up is due: the same metrics over the days before
 /// and after, as `performance_change` and a sentence. Returns how many were measured.
 pub async fn follow_ups(state: &State) -> Result<usize, AppError> {
-    use shared::repo::optimization_logs;
+    use shared::repo::{optimization_logs, optimizer_facts};
     use shared::rules::impact;
     let days = act::FOLLOW_UP_DAYS;
     state
@@ -102,8 +102,12 @@ pub async fn follow_ups(state: &State) -> Result<usize, AppError> {
                 let d = chrono::Duration::days(days);
                 let before = (f.action_day - d, f.action_day - chrono::Duration::days(1));
                 let after = (f.action_day + chrono::Duration::days(1), f.action_day + d);
-                let b = optimization_logs::delivery(w, f.campaign_id, f.asset_id, before).await?;
-                let a = optimization_logs::delivery(w, f.campaign_id, f.asset_id, after).await?;
+                let b = optimizer_facts::delivery(w, f.campaign_id, f.asset_id, before)
+                    .await?
+                    .unwrap_or_default();
+                let a = optimizer_facts::delivery(w, f.campaign_id, f.asset_id, after)
+                    .await?
+                    .unwrap_or_default();
                 let words = impact::action_words(&f.after_values);
                 let (change, sentence) = impact::measure(&b, &a, days, &f.currency, &words);
                 optimization_logs::measured(w, f.id, &change, &sentence).await?;

@@ -9,6 +9,7 @@ use rust_decimal::Decimal;
 use serde_json::{Value, json};
 use shared::aws::LazyClient;
 use shared::aws::relay::Relay;
+use shared::domain::metrics::Sums;
 use shared::messages::Optimize;
 use shared::meta::Graph;
 use shared::repo::insights::{self, InsightRow};
@@ -29,6 +30,17 @@ struct World {
 }
 
 const ACCOUNT: &str = "act_1234567890";
+
+/// A day at ROAS 5 on 30,000 impressions (cost per result 100).
+fn roas_five() -> Sums {
+    Sums {
+        impressions: 30_000,
+        clicks: 600,
+        spend: Decimal::from(3000),
+        conversions: 30,
+        conversion_value: Decimal::from(15_000),
+    }
+}
 
 /// A launched campaign (ad set `as-1`, 1,000 a day) on a connected ad account, synced
 /// just now, with three days of ROAS 5 on 30,000 impressions a day.
@@ -64,21 +76,7 @@ async fn world() -> World {
         .unwrap();
     let today = Utc::now().date_naive();
     let rows: Vec<InsightRow> = (1..=6)
-        .map(|n| InsightRow {
-            campaign_id: campaign,
-            date: today - Duration::days(n),
-            hour: None,
-            platform: None,
-            placement: None,
-            age_range: None,
-            gender: None,
-            location: None,
-            impressions: 30_000,
-            clicks: 600,
-            spend: Decimal::from(3000),
-            conversions: 30,
-            conversion_value: Decimal::from(15_000),
-        })
+        .map(|n| InsightRow::daily_total(campaign, today - Duration::days(n), &roas_five()))
         .collect();
     db.worker()
         .run("seed", async |t| insights::upsert(t, &rows).await)
@@ -406,20 +404,18 @@ async fn three_days_after_a_budget_rise_its_effect_is_measured_and_said_plainly(
         .unwrap();
     let today = Utc::now().date_naive();
     let better: Vec<InsightRow> = (2..=4)
-        .map(|n| InsightRow {
-            campaign_id: w.campaign,
-            date: today - Duration::days(n),
-            hour: None,
-            platform: None,
-            placement: None,
-            age_range: None,
-            gender: None,
-            location: None,
-            impressions: 36_000,
-            clicks: 700,
-            spend: Decimal::from(3000),
-            conversions: 40,
-            conversion_value: Decimal::from(18_000),
+        .map(|n| {
+            InsightRow::daily_total(
+                w.campaign,
+                today - Duration::days(n),
+                &Sums {
+                    impressions: 36_000,
+                    clicks: 700,
+                    spend: Decimal::from(3000),
+                    conversions: 40,
+                    conversion_value: Decimal::from(18_000),
+                },
+            )
         })
         .collect();
     w.db.worker()

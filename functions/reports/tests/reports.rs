@@ -82,21 +82,17 @@ fn day(n: i64) -> NaiveDate {
 }
 
 fn row(campaign: Uuid, date: NaiveDate, n: i64) -> InsightRow {
-    InsightRow {
-        campaign_id: campaign,
+    InsightRow::daily_total(
+        campaign,
         date,
-        hour: None,
-        platform: None,
-        placement: None,
-        age_range: None,
-        gender: None,
-        location: None,
-        impressions: 4000 + n * 100,
-        clicks: 60 + n,
-        spend: Decimal::new(150_000 + n * 1234, 2),
-        conversions: 3 + n % 4,
-        conversion_value: Decimal::new(900_000, 2),
-    }
+        &shared::domain::metrics::Sums {
+            impressions: 4000 + n * 100,
+            clicks: 60 + n,
+            spend: Decimal::new(150_000 + n * 1234, 2),
+            conversions: 3 + n % 4,
+            conversion_value: Decimal::new(900_000, 2),
+        },
+    )
 }
 
 /// Two rupee campaigns (one with a CPA goal) and a dollar one, 14 days of totals with

@@ -8,6 +8,7 @@ use chrono::{Duration, Utc};
 use lambda_http::http::{Method, StatusCode};
 use rust_decimal::Decimal;
 use serde_json::{Value, json};
+use shared::domain::metrics::Sums;
 use shared::repo::insights::{self, InsightRow};
 use shared::testing::TestDb;
 use shared::testing::api::{Reply, TestUser, context, reply, request};
@@ -52,20 +53,18 @@ async fn campaign(w: &World, impressions: i64, synced_hours_ago: i64) -> Uuid {
         .unwrap();
     let today = Utc::now().date_naive();
     let rows: Vec<InsightRow> = (1..=6)
-        .map(|n| InsightRow {
-            campaign_id: id,
-            date: today - Duration::days(n),
-            hour: None,
-            platform: None,
-            placement: None,
-            age_range: None,
-            gender: None,
-            location: None,
-            impressions,
-            clicks: impressions / 50,
-            spend: Decimal::from(impressions / 10),
-            conversions: (impressions / 1000).max(1),
-            conversion_value: Decimal::from(impressions / 2),
+        .map(|n| {
+            InsightRow::daily_total(
+                id,
+                today - Duration::days(n),
+                &Sums {
+                    impressions,
+                    clicks: impressions / 50,
+                    spend: Decimal::from(impressions / 10),
+                    conversions: (impressions / 1000).max(1),
+                    conversion_value: Decimal::from(impressions / 2),
+                },
+            )
         })
         .collect();
     w.db.worker()

@@ -32,6 +32,31 @@ pub struct InsightRow {
     pub conversion_value: Decimal,
 }
 
+impl InsightRow {
+    /// A campaign's whole day (no hour, no breakdown) with these figures.
+    pub fn daily_total(
+        campaign_id: Uuid,
+        date: NaiveDate,
+        s: &crate::domain::metrics::Sums,
+    ) -> Self {
+        Self {
+            campaign_id,
+            date,
+            hour: None,
+            platform: None,
+            placement: None,
+            age_range: None,
+            gender: None,
+            location: None,
+            impressions: s.impressions,
+            clicks: s.clicks,
+            spend: s.spend,
+            conversions: s.conversions,
+            conversion_value: s.conversion_value,
+        }
+    }
+}
+
 type Key = (Uuid, NaiveDate, Option<i32>, [Option<String>; 5]);
 
 fn key(r: &InsightRow) -> Key {

@@ -236,50 +236,6 @@ pub async fn due_follow_ups(
         .collect())
 }
 
-/// The campaign's (or creative's) delivery over `from..=to`.
-pub async fn delivery(
-    t: &impl Tx,
-    campaign: Uuid,
-    asset: Option<Uuid>,
-    (from, to): (chrono::NaiveDate, chrono::NaiveDate),
-) -> Result<crate::domain::metrics::Sums, AppError> {
-    const SUMS: &str = "coalesce(sum(impressions), 0)::int8, coalesce(sum(clicks), 0)::int8, \
-                        coalesce(sum(spend), 0)::numeric, coalesce(sum(conversions), 0)::int8, \
-                        coalesce(sum(conversion_value), 0)::numeric";
-    let r = match asset {
-        None => {
-            t.tx()
-                .query_one(
-                    &format!(
-                        "SELECT {SUMS} FROM performance_analytics WHERE campaign_id = $1 AND date BETWEEN $2 AND $3 \
-                           AND hour IS NULL AND platform IS NULL AND placement IS NULL AND age_range IS NULL \
-                           AND gender IS NULL AND location IS NULL"
-                    ),
-                    &[&campaign, &from, &to],
-                )
-                .await?
-        }
-        Some(a) => {
-            t.tx()
-                .query_one(
-                    &format!(
-                        "SELECT {SUMS} FROM creative_performance WHERE campaign_id = $1 AND asset_id = $4 \
-                           AND date BETWEEN $2 AND $3"
-                    ),
-                    &[&campaign, &from, &to, &a],
-                )
-                .await?
-        }
-    };
-    Ok(crate::domain::metrics::Sums {
-        impressions: r.get(0),
-        clicks: r.get(1),
-        spend: r.get(2),
-        conversions: r.get(3),
-        conversion_value: r.get(4),
-    })
-}
-
 /// Writes what an action changed.
 pub async fn measured(
     t: &impl Tx,

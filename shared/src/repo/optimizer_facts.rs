@@ -15,6 +15,7 @@ use crate::domain::metrics::Sums;
 use crate::domain::rule::TimePreset;
 use crate::error::AppError;
 use crate::repo::meta_accounts::local_date;
+use crate::repo::sql::{DAILY_TOTALS, DELIVERY_SUMS, delivery_at};
 use crate::rules::evaluate::WindowKey;
 
 /// A campaign as the optimizer sees it.
@@ -153,10 +154,6 @@ pub fn days_of(
     }
 }
 
-const SUMS: &str = "count(*), coalesce(sum(impressions), 0)::int8, coalesce(sum(clicks), 0)::int8, \
-                    coalesce(sum(spend), 0)::numeric, coalesce(sum(conversions), 0)::int8, \
-                    coalesce(sum(conversion_value), 0)::numeric";
-
 /// The windows `keys` of a campaign (or of one of its creatives); a window without
 /// rows is left out.
 pub async fn windows(
@@ -167,46 +164,46 @@ pub async fn windows(
 ) -> Result<HashMap<WindowKey, Sums>, AppError> {
     let mut out = HashMap::new();
     for key in keys {
-        let (from, to) = days_of(*key, c.today, c.first_day);
-        let row = match asset {
-            None => {
-                t.tx()
-                    .query_one(
-                        &format!(
-                            "SELECT {SUMS} FROM performance_analytics WHERE campaign_id = $1 AND date BETWEEN $2 AND $3 \
-                               AND hour IS NULL AND platform IS NULL AND placement IS NULL AND age_range IS NULL \
-                               AND gender IS NULL AND location IS NULL"
-                        ),
-                        &[&c.id, &from, &to],
-                    )
-                    .await?
-            }
-            Some(a) => {
-                t.tx()
-                    .query_one(
-                        &format!(
-                            "SELECT {SUMS} FROM creative_performance WHERE campaign_id = $1 AND asset_id = $4 \
-                               AND date BETWEEN $2 AND $3"
-                        ),
-                        &[&c.id, &from, &to, &a],
-                    )
-                    .await?
-            }
-        };
-        if row.get::<_, i64>(0) > 0 {
-            out.insert(
-                *key,
-                Sums {
-                    impressions: row.get(1),
-                    clicks: row.get(2),
-                    spend: row.get(3),
-                    conversions: row.get(4),
-                    conversion_value: row.get(5),
-                },
-            );
+        let days = days_of(*key, c.today, c.first_day);
+        if let Some(s) = delivery(t, c.id, asset, days).await? {
+            out.insert(*key, s);
         }
     }
     Ok(out)
+}
+
+/// A campaign's (or one creative's) delivery over `from..=to`; None without rows.
+pub async fn delivery(
+    t: &impl Tx,
+    campaign: Uuid,
+    asset: Option<Uuid>,
+    (from, to): (NaiveDate, NaiveDate),
+) -> Result<Option<Sums>, AppError> {
+    let r = match asset {
+        None => {
+            t.tx()
+                .query_one(
+                    &format!(
+                        "SELECT count(*), {DELIVERY_SUMS} FROM performance_analytics \
+                          WHERE campaign_id = $1 AND date BETWEEN $2 AND $3 AND {DAILY_TOTALS}"
+                    ),
+                    &[&campaign, &from, &to],
+                )
+                .await?
+        }
+        Some(a) => {
+            t.tx()
+                .query_one(
+                    &format!(
+                        "SELECT count(*), {DELIVERY_SUMS} FROM creative_performance \
+                          WHERE campaign_id = $1 AND asset_id = $4 AND date BETWEEN $2 AND $3"
+                    ),
+                    &[&campaign, &from, &to, &a],
+                )
+                .await?
+        }
+    };
+    Ok((r.get::<_, i64>(0) > 0).then(|| delivery_at(&r, 1)))
 }
 
 /// The campaign's creatives that are running (for AD rules).

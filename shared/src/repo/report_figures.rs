@@ -7,29 +7,13 @@
 
 use chrono::{DateTime, NaiveDate, Utc};
 use rust_decimal::Decimal;
-use tokio_postgres::Row;
 use uuid::Uuid;
 
 use crate::db::Tenant;
 pub use crate::domain::metrics::Sums;
 use crate::error::AppError;
 use crate::repo::analytics::Breakdown;
-
-/// The five sums read from `r` from column `at` on (see `SUMS`).
-fn sums_at(r: &Row, at: usize) -> Sums {
-    Sums {
-        impressions: r.get(at),
-        clicks: r.get(at + 1),
-        spend: r.get(at + 2),
-        conversions: r.get(at + 3),
-        conversion_value: r.get(at + 4),
-    }
-}
-
-/// The five sums, as SQL over `performance_analytics`-shaped rows.
-const SUMS: &str = "coalesce(sum(impressions), 0)::int8, coalesce(sum(clicks), 0)::int8, \
-                    coalesce(sum(spend), 0)::numeric, coalesce(sum(conversions), 0)::int8, \
-                    coalesce(sum(conversion_value), 0)::numeric";
+use crate::repo::sql::{DAILY_TOTALS, DELIVERY_SUMS, delivery_at};
 
 /// What the owner set as the campaign's goals.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -116,8 +100,8 @@ impl Figures {
 }
 
 /// The daily-total rows of `performance_analytics` (no hour, no breakdown).
-fn totals_rows() -> String {
-    format!("hour IS NULL AND {}", Breakdown::None.rows().1)
+fn totals_rows() -> &'static str {
+    DAILY_TOTALS
 }
 
 /// Reads the figures of `period` (the ad account's days, both ends included; events with
@@ -180,7 +164,7 @@ async fn campaigns(
     (from, to): (NaiveDate, NaiveDate),
 ) -> Result<Vec<CampaignLine>, AppError> {
     let sql = format!(
-        "SELECT c.id, c.name, c.status, c.purpose, c.currency::text, c.optimization_goals, {SUMS} \
+        "SELECT c.id, c.name, c.status, c.purpose, c.currency::text, c.optimization_goals, {DELIVERY_SUMS} \
            FROM campaigns c LEFT JOIN performance_analytics p ON p.campaign_id = c.id \
                 AND p.date BETWEEN $1 AND $2 AND {} \
           GROUP BY c.id \
@@ -204,7 +188,7 @@ async fn campaigns(
                     target_cpa: goal(&goals, "target_cpa"),
                     target_roas: goal(&goals, "target_roas"),
                 },
-                sums: sums_at(r, 6),
+                sums: delivery_at(r, 6),
             }
         })
         .collect())
@@ -216,7 +200,7 @@ async fn days(
     currency: &str,
 ) -> Result<Vec<DayLine>, AppError> {
     let sql = format!(
-        "SELECT d::date, {SUMS} FROM generate_series($1::date, $2::date, interval '1 day') d \
+        "SELECT d::date, {DELIVERY_SUMS} FROM generate_series($1::date, $2::date, interval '1 day') d \
            LEFT JOIN (SELECT p.* FROM performance_analytics p JOIN campaigns c ON c.id = p.campaign_id \
                        WHERE c.currency = $3 AND p.date BETWEEN $1 AND $2 AND {}) p ON p.date = d::date \
           GROUP BY d ORDER BY d",
@@ -228,7 +212,7 @@ async fn days(
         .iter()
         .map(|r| DayLine {
             date: r.get(0),
-            sums: sums_at(r, 1),
+            sums: delivery_at(r, 1),
         })
         .collect())
 }
@@ -240,7 +224,7 @@ async fn creatives(
     currency: &str,
 ) -> Result<Vec<CreativeLine>, AppError> {
     let sql = format!(
-        "SELECT a.id, min(c.name), a.asset_type, a.filename, a.file_url, a.content_type, {SUMS} \
+        "SELECT a.id, min(c.name), a.asset_type, a.filename, a.file_url, a.content_type, {DELIVERY_SUMS} \
            FROM creative_performance p JOIN campaigns c ON c.id = p.campaign_id \
            JOIN creative_assets a ON a.id = p.asset_id \
           WHERE c.currency = $3 AND p.date BETWEEN $1 AND $2 \
@@ -257,7 +241,7 @@ async fn creatives(
             filename: r.get(3),
             file_url: r.get(4),
             content_type: r.get(5),
-            sums: sums_at(r, 6),
+            sums: delivery_at(r, 6),
         })
         .collect())
 }
@@ -276,7 +260,7 @@ async fn breakdowns(
     ] {
         let (column, filter) = b.rows();
         let sql = format!(
-            "SELECT {column}::text, {SUMS} FROM performance_analytics p JOIN campaigns c ON c.id = p.campaign_id \
+            "SELECT {column}::text, {DELIVERY_SUMS} FROM performance_analytics p JOIN campaigns c ON c.id = p.campaign_id \
               WHERE c.currency = $3 AND p.date BETWEEN $1 AND $2 AND p.hour IS NULL AND {filter} \
               GROUP BY 1 ORDER BY 4 DESC, 1"
         );
@@ -284,7 +268,7 @@ async fn breakdowns(
             out.push(BreakdownLine {
                 dimension,
                 value: r.get(0),
-                sums: sums_at(&r, 1),
+                sums: delivery_at(&r, 1),
             });
         }
     }

@@ -44,3 +44,25 @@ impl Statement {
             .collect()
     }
 }
+
+/// The five delivery sums of `performance_analytics`-shaped rows, in `Sums` order; read
+/// them back with `delivery_at`.
+pub const DELIVERY_SUMS: &str = "coalesce(sum(impressions), 0)::int8, coalesce(sum(clicks), 0)::int8, \
+                                 coalesce(sum(spend), 0)::numeric, coalesce(sum(conversions), 0)::int8, \
+                                 coalesce(sum(conversion_value), 0)::numeric";
+
+/// The `performance_analytics` rows that are a campaign's daily totals (no hour, no
+/// breakdown); every other kind of row repeats their delivery.
+pub const DAILY_TOTALS: &str = "hour IS NULL AND platform IS NULL AND placement IS NULL AND age_range IS NULL \
+                                AND gender IS NULL AND location IS NULL";
+
+/// `DELIVERY_SUMS` read from column `at` on.
+pub fn delivery_at(r: &tokio_postgres::Row, at: usize) -> crate::domain::metrics::Sums {
+    crate::domain::metrics::Sums {
+        impressions: r.get(at),
+        clicks: r.get(at + 1),
+        spend: r.get(at + 2),
+        conversions: r.get(at + 3),
+        conversion_value: r.get(at + 4),
+    }
+}
