@@ -149,6 +149,15 @@ impl World {
             .await;
     }
 
+    /// A scaling rule that ran once and raised the budget to 1,200 on Meta.
+    async fn raised(&self) {
+        self.rule(false).await;
+        self.budget_accepted(1).await;
+        optimizer::run::run(&self.state, &self.queued_run().await)
+            .await
+            .unwrap();
+    }
+
     async fn decisions(&self) -> Vec<(String, Option<String>)> {
         self.db
             .superuser()
@@ -387,11 +396,7 @@ async fn a_rule_whose_changes_keep_failing_on_meta_turns_itself_off_and_says_so(
 #[tokio::test]
 async fn three_days_after_a_budget_rise_its_effect_is_measured_and_said_plainly() {
     let w = world().await;
-    w.rule(false).await;
-    w.budget_accepted(1).await;
-    optimizer::run::run(&w.state, &w.queued_run().await)
-        .await
-        .unwrap();
+    w.raised().await;
     // Pretend the rise was five days ago, and the three days after it cost less per result.
     w.db.superuser()
         .await
@@ -480,11 +485,7 @@ async fn applied(w: &World) -> Uuid {
 #[tokio::test]
 async fn revert_restores_the_budget_on_meta_once_and_logs_it() {
     let w = world().await;
-    w.rule(false).await;
-    w.budget_accepted(1).await;
-    optimizer::run::run(&w.state, &w.queued_run().await)
-        .await
-        .unwrap();
+    w.raised().await;
     Mock::given(method("POST"))
         .and(path("/v25.0/as-1"))
         .and(body_string_contains("daily_budget=100000"))
@@ -516,11 +517,7 @@ async fn revert_restores_the_budget_on_meta_once_and_logs_it() {
 #[tokio::test]
 async fn a_budget_the_owner_changed_after_the_action_is_not_reverted() {
     let w = world().await;
-    w.rule(false).await;
-    w.budget_accepted(1).await;
-    optimizer::run::run(&w.state, &w.queued_run().await)
-        .await
-        .unwrap();
+    w.raised().await;
     w.db.superuser()
         .await
         .execute(
