@@ -86,7 +86,7 @@ pub use shared::messages::Generation as Message;
 
 /// Seconds before attempt `n + 1`: 10 s doubling, at most 15 minutes.
 pub fn backoff_seconds(attempt: u32) -> i32 {
-    (10i32 << attempt.saturating_sub(1).min(7)).min(900)
+    shared::aws::sqs_batch::backoff(10, attempt, 900)
 }
 
 /// Processes the batch before `deadline` (the invocation's end).

@@ -71,7 +71,7 @@ pub async fn handle(s: &Sender, event: SqsEvent) -> SqsBatchResponse {
 }
 
 fn backoff_seconds(attempt: u32) -> i32 {
-    (30i32 << attempt.saturating_sub(1).min(5)).min(900)
+    shared::aws::sqs_batch::backoff(30, attempt, 900)
 }
 
 /// What SES said.

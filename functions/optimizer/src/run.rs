@@ -28,7 +28,7 @@ pub const BREAKER_WINDOW: i64 = 20;
 pub const BREAKER_MIN_RUNS: i64 = 4;
 
 fn backoff_seconds(attempt: u32) -> i32 {
-    (30i32 << attempt.saturating_sub(1).min(4)).min(600)
+    shared::aws::sqs_batch::backoff(30, attempt, 480)
 }
 
 pub async fn process(state: &State, record: &SqsMessage) -> Outcome {

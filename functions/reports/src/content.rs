@@ -411,6 +411,7 @@ mod tests {
             goals: Goals {
                 target_cpa: Some("400".parse().unwrap()),
                 target_roas: None,
+                max_daily_budget: None,
             },
             sums: sums(10_000, 200, "1220", 4),
         };

@@ -61,7 +61,7 @@ pub async fn handle(state: &State, event: SqsEvent) -> SqsBatchResponse {
 }
 
 fn backoff_seconds(attempt: u32) -> i32 {
-    (15i32 << attempt.saturating_sub(1).min(5)).min(600)
+    shared::aws::sqs_batch::backoff(15, attempt, 480)
 }
 
 /// Processes one message; never panics, every failure becomes an outcome.

@@ -35,6 +35,7 @@ pub fn figures(campaigns: usize, days: i64) -> Figures {
             goals: Goals {
                 target_cpa: Some(Decimal::new(40_000, 2)),
                 target_roas: None,
+                max_daily_budget: None,
             },
             sums: sums(i as i64, days),
         })

@@ -214,6 +214,34 @@ async fn queued(w: &World, report: &str) -> SqsMessage {
     message(&serde_json::to_string(&msg).unwrap(), 1)
 }
 
+/// The owner's rupee campaigns' daily totals over `from..=to`, straight from SQL:
+/// (spend as text, impressions, conversions).
+async fn rupee_totals(w: &World, from: NaiveDate, to: NaiveDate) -> (String, i64, i64) {
+    let r =
+        w.db.superuser()
+            .await
+            .query_one(
+                "SELECT sum(p.spend)::text, sum(p.impressions)::int8, sum(p.conversions)::int8 \
+               FROM performance_analytics p JOIN campaigns c ON c.id = p.campaign_id \
+              WHERE c.user_id = $1 AND c.currency = 'INR' AND p.date BETWEEN $2 AND $3 \
+                AND p.hour IS NULL AND p.platform IS NULL AND p.placement IS NULL \
+                AND p.age_range IS NULL AND p.gender IS NULL AND p.location IS NULL",
+                &[&w.user.id.0, &from, &to],
+            )
+            .await
+            .unwrap();
+    (r.get(0), r.get(1), r.get(2))
+}
+
+async fn reports_stored(w: &World) -> i64 {
+    w.db.superuser()
+        .await
+        .query_one("SELECT count(*) FROM reports", &[])
+        .await
+        .unwrap()
+        .get(0)
+}
+
 fn period() -> Value {
     json!({"period_start": day(0).to_string(), "period_end": day(13).to_string()})
 }
@@ -238,23 +266,11 @@ async fn a_report_shows_the_totals_sql_gives_with_charts_that_decode_in_html_and
     assert_eq!(got.status, StatusCode::OK);
     assert_eq!(got.body["status"], "ready", "{}", got.body);
     assert_eq!(got.body["progress"], 100);
-    let expected =
-        w.db.superuser()
-            .await
-            .query_one(
-                "SELECT sum(p.spend)::text, sum(p.impressions)::int8, sum(p.conversions)::int8 \
-               FROM performance_analytics p JOIN campaigns c ON c.id = p.campaign_id \
-              WHERE c.user_id = $1 AND c.currency = 'INR' AND p.date BETWEEN $2 AND $3 \
-                AND p.hour IS NULL AND p.platform IS NULL AND p.placement IS NULL \
-                AND p.age_range IS NULL AND p.gender IS NULL AND p.location IS NULL",
-                &[&w.user.id.0, &day(0), &day(13)],
-            )
-            .await
-            .unwrap();
+    let (spend, impressions, conversions) = rupee_totals(&w, day(0), day(13)).await;
     let summary = &got.body["summary"];
-    assert_eq!(summary["spend"], expected.get::<_, String>(0));
-    assert_eq!(summary["impressions"], expected.get::<_, i64>(1));
-    assert_eq!(summary["conversions"], expected.get::<_, i64>(2));
+    assert_eq!(summary["spend"], spend);
+    assert_eq!(summary["impressions"], impressions);
+    assert_eq!(summary["conversions"], conversions);
     assert_eq!(summary["campaigns"], 3);
     assert_eq!(
         summary["credits_used"], 4,
@@ -271,7 +287,7 @@ async fn a_report_shows_the_totals_sql_gives_with_charts_that_decode_in_html_and
     let pdf = reqwest::get(pdf_url).await.unwrap().bytes().await.unwrap();
     assert!(pdf.starts_with(b"%PDF-"));
 
-    let spend: Decimal = expected.get::<_, String>(0).parse().unwrap();
+    let spend: Decimal = spend.parse().unwrap();
     assert!(
         html.contains(&reports::numbers::money(spend, "INR")),
         "total spend in ₹ with Indian grouping"
@@ -400,13 +416,7 @@ async fn a_period_in_the_future_or_too_long_is_refused_naming_the_field() {
     )
     .await;
     assert_eq!(unknown.status, StatusCode::UNPROCESSABLE_ENTITY);
-    let n: i64 =
-        w.db.superuser()
-            .await
-            .query_one("SELECT count(*) FROM reports", &[])
-            .await
-            .unwrap()
-            .get(0);
+    let n = reports_stored(&w).await;
     assert_eq!(n, 0);
 }
 
@@ -522,13 +532,7 @@ async fn two_schedules_running_at_once_queue_each_weekly_report_once() {
         db2.run("weekly", async |t| repo::queue_weekly(t, at(4, 0)).await),
     );
     assert_eq!(a.unwrap().len() + b.unwrap().len(), 1);
-    let n: i64 =
-        w.db.superuser()
-            .await
-            .query_one("SELECT count(*) FROM reports", &[])
-            .await
-            .unwrap()
-            .get(0);
+    let n = reports_stored(&w).await;
     assert_eq!(n, 1);
 }
 
@@ -562,20 +566,7 @@ async fn a_weekly_report_for_a_seeded_account_totals_its_week_as_sql_does_and_it
     );
     assert_eq!(got.body["period_start"], day(7).to_string());
     assert_eq!(got.body["period_end"], day(13).to_string());
-    let spend: String = w
-        .db
-        .superuser()
-        .await
-        .query_one(
-            "SELECT sum(p.spend)::text FROM performance_analytics p JOIN campaigns c ON c.id = p.campaign_id \
-              WHERE c.user_id = $1 AND c.currency = 'INR' AND p.date BETWEEN $2 AND $3 AND p.hour IS NULL \
-                AND p.platform IS NULL AND p.placement IS NULL AND p.age_range IS NULL AND p.gender IS NULL \
-                AND p.location IS NULL",
-            &[&w.user.id.0, &day(7), &day(13)],
-        )
-        .await
-        .unwrap()
-        .get(0);
+    let (spend, _, _) = rupee_totals(&w, day(7), day(13)).await;
     assert_eq!(got.body["summary"]["spend"], spend);
     let html = reqwest::get(got.body["downloads"]["html"]["url"].as_str().unwrap())
         .await

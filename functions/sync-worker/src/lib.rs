@@ -61,7 +61,7 @@ pub enum Message {
 
 /// Seconds before attempt `n + 1`: 30 s doubling, at most 30 minutes.
 pub fn backoff_seconds(attempt: u32) -> i32 {
-    (30i32 << attempt.saturating_sub(1).min(6)).min(1800)
+    shared::aws::sqs_batch::backoff(30, attempt, 1800)
 }
 
 pub async fn handle(state: &State, event: SqsEvent) -> SqsBatchResponse {

@@ -106,6 +106,14 @@ where
     response
 }
 
+/// Seconds a record waits before its next delivery after failing on delivery `attempt`
+/// (1 for the first): `first`, doubling each time, never more than `cap`.
+pub fn backoff(first: i32, attempt: u32, cap: i32) -> i32 {
+    first
+        .saturating_mul(1i32 << attempt.saturating_sub(1).min(16))
+        .min(cap)
+}
+
 /// The record's JSON body; an unreadable one is retried after `after_seconds` until
 /// the queue's maxReceiveCount moves it to the dead-letter queue.
 pub fn body_of<T: DeserializeOwned>(record: &SqsMessage, after_seconds: i32) -> Result<T, Outcome> {
@@ -153,5 +161,44 @@ pub async fn hide_for(sqs: &aws_sdk_sqs::Client, record: &SqsMessage, seconds: i
             .await
     {
         tracing::warn!(error = %aws_sdk_sqs::error::DisplayErrorContext(e), "visibility");
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::backoff;
+
+    #[test]
+    fn backoff_doubles_from_its_first_delay_up_to_its_cap_as_each_worker_had_it() {
+        // The formulas each worker carried before they shared this one.
+        for attempt in 1..=30u32 {
+            let shift = |max: u32| attempt.saturating_sub(1).min(max);
+            assert_eq!(
+                backoff(15, attempt, 480),
+                (15i32 << shift(5)).min(600),
+                "brand, reports"
+            );
+            assert_eq!(
+                backoff(30, attempt, 480),
+                (30i32 << shift(4)).min(600),
+                "optimizer"
+            );
+            assert_eq!(
+                backoff(10, attempt, 900),
+                (10i32 << shift(7)).min(900),
+                "generation"
+            );
+            assert_eq!(
+                backoff(30, attempt, 900),
+                (30i32 << shift(5)).min(900),
+                "notifications"
+            );
+            assert_eq!(
+                backoff(30, attempt, 1800),
+                (30i32 << shift(6)).min(1800),
+                "sync"
+            );
+        }
+        assert_eq!(backoff(15, 0, 480), 15);
     }
 }

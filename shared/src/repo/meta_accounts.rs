@@ -313,11 +313,19 @@ pub fn local_date(
     now: DateTime<Utc>,
     offset_hours: Option<rust_decimal::Decimal>,
 ) -> chrono::NaiveDate {
+    local_time(now, offset_hours).date()
+}
+
+/// The wall-clock time at `now` in a zone `offset_hours` ahead of UTC (UTC when unknown).
+pub fn local_time(
+    now: DateTime<Utc>,
+    offset_hours: Option<rust_decimal::Decimal>,
+) -> chrono::NaiveDateTime {
     use rust_decimal::prelude::ToPrimitive;
     let minutes = offset_hours
         .and_then(|h| (h * rust_decimal::Decimal::from(60)).round().to_i64())
         .unwrap_or(0);
-    (now + chrono::Duration::minutes(minutes)).date_naive()
+    (now + chrono::Duration::minutes(minutes)).naive_utc()
 }
 
 /// Remembers the pixel chosen for an ad account of the tenant.

@@ -22,19 +22,15 @@ use crate::rules::evaluate::WindowKey;
 #[derive(Clone, Debug)]
 pub struct CampaignState {
     pub id: Uuid,
-    pub user_id: Uuid,
     pub name: String,
     pub status: String,
     pub approval_status: String,
-    pub currency: String,
     pub daily_budget: Option<Decimal>,
     pub ai_optimization_enabled: bool,
     pub max_daily_budget: Option<Decimal>,
     pub meta_campaign_id: Option<String>,
-    pub meta_adset_id: Option<String>,
-    pub ad_account_id: Option<String>,
+    /// The ad account's last successful sync (or the campaign's own, if later).
     pub last_synced_at: Option<DateTime<Utc>>,
-    pub updated_at: DateTime<Utc>,
     /// The ad account's date now.
     pub today: NaiveDate,
     /// First day with delivery, if any.
@@ -51,46 +47,41 @@ impl CampaignState {
     }
 }
 
-const STATE: &str = "SELECT c.id, c.user_id, c.name, c.status, c.approval_status, c.currency::text, c.daily_budget, \
+const STATE: &str = "SELECT c.id, c.name, c.status, c.approval_status, c.daily_budget, \
         c.ai_optimization_enabled, (CASE WHEN c.optimization_goals->>'max_daily_budget' ~ '^[0-9]+(\\.[0-9]+)?$' \
              THEN (c.optimization_goals->>'max_daily_budget')::numeric END), \
-        c.meta_campaign_id, c.meta_adset_id, \
+        c.meta_campaign_id, \
         greatest(c.last_synced_at, (SELECT max(a.last_sync_at) FROM meta_ad_accounts a \
-            WHERE a.ad_account_id = c.meta_ad_account_id AND a.user_id = c.user_id)), c.updated_at, \
+            WHERE a.ad_account_id = c.meta_ad_account_id AND a.user_id = c.user_id)), \
         (SELECT a.timezone_offset_hours FROM meta_ad_accounts a WHERE a.ad_account_id = c.meta_ad_account_id \
             AND a.user_id = c.user_id AND a.timezone_offset_hours IS NOT NULL LIMIT 1), \
         (SELECT min(p.date) FROM performance_analytics p WHERE p.campaign_id = c.id AND p.impressions > 0), \
         (SELECT max(e.edited_at) FROM campaign_edits e WHERE e.campaign_id = c.id AND e.significant), \
         (SELECT count(*) FROM ai_optimization_logs l WHERE l.campaign_id = c.id AND l.decision = 'applied' \
-            AND l.optimized_at > now() - interval '24 hours'), c.meta_ad_account_id \
+            AND l.optimized_at > now() - interval '24 hours') \
    FROM campaigns c";
 
 fn state(r: &tokio_postgres::Row, now: DateTime<Utc>) -> CampaignState {
     CampaignState {
         id: r.get(0),
-        user_id: r.get(1),
-        name: r.get(2),
-        status: r.get(3),
-        approval_status: r.get(4),
-        currency: r.get(5),
-        daily_budget: r.get(6),
-        ai_optimization_enabled: r.get(7),
-        max_daily_budget: r.get(8),
-        meta_campaign_id: r.get(9),
-        meta_adset_id: r.get(10),
-        ad_account_id: r.get(17),
-        last_synced_at: r.get(11),
-        updated_at: r.get(12),
-        today: local_date(now, r.get(13)),
-        first_day: r.get(14),
-        last_significant_edit: r.get(15),
-        changes_last_day: r.get(16),
+        name: r.get(1),
+        status: r.get(2),
+        approval_status: r.get(3),
+        daily_budget: r.get(4),
+        ai_optimization_enabled: r.get(5),
+        max_daily_budget: r.get(6),
+        meta_campaign_id: r.get(7),
+        last_synced_at: r.get(8),
+        today: local_date(now, r.get(9)),
+        first_day: r.get(10),
+        last_significant_edit: r.get(11),
+        changes_last_day: r.get(12),
     }
 }
 
-/// The campaigns a rule looks at: its own campaign, or every live campaign of its owner
-/// (launched to Meta, not deleted, not cancelled or completed).
-/// Only one ad account's when `ad_account` is given (an optimizer run).
+/// The campaigns a rule looks at: its own campaign, or every campaign of its owner that
+/// is not deleted, cancelled or completed — only one ad account's when `ad_account` is
+/// given (an optimizer run).
 pub async fn campaigns_in_scope(
     t: &impl Tx,
     user: Uuid,
@@ -110,18 +101,6 @@ pub async fn campaigns_in_scope(
         )
         .await?;
     Ok(rows.iter().map(|r| state(r, now)).collect())
-}
-
-/// One campaign's state, read again (to see whether its owner edited it meanwhile).
-pub async fn campaign(
-    t: &impl Tx,
-    id: Uuid,
-    now: DateTime<Utc>,
-) -> Result<Option<CampaignState>, AppError> {
-    Ok(t.tx()
-        .query_opt(&format!("{STATE} WHERE c.id = $1"), &[&id])
-        .await?
-        .map(|r| state(&r, now)))
 }
 
 /// The first and last day of a window ending before (or on, with today) `today`.

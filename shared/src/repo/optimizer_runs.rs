@@ -9,20 +9,12 @@ use uuid::Uuid;
 use crate::db::Worker;
 use crate::error::AppError;
 use crate::messages::Optimize;
+use crate::repo::meta_accounts::local_time;
 use crate::repo::outbox;
 
 pub const JOB_TYPE: &str = "optimize_campaign";
 /// The account-time hour DAILY rules run in.
 pub const DAILY_HOUR: u32 = 6;
-
-/// The trigger each schedule runs on.
-pub fn triggers(schedule: &str) -> &'static [&'static str] {
-    match schedule {
-        "HOURLY" => &["hourly"],
-        "DAILY" => &["daily"],
-        _ => &["sync"],
-    }
-}
 
 async fn queue(
     w: &Worker<'_>,
@@ -100,16 +92,7 @@ pub async fn hourly(w: &Worker<'_>, now: DateTime<Utc>) -> Result<Vec<i64>, AppE
         let (user, account): (Uuid, String) = (r.get(0), r.get(1));
         let offset: Option<rust_decimal::Decimal> = r.get(2);
         let (has_hourly, has_daily): (Option<bool>, Option<bool>) = (r.get(3), r.get(4));
-        let local_hour = {
-            let minutes = offset
-                .and_then(|h| {
-                    rust_decimal::prelude::ToPrimitive::to_i64(
-                        &(h * rust_decimal::Decimal::from(60)).round(),
-                    )
-                })
-                .unwrap_or(0);
-            (now + chrono::Duration::minutes(minutes)).hour()
-        };
+        let local_hour = local_time(now, offset).hour();
         if has_hourly == Some(true) {
             queued.push(queue(w, user, &account, "hourly").await?);
         }

@@ -6,7 +6,6 @@
 //! sum mixes rupees with dollars; a campaign in another currency is listed on its own.
 
 use chrono::{DateTime, NaiveDate, Utc};
-use rust_decimal::Decimal;
 use uuid::Uuid;
 
 use crate::db::Tenant;
@@ -15,12 +14,8 @@ use crate::error::AppError;
 use crate::repo::analytics::Breakdown;
 use crate::repo::sql::{DAILY_TOTALS, DELIVERY_SUMS, delivery_at};
 
-/// What the owner set as the campaign's goals.
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct Goals {
-    pub target_cpa: Option<Decimal>,
-    pub target_roas: Option<Decimal>,
-}
+/// What the owner set as the campaign's goals, read as the optimizer's presets read them.
+pub use crate::rules::presets::Goals;
 
 #[derive(Clone, Debug)]
 pub struct CampaignLine {
@@ -99,11 +94,6 @@ impl Figures {
     }
 }
 
-/// The daily-total rows of `performance_analytics` (no hour, no breakdown).
-fn totals_rows() -> &'static str {
-    DAILY_TOTALS
-}
-
 /// Reads the figures of `period` (the ad account's days, both ends included; events with
 /// a time, such as optimizations and credit charges, are placed on days in `timezone`).
 pub async fn read(
@@ -149,15 +139,6 @@ async fn business_name(t: &Tenant<'_>) -> Result<Option<String>, AppError> {
         .and_then(|r| r.get(0)))
 }
 
-fn goal(goals: &Option<serde_json::Value>, key: &str) -> Option<Decimal> {
-    let v = goals.as_ref()?.get(key)?;
-    match v {
-        serde_json::Value::String(s) => s.parse().ok(),
-        serde_json::Value::Number(n) => n.to_string().parse().ok(),
-        _ => None,
-    }
-}
-
 /// Campaigns with delivery in the period, and live ones without; biggest spend first.
 async fn campaigns(
     t: &Tenant<'_>,
@@ -170,7 +151,7 @@ async fn campaigns(
           GROUP BY c.id \
          HAVING count(p.campaign_id) > 0 OR (c.status = 'active' AND c.deleted_at IS NULL) \
           ORDER BY 9 DESC, c.name, c.id",
-        totals_rows()
+        DAILY_TOTALS
     );
     Ok(t.tx
         .query(&sql, &[&from, &to])
@@ -184,10 +165,7 @@ async fn campaigns(
                 status: r.get(2),
                 purpose: r.get(3),
                 currency: r.get(4),
-                goals: Goals {
-                    target_cpa: goal(&goals, "target_cpa"),
-                    target_roas: goal(&goals, "target_roas"),
-                },
+                goals: goals.as_ref().map(Goals::from_json).unwrap_or_default(),
                 sums: delivery_at(r, 6),
             }
         })
@@ -204,7 +182,7 @@ async fn days(
            LEFT JOIN (SELECT p.* FROM performance_analytics p JOIN campaigns c ON c.id = p.campaign_id \
                        WHERE c.currency = $3 AND p.date BETWEEN $1 AND $2 AND {}) p ON p.date = d::date \
           GROUP BY d ORDER BY d",
-        totals_rows()
+        DAILY_TOTALS
     );
     Ok(t.tx
         .query(&sql, &[&from, &to, &currency])

@@ -8,7 +8,7 @@
 use std::collections::HashMap;
 
 use rust_decimal::Decimal;
-use rust_decimal::prelude::{FromPrimitive, ToPrimitive};
+use rust_decimal::prelude::FromPrimitive;
 use serde::Serialize;
 
 use super::stats::{poisson_upper, probability_lower};
@@ -372,11 +372,6 @@ fn trend(c: &Condition, facts: &Facts, mut r: Reading) -> Reading {
         }
     }
     r.judged(true)
-}
-
-/// The figure a budget rule would move: the value as a float for logs.
-pub fn as_f64(d: Option<Decimal>) -> Option<f64> {
-    d.and_then(|d| d.to_f64())
 }
 
 #[cfg(test)]

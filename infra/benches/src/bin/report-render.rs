@@ -56,6 +56,7 @@ fn figures() -> Figures {
             goals: Goals {
                 target_cpa: Some(Decimal::new(60_000, 2)),
                 target_roas: None,
+                max_daily_budget: None,
             },
             sums: total((0..DAYS).map(|d| sums(i, d))),
         })
