@@ -31,6 +31,15 @@ with ad_review_feedback, the rest ACTIVE.
 Switches: POST /_sim/fail {"path": "/v25.0/act_", "status": 400, "body": {"error": {...,
 "code": 17}}, "times": 2}; POST /_sim/deny {"permission": "ads_management"} makes the next
 logins decline it; POST /_sim/usage {"pct": 95} raises the reported utilisation.
+
+Scenarios (deterministic, for the optimizer's tests): POST /_sim/scenario with "campaign"
+(a Meta campaign id, or text its name contains) shapes that campaign's days —
+"started_days_ago": N (it delivered from N days before today), "impressions_per_day",
+and "roas", "ctr", "frequency" each a number or [first day, today] moving in a straight
+line — and "learning_stage" (LEARNING | SUCCESS | FAIL) sets its active ad set's
+learning_stage_info. With "ad" (an ad id or name text) instead, "ctr_factor" [first,
+today] scales that ad's CTR day by day (a creative tiring). Budgets written to an ad set
+are kept in its "budget_history".
 """
 import base64
 import hashlib
@@ -111,6 +120,7 @@ class Meta(Simulator):
         self.next_id = 23850000000000000 + int(time.time()) % 1000000 * 1000
         self.objects = {}
         self.reports = {}
+        self.scenarios = {}  # Meta object id -> its scenario
         self.ad_accounts = [
             {"id": "act_1234567890", "account_id": "1234567890", "name": "Chai Point Ads", "account_status": 1,
              "currency": "INR", "timezone_name": "Asia/Kolkata", "timezone_offset_hours_utc": 5.5},
@@ -166,6 +176,8 @@ class Meta(Simulator):
         if path == "/_sim/usage" and method == "POST":
             self.usage_pct = int(body.get("pct", 4))
             return h.reply(200, {"pct": self.usage_pct})
+        if path == "/_sim/scenario" and method == "POST":
+            return self.set_scenario(h, body or {})
         if path == "/_sim/objects" and method == "GET":
             return h.reply(200, {"data": [dict(o, fields=o["fields"]) for o in self.objects.values()]})
         if path == "/_sim/expire-tokens" and method == "POST":
@@ -358,6 +370,12 @@ class Meta(Simulator):
         to its ad set's campaign; once switched on it is reviewed: one whose creative's text
         says #disapprove is DISAPPROVED with Meta's ad_review_feedback."""
         out = dict(obj["fields"], id=obj["id"], status=obj["status"], effective_status=obj["status"])
+        if obj["kind"] == "adset" and obj["status"] == "ACTIVE":
+            stage = self.scenarios.get(obj["fields"].get("campaign_id"), {}).get("learning_stage")
+            if stage:
+                out["learning_stage_info"] = {"status": stage, "conversions": 12 if stage == "LEARNING" else 64,
+                                              "last_sig_edit_ts": int(obj.get("created", time.time())),
+                                              "attribution_windows": ["1d_view", "7d_click"]}
         if obj["kind"] == "ad":
             adset = self.objects.get(obj["fields"].get("adset_id"), {})
             out["campaign_id"] = adset.get("fields", {}).get("campaign_id")
@@ -394,7 +412,43 @@ class Meta(Simulator):
         for field in ("daily_budget", "lifetime_budget", "name", "end_time", "targeting", "title"):
             if field in body:
                 obj["fields"][field] = body[field]
+        if "daily_budget" in body:
+            obj.setdefault("budget_history", []).append(str(body["daily_budget"]))
         self.ok(h, {"success": True}, obj["account"])
+
+    # --- scenarios --------------------------------------------------------------------------
+
+    def find(self, kind, ref):
+        return next((o for o in self.objects.values() if o["kind"] == kind
+                     and (o["id"] == ref or ref in (o["fields"].get("name") or ""))), None)
+
+    def set_scenario(self, h, body):
+        kind, ref = ("ad", body.get("ad")) if body.get("ad") else ("campaign", body.get("campaign"))
+        obj = self.find(kind, str(ref or ""))
+        if obj is None:
+            return h.reply(404, {"error": f"no {kind} matches {ref!r}"})
+        scenario = self.scenarios.setdefault(obj["id"], {})
+        for key in ("impressions_per_day", "roas", "ctr", "frequency", "learning_stage", "ctr_factor"):
+            if key in body:
+                scenario[key] = body[key]
+        if "started_days_ago" in body and kind == "campaign":
+            today = self.local_now(obj["account"]).date()
+            obj["activated"] = (today - timedelta(days=int(body["started_days_ago"]))).isoformat()
+        return h.reply(200, {"id": obj["id"], "scenario": scenario, "activated": obj.get("activated")})
+
+    def progress(self, obj, day):
+        """How far `day` is from the campaign's first day (0) to today (1)."""
+        first = date.fromisoformat(obj.get("activated") or day.isoformat())
+        today = self.local_now(obj["account"]).date()
+        span = (today - first).days
+        return 1.0 if span <= 0 else min(max((day - first).days / span, 0.0), 1.0)
+
+    @staticmethod
+    def along(value, p):
+        """A scenario figure on a day: a constant, or [first, last] in a straight line."""
+        if isinstance(value, (list, tuple)):
+            return float(value[0]) + (float(value[1]) - float(value[0])) * p
+        return float(value)
 
     # --- insights ---------------------------------------------------------------------------
 
@@ -462,6 +516,10 @@ class Meta(Simulator):
         for ad, w in zip(ads, weights):
             share = w / sum(weights)
             ctr_tilt = 0.6 + 0.8 * unit(ad["id"], "ctr")
+            factor = self.scenarios.get(ad["id"], {}).get("ctr_factor")
+            if factor is not None:
+                campaign = self.objects.get(row["campaign_id"], {"account": ad["account"]})
+                ctr_tilt = self.along(factor, self.progress(campaign, date.fromisoformat(row["date_start"])))
             impressions = int(int(row["impressions"]) * share)
             clicks = min(impressions, int(int(row["clicks"]) * share * ctr_tilt))
             r = dict(row, ad_id=ad["id"], ad_name=ad["fields"].get("name", ""),
@@ -494,13 +552,26 @@ class Meta(Simulator):
         (dims, share) = parts
         seed = (obj["id"], day.isoformat())
         currency = self.currency_of(obj["account"])
+        scenario = self.scenarios.get(obj["id"], {})
+        p = self.progress(obj, day)
         budget = int(obj_budget(self, obj)) / OFFSETS.get(currency, 100) or 1000.0
         day_share = hours / 24
-        spend = round(budget * (0.75 + 0.2 * unit(*seed, "spend")) * day_share * share, 2)
-        impressions = int(spend * (90 + 40 * unit(*seed, "cpm")))
-        clicks = int(impressions * (0.008 + 0.012 * unit(*seed, "ctr")))
+        cpm_factor = 90 + 40 * unit(*seed, "cpm")
+        if "impressions_per_day" in scenario:
+            impressions = int(float(scenario["impressions_per_day"]) * day_share * share)
+            spend = round(impressions / cpm_factor, 2)
+        else:
+            spend = round(budget * (0.75 + 0.2 * unit(*seed, "spend")) * day_share * share, 2)
+            impressions = int(spend * cpm_factor)
+        ctr = self.along(scenario["ctr"], p) if "ctr" in scenario else 0.008 + 0.012 * unit(*seed, "ctr")
+        clicks = int(impressions * ctr)
         purchases = int(clicks * (0.02 + 0.03 * unit(*seed, "cvr")))
-        value = round(purchases * (450 + 300 * unit(*seed, "aov")), 2)
+        if "roas" in scenario and spend > 0:
+            purchases = max(purchases, 1)
+            value = round(self.along(scenario["roas"], p) * spend, 2)
+        else:
+            value = round(purchases * (450 + 300 * unit(*seed, "aov")), 2)
+        frequency = self.along(scenario["frequency"], p) if "frequency" in scenario else 1 / 0.7
         leads = int(clicks * 0.05)
         actions = [{"action_type": "link_click", "value": str(clicks)},
                    {"action_type": "landing_page_view", "value": str(int(clicks * 0.8))},
@@ -513,7 +584,8 @@ class Meta(Simulator):
                 action_values.append({"action_type": a, "value": f"{value:.2f}"})
         row = {"campaign_id": obj["id"], "campaign_name": obj["fields"].get("name", ""),
                "impressions": str(impressions), "clicks": str(clicks), "spend": f"{spend:.2f}",
-               "reach": str(int(impressions * 0.7)), "actions": actions, "date_start": day.isoformat(),
+               "reach": str(int(impressions / max(frequency, 1.0))), "frequency": f"{max(frequency, 1.0):.4f}",
+               "actions": actions, "date_start": day.isoformat(),
                "date_stop": day.isoformat(), "account_currency": currency}
         if action_values:
             row["action_values"] = action_values

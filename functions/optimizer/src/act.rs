@@ -108,8 +108,8 @@ async fn claim(
                 return Ok(Err("skipped"));
             }
             let mut e = entry(rule, j, "applied");
-            e.before_values =
-                Some(json!({"daily_budget": locked.daily_budget, "status": locked.status}));
+            e.before_values = Some(json!({"daily_budget": locked.daily_budget, "status": locked.status,
+                                          "learning_stage": locked.meta_learning_stage}));
             e.after_values = Some(json!(change));
             let Some(log) = optimization_logs::record(t, &e).await? else {
                 return Ok(Err("already_applied"));
@@ -151,6 +151,12 @@ fn describe(rule: &Rule, j: &Judgement, change: &Change, currency: Currency) -> 
             format!("Resumed: {}", j.campaign_name),
             format!("Resumed by {why}."),
         ),
+        Change::CreativeRefresh { .. } => (
+            format!("Creative refreshed in {}", j.campaign_name),
+            format!(
+                "A creative whose results were falling was paused and an unused creative from your library now runs in its place, by {why}. Its effect is measured in {FOLLOW_UP_DAYS} days."
+            ),
+        ),
         _ => (
             format!("A rule matched {}", j.campaign_name),
             format!("{why} matched; nothing was changed."),
@@ -169,7 +175,12 @@ async fn apply(
         Ok(c) => c,
         Err(outcome) => return Ok(outcome),
     };
-    let sent = meta_change::send(&state.meta(), rule.user_id, &claimed.on, change).await;
+    let sent = match change {
+        Change::CreativeRefresh {
+            replacement: Some(replacement),
+        } => crate::refresh::send(state, rule.user_id, j.campaign_id, &claimed.on, *replacement).await,
+        _ => meta_change::send(&state.meta(), rule.user_id, &claimed.on, change).await,
+    };
     let user = UserId(rule.user_id);
     let (title, body) = describe(rule, j, change, claimed.on.currency);
     let told = state
@@ -181,6 +192,9 @@ async fn apply(
             }
             let written = match (change, j.asset_id) {
                 (Change::Budget { to, .. }, _) => Some(Written::DailyBudget(*to)),
+                (Change::CreativeRefresh { .. }, Some(asset)) => {
+                    Some(Written::CreativeActive(asset, false))
+                }
                 (Change::Pause | Change::Unpause, Some(asset)) => {
                     Some(Written::CreativeActive(asset, *change == Change::Unpause))
                 }

@@ -5,15 +5,18 @@
 //! as the preview) and records every decision in `ai_optimization_logs`; an action is
 //! claimed once per rule, entity and window before it is sent to Meta (`act`). A rule
 //! whose actions fail in half of its last 20 runs turns itself off and tells its owner.
+//! A creative refresh swaps a tired creative's ad for an unused one's (`refresh`).
 //! The tick also measures, three days on, what each applied action changed (`follow_ups`).
 
 pub mod act;
+pub mod refresh;
 pub mod run;
 
 use aws_lambda_events::event::sqs::SqsEvent;
 use serde_json::{Value, json};
 use shared::aws::LazyClient;
 use shared::aws::relay::Relay;
+use shared::aws::storage::Storage;
 use shared::aws::sqs_batch::process_batch;
 use shared::config::{ConfigError, DbConfig};
 use shared::crypto::TokenCipher;
@@ -29,6 +32,8 @@ pub struct State {
     pub worker: WorkerDb,
     pub graph: Graph,
     pub cipher: TokenCipher,
+    /// The library's media, for a replacement creative's ad.
+    pub storage: Storage,
     pub relay: Relay,
     pub sqs: LazyClient<aws_sdk_sqs::Client>,
 }
@@ -40,6 +45,7 @@ impl State {
             worker: WorkerDb::connect(&DbConfig::worker_from_env()?)?,
             graph: Graph::from_env()?,
             cipher: TokenCipher::from_env()?,
+            storage: Storage::from_env()?,
             relay: Relay::from_env(),
             sqs: LazyClient::on_first_use(),
         })

@@ -53,6 +53,7 @@ async fn world() -> World {
         worker: db.worker(),
         graph: Graph::new(&format!("{}/v25.0", meta.uri()), "1234567", "app-secret"),
         cipher: cipher(),
+        storage: shared::testing::storage().await,
         relay: Relay::new(shared::aws::sqs(&aws), Default::default()),
         sqs: LazyClient::ready(shared::aws::sqs(&aws)),
     };

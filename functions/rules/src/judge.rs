@@ -12,7 +12,7 @@ use shared::error::AppError;
 use shared::repo::optimizer_facts::{self, CampaignState};
 use shared::repo::rules::Rule;
 use shared::rules::evaluate::{self, Evaluation, Facts, WindowKey};
-use shared::rules::guards::{self, Decision, Situation};
+use shared::rules::guards::{self, Change, Decision, Situation};
 use uuid::Uuid;
 
 /// One entity judged.
@@ -37,6 +37,23 @@ fn window_label(keys: &[WindowKey], c: &CampaignState) -> String {
             format!("{from}..{to}")
         })
         .unwrap_or_else(|| c.today.to_string())
+}
+
+/// A creative refresh with the replacement it would use, or the skip when there is none.
+async fn with_replacement(t: &impl Tx, user: Uuid, campaign: Uuid) -> Result<Decision, AppError> {
+    Ok(
+        match optimizer_facts::best_unused_creative(t, user, campaign).await? {
+            Some(replacement) => Decision::Act {
+                change: Change::CreativeRefresh {
+                    replacement: Some(replacement),
+                },
+            },
+            None => Decision::Skip {
+                reason: guards::Skip::NoReplacement,
+                detail: None,
+            },
+        },
+    )
 }
 
 /// Every decision `rule` would make now (on one ad account's campaigns when given).
@@ -81,12 +98,21 @@ pub async fn judge(
                 changes_last_day: c.changes_last_day,
                 daily_budget: c.daily_budget,
                 max_daily_budget: c.max_daily_budget,
+                meta_learning_stage: c.meta_learning_stage.clone(),
+                account_budget_cap: c.account_budget_cap,
+                account_other_budgets: c.account_other_budgets,
+            };
+            let decision = match guards::decide(&rule.spec, &evaluation, &situation) {
+                Decision::Act {
+                    change: Change::CreativeRefresh { .. },
+                } => with_replacement(t, rule.user_id, c.id).await?,
+                other => other,
             };
             out.push(Judgement {
                 campaign_id: c.id,
                 campaign_name: c.name.clone(),
                 asset_id: asset,
-                decision: guards::decide(&rule.spec, &evaluation, &situation),
+                decision,
                 window: window_label(&keys, &c),
                 evaluation,
             });

@@ -7,6 +7,7 @@
 
 pub mod creatives;
 pub mod events;
+pub mod learning;
 pub mod parse;
 pub mod reading;
 pub mod review;

@@ -54,8 +54,8 @@ const FIELDS: &str =
     "campaign_id,campaign_name,impressions,clicks,spend,actions,action_values,date_start,date_stop";
 
 const _: () = assert!(
-    PULLS.len() as i32 + 2 == CALLS_PER_SYNC,
-    "CALLS_PER_SYNC counts the insights pulls, the ads' review and the creatives' results"
+    PULLS.len() as i32 + 3 == CALLS_PER_SYNC,
+    "CALLS_PER_SYNC counts the insights pulls, the ads' review, the creatives' results and the learning stage"
 );
 
 /// Where a sync stands before calling Meta.
@@ -185,6 +185,10 @@ pub async fn run(state: &State, m: &SyncMessage, attempt: u32) -> Result<Outcome
             Ok(rows) => rows,
             Err(e) => return failed(state, m, job, attempt, &calls, e).await,
         };
+    let learning = match crate::learning::pull(state, &token, &m.ad_account_id, &mut calls).await {
+        Ok(stages) => crate::learning::by_campaign(stages, &campaigns),
+        Err(e) => return failed(state, m, job, attempt, &calls, e).await,
+    };
     let creative_days = crate::creatives::days(&creative_rows, &ads)
         .map_err(|why| AppError::Internal(format!("ad insights row: {why}")))?;
     let ids: Vec<Uuid> = campaigns.values().map(|(id, _)| *id).collect();
@@ -196,6 +200,9 @@ pub async fn run(state: &State, m: &SyncMessage, attempt: u32) -> Result<Outcome
             insights::refresh_totals(w, &ids).await?;
             for (campaign, ads) in &reviews {
                 insights::record_review(w, *campaign, ads).await?;
+            }
+            for (campaign, stage) in &learning {
+                insights::record_learning_stage(w, *campaign, stage.as_deref()).await?;
             }
             creative_results::upsert(w, &creative_days).await?;
             creative_results::rescore(w, &ids).await?;

@@ -265,6 +265,19 @@ pub struct ExecutionSpec {
     /// Minutes before this rule acts on the same entity again (default one day).
     #[serde(default = "default_frequency")]
     pub action_frequency: i64,
+    /// For CREATIVE_REFRESH: how the replacement is found.
+    #[serde(default)]
+    pub refresh_spec: Option<RefreshSpec>,
+}
+
+/// How a creative refresh finds the replacement: the best active creative of the
+/// library the campaign has not used (by its score in other campaigns, then favourites,
+/// then the newest). Generating one with the owner's credits is not available yet.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RefreshSpec {
+    #[serde(default)]
+    pub allow_generation: bool,
 }
 
 fn default_frequency() -> i64 {
@@ -533,18 +546,36 @@ impl RuleSpec {
                 Err(Invalid::new("invalid", "between 10 minutes and 30 days")),
             );
         }
-        if matches!(
-            e.execution_type,
-            ExecutionType::CreativeRefresh | ExecutionType::AudienceExpansion
-        ) {
+        if e.execution_type == ExecutionType::AudienceExpansion {
             f.check::<()>(
                 "execution_spec.execution_type",
                 Err(Invalid::new(
                     "not_available",
-                    "CREATIVE_REFRESH and AUDIENCE_EXPANSION are not available yet; use PAUSE, UNPAUSE, CHANGE_BUDGET or NOTIFICATION",
+                    "AUDIENCE_EXPANSION is not available yet; use PAUSE, UNPAUSE, CHANGE_BUDGET, CREATIVE_REFRESH or NOTIFICATION",
                 )),
             );
             return;
+        }
+        match (&e.refresh_spec, e.execution_type) {
+            (Some(_), t) if t != ExecutionType::CreativeRefresh => {
+                f.check::<()>(
+                    "execution_spec.refresh_spec",
+                    Err(Invalid::new(
+                        "invalid",
+                        "only CREATIVE_REFRESH takes refresh_spec",
+                    )),
+                );
+            }
+            (Some(r), _) if r.allow_generation => {
+                f.check::<()>(
+                    "execution_spec.refresh_spec.allow_generation",
+                    Err(Invalid::new(
+                        "not_available",
+                        "generating a replacement with credits is not available yet; a refresh uses the best unused creative in your library",
+                    )),
+                );
+            }
+            _ => {}
         }
         let on_ads = self.entity_type == EntityType::Ad;
         let fits = match e.execution_type {

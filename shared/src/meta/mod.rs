@@ -11,6 +11,6 @@ pub mod reads;
 pub use graph::{ErrorKind, Graph, GraphError, Reply, Usage};
 
 /// Calls one insights sync of an ad account makes at least (one per pull: no
-/// breakdown, placement, age and gender, region, hourly, the ads' review and their own
-/// results); the hourly budget must fit it.
-pub const CALLS_PER_SYNC: i32 = 7;
+/// breakdown, placement, age and gender, region, hourly, the ads' review, their own
+/// results and the ad sets' learning stage); the hourly budget must fit it.
+pub const CALLS_PER_SYNC: i32 = 8;

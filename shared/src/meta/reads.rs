@@ -102,6 +102,20 @@ impl AdAccount<'_> {
         .await
     }
 
+    /// Every ad set of the account with `fields` (its `learning_stage_info`, say).
+    pub async fn adsets(
+        &self,
+        fields: &str,
+        meter: &mut impl Meter,
+    ) -> Result<Vec<Value>, GraphError> {
+        self.pages(
+            format!("{}/adsets", self.act),
+            vec![("fields", fields.to_owned()), ("limit", PAGE.to_owned())],
+            meter,
+        )
+        .await
+    }
+
     /// Every ad of the account with `fields`.
     pub async fn ads(
         &self,

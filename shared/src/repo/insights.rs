@@ -336,3 +336,18 @@ pub async fn record_review(
     .await?;
     Ok(verdict)
 }
+
+/// Records Meta's learning stage of the campaign's ad set as of now (None: Meta gave
+/// none, so the optimizer falls back on our own edit log).
+pub async fn record_learning_stage(
+    w: &Worker<'_>,
+    campaign: Uuid,
+    stage: Option<&str>,
+) -> Result<(), AppError> {
+    w.tx.execute(
+        "UPDATE campaigns SET meta_learning_stage = $2, meta_learning_stage_at = now() WHERE id = $1",
+        &[&campaign, &stage],
+    )
+    .await?;
+    Ok(())
+}

@@ -38,6 +38,13 @@ pub struct CampaignState {
     pub last_significant_edit: Option<DateTime<Utc>>,
     /// Changes the optimizer applied to it in the last 24 hours.
     pub changes_last_day: i64,
+    /// Meta's learning stage of its ad set and when the sync read it.
+    pub meta_learning_stage: Option<String>,
+    pub meta_learning_stage_at: Option<DateTime<Utc>>,
+    /// The owner's ceiling on the ad account's daily budgets together, and what its
+    /// other live campaigns' daily budgets add up to.
+    pub account_budget_cap: Option<Decimal>,
+    pub account_other_budgets: Decimal,
 }
 
 impl CampaignState {
@@ -58,7 +65,13 @@ const STATE: &str = "SELECT c.id, c.name, c.status, c.approval_status, c.daily_b
         (SELECT min(p.date) FROM performance_analytics p WHERE p.campaign_id = c.id AND p.impressions > 0), \
         (SELECT max(e.edited_at) FROM campaign_edits e WHERE e.campaign_id = c.id AND e.significant), \
         (SELECT count(*) FROM ai_optimization_logs l WHERE l.campaign_id = c.id AND l.decision = 'applied' \
-            AND l.optimized_at > now() - interval '24 hours') \
+            AND l.optimized_at > now() - interval '24 hours'), \
+        c.meta_learning_stage, c.meta_learning_stage_at, \
+        (SELECT min(a.optimizer_budget_cap) FROM meta_ad_accounts a WHERE a.ad_account_id = c.meta_ad_account_id \
+            AND a.user_id = c.user_id), \
+        (SELECT coalesce(sum(o.daily_budget), 0) FROM campaigns o WHERE o.user_id = c.user_id \
+            AND o.meta_ad_account_id = c.meta_ad_account_id AND o.id <> c.id AND o.deleted_at IS NULL \
+            AND o.status IN ('active', 'review')) \
    FROM campaigns c";
 
 fn state(r: &tokio_postgres::Row, now: DateTime<Utc>) -> CampaignState {
@@ -76,6 +89,10 @@ fn state(r: &tokio_postgres::Row, now: DateTime<Utc>) -> CampaignState {
         first_day: r.get(10),
         last_significant_edit: r.get(11),
         changes_last_day: r.get(12),
+        meta_learning_stage: r.get(13),
+        meta_learning_stage_at: r.get(14),
+        account_budget_cap: r.get(15),
+        account_other_budgets: r.get(16),
     }
 }
 
@@ -185,6 +202,29 @@ pub async fn delivery(
     Ok((r.get::<_, i64>(0) > 0).then(|| delivery_at(&r, 1)))
 }
 
+/// The replacement a creative refresh would use: the owner's best active image or video
+/// the campaign has never used — by its best score in other campaigns, then
+/// favourites, then the newest.
+pub async fn best_unused_creative(
+    t: &impl Tx,
+    user: Uuid,
+    campaign: Uuid,
+) -> Result<Option<Uuid>, AppError> {
+    Ok(t.tx()
+        .query_opt(
+            "SELECT a.id FROM creative_assets a \
+              WHERE a.user_id = $1 AND a.status = 'active' AND a.asset_type IN ('image', 'video') \
+                AND a.file_url IS NOT NULL \
+                AND NOT EXISTS (SELECT 1 FROM campaign_assets u WHERE u.campaign_id = $2 AND u.asset_id = a.id) \
+              ORDER BY (SELECT max(o.performance_score) FROM campaign_assets o WHERE o.asset_id = a.id) DESC NULLS LAST, \
+                       a.is_favorite DESC, a.created_at DESC, a.id \
+              LIMIT 1",
+            &[&user, &campaign],
+        )
+        .await?
+        .map(|r| r.get(0)))
+}
+
 /// The campaign's creatives that are running (for AD rules).
 pub async fn active_creatives(t: &impl Tx, campaign: Uuid) -> Result<Vec<Uuid>, AppError> {
     Ok(t.tx()
@@ -253,14 +293,15 @@ pub struct Locked {
     pub meta_adset_id: Option<String>,
     pub daily_budget: Option<Decimal>,
     pub status: String,
+    pub meta_learning_stage: Option<String>,
 }
 
 pub async fn lock(t: &impl Tx, campaign: Uuid) -> Result<Locked, AppError> {
     let r = t
         .tx()
         .query_one(
-            "SELECT currency::text, meta_ad_account_id, meta_campaign_id, meta_adset_id, daily_budget, status \
-               FROM campaigns WHERE id = $1 FOR UPDATE",
+            "SELECT currency::text, meta_ad_account_id, meta_campaign_id, meta_adset_id, daily_budget, status, \
+                    meta_learning_stage FROM campaigns WHERE id = $1 FOR UPDATE",
             &[&campaign],
         )
         .await?;
@@ -271,6 +312,7 @@ pub async fn lock(t: &impl Tx, campaign: Uuid) -> Result<Locked, AppError> {
         meta_adset_id: r.get(3),
         daily_budget: r.get(4),
         status: r.get(5),
+        meta_learning_stage: r.get(6),
     })
 }
 
@@ -295,12 +337,7 @@ pub async fn write_change(
     w: Written,
     source: &str,
 ) -> Result<(), AppError> {
-    t.tx()
-        .execute(
-            "SELECT set_config('adpilot.edit_source', $1, true)",
-            &[&source],
-        )
-        .await?;
+    edit_source(t, source).await?;
     match w {
         Written::DailyBudget(b) => {
             t.tx()
@@ -321,8 +358,17 @@ pub async fn write_change(
                 .await?
         }
     };
+    edit_source(t, "").await
+}
+
+/// Who the campaign edits that follow in this transaction are recorded as (`user`,
+/// `optimizer`; empty: the default, the owner).
+pub async fn edit_source(t: &impl Tx, source: &str) -> Result<(), AppError> {
     t.tx()
-        .execute("SELECT set_config('adpilot.edit_source', '', true)", &[])
+        .execute(
+            "SELECT set_config('adpilot.edit_source', $1, true)",
+            &[&source],
+        )
         .await?;
     Ok(())
 }

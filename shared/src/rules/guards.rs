@@ -5,7 +5,7 @@
 //! judgeable on small numbers), the learning phase (no significant change within 72
 //! hours of the last significant edit), the rule's cooldown, two changes per campaign a
 //! day, and budget steps and ceilings (+20 % by default, never beyond ±30 % a step or
-//! above the goal's maximum). What survives is the change to make.
+//! above the goal's maximum or the account-wide cap). What survives is the change to make.
 
 use chrono::{DateTime, Duration, Utc};
 use rust_decimal::Decimal;
@@ -42,6 +42,9 @@ pub enum Skip {
     AlreadyPaused,
     AlreadyActive,
     NoBudget,
+    /// A creative refresh found no active creative in the library the campaign has not
+    /// used.
+    NoReplacement,
 }
 
 impl Skip {
@@ -61,6 +64,7 @@ impl Skip {
             Skip::AlreadyPaused => "already_paused",
             Skip::AlreadyActive => "already_active",
             Skip::NoBudget => "no_budget",
+            Skip::NoReplacement => "no_replacement",
         }
     }
 }
@@ -82,6 +86,36 @@ pub struct Situation {
     pub changes_last_day: i64,
     pub daily_budget: Option<Decimal>,
     pub max_daily_budget: Option<Decimal>,
+    /// Meta's learning stage of the ad set (LEARNING, SUCCESS, FAIL), when Meta gives it.
+    pub meta_learning_stage: Option<String>,
+    /// The owner's cap on the ad account's daily budgets together, and the other live
+    /// campaigns' share of it.
+    pub account_budget_cap: Option<Decimal>,
+    pub account_other_budgets: Decimal,
+}
+
+impl Situation {
+    /// Why the campaign counts as learning: Meta says so, or a significant edit (ours or
+    /// the owner's) is less than 72 hours old.
+    pub fn learning(&self) -> Option<&'static str> {
+        if self.meta_learning_stage.as_deref() == Some("LEARNING") {
+            return Some("meta_learning_stage");
+        }
+        self.last_significant_edit
+            .is_some_and(|at| self.now - at < Duration::hours(LEARNING_HOURS))
+            .then_some("recent_significant_edit")
+    }
+
+    /// The highest daily budget the goal and the account-wide cap allow.
+    pub fn budget_ceiling(&self) -> Option<Decimal> {
+        let account = self
+            .account_budget_cap
+            .map(|cap| (cap - self.account_other_budgets).max(Decimal::ZERO));
+        match (self.max_daily_budget, account) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
 }
 
 /// What a rule would do to an entity.
@@ -91,7 +125,11 @@ pub enum Change {
     Pause,
     Unpause,
     Budget { from: Decimal, to: Decimal },
-    CreativeRefresh,
+    /// The tired creative's ad paused for `replacement`'s, the best creative of the
+    /// owner's library the campaign has not used (chosen when the rule is judged).
+    CreativeRefresh {
+        replacement: Option<uuid::Uuid>,
+    },
     AudienceExpansion,
     Notify,
 }
@@ -186,10 +224,12 @@ pub fn decide(spec: &RuleSpec, evaluation: &Evaluation, s: &Situation) -> Decisi
     }
     let kind = spec.execution_spec.execution_type;
     if kind.is_significant_edit()
-        && s.last_significant_edit
-            .is_some_and(|at| s.now - at < Duration::hours(LEARNING_HOURS))
+        && let Some(why) = s.learning()
     {
-        return skip(Skip::LearningPhase);
+        return Decision::Skip {
+            reason: Skip::LearningPhase,
+            detail: Some(why.to_owned()),
+        };
     }
     if s.last_applied_by_rule
         .is_some_and(|at| s.now - at < Duration::minutes(spec.execution_spec.action_frequency))
@@ -209,12 +249,12 @@ pub fn decide(spec: &RuleSpec, evaluation: &Evaluation, s: &Situation) -> Decisi
             let Some(current) = s.daily_budget else {
                 return skip(Skip::NoBudget);
             };
-            match new_budget(spec, current, s.max_daily_budget) {
+            match new_budget(spec, current, s.budget_ceiling()) {
                 Ok(to) => Change::Budget { from: current, to },
                 Err(reason) => return skip(reason),
             }
         }
-        ExecutionType::CreativeRefresh => Change::CreativeRefresh,
+        ExecutionType::CreativeRefresh => Change::CreativeRefresh { replacement: None },
         ExecutionType::AudienceExpansion => Change::AudienceExpansion,
         ExecutionType::Notification => Change::Notify,
     };
@@ -262,6 +302,9 @@ mod tests {
             changes_last_day: 0,
             daily_budget: Some(Decimal::from(1000)),
             max_daily_budget: None,
+            meta_learning_stage: Some("SUCCESS".into()),
+            account_budget_cap: None,
+            account_other_budgets: Decimal::ZERO,
         }
     }
 
@@ -353,6 +396,50 @@ mod tests {
         );
         assert_eq!(with(&|s| s.changes_last_day = 2), Skip::DailyChangeLimit);
         assert_eq!(with(&|s| s.daily_budget = None), Skip::NoBudget);
+        assert_eq!(
+            with(&|s| s.meta_learning_stage = Some("LEARNING".into())),
+            Skip::LearningPhase
+        );
+        assert_eq!(
+            with(&|s| {
+                s.account_budget_cap = Some(d("5000"));
+                s.account_other_budgets = d("4000");
+            }),
+            Skip::AtBudgetLimit,
+            "the account's other campaigns already use its cap"
+        );
+    }
+
+    #[test]
+    fn the_learning_phase_is_metas_word_or_a_recent_significant_edit() {
+        let mut s = situation();
+        assert_eq!(s.learning(), None);
+        s.meta_learning_stage = Some("LEARNING".into());
+        assert_eq!(s.learning(), Some("meta_learning_stage"));
+        s.meta_learning_stage = Some("FAIL".into());
+        assert_eq!(s.learning(), None, "learning limited is not learning");
+        s.meta_learning_stage = None;
+        s.last_significant_edit = Some(s.now - Duration::hours(10));
+        assert_eq!(s.learning(), Some("recent_significant_edit"));
+    }
+
+    #[test]
+    fn a_budget_rise_stops_at_the_account_wide_cap() {
+        let rule = raise("30", "PERCENTAGE", None);
+        let mut s = situation();
+        s.account_budget_cap = Some(d("3100"));
+        s.account_other_budgets = d("2000");
+        assert_eq!(
+            decide(&rule, &holds(), &s),
+            Decision::Act {
+                change: Change::Budget {
+                    from: d("1000"),
+                    to: d("1100")
+                }
+            }
+        );
+        s.max_daily_budget = Some(d("1050"));
+        assert_eq!(s.budget_ceiling(), Some(d("1050")));
     }
 
     #[test]

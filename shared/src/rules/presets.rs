@@ -2,9 +2,9 @@
 //! scale a campaign whose ROAS held above target (4× by default) for three days
 //! (`roas_above_4x_3_days`, +20 % a day at most, never above the goal's maximum budget);
 //! trim one whose cost per result is, beyond doubt, above the target CPA
-//! (`cpa_above_target_7_days`, −20 %); and tell the owner when a creative's CTR has
-//! really fallen 15 % week on week (`ctr_decline_15_percent`; the creative refresh it
-//! calls for is not automated yet). Each is an ordinary rule the owner can preview,
+//! (`cpa_above_target_7_days`, −20 %); and refresh a creative whose CTR has really
+//! fallen 15 % week on week (`ctr_decline_15_percent`: its ad paused for the best
+//! creative of the library the campaign has not used). Each is an ordinary rule the owner can preview,
 //! change or turn off; untouched ones follow the goals when they change.
 
 use rust_decimal::Decimal;
@@ -85,13 +85,13 @@ pub fn for_goals(g: &Goals) -> Vec<Preset> {
     }
     out.push(Preset {
         slug: "ctr_decline_15_percent",
-        name: "Tell me when a creative tires",
+        name: "Refresh a creative that tires",
         spec: spec(json!({
             "entity_type": "AD",
             "evaluation_spec": {"filters": [
                 {"field": "ctr", "operator": "CHANGED_BY_PCT", "value": -15, "time_preset": "LAST_7D"}
             ]},
-            "execution_spec": {"execution_type": "NOTIFICATION", "action_frequency": 10080},
+            "execution_spec": {"execution_type": "CREATIVE_REFRESH", "action_frequency": 10080},
             "schedule_spec": {"schedule_type": "DAILY"}
         })),
     });

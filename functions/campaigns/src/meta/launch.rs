@@ -33,7 +33,7 @@ use shared::repo::{jobs, meta_accounts, outbox, profiles};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::meta_error;
+use super::{MetaParts, meta_error};
 use super::spec::{
     budget, day_start, optimization_goal, pixel_event, promoted_object, schedule, targeting,
 };
@@ -429,18 +429,18 @@ async fn check_minimum_budget(state: &State, l: &Launch) -> Result<(), Stop> {
     }
 }
 
-fn account<'a>(state: &'a State, l: &'a Launch) -> AdAccount<'a> {
+fn account<'a>(state: &'a impl MetaParts, l: &'a Launch) -> AdAccount<'a> {
     AdAccount {
-        graph: &state.graph,
+        graph: state.graph(),
         token: &l.token,
         act: &l.act,
     }
 }
 
 /// Commits the progress; stops the launch when its claim was lost to another.
-async fn save(state: &State, l: &Launch) -> Result<(), AppError> {
+async fn save(state: &impl MetaParts, l: &Launch) -> Result<(), AppError> {
     let kept = state
-        .db
+        .db()
         .tenant(l.user, async |t| {
             campaigns::save_launch(t, l.id, l.claim, &l.act, &l.progress).await
         })
@@ -523,13 +523,13 @@ async fn run_steps(state: &State, l: &mut Launch, page_id: Option<&str>) -> Resu
 /// has none (under the launch claim, found by its tag first like every launch object),
 /// and delivers when the campaign is active. Unchanged when the campaign is not live.
 pub async fn add_creative(
-    state: &State,
+    state: &impl MetaParts,
     user: UserId,
     id: CampaignId,
     asset: shared::domain::AssetId,
 ) -> Result<(), AppError> {
     let live = state
-        .db
+        .db()
         .tenant(user, async |t| campaigns::meta_link(t, id).await)
         .await?
         .activated();
@@ -547,14 +547,14 @@ pub async fn add_creative(
 }
 
 async fn add_claimed(
-    state: &State,
+    state: &impl MetaParts,
     user: UserId,
     id: CampaignId,
     claim: Uuid,
     asset: shared::domain::AssetId,
 ) -> Result<(), AppError> {
     let (campaign, link, access, website, this) = state
-        .db
+        .db()
         .tenant(user, async |t| {
             let (c, link, access) = super::with_access(t, user, id).await?;
             let website = profiles::business(t).await?.and_then(|b| b.website_url);
@@ -597,7 +597,7 @@ async fn add_claimed(
             .clone()
             .unwrap_or_default();
         ads::set_status(
-            &state.graph,
+            &state.graph(),
             &l.token,
             &ad,
             shared::domain::campaign::MetaStatus::Active,
@@ -616,7 +616,7 @@ fn no_file(key: &str) -> Stop {
 
 /// Media (image hash or video id), creative and ad for one campaign asset.
 async fn ad_for_asset(
-    state: &State,
+    state: &impl MetaParts,
     l: &mut Launch,
     a: &CampaignAsset,
     adset: &str,
@@ -630,25 +630,25 @@ async fn ad_for_asset(
             .asset
             .file_url
             .as_deref()
-            .and_then(|u| state.storage.key_of(u))
+            .and_then(|u| state.storage().key_of(u))
             .map(str::to_owned)
             .ok_or_else(|| no_file(&asset))?;
         if is_video {
             let url = state
-                .storage
+                .storage()
                 .presign_get(&s3, None, Duration::from_secs(3600))
                 .await
                 .map_err(AppError::internal)?;
             entry.video_id = Some(account(state, l).video(&key, url.url).await?);
         } else {
             let size = state
-                .storage
+                .storage()
                 .size(&s3)
                 .await
                 .map_err(AppError::internal)?
                 .ok_or_else(|| no_file(&asset))?;
             let bytes = state
-                .storage
+                .storage()
                 .read_range(&s3, 0, size as u64)
                 .await
                 .map_err(AppError::internal)?;

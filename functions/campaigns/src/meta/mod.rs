@@ -17,6 +17,54 @@ use uuid::Uuid;
 
 use crate::State;
 
+/// What changing a campaign's ads on Meta takes: the pool, the Graph client, the token
+/// cipher and S3 (the media the ads show). The campaigns API lends its `State`; the
+/// optimizer lends its own parts (`Parts`) when it adds a replacement creative's ad.
+pub trait MetaParts {
+    fn db(&self) -> &shared::db::Db;
+    fn graph(&self) -> &shared::meta::Graph;
+    fn cipher(&self) -> &shared::crypto::TokenCipher;
+    fn storage(&self) -> &shared::aws::storage::Storage;
+}
+
+impl MetaParts for State {
+    fn db(&self) -> &shared::db::Db {
+        &self.db
+    }
+    fn graph(&self) -> &shared::meta::Graph {
+        &self.graph
+    }
+    fn cipher(&self) -> &shared::crypto::TokenCipher {
+        &self.cipher
+    }
+    fn storage(&self) -> &shared::aws::storage::Storage {
+        &self.storage
+    }
+}
+
+/// Borrowed parts, for a function other than the campaigns API.
+pub struct Parts<'a> {
+    pub db: &'a shared::db::Db,
+    pub graph: &'a shared::meta::Graph,
+    pub cipher: &'a shared::crypto::TokenCipher,
+    pub storage: &'a shared::aws::storage::Storage,
+}
+
+impl MetaParts for Parts<'_> {
+    fn db(&self) -> &shared::db::Db {
+        self.db
+    }
+    fn graph(&self) -> &shared::meta::Graph {
+        self.graph
+    }
+    fn cipher(&self) -> &shared::crypto::TokenCipher {
+        self.cipher
+    }
+    fn storage(&self) -> &shared::aws::storage::Storage {
+        self.storage
+    }
+}
+
 /// The tenant's campaign (404 when it is not theirs), what it has on Meta, and the
 /// access to its ad account (None before it has one, or when its connection is gone).
 pub async fn with_access(
@@ -36,14 +84,14 @@ pub async fn with_access(
 }
 
 /// The token of an ad account's connection, or the 409 that asks to reconnect.
-pub fn token_of(state: &State, access: Option<Access>) -> Result<(Access, String), AppError> {
+pub fn token_of(state: &impl MetaParts, access: Option<Access>) -> Result<(Access, String), AppError> {
     let access = access.ok_or(AppError::Conflict {
         code: "meta_reconnect_required",
         detail:
             "The Meta connection for this campaign's ad account is gone or expired. Connect again."
                 .into(),
     })?;
-    let token = state.cipher.open(&access.sealed_token)?;
+    let token = state.cipher().open(&access.sealed_token)?;
     Ok((access, token))
 }
 
@@ -53,7 +101,7 @@ pub fn token_of(state: &State, access: Option<Access>) -> Result<(Access, String
 /// `launch_in_progress` with the progress, saying `busy`. The claim is given back
 /// however `work` ends.
 pub async fn claimed<T>(
-    state: &State,
+    state: &impl MetaParts,
     user: UserId,
     id: CampaignId,
     busy: &'static str,
@@ -61,7 +109,7 @@ pub async fn claimed<T>(
 ) -> Result<T, AppError> {
     let claim = Uuid::new_v4();
     let held = state
-        .db
+        .db()
         .tenant(user, async |t| campaigns::claim_launch(t, id, claim).await)
         .await?;
     if let Claim::Held { until, progress } = held {
@@ -75,7 +123,7 @@ pub async fn claimed<T>(
     }
     let outcome = work(claim).await;
     if let Err(e) = state
-        .db
+        .db()
         .tenant(user, async |t| {
             campaigns::release_launch(t, id, claim).await
         })
