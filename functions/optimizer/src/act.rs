@@ -108,8 +108,10 @@ async fn claim(
                 return Ok(Err("skipped"));
             }
             let mut e = entry(rule, j, "applied");
-            e.before_values = Some(json!({"daily_budget": locked.daily_budget, "status": locked.status,
-                                          "learning_stage": locked.meta_learning_stage}));
+            e.before_values = Some(
+                json!({"daily_budget": locked.daily_budget, "status": locked.status,
+                                          "learning_stage": locked.meta_learning_stage}),
+            );
             e.after_values = Some(json!(change));
             let Some(log) = optimization_logs::record(t, &e).await? else {
                 return Ok(Err("already_applied"));
@@ -178,7 +180,16 @@ async fn apply(
     let sent = match change {
         Change::CreativeRefresh {
             replacement: Some(replacement),
-        } => crate::refresh::send(state, rule.user_id, j.campaign_id, &claimed.on, *replacement).await,
+        } => {
+            crate::refresh::send(
+                state,
+                rule.user_id,
+                j.campaign_id,
+                &claimed.on,
+                *replacement,
+            )
+            .await
+        }
         _ => meta_change::send(&state.meta(), rule.user_id, &claimed.on, change).await,
     };
     let user = UserId(rule.user_id);

@@ -57,5 +57,7 @@ pub async fn send(
     }
     meta_change::send(&state.meta(), user, tired, &Change::Pause)
         .await
-        .map_err(|e| format!("the replacement runs, but the tired creative's ad was not paused: {e}"))
+        .map_err(|e| {
+            format!("the replacement runs, but the tired creative's ad was not paused: {e}")
+        })
 }

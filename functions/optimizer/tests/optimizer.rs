@@ -205,7 +205,10 @@ async fn the_budget_is_raised_once_not_twice_when_roas_held_above_four_for_three
     assert_eq!(d[0], ("applied".into(), None));
     assert_eq!(
         d[1],
-        ("skipped".into(), Some("learning_phase".into())),
+        (
+            "skipped".into(),
+            Some("learning_phase:recent_significant_edit".into())
+        ),
         "its own change restarts the clock"
     );
     assert_eq!(d.len(), 2);

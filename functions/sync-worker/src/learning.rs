@@ -89,6 +89,10 @@ mod tests {
         let by = by_campaign(stages, &campaigns);
         assert_eq!(by[&ours].as_deref(), Some("LEARNING"));
         assert_eq!(by[&other], None);
-        assert_eq!(by.len(), 2, "ad sets of campaigns made outside Adpilot are left out");
+        assert_eq!(
+            by.len(),
+            2,
+            "ad sets of campaigns made outside Adpilot are left out"
+        );
     }
 }

@@ -169,8 +169,19 @@ async fn insights(g: &MockServer) {
         .mount(g).await;
 }
 
-/// The account's ads as Meta lists them: ours with `status` (and `feedback`).
+/// The account's ads as Meta lists them: ours with `status` (and `feedback`); and its
+/// ad sets, ours still learning.
 async fn ads(g: &MockServer, status: &str, feedback: Option<Value>) {
+    Mock::given(method("GET"))
+        .and(path("/v25.0/act_1/adsets"))
+        .and(query_param("fields", "id,campaign_id,effective_status,learning_stage_info"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"data": [
+            {"id": "23850000000000002", "campaign_id": META_CAMPAIGN, "effective_status": "ACTIVE",
+             "learning_stage_info": {"status": "LEARNING", "conversions": 12, "last_sig_edit_ts": 1764547200}},
+            {"id": "23859999999999998", "campaign_id": "23859999999999990", "effective_status": "ACTIVE",
+             "learning_stage_info": {"status": "SUCCESS"}}]})))
+        .mount(g)
+        .await;
     Mock::given(method("GET"))
         .and(path("/v25.0/act_1/ads"))
         .and(query_param("fields", "id,campaign_id,effective_status,ad_review_feedback"))
@@ -221,6 +232,18 @@ async fn insights_land_as_numbers_and_a_second_run_changes_nothing() {
     insights(&w.graph).await;
     let outcome = process(&w.state, &message(&w, 1).await).await;
     assert_eq!(outcome, Outcome::Done("8 rows, 8 changed".into()));
+    let stage: Option<String> =
+        w.db.superuser()
+            .await
+            .query_one("SELECT meta_learning_stage FROM campaigns", &[])
+            .await
+            .unwrap()
+            .get(0);
+    assert_eq!(
+        stage.as_deref(),
+        Some("LEARNING"),
+        "Meta's learning stage of our ad set is kept on the campaign"
+    );
     let got = rows(&w).await;
     let (yesterday, today) = (day(1), day(0));
     let daily = got

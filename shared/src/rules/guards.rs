@@ -124,7 +124,10 @@ impl Situation {
 pub enum Change {
     Pause,
     Unpause,
-    Budget { from: Decimal, to: Decimal },
+    Budget {
+        from: Decimal,
+        to: Decimal,
+    },
     /// The tired creative's ad paused for `replacement`'s, the best creative of the
     /// owner's library the campaign has not used (chosen when the rule is judged).
     CreativeRefresh {

@@ -33,10 +33,10 @@ use shared::repo::{jobs, meta_accounts, outbox, profiles};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
-use super::{MetaParts, meta_error};
 use super::spec::{
     budget, day_start, optimization_goal, pixel_event, promoted_object, schedule, targeting,
 };
+use super::{MetaParts, meta_error};
 use crate::State;
 use shared::messages::MetaSync;
 

@@ -84,7 +84,10 @@ pub async fn with_access(
 }
 
 /// The token of an ad account's connection, or the 409 that asks to reconnect.
-pub fn token_of(state: &impl MetaParts, access: Option<Access>) -> Result<(Access, String), AppError> {
+pub fn token_of(
+    state: &impl MetaParts,
+    access: Option<Access>,
+) -> Result<(Access, String), AppError> {
     let access = access.ok_or(AppError::Conflict {
         code: "meta_reconnect_required",
         detail:
