@@ -702,6 +702,153 @@ class LocalStack(unittest.TestCase):
         status, _, again = http("POST", self.url(f"/v1/optimizations/{done[0]['id']}/revert"), token=token)
         self.assertEqual((status, again["code"]), (409, "not_revertible"))
 
+    # --- the optimizer on scenarios the Meta simulator plays out day by day ----------------
+
+    def invoke(self, function, event=None):
+        """Runs a function now through the gateway's Lambda Invoke API (a schedule's tick)."""
+        status, _, out = http("POST", self.url(f"/2015-03-31/functions/{function}/invocations"), event or {})
+        self.assertEqual(status, 200, out)
+        return out
+
+    def launched_with_history(self, token, sim, name, days, assets=(), **scenario):
+        """A launched campaign whose simulated delivery began `days` ago, shaped by
+        `scenario`, synced again until every past day is here, its learning phase over."""
+        c = self.launchable(token, daily="1500.00", name=name)
+        for asset in assets:
+            status, _, _ = http("PUT", self.url(f"/v1/campaigns/{c}/assets/{asset}"), {"asset_role": "variation"},
+                                token=token)
+            self.assertIn(status, (200, 201))
+        status, _, launched = http("POST", self.url(f"/v1/campaigns/{c}/launch"), {"ad_account_id": "act_1234567890"},
+                                   token=token)
+        self.assertEqual(status, 200, launched)
+        status, _, shaped = http("POST", f"{sim}/_sim/scenario",
+                                 dict(scenario, campaign=f"[adpilot:{c}]", started_days_ago=days))
+        self.assertEqual(status, 200, shaped)
+        return c
+
+    def sync_until(self, c, days):
+        def synced():
+            if psql(f"SELECT count(*) FROM background_jobs WHERE job_type = 'meta_sync' "
+                    f"AND status IN ('pending', 'running')", self.db) == "0":
+                self.invoke("scheduled-sync")
+            n = psql(f"SELECT count(DISTINCT date) FROM performance_analytics WHERE campaign_id = '{c}'", self.db)
+            return int(n) >= days
+        self.wait_for(synced, f"{days} days of insights for {c}", tries=240)
+        self.wait_for(lambda: psql(f"SELECT count(*) FROM background_jobs WHERE job_type = 'meta_sync' "
+                                   f"AND status IN ('pending', 'running')", self.db) == "0", "the sync to finish")
+        psql(f"UPDATE campaign_edits SET edited_at = now() - interval '5 days' WHERE campaign_id = '{c}'", self.db)
+
+    def rule(self, token, body):
+        status, _, rule = http("POST", self.url("/v1/rules"), dict({"schedule_spec": {"schedule_type": "HOURLY"}},
+                                                                    **body), token=token)
+        self.assertEqual(status, 201, rule)
+        return rule
+
+    def optimize(self, token, campaigns, decisions_each):
+        """One hourly tick; waits until each campaign has `decisions_each` more decisions."""
+        def count(c):
+            _, _, log = http("GET", self.url(f"/v1/campaigns/{c}/optimizations?limit=100"), token=token)
+            return log["items"]
+        before = {c: len(count(c)) for c in campaigns}
+        self.invoke("optimizer")
+        self.wait_for(lambda: all(len(count(c)) >= before[c] + decisions_each for c in campaigns),
+                      "the optimizer's decisions", tries=240)
+        return {c: count(c) for c in campaigns}
+
+    def test_roas_above_four_for_three_days_raises_the_budget_once_and_not_on_three_hundred_impressions(self):
+        token = self.signup()
+        _, sim = self.connect_meta(token)
+        strong = self.launched_with_history(token, sim, "Scale chai", 8, impressions_per_day=30000, roas=5.0)
+        self.sync_until(strong, 9)
+        thin = self.launched_with_history(token, sim, "Thin chai", 8, impressions_per_day=300, roas=5.0)
+        self.sync_until(thin, 9)
+        rules = {c: self.rule(token, {
+            "name": f"Scale on ROAS {c[:8]}", "campaign_id": c, "entity_type": "CAMPAIGN",
+            "evaluation_spec": {"filters": [{"field": "roas", "operator": "GREATER_THAN", "value": 4,
+                                             "time_preset": "LAST_3D"}]},
+            "execution_spec": {"execution_type": "CHANGE_BUDGET", "change_spec": {"amount": "20", "unit": "PERCENTAGE"}}})
+            for c in (strong, thin)}
+
+        previews = {}
+        for c, r in rules.items():
+            status, _, p = http("POST", self.url(f"/v1/rules/{r['id']}/preview"), token=token)
+            self.assertEqual(status, 200, p)
+            previews[c] = p
+        self.assertEqual(previews[strong]["would_act"], 1, previews[strong])
+        self.assertEqual(previews[thin]["skipped"], {"not_enough_data": 1}, previews[thin])
+        self.assertEqual(previews[thin]["entities"][0]["detail"], "insufficient_impressions")
+
+        first = self.optimize(token, [strong, thin], 1)
+        second = self.optimize(token, [strong, thin], 1)
+        applied = [d for d in second[strong] if d["decision"] == "applied"]
+        self.assertEqual(len(applied), 1, [(d["decision"], d["skip_reason"]) for d in second[strong]])
+        self.assertEqual(applied[0]["after_values"], previews[strong]["entities"][0]["change"],
+                         "the run did what the preview said it would")
+        self.assertEqual(first[thin][0]["skip_reason"], "not_enough_data:insufficient_impressions")
+        self.assertFalse([d for d in second[thin] if d["decision"] == "applied"])
+        adset, = self.sim_objects(sim, "adset", f"[adpilot:{strong}:adset]")
+        self.assertEqual(adset.get("budget_history"), ["180000"], "one budget change reached Meta, not two")
+        thin_adset, = self.sim_objects(sim, "adset", f"[adpilot:{thin}:adset]")
+        self.assertNotIn("budget_history", thin_adset)
+
+        # Three days on, the follow-up measures the same figures before and after.
+        psql(f"UPDATE ai_optimization_logs SET optimized_at = optimized_at - interval '4 days', "
+             f"follow_up_at = now() - interval '1 minute' WHERE id = '{applied[0]['id']}'", self.db)
+        self.invoke("optimizer")
+        measured = self.wait_for(lambda: psql(f"SELECT performance_change IS NOT NULL AND impact_description <> '' "
+                                              f"FROM ai_optimization_logs WHERE id = '{applied[0]['id']}'",
+                                              self.db) == "t", "the follow-up")
+        self.assertTrue(measured)
+
+    def test_a_creative_is_refreshed_on_a_real_ctr_decline_and_not_on_noise(self):
+        token = self.signup()
+        _, sim = self.connect_meta(token)
+        steady = self.upload(token, "steady.png", "image/png", media.image(1080, 1080, "PNG"))
+        tiring = self.launched_with_history(token, sim, "Tiring chai", 15, assets=[steady["id"]],
+                                            impressions_per_day=60000, ctr=0.015, roas=3.0)
+        # Another owner's campaign tires the same way on 100 impressions a day.
+        other = self.signup()
+        self.connect_meta(other)
+        noisy = self.launched_with_history(other, sim, "Noisy chai", 15, impressions_per_day=100, ctr=0.015)
+        # The newest creative of the library, never used: the replacement.
+        spare = self.upload(token, "spare.png", "image/png", media.image(1080, 1350, "PNG"))
+        _, _, listed = http("GET", self.url(f"/v1/campaigns/{tiring}/assets"), token=token)
+        hero = next(a["asset"]["id"] for a in listed["items"] if a["asset"]["id"] != steady["id"])
+        ad_of = lambda c, asset: self.sim_objects(sim, "ad", f"[adpilot:{c}:{asset}]")[0]
+        for ad, factor in ((ad_of(tiring, hero), [1.5, 0.5]), (ad_of(tiring, steady["id"]), 1.0)):
+            status, _, _ = http("POST", f"{sim}/_sim/scenario", {"ad": ad["id"], "ctr_factor": factor})
+            self.assertEqual(status, 200)
+        _, _, noisy_assets = http("GET", self.url(f"/v1/campaigns/{noisy}/assets"), token=other)
+        noisy_hero = noisy_assets["items"][0]["asset"]["id"]
+        http("POST", f"{sim}/_sim/scenario", {"ad": ad_of(noisy, noisy_hero)["id"], "ctr_factor": [1.5, 0.5]})
+        for c in (tiring, noisy):
+            self.sync_until(c, 16)
+        for owner, c in ((token, tiring), (other, noisy)):
+            self.rule(owner, {
+                "name": "Refresh tired creatives", "campaign_id": c, "entity_type": "AD",
+                "evaluation_spec": {"filters": [{"field": "ctr", "operator": "CHANGED_BY_PCT", "value": -15,
+                                                 "time_preset": "LAST_7D"}]},
+                "execution_spec": {"execution_type": "CREATIVE_REFRESH"}})
+        log = self.optimize(token, [tiring], 2)  # the tick runs every owner's hourly rules
+
+        def noisy_decided():
+            _, _, noisy_log = http("GET", self.url(f"/v1/campaigns/{noisy}/optimizations"), token=other)
+            return noisy_log["items"]
+        log[noisy] = self.wait_for(noisy_decided, "the noisy campaign's decision", tries=240)
+        by_asset = {d["asset_id"]: d for d in log[tiring]}
+        self.assertEqual(by_asset[hero]["decision"], "applied", by_asset)
+        self.assertEqual(by_asset[hero]["after_values"], {"action": "creative_refresh", "replacement": spare["id"]})
+        self.assertEqual(by_asset[steady["id"]]["skip_reason"], "conditions_not_met", by_asset)
+        self.assertTrue(str(log[noisy][0]["skip_reason"]).startswith("not_enough_data"), log[noisy])
+
+        self.assertEqual(ad_of(tiring, hero)["status"], "PAUSED", "the tired creative's ad is paused on Meta")
+        self.assertEqual(ad_of(tiring, spare["id"])["status"], "ACTIVE", "the unused creative now runs")
+        self.assertEqual(ad_of(tiring, steady["id"])["status"], "ACTIVE")
+        _, _, now = http("GET", self.url(f"/v1/campaigns/{tiring}/assets"), token=token)
+        active = {a["asset"]["id"]: a["is_active"] for a in now["items"]}
+        self.assertEqual(active, {hero: False, steady["id"]: True, spare["id"]: True})
+        self.assertEqual(len(self.sim_objects(sim, "ad", f"[adpilot:{noisy}:")), 1, "noise changed nothing")
+
     def test_schemathesis_finds_no_server_errors_and_no_schema_violations(self):
         token = self.signup()
         run = subprocess.run(
