@@ -849,6 +849,40 @@ class LocalStack(unittest.TestCase):
         self.assertEqual(active, {hero: False, steady["id"]: True, spare["id"]: True})
         self.assertEqual(len(self.sim_objects(sim, "ad", f"[adpilot:{noisy}:")), 1, "noise changed nothing")
 
+    def test_nothing_is_done_while_meta_says_learning_on_stale_data_or_after_the_owners_edit(self):
+        token = self.signup()
+        _, sim = self.connect_meta(token)
+        c = self.launched_with_history(token, sim, "Careful chai", 8, impressions_per_day=30000, roas=5.0,
+                                       learning_stage="LEARNING")
+        self.sync_until(c, 9)
+        self.rule(token, {
+            "name": "Scale on ROAS", "campaign_id": c, "entity_type": "CAMPAIGN",
+            "evaluation_spec": {"filters": [{"field": "roas", "operator": "GREATER_THAN", "value": 4,
+                                             "time_preset": "LAST_3D"}]},
+            "execution_spec": {"execution_type": "CHANGE_BUDGET", "change_spec": {"amount": "20", "unit": "PERCENTAGE"}}})
+        log = self.optimize(token, [c], 1)[c]
+        self.assertEqual(log[0]["skip_reason"], "learning_phase:meta_learning_stage", log[0])
+
+        # Learning is over, but the last sync is four hours old.
+        http("POST", f"{sim}/_sim/scenario", {"campaign": f"[adpilot:{c}]", "learning_stage": "SUCCESS"})
+        psql(f"UPDATE campaigns SET meta_learning_stage = 'SUCCESS', last_synced_at = now() - interval '4 hours' "
+             f"WHERE id = '{c}'", self.db)
+        psql(f"UPDATE meta_ad_accounts SET last_sync_at = now() - interval '4 hours' WHERE ad_account_id = "
+             f"'act_1234567890' AND user_id = (SELECT user_id FROM campaigns WHERE id = '{c}')", self.db)
+        log = self.optimize(token, [c], 1)[c]
+        self.assertEqual(log[0]["skip_reason"], "stale_data", log[0])
+
+        # Fresh data again, and the owner changes the budget themselves.
+        psql(f"UPDATE meta_ad_accounts SET last_sync_at = now() WHERE ad_account_id = 'act_1234567890' "
+             f"AND user_id = (SELECT user_id FROM campaigns WHERE id = '{c}')", self.db)
+        status, _, patched = http("PATCH", self.url(f"/v1/campaigns/{c}"), {"daily_budget": "1600.00"}, token=token)
+        self.assertEqual(status, 200, patched)
+        log = self.optimize(token, [c], 1)[c]
+        self.assertEqual(log[0]["skip_reason"], "learning_phase:recent_significant_edit", log[0])
+        self.assertFalse([d for d in log if d["decision"] == "applied"])
+        adset, = self.sim_objects(sim, "adset", f"[adpilot:{c}:adset]")
+        self.assertEqual(adset.get("budget_history"), ["160000"], "only the owner's own change reached Meta")
+
     def test_schemathesis_finds_no_server_errors_and_no_schema_violations(self):
         token = self.signup()
         run = subprocess.run(
