@@ -597,7 +597,7 @@ async fn add_claimed(
             .clone()
             .unwrap_or_default();
         ads::set_status(
-            &state.graph(),
+            state.graph(),
             &l.token,
             &ad,
             shared::domain::campaign::MetaStatus::Active,
