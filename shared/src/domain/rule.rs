@@ -664,6 +664,53 @@ mod tests {
     }
 
     #[test]
+    fn a_creative_refresh_uses_the_library_and_what_is_not_built_yet_says_so() {
+        let refresh = |execution: serde_json::Value, entity: &str| {
+            spec(json!({
+                "entity_type": entity,
+                "evaluation_spec": {"filters": [{"field": "ctr", "operator": "CHANGED_BY_PCT", "value": -15}]},
+                "execution_spec": execution
+            }))
+        };
+        assert!(
+            errors(&refresh(
+                json!({"execution_type": "CREATIVE_REFRESH"}),
+                "AD"
+            ))
+            .is_empty()
+        );
+        assert_eq!(
+            errors(&refresh(
+                json!({"execution_type": "CREATIVE_REFRESH", "refresh_spec": {"allow_generation": true}}),
+                "AD"
+            )),
+            ["execution_spec.refresh_spec.allow_generation"]
+        );
+        assert_eq!(
+            errors(&refresh(
+                json!({"execution_type": "PAUSE", "refresh_spec": {}}),
+                "AD"
+            )),
+            ["execution_spec.refresh_spec"]
+        );
+        assert_eq!(
+            errors(&refresh(
+                json!({"execution_type": "AUDIENCE_EXPANSION"}),
+                "CAMPAIGN"
+            )),
+            ["execution_spec.execution_type"]
+        );
+        assert_eq!(
+            errors(&refresh(
+                json!({"execution_type": "CREATIVE_REFRESH"}),
+                "CAMPAIGN"
+            )),
+            ["execution_spec.execution_type"],
+            "a refresh swaps one creative: an AD rule"
+        );
+    }
+
+    #[test]
     fn every_invalid_part_is_named_by_its_path() {
         let s = spec(json!({
             "entity_type": "AD",
