@@ -108,12 +108,7 @@ impl AdAccount<'_> {
         fields: &str,
         meter: &mut impl Meter,
     ) -> Result<Vec<Value>, GraphError> {
-        self.pages(
-            format!("{}/adsets", self.act),
-            vec![("fields", fields.to_owned()), ("limit", PAGE.to_owned())],
-            meter,
-        )
-        .await
+        self.listed("adsets", fields, meter).await
     }
 
     /// Every ad of the account with `fields`.
@@ -122,8 +117,18 @@ impl AdAccount<'_> {
         fields: &str,
         meter: &mut impl Meter,
     ) -> Result<Vec<Value>, GraphError> {
+        self.listed("ads", fields, meter).await
+    }
+
+    /// Every object on one of the account's edges with `fields`, every page.
+    async fn listed(
+        &self,
+        edge: &str,
+        fields: &str,
+        meter: &mut impl Meter,
+    ) -> Result<Vec<Value>, GraphError> {
         self.pages(
-            format!("{}/ads", self.act),
+            format!("{}/{edge}", self.act),
             vec![("fields", fields.to_owned()), ("limit", PAGE.to_owned())],
             meter,
         )
