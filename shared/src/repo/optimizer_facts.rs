@@ -38,9 +38,8 @@ pub struct CampaignState {
     pub last_significant_edit: Option<DateTime<Utc>>,
     /// Changes the optimizer applied to it in the last 24 hours.
     pub changes_last_day: i64,
-    /// Meta's learning stage of its ad set and when the sync read it.
+    /// Meta's learning stage of its ad set, as the last sync read it.
     pub meta_learning_stage: Option<String>,
-    pub meta_learning_stage_at: Option<DateTime<Utc>>,
     /// The owner's ceiling on the ad account's daily budgets together, and what its
     /// other live campaigns' daily budgets add up to.
     pub account_budget_cap: Option<Decimal>,
@@ -66,7 +65,7 @@ const STATE: &str = "SELECT c.id, c.name, c.status, c.approval_status, c.daily_b
         (SELECT max(e.edited_at) FROM campaign_edits e WHERE e.campaign_id = c.id AND e.significant), \
         (SELECT count(*) FROM ai_optimization_logs l WHERE l.campaign_id = c.id AND l.decision = 'applied' \
             AND l.optimized_at > now() - interval '24 hours'), \
-        c.meta_learning_stage, c.meta_learning_stage_at, \
+        c.meta_learning_stage, \
         (SELECT min(a.optimizer_budget_cap) FROM meta_ad_accounts a WHERE a.ad_account_id = c.meta_ad_account_id \
             AND a.user_id = c.user_id), \
         (SELECT coalesce(sum(o.daily_budget), 0) FROM campaigns o WHERE o.user_id = c.user_id \
@@ -90,9 +89,8 @@ fn state(r: &tokio_postgres::Row, now: DateTime<Utc>) -> CampaignState {
         last_significant_edit: r.get(11),
         changes_last_day: r.get(12),
         meta_learning_stage: r.get(13),
-        meta_learning_stage_at: r.get(14),
-        account_budget_cap: r.get(15),
-        account_other_budgets: r.get(16),
+        account_budget_cap: r.get(14),
+        account_other_budgets: r.get(15),
     }
 }
 
