@@ -390,6 +390,7 @@ def markdown(r):
               f"| `enable_partition_pruning = off` (baseline) | {sc['unpruned']['p50_ms']} | {sc['unpruned']['p99_ms']} |", "",
               f"- p99 ≤ 20 ms: {verdict(sc['p99_ok'])}; partitions in the plan: {sc['partitions_in_plan']} of 24+default; "
               f"index used: {sc['index_used']}", "", "```", sc["explain"], "```", "",
+              *optimizer_markdown(db.get("optimizer_pass")),
               "## Credits under contention", "",
               f"{cr['spenders']} concurrent spenders on one account with {cr['limit']} credits.", "",
               "| path | per second |", "|---|---|",
@@ -399,6 +400,57 @@ def markdown(r):
               f"usage rows sum to {cr['usage_rows_sum']} — {verdict(cr['correct'])}; ratio {cr['ratio']}×", "",
               "![latency](latency.png)", ""]
     return "\n".join(lines)
+
+
+def optimizer_markdown(op):
+    """The optimizer pass beside one aggregate of the same reads."""
+    if not op:
+        return ["## One optimizer pass", "", "Not measured in this run.", ""]
+    w, b = op["work_per_campaign"], op["baseline_work_per_campaign"]
+    decided = ", ".join(f"{k} {v}" for k, v in op["by_decision"].items())
+    lines = ["## One optimizer pass", "",
+             f"{op['campaigns']} launched campaigns with goals (three preset rules each: ROAS budget step, CPA trim, "
+             f"creative refresh) on {op['accounts']} ad accounts, {op['rows']} analytics rows (125 days × 8 rows) and "
+             f"{op['creative_rows']} creative rows (loaded in {op['load_seconds']} s). The pass is "
+             "`optimizer::run::run` on every queued daily run, one after another, rules in dry run so nothing is sent "
+             "to Meta. Baseline: one SQL aggregate reading the same windows for every campaign at once. "
+             "Database work from `pg_stat_database`, per campaign.", ""]
+    if op.get("measured_at"):
+        lines += [f"Measured on its own (`infra/bench --optimizer`) at {op['measured_at']}.", ""]
+    lines += ["| path | total s | ms per campaign | transactions | rows scanned | rows fetched | rows written | "
+              "buffers hit | buffers read |", "|---|---|---|---|---|---|---|---|---|",
+              f"| optimizer pass | {op['pass_seconds']} | {op['ms_per_campaign']} | {w['transactions']} | "
+              f"{w['rows_scanned']} | {w['rows_fetched']} | {w['rows_written']} | {w['buffers_hit']} | {w['buffers_read']} |",
+              f"| one aggregate (baseline) | {op['baseline_seconds']} | {op['baseline_ms_per_campaign']} | "
+              f"{b['transactions']} | {b['rows_scanned']} | {b['rows_fetched']} | {b['rows_written']} | "
+              f"{b['buffers_hit']} | {b['buffers_read']} |", "",
+              f"- time: {op['time_ratio']}× the aggregate; one account's run (500 campaigns): p50 "
+              f"{op['account_run']['p50_ms']} ms, p99 {op['account_run']['p99_ms']} ms",
+              f"- decisions: {op['decisions']} ({decided})", ""]
+    return lines
+
+
+def merge_optimizer(a):
+    """`--optimizer`: only the optimizer pass, merged into the last full report."""
+    results = os.path.join(a.out_dir, "results.json")
+    with open(results) as f:
+        result = json.load(f)
+    db_json = os.path.join(a.out_dir, "db.json")
+    with open(db_json, "w") as f:
+        json.dump(result["db"], f)
+    subprocess.run([os.path.join(a.bin_dir, "adpilot-bench"), "--pg", a.pg, "--superuser", a.superuser,
+                    "--scale", str(a.scale), "--out", db_json, "--only", "optimizer"], check=True,
+                   env=dict(os.environ, AWS_REGION="ap-south-1", AWS_ACCESS_KEY_ID="b", AWS_SECRET_ACCESS_KEY="b"))
+    with open(db_json) as f:
+        result["db"] = json.load(f)
+    result["db"]["optimizer_pass"]["measured_at"] = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    os.remove(db_json)
+    with open(results, "w") as f:
+        json.dump(result, f, indent=2)
+    with open(os.path.join(a.out_dir, "results.md"), "w") as f:
+        f.write(markdown(result))
+    drop_bench_database(a.pg, a.superuser)
+    print("\n".join(optimizer_markdown(result["db"]["optimizer_pass"])))
 
 
 def drop_bench_database(pg, superuser):
@@ -417,8 +469,11 @@ def main():
     ap.add_argument("--profile", default="release")
     ap.add_argument("--pg", default="postgres://127.0.0.1:5432")
     ap.add_argument("--superuser", default="postgres")
+    ap.add_argument("--optimizer", action="store_true", help="only the optimizer pass, merged into the last report")
     a = ap.parse_args()
     os.makedirs(a.out_dir, exist_ok=True)
+    if a.optimizer:
+        return merge_optimizer(a)
     db_json = os.path.join(a.out_dir, "db.json")
     log("database cases (adpilot-bench)")
     subprocess.run([os.path.join(a.bin_dir, "adpilot-bench"), "--pg", a.pg, "--superuser", a.superuser,

@@ -48,7 +48,7 @@ pub async fn handle(state: &State, req: Request) -> Response<Body> {
 }
 
 async fn route(state: &State, req: Request) -> Result<Response<Body>, AppError> {
-    use routes::{accounts, connect, revoke};
+    use routes::{accounts, budget_cap, connect, revoke};
     let path = req.uri().path().trim_end_matches('/').to_owned();
     let method = req.method().clone();
     match (path.as_str(), &method) {
@@ -72,6 +72,12 @@ async fn route(state: &State, req: Request) -> Result<Response<Body>, AppError> 
             _ => Err(AppError::MethodNotAllowed),
         };
     }
+    if let Some([id, account]) = at("/v1/meta-accounts/{}/ad-accounts/{}", &path) {
+        return match method {
+            Method::PATCH => budget_cap::update(state, &req, id, account).await,
+            _ => Err(AppError::MethodNotAllowed),
+        };
+    }
     Err(AppError::NotFound)
 }
 
@@ -82,6 +88,7 @@ async fn route(state: &State, req: Request) -> Result<Response<Body>, AppError> 
     routes::connect::callback,
     routes::accounts::list,
     routes::accounts::ad_accounts,
+    routes::budget_cap::update,
     routes::revoke::revoke
 ))]
 pub struct Api;

@@ -576,3 +576,110 @@ async fn a_token_ending_within_a_week_reads_expiring_and_reconnecting_keeps_the_
     assert_eq!(list.body["items"][0]["connection_status"], "active");
     assert_eq!(list.body["items"][0]["ad_account_count"], 2);
 }
+
+async fn patch_ad_account(state: &State, path: &str, user: &TestUser, body: Value) -> Reply {
+    reply(
+        meta_accounts::handle(
+            state,
+            request(Method::PATCH, path, Some(&body), Some(user.token.as_str())),
+        )
+        .await,
+    )
+}
+
+#[tokio::test]
+async fn an_ad_accounts_budget_ceiling_is_an_amount_in_its_currency_lifted_by_null_and_set_by_its_owner_only()
+ {
+    let db = TestDb::fresh().await;
+    let graph = MockServer::start().await;
+    let state = app(&db, &graph);
+    let owner = TestUser::create(&db, "owner@example.com").await;
+    let stranger = TestUser::create(&db, "stranger@example.com").await;
+    facebook(
+        &graph,
+        &["ads_management", "ads_read", "business_management"],
+    )
+    .await;
+    let connection = connected(&state, &owner).await;
+    let at = format!("/v1/meta-accounts/{connection}/ad-accounts/act_1234567890");
+
+    let set = patch_ad_account(
+        &state,
+        &at,
+        &owner,
+        json!({"optimizer_budget_cap": "5000.00"}),
+    )
+    .await;
+    assert_eq!(set.status, StatusCode::OK, "{}", set.body);
+    assert_eq!(set.body["optimizer_budget_cap"], "5000.00");
+    assert_eq!(set.body["currency"], "INR");
+    let listed = call(
+        &state,
+        &format!("/v1/meta-accounts/{connection}/ad-accounts"),
+        Some(&owner),
+        Method::GET,
+    )
+    .await;
+    assert_eq!(listed.body["items"][0]["optimizer_budget_cap"], "5000.00");
+
+    for (body, code) in [
+        (json!({"optimizer_budget_cap": "-10"}), "invalid_amount"),
+        (json!({"optimizer_budget_cap": "12.345"}), "invalid_amount"),
+        (json!({}), "required"),
+    ] {
+        let r = patch_ad_account(&state, &at, &owner, body.clone()).await;
+        assert_eq!(
+            r.status,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "{body}: {}",
+            r.body
+        );
+        assert_eq!(
+            r.body["errors"][0]["field"], "optimizer_budget_cap",
+            "{}",
+            r.body
+        );
+        assert_eq!(r.body["errors"][0]["code"], code, "{}", r.body);
+    }
+    let unknown = patch_ad_account(&state, &at, &owner, json!({"budget": "1"})).await;
+    assert_eq!(
+        unknown.status,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        "{}",
+        unknown.body
+    );
+    assert_eq!(unknown.body["errors"][0]["field"], "budget");
+
+    let theirs = patch_ad_account(
+        &state,
+        &at,
+        &stranger,
+        json!({"optimizer_budget_cap": "1.00"}),
+    )
+    .await;
+    assert_eq!(theirs.status, StatusCode::NOT_FOUND, "{}", theirs.body);
+    let other = format!("/v1/meta-accounts/{connection}/ad-accounts/act_999");
+    let missing = patch_ad_account(
+        &state,
+        &other,
+        &owner,
+        json!({"optimizer_budget_cap": "1.00"}),
+    )
+    .await;
+    assert_eq!(missing.status, StatusCode::NOT_FOUND, "{}", missing.body);
+
+    let lifted = patch_ad_account(&state, &at, &owner, json!({"optimizer_budget_cap": null})).await;
+    assert_eq!(lifted.status, StatusCode::OK, "{}", lifted.body);
+    assert_eq!(lifted.body["optimizer_budget_cap"], Value::Null);
+    let stored: Option<rust_decimal::Decimal> = db
+        .superuser()
+        .await
+        .query_one(
+            "SELECT optimizer_budget_cap FROM meta_ad_accounts WHERE ad_account_id = 'act_1234567890'",
+            &[],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(stored, None);
+}

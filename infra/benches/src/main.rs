@@ -1,12 +1,14 @@
 //! `adpilot-bench`: the database-side benchmark cases of `infra/bench` — warm handlers
 //! against pgbench, ingestion against COPY, analytics at scale with and without
-//! partition pruning, credits under contention against plain updates. Each case runs
+//! partition pruning, one optimizer pass against one aggregate of the same reads, credits
+//! under contention against plain updates. Each case runs
 //! its baseline in the same process, on the same database, right after it.
 //!
 //!     adpilot-bench --pg postgres://127.0.0.1:5432 --superuser postgres --scale 1 --out results.json
 
 mod credits;
 mod ingest;
+mod optimizer_pass;
 mod scale;
 mod setup;
 mod stats;
@@ -19,6 +21,8 @@ struct Args {
     superuser: String,
     scale: f64,
     out: String,
+    /// Only this case (`optimizer`), merged into the report at `out` if it exists.
+    only: Option<String>,
 }
 
 fn args() -> Args {
@@ -27,6 +31,7 @@ fn args() -> Args {
         superuser: "postgres".into(),
         scale: 1.0,
         out: "bench-db.json".into(),
+        only: None,
     };
     let mut it = std::env::args().skip(1);
     while let Some(flag) = it.next() {
@@ -36,6 +41,7 @@ fn args() -> Args {
             "--superuser" => a.superuser = value,
             "--scale" => a.scale = value.parse().expect("--scale is a number"),
             "--out" => a.out = value,
+            "--only" => a.only = Some(value),
             other => panic!("unknown flag {other}"),
         }
     }
@@ -46,11 +52,33 @@ fn log(msg: &str) {
     eprintln!("[bench] {msg}");
 }
 
+/// One optimizer pass over `10,000 × scale` campaigns (at least eight).
+async fn optimizer_case(bench: &setup::Bench, s: f64) -> serde_json::Value {
+    let campaigns = ((10_000.0 * s) as usize).max(8);
+    log(&format!(
+        "one optimizer pass over {campaigns} campaigns, {} analytics rows (and one aggregate)",
+        campaigns as i64 * optimizer_pass::DAYS * 8
+    ));
+    optimizer_pass::run(bench, campaigns).await
+}
+
 #[tokio::main]
 async fn main() {
     let a = args();
     let s = a.scale;
     let bench = setup::fresh(&a.pg, &a.superuser, "adpilot_bench").await;
+    if let Some(only) = &a.only {
+        assert_eq!(only, "optimizer", "--only takes: optimizer");
+        let mut report: serde_json::Value = std::fs::read_to_string(&a.out)
+            .ok()
+            .and_then(|s| serde_json::from_str(&s).ok())
+            .unwrap_or_else(|| json!({ "scale": s }));
+        report["optimizer_pass"] = optimizer_case(&bench, s).await;
+        std::fs::write(&a.out, serde_json::to_string_pretty(&report).unwrap())
+            .expect("write results");
+        log(&format!("merged the optimizer pass into {}", a.out));
+        return;
+    }
     let admin = setup::connect(&bench.admin_url).await;
     let (user, campaigns) = setup::user_with_campaigns(&admin, 50, 30).await;
 
@@ -104,6 +132,12 @@ async fn main() {
         .unwrap();
     let analytics = scale::run(&admin, scale_rows, ((200.0 * s) as usize).clamp(20, 200)).await;
 
+    admin
+        .batch_execute("TRUNCATE performance_analytics")
+        .await
+        .unwrap();
+    let optimizer = optimizer_case(&bench, s).await;
+
     let limit = ((2_000.0 * s) as i32).max(64);
     log(&format!("credits: 64 spenders on {limit} credits"));
     let credits = credits::run(&admin, &bench.app_url, 64, limit).await;
@@ -113,6 +147,7 @@ async fn main() {
         "warm_handler": warm,
         "ingestion": ingest,
         "analytics_at_scale": analytics,
+        "optimizer_pass": optimizer,
         "credits_contention": credits,
     });
     std::fs::write(&a.out, serde_json::to_string_pretty(&report).unwrap()).expect("write results");

@@ -86,6 +86,10 @@ pub struct AdAccount {
     pub timezone_offset_hours: Option<rust_decimal::Decimal>,
     pub sync_enabled: bool,
     pub last_sync_at: Option<DateTime<Utc>>,
+    /// The owner's ceiling on the account's daily budgets together, which the optimizer
+    /// never raises a budget past; none: only each campaign's own maximum applies.
+    #[schema(value_type = Option<String>, example = "5000.00")]
+    pub optimizer_budget_cap: Option<rust_decimal::Decimal>,
 }
 
 impl From<&Row> for AdAccount {
@@ -99,6 +103,7 @@ impl From<&Row> for AdAccount {
             timezone_offset_hours: r.get("timezone_offset_hours"),
             sync_enabled: r.get("sync_enabled"),
             last_sync_at: r.get("last_sync_at"),
+            optimizer_budget_cap: r.get("optimizer_budget_cap"),
         }
     }
 }
@@ -185,16 +190,59 @@ pub async fn get(t: &Tenant<'_>, id: Uuid) -> Result<Option<Connection>, AppErro
         .map(Connection::from))
 }
 
+const AD_ACCOUNT: &str = "ad_account_id, name, account_status, currency, timezone_name, timezone_offset_hours, \
+    sync_enabled, last_sync_at, optimizer_budget_cap";
+
 pub async fn ad_accounts(t: &Tenant<'_>, connection: Uuid) -> Result<Vec<AdAccount>, AppError> {
     let rows = t
         .tx
         .query(
-            "SELECT ad_account_id, name, account_status, currency, timezone_name, timezone_offset_hours, sync_enabled, last_sync_at \
-             FROM meta_ad_accounts WHERE meta_account_id = $1 ORDER BY ad_account_id",
+            &format!(
+                "SELECT {AD_ACCOUNT} FROM meta_ad_accounts WHERE meta_account_id = $1 ORDER BY ad_account_id"
+            ),
             &[&connection],
         )
         .await?;
     Ok(rows.iter().map(AdAccount::from).collect())
+}
+
+/// One ad account of a connection, locked for an update.
+pub async fn ad_account_for_update(
+    t: &Tenant<'_>,
+    connection: Uuid,
+    ad_account_id: &str,
+) -> Result<Option<AdAccount>, AppError> {
+    Ok(t
+        .tx
+        .query_opt(
+            &format!(
+                "SELECT {AD_ACCOUNT} FROM meta_ad_accounts WHERE meta_account_id = $1 AND ad_account_id = $2 FOR UPDATE"
+            ),
+            &[&connection, &ad_account_id],
+        )
+        .await?
+        .as_ref()
+        .map(AdAccount::from))
+}
+
+/// Sets (or, with None, lifts) the optimizer's ceiling on the ad account's daily budgets.
+pub async fn set_budget_cap(
+    t: &Tenant<'_>,
+    connection: Uuid,
+    ad_account_id: &str,
+    cap: Option<rust_decimal::Decimal>,
+) -> Result<Option<AdAccount>, AppError> {
+    Ok(t.tx
+        .query_opt(
+            &format!(
+                "UPDATE meta_ad_accounts SET optimizer_budget_cap = $3 \
+                  WHERE meta_account_id = $1 AND ad_account_id = $2 RETURNING {AD_ACCOUNT}"
+            ),
+            &[&connection, &ad_account_id, &cap],
+        )
+        .await?
+        .as_ref()
+        .map(AdAccount::from))
 }
 
 /// A live campaign running on one of a connection's ad accounts.

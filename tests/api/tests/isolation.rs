@@ -317,7 +317,9 @@ async fn snapshot(db: &TestDb, a: &Alpha) -> Vec<String> {
 
 fn with_ids(route: &str, a: &Alpha) -> String {
     let path = route.split_once(' ').unwrap().1;
-    let path = path.replace("{asset_id}", &a.asset);
+    let path = path
+        .replace("{asset_id}", &a.asset)
+        .replace("{ad_account_id}", "act_777000777");
     if path.starts_with("/v1/assets/") {
         path.replace("{id}", &a.asset)
     } else if path.starts_with("/v1/jobs/") {

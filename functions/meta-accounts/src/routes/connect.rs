@@ -287,6 +287,7 @@ async fn ad_accounts_of(state: &State, token: &str) -> Result<Vec<AdAccount>, Ap
                     .map(|d| d.round_dp(2)),
                 sync_enabled: true,
                 last_sync_at: None,
+                optimizer_budget_cap: None,
             });
         }
         next = page.body["paging"]["next"].as_str().map(str::to_owned);
