@@ -409,6 +409,16 @@ class Meta(Simulator):
             obj.setdefault("history", []).append(status)
             if status == "ACTIVE" and obj["kind"] == "campaign" and "activated" not in obj:
                 obj["activated"] = self.local_now(obj["account"]).date().isoformat()
+        if "targeting" in body:
+            try:
+                targeting = json.loads(body["targeting"]) if isinstance(body["targeting"], str) else body["targeting"]
+            except ValueError:
+                targeting = None
+            if not isinstance(targeting, dict):
+                return self.fail(h, 400, "(#100) targeting must be a JSON object", 100)
+            automation = (targeting.get("targeting_automation") or {}).get("advantage_audience")
+            if automation not in (None, 0, 1):
+                return self.fail(h, 400, "(#100) targeting_automation.advantage_audience must be 0 or 1", 100)
         for field in ("daily_budget", "lifetime_budget", "name", "end_time", "targeting", "title"):
             if field in body:
                 obj["fields"][field] = body[field]

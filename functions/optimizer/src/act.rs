@@ -108,10 +108,10 @@ async fn claim(
                 return Ok(Err("skipped"));
             }
             let mut e = entry(rule, j, "applied");
-            e.before_values = Some(
-                json!({"daily_budget": locked.daily_budget, "status": locked.status,
-                                          "learning_stage": locked.meta_learning_stage}),
-            );
+            e.before_values = Some(json!({
+                "daily_budget": locked.daily_budget, "status": locked.status,
+                "learning_stage": locked.meta_learning_stage, "target_audience": locked.target_audience,
+            }));
             e.after_values = Some(json!(change));
             let Some(log) = optimization_logs::record(t, &e).await? else {
                 return Ok(Err("already_applied"));
@@ -157,6 +157,13 @@ fn describe(rule: &Rule, j: &Judgement, change: &Change, currency: Currency) -> 
             format!("Creative refreshed in {}", j.campaign_name),
             format!(
                 "A creative whose results were falling was paused and an unused creative from your library now runs in its place, by {why}. Its effect is measured in {FOLLOW_UP_DAYS} days."
+            ),
+        ),
+        Change::AudienceExpansion { widened, .. } => (
+            format!("Audience widened for {}", j.campaign_name),
+            format!(
+                "Widened within the bounds you set ({}), by {why}. Meta's learning restarts; its effect is measured in {FOLLOW_UP_DAYS} days.",
+                widened.join(", ").replace('_', " ")
             ),
         ),
         _ => (
@@ -208,6 +215,9 @@ async fn apply(
                 }
                 (Change::Pause | Change::Unpause, Some(asset)) => {
                     Some(Written::CreativeActive(asset, *change == Change::Unpause))
+                }
+                (Change::AudienceExpansion { audience, .. }, _) => {
+                    Some(Written::Audience(audience.clone()))
                 }
                 (Change::Pause, None) => Some(Written::CampaignStatus("paused")),
                 (Change::Unpause, None) => Some(Written::CampaignStatus("active")),

@@ -609,3 +609,99 @@ async fn a_campaign_with_goals_gets_preset_rules_that_scale_it_within_its_maximu
             .get(0);
     assert_eq!(trigger, "roas_above_4x_3_days");
 }
+
+#[tokio::test]
+async fn an_audience_widens_on_meta_within_the_owners_bounds_once_and_is_stored_as_the_optimizers_edit()
+ {
+    let w = world().await;
+    let su = w.db.superuser().await;
+    su.batch_execute(&format!(
+        "UPDATE campaigns SET target_audience = '{{\"age_min\": 25, \"age_max\": 34, \"genders\": [2],
+                                                  \"geo_locations\": {{\"countries\": [\"IN\"]}}}}' WHERE id = '{}';
+         UPDATE campaign_edits SET edited_at = now() - interval '10 days';",
+        w.campaign
+    ))
+    .await
+    .unwrap();
+    let spec = json!({
+        "entity_type": "CAMPAIGN",
+        "evaluation_spec": {"filters": [
+            {"field": "roas", "operator": "GREATER_THAN", "value": 4, "time_preset": "LAST_3D"}
+        ]},
+        "execution_spec": {"execution_type": "AUDIENCE_EXPANSION", "action_frequency": 10,
+                           "audience_spec": {"advantage_audience": true, "age_min": 21, "age_max": 45,
+                                             "all_genders": true}},
+        "schedule_spec": {"schedule_type": "AFTER_SYNC"}
+    });
+    su.execute(
+        "INSERT INTO optimization_rules (user_id, name, entity_type, spec, trigger_condition) \
+         VALUES ($1, 'Reach further', 'CAMPAIGN', $2, 'roas_greater_than_4_last_3d')",
+        &[&w.user.id.0, &spec],
+    )
+    .await
+    .unwrap();
+    Mock::given(method("POST"))
+        .and(path("/v25.0/as-1"))
+        .and(body_string_contains("targeting="))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"success": true})))
+        .expect(1)
+        .mount(&w.meta)
+        .await;
+
+    optimizer::run::run(&w.state, &w.queued_run().await)
+        .await
+        .unwrap();
+    optimizer::run::run(&w.state, &w.queued_run().await)
+        .await
+        .unwrap();
+
+    let sent = w.meta.received_requests().await.unwrap();
+    let form: std::collections::HashMap<String, String> =
+        form_urlencoded::parse(&sent[0].body).into_owned().collect();
+    let targeting: Value = serde_json::from_str(&form["targeting"]).unwrap();
+    assert_eq!(targeting["targeting_automation"]["advantage_audience"], 1);
+    assert_eq!(
+        (targeting["age_min"].clone(), targeting["age_max"].clone()),
+        (json!(21), json!(45))
+    );
+    assert!(
+        targeting.get("genders").is_none(),
+        "both genders: {targeting}"
+    );
+    assert_eq!(targeting["geo_locations"]["countries"][0], "IN");
+
+    let stored: Value = su
+        .query_one(
+            "SELECT target_audience FROM campaigns WHERE id = $1",
+            &[&w.campaign],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(
+        stored,
+        json!({"age_min": 21, "age_max": 45, "geo_locations": {"countries": ["IN"]}, "advantage_audience": true})
+    );
+    assert_eq!(
+        w.decisions().await,
+        [
+            ("applied".into(), None),
+            (
+                "skipped".into(),
+                Some("learning_phase:recent_significant_edit".into())
+            )
+        ],
+        "the widening restarts Meta's learning, so the next run waits"
+    );
+    let edit: (String, String) = su
+        .query_one(
+            "SELECT kind, source FROM campaign_edits WHERE campaign_id = $1 ORDER BY edited_at DESC LIMIT 1",
+            &[&w.campaign],
+        )
+        .await
+        .map(|r| (r.get(0), r.get(1)))
+        .unwrap();
+    assert_eq!(edit, ("targeting".into(), "optimizer".into()));
+    let told = w.db.told(w.user.id.0).await;
+    assert_eq!(told[0].1, "Audience widened for Winter chai");
+}

@@ -101,6 +101,7 @@ pub async fn judge(
                 meta_learning_stage: c.meta_learning_stage.clone(),
                 account_budget_cap: c.account_budget_cap,
                 account_other_budgets: c.account_other_budgets,
+                audience: c.audience.clone(),
             };
             let decision = match guards::decide(&rule.spec, &evaluation, &situation) {
                 Decision::Act {

@@ -1,5 +1,5 @@
 //! Sending one optimization change to Meta — an ad set's daily budget (in the
-//! currency's minor units), a campaign's or an ad's status — with the owner's token for
+//! currency's minor units) or targeting, a campaign's or an ad's status — with the owner's token for
 //! the campaign's ad account. Shared by the optimizer (acting) and revert (undoing).
 
 use shared::crypto::TokenCipher;
@@ -57,7 +57,7 @@ pub async fn send(
         .open(&access.sealed_token)
         .map_err(|_| "the stored Meta token could not be opened".to_owned())?;
     let object = match (change, &c.meta_ad_id) {
-        (Change::Budget { .. }, _) => c.meta_adset_id.clone(),
+        (Change::Budget { .. } | Change::AudienceExpansion { .. }, _) => c.meta_adset_id.clone(),
         (_, Some(ad)) => Some(ad.clone()),
         _ => c.meta_campaign_id.clone(),
     }
@@ -74,6 +74,10 @@ pub async fn send(
         }
         Change::Pause => ads::set_status(m.graph, &token, &object, MetaStatus::Paused).await,
         Change::Unpause => ads::set_status(m.graph, &token, &object, MetaStatus::Active).await,
+        Change::AudienceExpansion { audience, .. } => {
+            let targeting = audience.to_meta().to_string();
+            ads::update(m.graph, &token, &object, &[("targeting", targeting)]).await
+        }
         other => return Err(format!("{other:?} is not available yet")),
     };
     sent.map_err(|e| e.message)

@@ -193,6 +193,41 @@ pub struct TargetAudience {
     pub geo_locations: Option<GeoLocations>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub interests: Vec<Interest>,
+    /// Meta's Advantage+ audience: Meta may reach beyond these settings when it expects
+    /// better results (they become suggestions, ages below age_min excepted).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub advantage_audience: Option<bool>,
+}
+
+impl TargetAudience {
+    /// As Meta's targeting spec: interests go into `flexible_spec`, Advantage+ audience
+    /// into `targeting_automation`, unset fields are left out (not sent as null), and
+    /// India is the place when none is given.
+    pub fn to_meta(&self) -> serde_json::Value {
+        let mut t = serde_json::to_value(self).unwrap_or_else(|_| serde_json::json!({}));
+        if let Some(o) = t.as_object_mut() {
+            o.retain(|_, v| !v.is_null());
+            if let Some(interests) = o.remove("interests") {
+                o.insert(
+                    "flexible_spec".into(),
+                    serde_json::json!([{ "interests": interests }]),
+                );
+            }
+            if let Some(on) = o.remove("advantage_audience") {
+                let flag = i32::from(on == serde_json::Value::Bool(true));
+                o.insert(
+                    "targeting_automation".into(),
+                    serde_json::json!({ "advantage_audience": flag }),
+                );
+            }
+        }
+        if t.get("geo_locations")
+            .is_none_or(serde_json::Value::is_null)
+        {
+            t["geo_locations"] = serde_json::json!({"countries": ["IN"]});
+        }
+        t
+    }
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize, ToSchema)]

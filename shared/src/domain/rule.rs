@@ -268,6 +268,63 @@ pub struct ExecutionSpec {
     /// For CREATIVE_REFRESH: how the replacement is found.
     #[serde(default)]
     pub refresh_spec: Option<RefreshSpec>,
+    /// For AUDIENCE_EXPANSION: how far the audience may widen.
+    #[serde(default)]
+    pub audience_spec: Option<AudienceSpec>,
+}
+
+/// How far an audience expansion may go, as the owner bounds it: Meta's Advantage+
+/// audience switched on, the age range widened to at most `age_min`..`age_max`, both
+/// genders. Each step widens what is still narrower than these bounds, never narrows.
+/// Placements are not a bound: campaigns launch on Advantage+ placements already.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AudienceSpec {
+    #[serde(default)]
+    pub advantage_audience: bool,
+    /// The youngest age the audience may reach (18–65).
+    #[schema(minimum = 18, maximum = 65)]
+    pub age_min: Option<u8>,
+    /// The oldest age the audience may reach (18–65; 65 means 65 and over).
+    #[schema(minimum = 18, maximum = 65)]
+    pub age_max: Option<u8>,
+    #[serde(default)]
+    pub all_genders: bool,
+}
+
+impl AudienceSpec {
+    fn check(&self, f: &mut Fields) {
+        let at = "execution_spec.audience_spec";
+        for (name, age) in [("age_min", self.age_min), ("age_max", self.age_max)] {
+            if age.is_some_and(|a| !(18..=65).contains(&a)) {
+                f.check::<()>(
+                    &format!("{at}.{name}"),
+                    Err(Invalid::new("invalid", "an age from 18 to 65")),
+                );
+            }
+        }
+        if let (Some(lo), Some(hi)) = (self.age_min, self.age_max)
+            && lo > hi
+        {
+            f.check::<()>(
+                &format!("{at}.age_max"),
+                Err(Invalid::new("invalid", "at least age_min")),
+            );
+        }
+        if !self.advantage_audience
+            && self.age_min.is_none()
+            && self.age_max.is_none()
+            && !self.all_genders
+        {
+            f.check::<()>(
+                at,
+                Err(Invalid::new(
+                    "required",
+                    "say how far the audience may widen: advantage_audience, age_min, age_max or all_genders",
+                )),
+            );
+        }
+    }
 }
 
 /// How a creative refresh finds the replacement: the best active creative of the
@@ -546,15 +603,27 @@ impl RuleSpec {
                 Err(Invalid::new("invalid", "between 10 minutes and 30 days")),
             );
         }
-        if e.execution_type == ExecutionType::AudienceExpansion {
-            f.check::<()>(
-                "execution_spec.execution_type",
-                Err(Invalid::new(
-                    "not_available",
-                    "AUDIENCE_EXPANSION is not available yet; use PAUSE, UNPAUSE, CHANGE_BUDGET, CREATIVE_REFRESH or NOTIFICATION",
-                )),
-            );
-            return;
+        match (&e.audience_spec, e.execution_type) {
+            (Some(a), ExecutionType::AudienceExpansion) => a.check(f),
+            (None, ExecutionType::AudienceExpansion) => {
+                f.check::<()>(
+                    "execution_spec.audience_spec",
+                    Err(Invalid::new(
+                        "required",
+                        "AUDIENCE_EXPANSION needs the bounds it may widen to",
+                    )),
+                );
+            }
+            (Some(_), _) => {
+                f.check::<()>(
+                    "execution_spec.audience_spec",
+                    Err(Invalid::new(
+                        "invalid",
+                        "only AUDIENCE_EXPANSION takes audience_spec",
+                    )),
+                );
+            }
+            (None, _) => {}
         }
         match (&e.refresh_spec, e.execution_type) {
             (Some(_), t) if t != ExecutionType::CreativeRefresh => {
@@ -698,7 +767,57 @@ mod tests {
                 json!({"execution_type": "AUDIENCE_EXPANSION"}),
                 "CAMPAIGN"
             )),
-            ["execution_spec.execution_type"]
+            ["execution_spec.audience_spec"],
+            "an expansion needs the owner's bounds"
+        );
+        assert!(
+            errors(&refresh(
+                json!({"execution_type": "AUDIENCE_EXPANSION",
+                       "audience_spec": {"advantage_audience": true, "age_min": 18, "age_max": 55}}),
+                "CAMPAIGN"
+            ))
+            .is_empty()
+        );
+        assert_eq!(
+            errors(&refresh(
+                json!({"execution_type": "AUDIENCE_EXPANSION",
+                       "audience_spec": {"age_min": 16, "age_max": 70}}),
+                "CAMPAIGN"
+            )),
+            [
+                "execution_spec.audience_spec.age_min",
+                "execution_spec.audience_spec.age_max"
+            ]
+        );
+        assert_eq!(
+            errors(&refresh(
+                json!({"execution_type": "AUDIENCE_EXPANSION", "audience_spec": {"age_min": 40, "age_max": 30}}),
+                "CAMPAIGN"
+            )),
+            ["execution_spec.audience_spec.age_max"]
+        );
+        assert_eq!(
+            errors(&refresh(
+                json!({"execution_type": "AUDIENCE_EXPANSION", "audience_spec": {}}),
+                "CAMPAIGN"
+            )),
+            ["execution_spec.audience_spec"],
+            "bounds that allow nothing"
+        );
+        assert_eq!(
+            errors(&refresh(
+                json!({"execution_type": "AUDIENCE_EXPANSION", "audience_spec": {"all_genders": true}}),
+                "AD"
+            )),
+            ["execution_spec.execution_type"],
+            "an audience belongs to the campaign"
+        );
+        assert_eq!(
+            errors(&refresh(
+                json!({"execution_type": "PAUSE", "audience_spec": {"all_genders": true}}),
+                "CAMPAIGN"
+            )),
+            ["execution_spec.audience_spec"]
         );
         assert_eq!(
             errors(&refresh(

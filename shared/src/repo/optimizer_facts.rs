@@ -11,6 +11,7 @@ use rust_decimal::Decimal;
 use uuid::Uuid;
 
 use crate::db::Tx;
+use crate::domain::campaign::TargetAudience;
 use crate::domain::metrics::Sums;
 use crate::domain::rule::TimePreset;
 use crate::error::AppError;
@@ -44,6 +45,8 @@ pub struct CampaignState {
     /// other live campaigns' daily budgets add up to.
     pub account_budget_cap: Option<Decimal>,
     pub account_other_budgets: Decimal,
+    /// Its targeting as launched (unreadable or none: Meta's defaults).
+    pub audience: Option<TargetAudience>,
 }
 
 impl CampaignState {
@@ -70,7 +73,8 @@ const STATE: &str = "SELECT c.id, c.name, c.status, c.approval_status, c.daily_b
             AND a.user_id = c.user_id), \
         (SELECT coalesce(sum(o.daily_budget), 0) FROM campaigns o WHERE o.user_id = c.user_id \
             AND o.meta_ad_account_id = c.meta_ad_account_id AND o.id <> c.id AND o.deleted_at IS NULL \
-            AND o.status IN ('active', 'review')) \
+            AND o.status IN ('active', 'review')), \
+        c.target_audience \
    FROM campaigns c";
 
 fn state(r: &tokio_postgres::Row, now: DateTime<Utc>) -> CampaignState {
@@ -91,6 +95,9 @@ fn state(r: &tokio_postgres::Row, now: DateTime<Utc>) -> CampaignState {
         meta_learning_stage: r.get(13),
         account_budget_cap: r.get(14),
         account_other_budgets: r.get(15),
+        audience: r
+            .get::<_, Option<serde_json::Value>>(16)
+            .and_then(|v| serde_json::from_value(v).ok()),
     }
 }
 
@@ -292,6 +299,7 @@ pub struct Locked {
     pub daily_budget: Option<Decimal>,
     pub status: String,
     pub meta_learning_stage: Option<String>,
+    pub target_audience: Option<serde_json::Value>,
 }
 
 pub async fn lock(t: &impl Tx, campaign: Uuid) -> Result<Locked, AppError> {
@@ -299,7 +307,7 @@ pub async fn lock(t: &impl Tx, campaign: Uuid) -> Result<Locked, AppError> {
         .tx()
         .query_one(
             "SELECT currency::text, meta_ad_account_id, meta_campaign_id, meta_adset_id, daily_budget, status, \
-                    meta_learning_stage FROM campaigns WHERE id = $1 FOR UPDATE",
+                    meta_learning_stage, target_audience FROM campaigns WHERE id = $1 FOR UPDATE",
             &[&campaign],
         )
         .await?;
@@ -311,6 +319,7 @@ pub async fn lock(t: &impl Tx, campaign: Uuid) -> Result<Locked, AppError> {
         daily_budget: r.get(4),
         status: r.get(5),
         meta_learning_stage: r.get(6),
+        target_audience: r.get(7),
     })
 }
 
@@ -319,6 +328,7 @@ pub enum Written {
     DailyBudget(Decimal),
     CampaignStatus(&'static str),
     CreativeActive(Uuid, bool),
+    Audience(TargetAudience),
 }
 
 /// Writes a change the optimizer made, recorded in `campaign_edits` as the optimizer's
@@ -345,6 +355,15 @@ pub async fn write_change(
         Written::CampaignStatus(s) => {
             t.tx()
                 .execute("UPDATE campaigns SET status = $2 WHERE id = $1", &[&campaign, &s])
+                .await?
+        }
+        Written::Audience(a) => {
+            let a = serde_json::to_value(&a).map_err(|e| AppError::Internal(e.to_string()))?;
+            t.tx()
+                .execute(
+                    "UPDATE campaigns SET target_audience = $2 WHERE id = $1",
+                    &[&campaign, &a],
+                )
                 .await?
         }
         Written::CreativeActive(asset, active) => {

@@ -45,6 +45,8 @@ pub enum Skip {
     /// A creative refresh found no active creative in the library the campaign has not
     /// used.
     NoReplacement,
+    /// The audience is already as wide as the rule's bounds allow.
+    AudienceAtBounds,
 }
 
 impl Skip {
@@ -65,6 +67,7 @@ impl Skip {
             Skip::AlreadyActive => "already_active",
             Skip::NoBudget => "no_budget",
             Skip::NoReplacement => "no_replacement",
+            Skip::AudienceAtBounds => "audience_at_bounds",
         }
     }
 }
@@ -92,6 +95,8 @@ pub struct Situation {
     /// campaigns' share of it.
     pub account_budget_cap: Option<Decimal>,
     pub account_other_budgets: Decimal,
+    /// The campaign's audience as launched (for AUDIENCE_EXPANSION).
+    pub audience: Option<crate::domain::campaign::TargetAudience>,
 }
 
 impl Situation {
@@ -133,7 +138,11 @@ pub enum Change {
     CreativeRefresh {
         replacement: Option<uuid::Uuid>,
     },
-    AudienceExpansion,
+    /// The audience after the step, and what widened.
+    AudienceExpansion {
+        audience: crate::domain::campaign::TargetAudience,
+        widened: Vec<String>,
+    },
     Notify,
 }
 
@@ -258,7 +267,17 @@ pub fn decide(spec: &RuleSpec, evaluation: &Evaluation, s: &Situation) -> Decisi
             }
         }
         ExecutionType::CreativeRefresh => Change::CreativeRefresh { replacement: None },
-        ExecutionType::AudienceExpansion => Change::AudienceExpansion,
+        ExecutionType::AudienceExpansion => {
+            let bounds = spec
+                .execution_spec
+                .audience_spec
+                .clone()
+                .unwrap_or_default();
+            match super::audience::widen(s.audience.as_ref(), &bounds) {
+                Some((audience, widened)) => Change::AudienceExpansion { audience, widened },
+                None => return skip(Skip::AudienceAtBounds),
+            }
+        }
         ExecutionType::Notification => Change::Notify,
     };
     Decision::Act { change }
@@ -308,6 +327,7 @@ mod tests {
             meta_learning_stage: Some("SUCCESS".into()),
             account_budget_cap: None,
             account_other_budgets: Decimal::ZERO,
+            audience: None,
         }
     }
 

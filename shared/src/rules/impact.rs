@@ -55,6 +55,8 @@ pub fn action_words(after_values: &Value) -> String {
         }
         Some("pause") => "it was paused".into(),
         Some("unpause") => "it was resumed".into(),
+        Some("creative_refresh") => "the creative was refreshed".into(),
+        Some("audience_expansion") => "the audience widened".into(),
         _ => "the change".into(),
     }
 }

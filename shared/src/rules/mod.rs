@@ -2,6 +2,7 @@
 //! insights (`evaluate`), with the statistics that keep small numbers from deciding
 //! (`stats`). The optimizer and the rules API (preview) read the facts and call these.
 
+pub mod audience;
 pub mod evaluate;
 pub mod guards;
 pub mod impact;

@@ -43,24 +43,13 @@ pub fn promoted_object(c: &Campaign, pixel: Option<&str>) -> Option<Value> {
     Some(json!({"pixel_id": pixel?, "custom_event_type": pixel_event(c.objective)?}))
 }
 
-/// `target_audience` as Meta's targeting spec (interests go into `flexible_spec`; unset
-/// fields are left out, not sent as null).
+/// `target_audience` as Meta's targeting spec (`TargetAudience::to_meta`; no audience:
+/// India).
 pub fn targeting(c: &Campaign) -> Value {
-    let mut t = c
-        .target_audience
+    c.target_audience
         .as_ref()
-        .and_then(|a| serde_json::to_value(a).ok())
-        .unwrap_or_else(|| json!({}));
-    if let Some(o) = t.as_object_mut() {
-        o.retain(|_, v| !v.is_null());
-    }
-    if let Some(interests) = t.as_object_mut().and_then(|o| o.remove("interests")) {
-        t["flexible_spec"] = json!([{ "interests": interests }]);
-    }
-    if t.get("geo_locations").is_none_or(Value::is_null) {
-        t["geo_locations"] = json!({"countries": ["IN"]});
-    }
-    t
+        .map(|a| a.to_meta())
+        .unwrap_or_else(|| json!({"geo_locations": {"countries": ["IN"]}}))
 }
 
 pub fn day_start(d: NaiveDate) -> String {
