@@ -7,7 +7,8 @@ Graph: /me, /me/permissions, /me/adaccounts, /me/accounts (pages, with a Page to
 fields asks for access_token), /{page}/posts (six posts with reactions, comments, shares);
 /act_{id}/{campaigns,adsets,adimages,advideos,adcreatives,ads} (POST creates);
 POST /{object id} updates (status, budgets); /act_{id}/insights (GET, or POST for an async
-report run, then GET /{run id} and /{run id}/insights) with level=campaign, time_range,
+report run, then GET /{run id} and /{run id}/insights) with level=campaign, time_range (or
+time_ranges for each campaign's reach and frequency per window),
 time_increment=1, breakdowns (publisher_platform,platform_position | age,gender | region |
 hourly_stats_aggregated_by_advertiser_time_zone), cursor paging. Every answer carries
 X-Business-Use-Case-Usage, X-Ad-Account-Usage and X-FB-Ads-Insights-Throttle.
@@ -478,6 +479,8 @@ class Meta(Simulator):
 
     def insights(self, h, method, act, params):
         level = params.get("level", "campaign")
+        if "time_ranges" in params:
+            return self.reach_windows(h, act, params)
         if level not in ("campaign", "ad"):
             return self.fail(h, 400, "(#100) this simulator serves level=campaign and level=ad", 100)
         try:
@@ -497,6 +500,31 @@ class Meta(Simulator):
             self.reports[run] = {"rows": rows, "account": act[4:], "since": since.isoformat(), "until": until.isoformat()}
             return self.ok(h, {"report_run_id": run}, act)
         self.page(h, params, rows, act)
+
+    def reach_windows(self, h, act, params):
+        """`time_ranges`: one row per campaign and range, its people counted once per range
+        (here: the days' impressions over the scenario's frequency on those days)."""
+        if params.get("level", "campaign") != "campaign":
+            return self.fail(h, 400, "(#100) this simulator serves time_ranges at level=campaign", 100)
+        try:
+            ranges = [(date.fromisoformat(r["since"]), date.fromisoformat(r["until"]))
+                      for r in json.loads(params["time_ranges"])]
+        except (KeyError, ValueError, TypeError):
+            return self.fail(h, 400, "(#100) time_ranges must be [{'since':'YYYY-MM-DD','until':'YYYY-MM-DD'}, ...]", 100)
+        if len(ranges) > 37:
+            return self.fail(h, 400, "(#100) at most 37 time ranges", 100)
+        out = []
+        for since, until in ranges:
+            by_campaign = {}
+            for row in self.rows(act, since, until, []):
+                seen = by_campaign.setdefault(row["campaign_id"], [0, 0])
+                seen[0] += int(row["impressions"])
+                seen[1] += int(row["reach"])
+            for campaign, (impressions, reach) in by_campaign.items():
+                out.append({"campaign_id": campaign, "impressions": str(impressions), "reach": str(reach),
+                            "frequency": f"{impressions / reach:.4f}" if reach else "0",
+                            "date_start": since.isoformat(), "date_stop": until.isoformat()})
+        self.page(h, params, out, act)
 
     def rows(self, act, since, until, breakdowns):
         """Days and hours are the ad account's, by its time zone offset, as Meta reports them."""

@@ -808,6 +808,29 @@ class LocalStack(unittest.TestCase):
                                               self.db) == "t", "the follow-up")
         self.assertTrue(measured)
 
+    def test_a_climbing_frequency_is_flagged_from_metas_reach_per_window_and_a_steady_one_is_not(self):
+        token = self.signup()
+        _, sim = self.connect_meta(token)
+        tiring = self.launched_with_history(token, sim, "Tiring reach", 15, impressions_per_day=20000,
+                                            frequency=[1.2, 4.5])
+        self.sync_until(tiring, 16)
+        steady = self.launched_with_history(token, sim, "Steady reach", 15, impressions_per_day=20000, frequency=1.3)
+        self.sync_until(steady, 16)
+        for c in (tiring, steady):
+            self.rule(token, {
+                "name": f"Seen too often {c[:8]}", "campaign_id": c, "entity_type": "CAMPAIGN",
+                "evaluation_spec": {"filters": [{"field": "frequency", "operator": "GREATER_THAN", "value": 3,
+                                                 "time_preset": "LAST_3D"}]},
+                "execution_spec": {"execution_type": "NOTIFICATION"}})
+        decided = self.optimize(token, [tiring, steady], 1)
+        flagged, calm = decided[tiring][0], decided[steady][0]
+        self.assertEqual(flagged["decision"], "applied", flagged)
+        reading = flagged["metrics"]["readings"][0]
+        self.assertGreater(float(reading["value"]), 3.0, reading)
+        self.assertGreater(reading["reach"], 0, "the reach Meta counted for those three days")
+        self.assertEqual(calm["skip_reason"], "conditions_not_met", calm)
+        self.assertLess(float(calm["metrics"]["readings"][0]["value"]), 1.5)
+
     def test_a_creative_is_refreshed_on_a_real_ctr_decline_and_not_on_noise(self):
         token = self.signup()
         _, sim = self.connect_meta(token)

@@ -64,6 +64,7 @@ pub async fn judge(
     now: DateTime<Utc>,
 ) -> Result<Vec<Judgement>, AppError> {
     let keys = evaluate::windows_needed(&rule.spec);
+    let with_reach = evaluate::reads_reach(&rule.spec);
     let mut out = Vec::new();
     let scope =
         optimizer_facts::campaigns_in_scope(t, rule.user_id, rule.campaign_id, ad_account, now)
@@ -80,6 +81,10 @@ pub async fn judge(
         for asset in entities {
             let facts = Facts {
                 windows: optimizer_facts::windows(t, &c, asset, &keys).await?,
+                reach: match (with_reach, asset) {
+                    (true, None) => optimizer_facts::reach(t, &c, &keys).await?,
+                    _ => Default::default(),
+                },
                 daily_budget: c.daily_budget,
                 hours_since_launch: c.hours_since_launch(now),
             };

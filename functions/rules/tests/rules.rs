@@ -174,7 +174,7 @@ async fn every_invalid_part_of_a_rule_is_named_and_nothing_is_stored() {
             "campaign_id": theirs,
             "entity_type": "CAMPAIGN",
             "evaluation_spec": {"filters": [
-                {"field": "frequency", "operator": "GREATER_THAN", "value": 3},
+                {"field": "frequency", "operator": "GREATER_THAN", "value": 3, "time_preset": "LIFETIME"},
                 {"field": "ctr", "operator": "IN_RANGE", "value": [0.02]}
             ]},
             "execution_spec": {"execution_type": "CHANGE_BUDGET"}
@@ -186,7 +186,7 @@ async fn every_invalid_part_of_a_rule_is_named_and_nothing_is_stored() {
         r.fields(),
         [
             "name",
-            "evaluation_spec.filters[0].field",
+            "evaluation_spec.filters[0].time_preset",
             "evaluation_spec.filters[1].value",
             "execution_spec.change_spec",
             "campaign_id"

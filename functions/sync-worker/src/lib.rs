@@ -9,6 +9,7 @@ pub mod creatives;
 pub mod events;
 pub mod learning;
 pub mod parse;
+pub mod reach;
 pub mod reading;
 pub mod review;
 pub mod sync;

@@ -54,8 +54,8 @@ const FIELDS: &str =
     "campaign_id,campaign_name,impressions,clicks,spend,actions,action_values,date_start,date_stop";
 
 const _: () = assert!(
-    PULLS.len() as i32 + 3 == CALLS_PER_SYNC,
-    "CALLS_PER_SYNC counts the insights pulls, the ads' review, the creatives' results and the learning stage"
+    PULLS.len() as i32 + 4 == CALLS_PER_SYNC,
+    "CALLS_PER_SYNC counts the insights pulls, the ads' review, the creatives' results, the learning stage and the reach"
 );
 
 /// Where a sync stands before calling Meta.
@@ -189,6 +189,11 @@ pub async fn run(state: &State, m: &SyncMessage, attempt: u32) -> Result<Outcome
         Ok(stages) => crate::learning::by_campaign(stages, &campaigns),
         Err(e) => return failed(state, m, job, attempt, &calls, e).await,
     };
+    let reach = match crate::reach::pull(state, &token, &m.ad_account_id, today, &mut calls).await {
+        Ok(raw) => crate::reach::rows(&raw, &campaigns)
+            .map_err(|why| AppError::Internal(format!("reach row: {why}")))?,
+        Err(e) => return failed(state, m, job, attempt, &calls, e).await,
+    };
     let creative_days = crate::creatives::days(&creative_rows, &ads)
         .map_err(|why| AppError::Internal(format!("ad insights row: {why}")))?;
     let ids: Vec<Uuid> = campaigns.values().map(|(id, _)| *id).collect();
@@ -204,6 +209,7 @@ pub async fn run(state: &State, m: &SyncMessage, attempt: u32) -> Result<Outcome
             for (campaign, stage) in &learning {
                 insights::record_learning_stage(w, *campaign, stage.as_deref()).await?;
             }
+            insights::record_reach(w, &reach).await?;
             creative_results::upsert(w, &creative_days).await?;
             creative_results::rescore(w, &ids).await?;
             meta_accounts::record_calls(w, &m.ad_account_id, calls.made, calls.usage_json().as_ref(), None).await?;

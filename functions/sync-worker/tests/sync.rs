@@ -173,6 +173,17 @@ async fn insights(g: &MockServer) {
 /// ad sets, ours still learning.
 async fn ads(g: &MockServer, status: &str, feedback: Option<Value>) {
     Mock::given(method("GET"))
+        .and(path("/v25.0/act_1/insights"))
+        .and(query_param("fields", "campaign_id,reach,impressions,frequency,date_start,date_stop"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"data": [
+            {"campaign_id": META_CAMPAIGN, "reach": "2500", "impressions": "10000", "frequency": "4.0",
+             "date_start": day(7), "date_stop": day(1)},
+            {"campaign_id": "23859999999999990", "reach": "10", "impressions": "12", "frequency": "1.2",
+             "date_start": day(7), "date_stop": day(1)}]})))
+        .with_priority(1)
+        .mount(g)
+        .await;
+    Mock::given(method("GET"))
         .and(path("/v25.0/act_1/adsets"))
         .and(query_param("fields", "id,campaign_id,effective_status,learning_stage_info"))
         .respond_with(ResponseTemplate::new(200).set_body_json(json!({"data": [
@@ -244,6 +255,39 @@ async fn insights_land_as_numbers_and_a_second_run_changes_nothing() {
         Some("LEARNING"),
         "Meta's learning stage of our ad set is kept on the campaign"
     );
+    let reach: Vec<(String, String, i64, i64)> =
+        w.db.superuser()
+            .await
+            .query(
+                "SELECT since::text, until::text, reach, impressions FROM campaign_reach",
+                &[],
+            )
+            .await
+            .unwrap()
+            .iter()
+            .map(|r| (r.get(0), r.get(1), r.get(2), r.get(3)))
+            .collect();
+    assert_eq!(
+        reach,
+        [(day(7), day(1), 2500, 10_000)],
+        "each window's reach as Meta counted it, for our campaigns only"
+    );
+    let asked = w
+        .graph
+        .received_requests()
+        .await
+        .unwrap()
+        .into_iter()
+        .find_map(|r| {
+            r.url
+                .query_pairs()
+                .find(|(k, _)| k == "time_ranges")
+                .map(|(_, v)| v.into_owned())
+        })
+        .expect("the reach is asked for per window");
+    let ranges: Vec<Value> = serde_json::from_str(&asked).unwrap();
+    assert_eq!(ranges.len(), 10);
+    assert!(ranges.contains(&json!({"since": day(7), "until": day(1)})));
     let got = rows(&w).await;
     let (yesterday, today) = (day(1), day(0));
     let daily = got

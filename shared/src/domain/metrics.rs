@@ -4,6 +4,14 @@
 
 use rust_decimal::Decimal;
 
+/// A campaign's unique reach over one window, as Meta counts it, with the window's
+/// impressions (frequency is impressions / reach).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Reach {
+    pub reach: i64,
+    pub impressions: i64,
+}
+
 /// Summed delivery of a campaign, a day, a creative or a breakdown value.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Sums {

@@ -45,9 +45,10 @@ impl Metric {
         matches!(self, Metric::DailyBudget | Metric::HoursSinceLaunch)
     }
 
-    /// Our sync does not store it (Meta's reach is not additive over days), so a rule
-    /// on it could never be judged.
-    pub fn unavailable(self) -> bool {
+    /// Unique people reached, and impressions per person: not sums of days (Meta counts
+    /// a person once per window), so read per exact window (`campaign_reach`) and only
+    /// for the windows the sync asks Meta about (`TimePreset::has_reach`).
+    pub fn is_reach(self) -> bool {
         matches!(self, Metric::Reach | Metric::Frequency)
     }
 
@@ -114,6 +115,20 @@ impl TimePreset {
             TimePreset::Last28d => Some((28, 1)),
             TimePreset::Lifetime => None,
         }
+    }
+
+    /// The whole-day windows whose reach the sync reads from Meta (with the window of
+    /// equal length before each, for trends).
+    pub const WITH_REACH: [TimePreset; 5] = [
+        TimePreset::Yesterday,
+        TimePreset::Last3d,
+        TimePreset::Last7d,
+        TimePreset::Last14d,
+        TimePreset::Last28d,
+    ];
+
+    pub fn has_reach(self) -> bool {
+        Self::WITH_REACH.contains(&self)
     }
 }
 
@@ -440,26 +455,33 @@ impl Condition {
         format!("{}_{op}_{value}_{preset}", self.field.name())
     }
 
-    fn check(&self, at: &str, f: &mut Fields) {
-        if self.field.unavailable() {
+    fn check(&self, at: &str, f: &mut Fields, entity: EntityType) {
+        let reads_reach =
+            self.field.is_reach() || self.value_ref.as_ref().is_some_and(|r| r.field.is_reach());
+        if reads_reach && entity == EntityType::Ad {
             f.check::<()>(
                 &format!("{at}.field"),
                 Err(Invalid::new(
                     "not_available",
-                    "reach and frequency are not synced from Meta yet; use impressions or spend",
+                    "reach and frequency are the campaign's (Meta counts a person once per campaign); use them in CAMPAIGN rules",
+                )),
+            );
+        } else if reads_reach && (!self.time_preset.has_reach() || self.include_today) {
+            f.check::<()>(
+                &format!("{at}.time_preset"),
+                Err(Invalid::new(
+                    "not_available",
+                    "reach and frequency are read for whole days: YESTERDAY, LAST_3D, LAST_7D, LAST_14D or LAST_28D, without include_today",
                 )),
             );
         }
         f.check(&format!("{at}.value"), self.target());
         if let Some(r) = &self.value_ref
-            && (r.field.unavailable() || r.multiplier <= Decimal::ZERO)
+            && r.multiplier <= Decimal::ZERO
         {
             f.check::<()>(
                 &format!("{at}.value_ref"),
-                Err(Invalid::new(
-                    "invalid",
-                    "a synced metric and a multiplier above 0",
-                )),
+                Err(Invalid::new("invalid", "a multiplier above 0")),
             );
         }
         if self.operator == Operator::ChangedByPct {
@@ -490,7 +512,13 @@ const MAX_DEPTH: usize = 4;
 /// Conditions in one rule, at most.
 const MAX_CONDITIONS: usize = 20;
 
-fn check_filters(filters: &[Filter], at: &str, depth: usize, count: &mut usize, f: &mut Fields) {
+fn check_filters(
+    filters: &[Filter],
+    at: &str,
+    (depth, entity): (usize, EntityType),
+    count: &mut usize,
+    f: &mut Fields,
+) {
     if filters.is_empty() {
         f.check::<()>(at, Err(Invalid::new("required", "at least one condition")));
     }
@@ -507,15 +535,23 @@ fn check_filters(filters: &[Filter], at: &str, depth: usize, count: &mut usize, 
     for (i, filter) in filters.iter().enumerate() {
         let here = format!("{at}[{i}]");
         match filter {
-            Filter::AllOf { all_of } => {
-                check_filters(all_of, &format!("{here}.all_of"), depth + 1, count, f)
-            }
-            Filter::AnyOf { any_of } => {
-                check_filters(any_of, &format!("{here}.any_of"), depth + 1, count, f)
-            }
+            Filter::AllOf { all_of } => check_filters(
+                all_of,
+                &format!("{here}.all_of"),
+                (depth + 1, entity),
+                count,
+                f,
+            ),
+            Filter::AnyOf { any_of } => check_filters(
+                any_of,
+                &format!("{here}.any_of"),
+                (depth + 1, entity),
+                count,
+                f,
+            ),
             Filter::Condition(c) => {
                 *count += 1;
-                c.check(&here, f);
+                c.check(&here, f, entity);
             }
         }
     }
@@ -548,7 +584,7 @@ impl RuleSpec {
         check_filters(
             &self.evaluation_spec.filters,
             "evaluation_spec.filters",
-            0,
+            (0, self.entity_type),
             &mut count,
             f,
         );
@@ -858,5 +894,45 @@ mod tests {
         assert_eq!(TimePreset::Last3d.days(), Some((3, 1)));
         assert_eq!(TimePreset::Today.days(), Some((1, 0)));
         assert_eq!(TimePreset::Lifetime.days(), None);
+    }
+
+    #[test]
+    fn reach_and_frequency_are_campaign_figures_over_whole_days_meta_was_asked_about() {
+        let rule = |entity: &str, condition: serde_json::Value| {
+            spec(json!({
+                "entity_type": entity,
+                "evaluation_spec": {"filters": [condition]},
+                "execution_spec": {"execution_type": "NOTIFICATION"}
+            }))
+        };
+        assert!(
+            errors(&rule(
+                "CAMPAIGN",
+                json!({"field": "frequency", "operator": "GREATER_THAN", "value": 3, "time_preset": "LAST_7D"})
+            ))
+            .is_empty()
+        );
+        assert_eq!(
+            errors(&rule(
+                "CAMPAIGN",
+                json!({"field": "reach", "operator": "LESS_THAN", "value": 100, "time_preset": "LIFETIME"})
+            )),
+            ["evaluation_spec.filters[0].time_preset"]
+        );
+        assert_eq!(
+            errors(&rule(
+                "CAMPAIGN",
+                json!({"field": "reach", "operator": "LESS_THAN", "value": 100, "time_preset": "LAST_3D",
+                       "include_today": true})
+            )),
+            ["evaluation_spec.filters[0].time_preset"]
+        );
+        assert_eq!(
+            errors(&rule(
+                "AD",
+                json!({"field": "frequency", "operator": "GREATER_THAN", "value": 3, "time_preset": "LAST_7D"})
+            )),
+            ["evaluation_spec.filters[0].field"]
+        );
     }
 }

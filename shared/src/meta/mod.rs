@@ -12,5 +12,6 @@ pub use graph::{ErrorKind, Graph, GraphError, Reply, Usage};
 
 /// Calls one insights sync of an ad account makes at least (one per pull: no
 /// breakdown, placement, age and gender, region, hourly, the ads' review, their own
-/// results and the ad sets' learning stage); the hourly budget must fit it.
-pub const CALLS_PER_SYNC: i32 = 8;
+/// results, the ad sets' learning stage and the campaigns' reach per window); the hourly
+/// budget must fit it.
+pub const CALLS_PER_SYNC: i32 = 9;

@@ -351,3 +351,36 @@ pub async fn record_learning_stage(
     .await?;
     Ok(())
 }
+
+/// A campaign's unique reach over one window, as Meta counted it.
+#[derive(Clone, Debug, PartialEq)]
+pub struct ReachRow {
+    pub campaign_id: Uuid,
+    pub since: NaiveDate,
+    pub until: NaiveDate,
+    pub reach: i64,
+    pub impressions: i64,
+}
+
+/// Keeps the campaigns' reach per window (a window read again is replaced) and drops
+/// windows that ended more than 60 days before the newest written.
+pub async fn record_reach(w: &Worker<'_>, rows: &[ReachRow]) -> Result<(), AppError> {
+    for r in rows {
+        w.tx.execute(
+            "INSERT INTO campaign_reach (campaign_id, since, until, reach, impressions) VALUES ($1, $2, $3, $4, $5) \
+             ON CONFLICT (campaign_id, since, until) DO UPDATE \
+                SET reach = EXCLUDED.reach, impressions = EXCLUDED.impressions, synced_at = now()",
+            &[&r.campaign_id, &r.since, &r.until, &r.reach, &r.impressions],
+        )
+        .await?;
+    }
+    let campaigns: Vec<Uuid> = rows.iter().map(|r| r.campaign_id).collect();
+    if let Some(newest) = rows.iter().map(|r| r.until).max() {
+        w.tx.execute(
+            "DELETE FROM campaign_reach WHERE campaign_id = ANY($1) AND until < $2::date - 60",
+            &[&campaigns, &newest],
+        )
+        .await?;
+    }
+    Ok(())
+}

@@ -12,7 +12,7 @@ use uuid::Uuid;
 
 use crate::db::Tx;
 use crate::domain::campaign::TargetAudience;
-use crate::domain::metrics::Sums;
+use crate::domain::metrics::{Reach, Sums};
 use crate::domain::rule::TimePreset;
 use crate::error::AppError;
 use crate::repo::meta_accounts::local_date;
@@ -168,6 +168,36 @@ pub async fn windows(
         let days = days_of(*key, c.today, c.first_day);
         if let Some(s) = delivery(t, c.id, asset, days).await? {
             out.insert(*key, s);
+        }
+    }
+    Ok(out)
+}
+
+/// The campaign's reach per window `keys` names, as the sync read it from Meta; a
+/// window Meta was not asked about (or that has not synced yet) is left out.
+pub async fn reach(
+    t: &impl Tx,
+    c: &CampaignState,
+    keys: &[WindowKey],
+) -> Result<HashMap<WindowKey, Reach>, AppError> {
+    let mut out = HashMap::new();
+    for key in keys {
+        let (since, until) = days_of(*key, c.today, c.first_day);
+        let row = t
+            .tx()
+            .query_opt(
+                "SELECT reach, impressions FROM campaign_reach WHERE campaign_id = $1 AND since = $2 AND until = $3",
+                &[&c.id, &since, &until],
+            )
+            .await?;
+        if let Some(r) = row {
+            out.insert(
+                *key,
+                Reach {
+                    reach: r.get(0),
+                    impressions: r.get(1),
+                },
+            );
         }
     }
     Ok(out)

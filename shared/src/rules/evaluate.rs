@@ -12,7 +12,7 @@ use rust_decimal::prelude::FromPrimitive;
 use serde::Serialize;
 
 use super::stats::{poisson_upper, probability_lower};
-use crate::domain::metrics::Sums;
+use crate::domain::metrics::{Reach, Sums};
 use crate::domain::rule::{Condition, Filter, Metric, Operator, RuleSpec, Target, TimePreset};
 
 /// Ratios (ctr, cpc, cpa, roas) are not judged on fewer impressions in a window.
@@ -29,10 +29,12 @@ pub struct WindowKey {
     pub previous: bool,
 }
 
-/// What is known of one entity: its windows' sums and its own attributes.
+/// What is known of one entity: its windows' sums (and, for a campaign, its reach per
+/// window as Meta counted it) and its own attributes.
 #[derive(Clone, Debug, Default)]
 pub struct Facts {
     pub windows: HashMap<WindowKey, Sums>,
+    pub reach: HashMap<WindowKey, Reach>,
     pub daily_budget: Option<Decimal>,
     pub hours_since_launch: Option<Decimal>,
 }
@@ -66,6 +68,14 @@ pub fn windows_needed(spec: &RuleSpec) -> Vec<WindowKey> {
     keys
 }
 
+/// Whether any condition reads reach or frequency (then the campaign's reach per window
+/// is looked up too).
+pub fn reads_reach(spec: &RuleSpec) -> bool {
+    spec.conditions()
+        .iter()
+        .any(|c| c.field.is_reach() || c.value_ref.as_ref().is_some_and(|r| r.field.is_reach()))
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Truth {
@@ -79,8 +89,8 @@ pub enum Truth {
 pub struct Reading {
     pub condition: String,
     pub truth: Truth,
-    /// Why it could not be judged: no_data, insufficient_impressions, no_conversions,
-    /// no_baseline, not_significant.
+    /// Why it could not be judged: no_data, no_reach (not synced for the window),
+    /// insufficient_impressions, no_conversions, no_baseline, not_significant.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub why: Option<&'static str>,
     pub value: Option<Decimal>,
@@ -105,6 +115,9 @@ pub struct Reading {
     pub conversions: Option<i64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub spend: Option<Decimal>,
+    /// For reach and frequency: the people reached in the window.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reach: Option<i64>,
 }
 
 impl Reading {
@@ -123,6 +136,7 @@ impl Reading {
             clicks: None,
             conversions: None,
             spend: None,
+            reach: None,
         }
     }
 
@@ -134,6 +148,12 @@ impl Reading {
 
     fn judged(mut self, holds: bool) -> Self {
         self.truth = if holds { Truth::Holds } else { Truth::Fails };
+        self
+    }
+
+    fn with_reach(mut self, r: &Reach) -> Self {
+        self.reach = Some(r.reach);
+        self.impressions = Some(r.impressions);
         self
     }
 
@@ -187,15 +207,48 @@ pub fn value_of(s: &Sums, m: Metric) -> Option<Decimal> {
     }
 }
 
+/// Metrics judged only on enough impressions (`MIN_IMPRESSIONS`).
 fn is_ratio(m: Metric) -> bool {
-    matches!(m, Metric::Ctr | Metric::Cpc | Metric::Cpa | Metric::Roas)
+    matches!(
+        m,
+        Metric::Ctr | Metric::Cpc | Metric::Cpa | Metric::Roas | Metric::Frequency
+    )
 }
 
-fn read(facts: &Facts, sums: Option<&Sums>, m: Metric) -> Option<Decimal> {
+/// Reach or frequency over a window.
+pub fn reach_value(r: &Reach, m: Metric) -> Option<Decimal> {
+    match m {
+        Metric::Reach => Some(Decimal::from(r.reach)),
+        Metric::Frequency => ratio(Decimal::from(r.impressions), Decimal::from(r.reach)),
+        _ => None,
+    }
+}
+
+fn key(c: &Condition, previous: bool) -> WindowKey {
+    WindowKey {
+        preset: c.time_preset,
+        include_today: c.include_today,
+        previous,
+    }
+}
+
+/// `m` over the condition's window (or the one before it).
+fn read(facts: &Facts, c: &Condition, previous: bool, m: Metric) -> Option<Decimal> {
     match m {
         Metric::DailyBudget => facts.daily_budget,
         Metric::HoursSinceLaunch => facts.hours_since_launch,
-        _ => value_of(sums?, m),
+        Metric::Reach | Metric::Frequency => reach_value(facts.reach.get(&key(c, previous))?, m),
+        _ => value_of(facts.windows.get(&key(c, previous))?, m),
+    }
+}
+
+/// The impressions behind the condition's field in a window (Meta's count for reach
+/// and frequency, our sums otherwise).
+fn impressions_behind(facts: &Facts, c: &Condition, previous: bool) -> Option<i64> {
+    if c.field.is_reach() {
+        facts.reach.get(&key(c, previous)).map(|r| r.impressions)
+    } else {
+        facts.windows.get(&key(c, previous)).map(|s| s.impressions)
     }
 }
 
@@ -242,11 +295,7 @@ fn one(f: &Filter, facts: &Facts, out: &mut Vec<Reading>) -> Truth {
 }
 
 fn window<'a>(facts: &'a Facts, c: &Condition, previous: bool) -> Option<&'a Sums> {
-    facts.windows.get(&WindowKey {
-        preset: c.time_preset,
-        include_today: c.include_today,
-        previous,
-    })
+    facts.windows.get(&key(c, previous))
 }
 
 /// One condition, with the small-number guards.
@@ -256,10 +305,16 @@ pub fn condition(c: &Condition, facts: &Facts) -> Reading {
     if let Some(s) = sums {
         r = r.with_sums(s);
     }
-    if !c.field.is_attribute() && sums.is_none() {
+    if c.field.is_reach() {
+        match facts.reach.get(&key(c, false)) {
+            Some(reach) => r = r.with_reach(reach),
+            None => return r.unknown("no_reach"),
+        }
+    } else if !c.field.is_attribute() && sums.is_none() {
         return r.unknown("no_data");
     }
-    if is_ratio(c.field) && sums.is_some_and(|s| s.impressions < MIN_IMPRESSIONS) {
+    if is_ratio(c.field) && impressions_behind(facts, c, false).is_some_and(|n| n < MIN_IMPRESSIONS)
+    {
         return r.unknown("insufficient_impressions");
     }
     if c.operator == Operator::ChangedByPct {
@@ -268,7 +323,7 @@ pub fn condition(c: &Condition, facts: &Facts) -> Reading {
     let target = match c.target() {
         Ok(Target::One(v)) => Some((v, None)),
         Ok(Target::Range(lo, hi)) => Some((lo, Some(hi))),
-        Ok(Target::Ref(vr)) => read(facts, sums, vr.field).map(|v| (v * vr.multiplier, None)),
+        Ok(Target::Ref(vr)) => read(facts, c, false, vr.field).map(|v| (v * vr.multiplier, None)),
         Err(_) => None,
     };
     let Some((lo, hi)) = target else {
@@ -281,7 +336,7 @@ pub fn condition(c: &Condition, facts: &Facts) -> Reading {
     if c.field == Metric::Cpa && c.operator == Operator::GreaterThan {
         return poisson_cost(sums.expect("a window"), lo, r);
     }
-    let Some(value) = read(facts, sums, c.field) else {
+    let Some(value) = read(facts, c, false, c.field) else {
         let why = if c.field == Metric::Cpa {
             "no_conversions"
         } else {
@@ -324,17 +379,20 @@ fn poisson_cost(s: &Sums, target: Decimal, mut r: Reading) -> Reading {
 /// Trends: the window against the previous one of equal length. A rate's change must
 /// also be likely (posterior probability ≥ 95 % in the direction asked), not just large.
 fn trend(c: &Condition, facts: &Facts, mut r: Reading) -> Reading {
-    let (Some(now), Some(before)) = (window(facts, c, false), window(facts, c, true)) else {
+    let Some(before_impressions) = impressions_behind(facts, c, true) else {
         return r.unknown("no_baseline");
     };
-    if is_ratio(c.field) && before.impressions < MIN_IMPRESSIONS {
+    if is_ratio(c.field) && before_impressions < MIN_IMPRESSIONS {
         return r.unknown("insufficient_impressions");
     }
     let Ok(Target::One(threshold)) = c.target() else {
         return r.unknown("no_data");
     };
     r.target = Some(format!("{}%", threshold.normalize()));
-    let (Some(v1), Some(v0)) = (value_of(now, c.field), value_of(before, c.field)) else {
+    let (Some(v1), Some(v0)) = (
+        read(facts, c, false, c.field),
+        read(facts, c, true, c.field),
+    ) else {
         return r.unknown("no_data");
     };
     r.value = Some(v1.round_dp(6));
@@ -352,7 +410,9 @@ fn trend(c: &Condition, facts: &Facts, mut r: Reading) -> Reading {
     if !moved {
         return r.judged(false);
     }
-    if c.field == Metric::Ctr {
+    if let (Metric::Ctr, Some(now), Some(before)) =
+        (c.field, window(facts, c, false), window(facts, c, true))
+    {
         let (recent, earlier) = (
             (now.clicks.max(0) as u64, now.impressions.max(0) as u64),
             (
@@ -417,6 +477,7 @@ mod tests {
         }
         Facts {
             windows,
+            reach: HashMap::new(),
             daily_budget: Some(Decimal::from(1000)),
             hours_since_launch: Some(Decimal::from(200)),
         }
@@ -509,6 +570,76 @@ mod tests {
             ),
         );
         assert_eq!(rising.truth, Truth::Fails);
+    }
+
+    #[test]
+    fn frequency_is_metas_reach_of_the_window_judged_on_enough_impressions_and_never_guessed() {
+        let rule = spec(json!([
+            {"field": "frequency", "operator": "GREATER_THAN", "value": 3, "time_preset": "LAST_7D"}
+        ]));
+        let key = WindowKey {
+            preset: TimePreset::Last7d,
+            include_today: false,
+            previous: false,
+        };
+        let daily = sums(40_000, 400, "4000", 10, "9000");
+        let mut f = facts(TimePreset::Last7d, daily.clone(), None);
+        assert_eq!(
+            evaluate(&rule, &f).unknown_because(),
+            Some("no_reach"),
+            "days' reach cannot be added up"
+        );
+        f.reach.insert(
+            key,
+            Reach {
+                reach: 10_000,
+                impressions: 40_000,
+            },
+        );
+        let e = evaluate(&rule, &f);
+        assert_eq!(e.truth, Truth::Holds);
+        assert_eq!(e.readings[0].value, Some(Decimal::from(4)));
+        assert_eq!(e.readings[0].reach, Some(10_000));
+        f.reach.insert(
+            key,
+            Reach {
+                reach: 100,
+                impressions: 400,
+            },
+        );
+        assert_eq!(
+            evaluate(&rule, &f).unknown_because(),
+            Some("insufficient_impressions")
+        );
+
+        let climbing = spec(json!([
+            {"field": "frequency", "operator": "CHANGED_BY_PCT", "value": 30, "time_preset": "LAST_7D"}
+        ]));
+        let mut f = facts(TimePreset::Last7d, daily.clone(), Some(daily));
+        f.reach.insert(
+            key,
+            Reach {
+                reach: 10_000,
+                impressions: 40_000,
+            },
+        );
+        assert_eq!(
+            evaluate(&climbing, &f).unknown_because(),
+            Some("no_baseline")
+        );
+        f.reach.insert(
+            WindowKey {
+                previous: true,
+                ..key
+            },
+            Reach {
+                reach: 20_000,
+                impressions: 40_000,
+            },
+        );
+        let e = evaluate(&climbing, &f);
+        assert_eq!(e.truth, Truth::Holds, "2.0 → 4.0 a person: +100 %");
+        assert_eq!(e.readings[0].change_pct, Some(Decimal::from(100)));
     }
 
     #[test]
