@@ -880,6 +880,41 @@ class LocalStack(unittest.TestCase):
         self.assertEqual(active, {hero: False, steady["id"]: True, spare["id"]: True})
         self.assertEqual(len(self.sim_objects(sim, "ad", f"[adpilot:{noisy}:")), 1, "noise changed nothing")
 
+    def test_a_tired_creative_with_no_unused_one_is_replaced_by_one_generated_with_credits(self):
+        token = self.signup()
+        _, sim = self.connect_meta(token)
+        tiring = self.launched_with_history(token, sim, "Generated chai", 15, impressions_per_day=60000, ctr=0.015,
+                                            roas=3.0)
+        _, _, listed = http("GET", self.url(f"/v1/campaigns/{tiring}/assets"), token=token)
+        hero = listed["items"][0]["asset"]["id"]
+        ad_of = lambda asset: self.sim_objects(sim, "ad", f"[adpilot:{tiring}:{asset}]")[0]
+        status, _, _ = http("POST", f"{sim}/_sim/scenario", {"ad": ad_of(hero)["id"], "ctr_factor": [1.5, 0.5]})
+        self.assertEqual(status, 200)
+        self.sync_until(tiring, 16)
+        spent = lambda: int(psql(f"SELECT monthly_ai_credits_used FROM subscriptions WHERE user_id = "
+                                 f"(SELECT user_id FROM campaigns WHERE id = '{tiring}')", self.db))
+        before = spent()
+        self.rule(token, {
+            "name": "Refresh, generating if need be", "campaign_id": tiring, "entity_type": "AD",
+            "evaluation_spec": {"filters": [{"field": "ctr", "operator": "CHANGED_BY_PCT", "value": -15,
+                                             "time_preset": "LAST_7D"}]},
+            "execution_spec": {"execution_type": "CREATIVE_REFRESH", "refresh_spec": {"allow_generation": True}}})
+        decided, = self.optimize(token, [tiring], 1)[tiring]
+        self.assertEqual(decided["decision"], "applied", decided)
+        generated = decided["after_values"]["generating"]
+        self.assertEqual(spent(), before + 1, "one image's credits")
+        self.wait_for(lambda: psql(f"SELECT status FROM creative_assets WHERE id = '{generated}'", self.db) == "active",
+                      "the replacement to be generated", tries=240)
+
+        self.invoke("optimizer")  # the tick swaps it in
+        self.wait_for(lambda: psql(f"SELECT success FROM ai_optimization_logs WHERE id = '{decided['id']}'",
+                                   self.db) == "t", "the refresh to finish")
+        self.assertEqual(ad_of(hero)["status"], "PAUSED", "the tired creative's ad is paused on Meta")
+        self.assertEqual(ad_of(generated)["status"], "ACTIVE", "the generated creative runs in its place")
+        _, _, now = http("GET", self.url(f"/v1/campaigns/{tiring}/assets"), token=token)
+        self.assertEqual({a["asset"]["id"]: a["is_active"] for a in now["items"]}, {hero: False, generated: True})
+        self.assertEqual(spent(), before + 1, "spent once")
+
     def test_nothing_is_done_while_meta_says_learning_on_stale_data_or_after_the_owners_edit(self):
         token = self.signup()
         _, sim = self.connect_meta(token)

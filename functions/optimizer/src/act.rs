@@ -88,6 +88,26 @@ struct Claimed {
     on: OnMeta,
 }
 
+/// Where the campaign (and the creative, for AD rules) lives on Meta.
+pub async fn on_meta(
+    t: &impl shared::db::Tx,
+    locked: optimizer_facts::Locked,
+    campaign: Uuid,
+    asset: Option<Uuid>,
+) -> Result<OnMeta, AppError> {
+    let meta_ad_id = match asset {
+        Some(asset) => optimizer_facts::meta_ad_of(t, campaign, asset).await?,
+        None => None,
+    };
+    Ok(OnMeta {
+        currency: Currency::parse(&locked.currency).unwrap_or(Currency::INR),
+        ad_account_id: locked.ad_account_id,
+        meta_campaign_id: locked.meta_campaign_id,
+        meta_adset_id: locked.meta_adset_id,
+        meta_ad_id,
+    })
+}
+
 async fn claim(
     state: &State,
     rule: &Rule,
@@ -116,19 +136,9 @@ async fn claim(
             let Some(log) = optimization_logs::record(t, &e).await? else {
                 return Ok(Err("already_applied"));
             };
-            let meta_ad_id = match j.asset_id {
-                Some(asset) => optimizer_facts::meta_ad_of(t, j.campaign_id, asset).await?,
-                None => None,
-            };
             Ok(Ok(Claimed {
                 log,
-                on: OnMeta {
-                    currency: Currency::parse(&locked.currency).unwrap_or(Currency::INR),
-                    ad_account_id: locked.ad_account_id,
-                    meta_campaign_id: locked.meta_campaign_id,
-                    meta_adset_id: locked.meta_adset_id,
-                    meta_ad_id,
-                },
+                on: on_meta(t, locked, j.campaign_id, j.asset_id).await?,
             }))
         })
         .await
@@ -186,7 +196,12 @@ async fn apply(
     };
     let sent = match change {
         Change::CreativeRefresh {
+            replacement: None,
+            generate: true,
+        } => return crate::refresh::generate(state, rule, j, claimed.log).await,
+        Change::CreativeRefresh {
             replacement: Some(replacement),
+            ..
         } => {
             crate::refresh::send(
                 state,
@@ -227,22 +242,12 @@ async fn apply(
                 optimizer_facts::write_as_optimizer(t, j.campaign_id, w).await?;
             }
             optimization_logs::settle(t, claimed.log, Ok(&json!(change)), FOLLOW_UP_DAYS).await?;
-            let notice = Notice {
-                category: Category::Optimization,
-                event_key: format!("optimization:{}", claimed.log),
-                title: title.clone(),
-                body: body.clone(),
-                link: Some(format!("/campaigns/{}/optimizations", j.campaign_id)),
-            };
-            notifications::notify(t, user.0, &notice).await.map(Some)
+            notify(t, user, claimed.log, j.campaign_id, (&title, &body))
+                .await
+                .map(Some)
         })
         .await?;
-    if let Some(notifications::Told::New {
-        outbox: Some(id), ..
-    }) = told
-    {
-        state.relay.send_now(&state.db, user, &[id]).await;
-    }
+    relay(state, user, told).await;
     match sent {
         Ok(()) => {
             tracing::info!(user_id = %user, rule_id = %rule.id, campaign_id = %j.campaign_id, ?change, "optimization applied");
@@ -252,5 +257,33 @@ async fn apply(
             tracing::warn!(user_id = %user, rule_id = %rule.id, campaign_id = %j.campaign_id, why, "optimization failed on Meta");
             Ok("failed")
         }
+    }
+}
+
+/// Tells the owner what the optimizer did, once per log row.
+pub async fn notify(
+    t: &impl shared::db::Tx,
+    user: UserId,
+    log: Uuid,
+    campaign: Uuid,
+    (title, body): (&str, &str),
+) -> Result<notifications::Told, AppError> {
+    let notice = Notice {
+        category: Category::Optimization,
+        event_key: format!("optimization:{log}"),
+        title: title.to_owned(),
+        body: body.to_owned(),
+        link: Some(format!("/campaigns/{campaign}/optimizations")),
+    };
+    notifications::notify(t, user.0, &notice).await
+}
+
+/// Sends a new notice's email at once (the relay sweeps up what this misses).
+pub async fn relay(state: &State, user: UserId, told: Option<notifications::Told>) {
+    if let Some(notifications::Told::New {
+        outbox: Some(id), ..
+    }) = told
+    {
+        state.relay.send_now(&state.db, user, &[id]).await;
     }
 }

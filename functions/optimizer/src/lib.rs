@@ -5,7 +5,8 @@
 //! as the preview) and records every decision in `ai_optimization_logs`; an action is
 //! claimed once per rule, entity and window before it is sent to Meta (`act`). A rule
 //! whose actions fail in half of its last 20 runs turns itself off and tells its owner.
-//! A creative refresh swaps a tired creative's ad for an unused one's (`refresh`).
+//! A creative refresh swaps a tired creative's ad for an unused one's, or for one
+//! generated with the owner's credits, which the tick swaps in once it is made (`refresh`).
 //! The tick also measures, three days on, what each applied action changed (`follow_ups`).
 
 pub mod act;
@@ -84,14 +85,18 @@ pub async fn tick(state: &State) -> Result<Value, AppError> {
         .await?;
     let (sent, failed) = state.relay.send_now_system(&state.worker, &queued).await;
     let measured = follow_ups(state).await?;
+    let swapped = refresh::finish_generated(state).await?;
     tracing::info!(
         queued = queued.len(),
         sent,
         failed,
         measured,
+        swapped,
         "optimizer runs queued"
     );
-    Ok(json!({ "queued": queued.len(), "sent": sent, "measured": measured }))
+    Ok(
+        json!({ "queued": queued.len(), "sent": sent, "measured": measured, "refreshes_finished": swapped }),
+    )
 }
 
 /// Measures the actions whose follow-up is due: the same metrics over the days before

@@ -705,3 +705,178 @@ async fn an_audience_widens_on_meta_within_the_owners_bounds_once_and_is_stored_
     let told = w.db.told(w.user.id.0).await;
     assert_eq!(told[0].1, "Audience widened for Winter chai");
 }
+
+/// The campaign's one creative ("hero", 4:5, ad `ad-hero`) whose CTR halved this week
+/// on 30,000 impressions a day, and an AD rule that refreshes it, spending credits on a
+/// replacement when the library has none.
+async fn tiring_creative_with_generation_allowed(w: &World) -> Uuid {
+    let hero = Uuid::new_v4();
+    let su = w.db.superuser().await;
+    su.batch_execute(&format!(
+        "INSERT INTO creative_assets (id, user_id, asset_type, format, file_url, filename, content_type)
+              VALUES ('{hero}', '{u}', 'image', '4:5', 's3://assets/hero.png', 'hero.png', 'image/png');
+         INSERT INTO campaign_assets (campaign_id, asset_id) VALUES ('{c}', '{hero}');
+         UPDATE campaign_edits SET edited_at = now() - interval '30 days';
+         INSERT INTO creative_performance (campaign_id, asset_id, date, meta_ad_id, impressions, clicks, spend,
+                                           conversions, conversion_value)
+              SELECT '{c}', '{hero}', d::date, 'ad-hero', 30000, CASE WHEN d > current_date - 8 THEN 300 ELSE 600 END,
+                     3000, 30, 15000
+                FROM generate_series(current_date - 14, current_date - 1, interval '1 day') d;",
+        u = w.user.id.0,
+        c = w.campaign,
+    ))
+    .await
+    .unwrap();
+    let spec = json!({
+        "entity_type": "AD",
+        "evaluation_spec": {"filters": [
+            {"field": "ctr", "operator": "CHANGED_BY_PCT", "value": -15, "time_preset": "LAST_7D"}
+        ]},
+        "execution_spec": {"execution_type": "CREATIVE_REFRESH", "refresh_spec": {"allow_generation": true}},
+        "schedule_spec": {"schedule_type": "AFTER_SYNC"}
+    });
+    su.execute(
+        "INSERT INTO optimization_rules (user_id, name, entity_type, spec, trigger_condition) \
+         VALUES ($1, 'Refresh tired creatives', 'AD', $2, 'ctr_changed_by_pct_-15_last_7d')",
+        &[&w.user.id.0, &spec],
+    )
+    .await
+    .unwrap();
+    hero
+}
+
+async fn credits_used(w: &World) -> i32 {
+    w.db.superuser()
+        .await
+        .query_one(
+            "SELECT monthly_ai_credits_used FROM subscriptions WHERE user_id = $1",
+            &[&w.user.id.0],
+        )
+        .await
+        .unwrap()
+        .get(0)
+}
+
+#[tokio::test]
+async fn a_refresh_with_no_unused_creative_spends_credits_on_one_replacement_once_even_when_runs_race()
+ {
+    let w = world().await;
+    tiring_creative_with_generation_allowed(&w).await;
+    let (a, b) = (w.queued_run().await, w.queued_run().await);
+    let (ra, rb) = tokio::join!(
+        optimizer::run::run(&w.state, &a),
+        optimizer::run::run(&w.state, &b)
+    );
+    ra.unwrap();
+    rb.unwrap();
+    optimizer::run::run(&w.state, &w.queued_run().await)
+        .await
+        .unwrap();
+
+    let su = w.db.superuser().await;
+    let jobs: Vec<Value> = su
+        .query(
+            "SELECT parameters FROM background_jobs WHERE job_type = 'image_generation'",
+            &[],
+        )
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    assert_eq!(
+        jobs.len(),
+        1,
+        "one replacement, however many runs: {jobs:?}"
+    );
+    assert_eq!(jobs[0]["format"], "4:5", "in the tired creative's format");
+    assert_eq!(jobs[0]["use_brand"], true);
+    assert!(jobs[0]["prompt"].as_str().unwrap().contains("Winter chai"));
+    assert_eq!(credits_used(&w).await, 1, "one image's credits");
+    let log = su
+        .query_one(
+            "SELECT decision, success, after_values FROM ai_optimization_logs WHERE decision <> 'skipped'",
+            &[],
+        )
+        .await
+        .unwrap();
+    let after: Value = log.get(2);
+    assert_eq!(
+        (log.get::<_, String>(0), log.get::<_, Option<bool>>(1)),
+        ("applied".into(), None),
+        "waiting for its creative"
+    );
+    assert_eq!(after["generate"], true);
+    assert_eq!(after["generating"], jobs[0]["asset_id"]);
+    assert_eq!(after["credits_spent"], 1);
+}
+
+#[tokio::test]
+async fn a_refresh_whose_generated_creative_failed_fails_once_and_its_credits_come_back() {
+    let w = world().await;
+    let hero = tiring_creative_with_generation_allowed(&w).await;
+    optimizer::run::run(&w.state, &w.queued_run().await)
+        .await
+        .unwrap();
+    // The generation worker gives up on the image (it refunds the credits as it does so).
+    let su = w.db.superuser().await;
+    let asset: Uuid = su
+        .query_one(
+            "SELECT (after_values->>'generating')::uuid FROM ai_optimization_logs WHERE decision = 'applied'",
+            &[],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    let user = w.user.id.0;
+    w.db.worker()
+        .run("give-up", async |t| {
+            shared::repo::generations::undo_asset(
+                t,
+                user,
+                shared::domain::asset::AssetType::Image,
+                shared::domain::AssetId(asset),
+                "the model refused the prompt",
+            )
+            .await
+        })
+        .await
+        .unwrap();
+
+    assert_eq!(
+        optimizer::refresh::finish_generated(&w.state)
+            .await
+            .unwrap(),
+        1
+    );
+    assert_eq!(
+        optimizer::refresh::finish_generated(&w.state)
+            .await
+            .unwrap(),
+        0,
+        "settled once"
+    );
+    let (decision, error): (String, String) = su
+        .query_one(
+            "SELECT decision, meta_error FROM ai_optimization_logs WHERE decision <> 'skipped'",
+            &[],
+        )
+        .await
+        .map(|r| (r.get(0), r.get(1)))
+        .unwrap();
+    assert_eq!(decision, "failed");
+    assert!(error.contains("the model refused the prompt"), "{error}");
+    assert_eq!(credits_used(&w).await, 0, "refunded");
+    let active: bool = su
+        .query_one(
+            "SELECT is_active FROM campaign_assets WHERE asset_id = $1",
+            &[&hero],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert!(
+        active,
+        "the tired creative keeps running: nothing replaced it"
+    );
+}

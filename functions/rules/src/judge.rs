@@ -39,13 +39,27 @@ fn window_label(keys: &[WindowKey], c: &CampaignState) -> String {
         .unwrap_or_else(|| c.today.to_string())
 }
 
-/// A creative refresh with the replacement it would use, or the skip when there is none.
-async fn with_replacement(t: &impl Tx, user: Uuid, campaign: Uuid) -> Result<Decision, AppError> {
+/// A creative refresh with the replacement it would use: the library's best unused
+/// creative, else one generated with credits when the rule allows it, else the skip.
+async fn with_replacement(t: &impl Tx, rule: &Rule, campaign: Uuid) -> Result<Decision, AppError> {
+    let generate = rule
+        .spec
+        .execution_spec
+        .refresh_spec
+        .as_ref()
+        .is_some_and(|r| r.allow_generation);
     Ok(
-        match optimizer_facts::best_unused_creative(t, user, campaign).await? {
+        match optimizer_facts::best_unused_creative(t, rule.user_id, campaign).await? {
             Some(replacement) => Decision::Act {
                 change: Change::CreativeRefresh {
                     replacement: Some(replacement),
+                    generate: false,
+                },
+            },
+            None if generate => Decision::Act {
+                change: Change::CreativeRefresh {
+                    replacement: None,
+                    generate: true,
                 },
             },
             None => Decision::Skip {
@@ -111,7 +125,7 @@ pub async fn judge(
             let decision = match guards::decide(&rule.spec, &evaluation, &situation) {
                 Decision::Act {
                     change: Change::CreativeRefresh { .. },
-                } => with_replacement(t, rule.user_id, c.id).await?,
+                } => with_replacement(t, rule, c.id).await?,
                 other => other,
             };
             out.push(Judgement {

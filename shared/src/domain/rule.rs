@@ -344,7 +344,8 @@ impl AudienceSpec {
 
 /// How a creative refresh finds the replacement: the best active creative of the
 /// library the campaign has not used (by its score in other campaigns, then favourites,
-/// then the newest). Generating one with the owner's credits is not available yet.
+/// then the newest); when there is none and `allow_generation`, a new on-brand image
+/// generated with the owner's credits (one generation's cost per refresh).
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RefreshSpec {
@@ -671,15 +672,6 @@ impl RuleSpec {
                     )),
                 );
             }
-            (Some(r), _) if r.allow_generation => {
-                f.check::<()>(
-                    "execution_spec.refresh_spec.allow_generation",
-                    Err(Invalid::new(
-                        "not_available",
-                        "generating a replacement with credits is not available yet; a refresh uses the best unused creative in your library",
-                    )),
-                );
-            }
             _ => {}
         }
         let on_ads = self.entity_type == EntityType::Ad;
@@ -784,12 +776,13 @@ mod tests {
             ))
             .is_empty()
         );
-        assert_eq!(
+        assert!(
             errors(&refresh(
                 json!({"execution_type": "CREATIVE_REFRESH", "refresh_spec": {"allow_generation": true}}),
                 "AD"
-            )),
-            ["execution_spec.refresh_spec.allow_generation"]
+            ))
+            .is_empty(),
+            "the owner may let a refresh spend credits"
         );
         assert_eq!(
             errors(&refresh(

@@ -7,7 +7,7 @@ use serde_json::Value;
 use tokio_postgres::Row;
 use uuid::Uuid;
 
-use crate::db::{Tenant, Tx};
+use crate::db::{Tenant, Tx, Worker};
 use crate::error::AppError;
 use crate::paging::{Cursor, PageRequest};
 use crate::repo::sql::Statement;
@@ -285,4 +285,77 @@ pub async fn release_revert(t: &impl Tx, id: Uuid) -> Result<(), AppError> {
         )
         .await?;
     Ok(())
+}
+
+/// A creative refresh waiting for the creative generated for it.
+#[derive(Clone, Debug)]
+pub struct AwaitingCreative {
+    pub id: Uuid,
+    pub user_id: Uuid,
+    pub campaign_id: Uuid,
+    pub campaign_name: String,
+    /// The tired creative.
+    pub asset_id: Option<Uuid>,
+    pub generated: Uuid,
+    /// `active` (made) or `failed`, with why.
+    pub generated_status: String,
+    pub failure_reason: Option<String>,
+    pub after_values: Value,
+}
+
+/// Records that the claimed refresh waits for `generated` (its generation job `job`).
+pub async fn awaiting_creative(
+    t: &impl Tx,
+    id: Uuid,
+    generated: Uuid,
+    job: Uuid,
+    credits: i32,
+) -> Result<(), AppError> {
+    t.tx()
+        .execute(
+            "UPDATE ai_optimization_logs SET after_values = coalesce(after_values, '{}'::jsonb) \
+                    || jsonb_build_object('generating', $2::uuid, 'job_id', $3::uuid, 'credits_spent', $4::int) \
+              WHERE id = $1",
+            &[&id, &generated, &job, &credits],
+        )
+        .await?;
+    Ok(())
+}
+
+/// Refreshes whose generated creative is made or failed, each claimed for this caller
+/// (a second tick finds them taken; a claim an hour old whose tick died is taken again):
+/// at most `limit`.
+pub async fn claim_awaiting(w: &Worker<'_>, limit: i64) -> Result<Vec<AwaitingCreative>, AppError> {
+    let rows = w
+        .tx
+        .query(
+            "UPDATE ai_optimization_logs l SET after_values = l.after_values || jsonb_build_object('swapping_at', now()) \
+               FROM creative_assets a, campaigns c \
+              WHERE l.id IN (SELECT p.id FROM ai_optimization_logs p \
+                               JOIN creative_assets g ON g.id = (p.after_values->>'generating')::uuid \
+                              WHERE p.decision = 'applied' AND p.success IS NULL \
+                                AND p.optimization_type = 'creative_refresh' AND p.after_values ? 'generating' \
+                                AND (NOT p.after_values ? 'swapping_at' \
+                                     OR (p.after_values->>'swapping_at')::timestamptz < now() - interval '1 hour') \
+                                AND g.status IN ('active', 'failed', 'deleted') \
+                              ORDER BY p.optimized_at LIMIT $1 FOR UPDATE OF p SKIP LOCKED) \
+                AND a.id = (l.after_values->>'generating')::uuid AND c.id = l.campaign_id \
+             RETURNING l.id, l.user_id, l.campaign_id, c.name, l.asset_id, a.id, a.status, a.failure_reason, l.after_values",
+            &[&limit],
+        )
+        .await?;
+    Ok(rows
+        .iter()
+        .map(|r| AwaitingCreative {
+            id: r.get(0),
+            user_id: r.get(1),
+            campaign_id: r.get(2),
+            campaign_name: r.get(3),
+            asset_id: r.get(4),
+            generated: r.get(5),
+            generated_status: r.get(6),
+            failure_reason: r.get(7),
+            after_values: r.get(8),
+        })
+        .collect())
 }

@@ -260,6 +260,23 @@ pub async fn best_unused_creative(
         .map(|r| r.get(0)))
 }
 
+/// What a generated replacement is briefed with: the campaign's purpose and the tired
+/// creative's format.
+pub async fn replacement_brief(
+    t: &impl Tx,
+    campaign: Uuid,
+    tired: Option<Uuid>,
+) -> Result<(String, Option<String>), AppError> {
+    let r = t
+        .tx()
+        .query_one(
+            "SELECT c.purpose, (SELECT a.format FROM creative_assets a WHERE a.id = $2) FROM campaigns c WHERE c.id = $1",
+            &[&campaign, &tired],
+        )
+        .await?;
+    Ok((r.get(0), r.get(1)))
+}
+
 /// The campaign's creatives that are running (for AD rules).
 pub async fn active_creatives(t: &impl Tx, campaign: Uuid) -> Result<Vec<Uuid>, AppError> {
     Ok(t.tx()

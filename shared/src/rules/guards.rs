@@ -134,9 +134,13 @@ pub enum Change {
         to: Decimal,
     },
     /// The tired creative's ad paused for `replacement`'s, the best creative of the
-    /// owner's library the campaign has not used (chosen when the rule is judged).
+    /// owner's library the campaign has not used (chosen when the rule is judged) — or,
+    /// when the library has none and the owner allowed it, for a creative generated with
+    /// the owner's credits (`generate`), swapped in once it is made.
     CreativeRefresh {
         replacement: Option<uuid::Uuid>,
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        generate: bool,
     },
     /// The audience after the step, and what widened.
     AudienceExpansion {
@@ -266,7 +270,10 @@ pub fn decide(spec: &RuleSpec, evaluation: &Evaluation, s: &Situation) -> Decisi
                 Err(reason) => return skip(reason),
             }
         }
-        ExecutionType::CreativeRefresh => Change::CreativeRefresh { replacement: None },
+        ExecutionType::CreativeRefresh => Change::CreativeRefresh {
+            replacement: None,
+            generate: false,
+        },
         ExecutionType::AudienceExpansion => {
             let bounds = spec
                 .execution_spec

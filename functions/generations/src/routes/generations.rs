@@ -1,21 +1,18 @@
 //! `POST /v1/generations`: checks the daily limit and spends credits, creates the asset
-//! (processing), the job and the queue message in one transaction, then relays the
-//! message at once (the maintenance relay is the safety net).
+//! (processing), the job and the queue message in one transaction
+//! (`shared::repo::generations::start`), then relays the message at once (the
+//! maintenance relay is the safety net).
 
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
 use serde::{Deserialize, Serialize};
-use serde_json::json;
 use shared::auth::authenticate;
 use shared::domain::asset::{AssetType, Format};
-use shared::domain::{AssetId, Fields, Invalid, text};
+use shared::domain::{Fields, Invalid, text};
 use shared::error::{AppError, Problem};
 use shared::http::docs::{InvalidInput, NotAuthenticated, NotJson};
 use shared::http::{json, json_body};
-use shared::messages;
-use shared::repo::assets::{self, Generation};
-use shared::repo::jobs;
-use shared::repo::{credits, outbox, system_config};
+use shared::repo::generations::{self, NewGeneration};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
@@ -117,55 +114,32 @@ pub struct GenerationAccepted {
 pub async fn generate(state: &State, req: &Request) -> Result<Response<Body>, AppError> {
     let user = authenticate(req, &state.ctx.tokens)?;
     let input = validate(json_body(req)?)?;
-    let asset_id = AssetId::new();
-    let (accepted, message) = state
+    let started = state
         .ctx
         .db
         .tenant(user, async |t| {
-            let model = system_config::ai_model(t, input.kind).await?;
-            let job = jobs::create(
+            generations::start(
                 t,
-                &format!("{}_generation", input.kind.as_str()),
-                &json!({
-                    "asset_id": asset_id.0, "type": input.kind, "format": input.format.as_str(),
-                    "prompt": input.prompt, "style": input.style, "use_brand": input.use_brand,
-                }),
-            )
-            .await?;
-            let spent =
-                credits::spend(t, input.kind, asset_id.0, &json!({ "job_id": job.id })).await?;
-            assets::create_generated(
-                t,
-                asset_id,
-                &Generation {
+                &NewGeneration {
                     kind: input.kind,
                     format: input.format,
                     prompt: &input.prompt,
                     style: input.style.as_deref(),
-                    ai_model: &model,
+                    use_brand: input.use_brand,
                 },
             )
-            .await?;
-            let message = outbox::enqueue(
-                t,
-                &messages::Generation {
-                    job_id: job.id,
-                    user_id: user.0,
-                    asset_id: asset_id.0,
-                },
-            )
-            .await?;
-            Ok((
-                GenerationAccepted {
-                    asset_id: asset_id.0,
-                    job_id: job.id,
-                    credits_spent: spent.credits,
-                    credits_remaining: spent.remaining,
-                },
-                message,
-            ))
+            .await
         })
         .await?;
+    let (accepted, message) = (
+        GenerationAccepted {
+            asset_id: started.asset_id,
+            job_id: started.job_id,
+            credits_spent: started.credits_spent,
+            credits_remaining: started.credits_remaining,
+        },
+        started.outbox_id,
+    );
     tracing::info!(user_id = %user, job_id = %accepted.job_id, asset_id = %accepted.asset_id,
         kind = input.kind.as_str(), "generation queued");
     state.relay.send_now(&state.ctx.db, user, &[message]).await;
