@@ -737,8 +737,11 @@ class LocalStack(unittest.TestCase):
             if idle():
                 # Every test's owner shares the simulator's ad account, whose hourly call
                 # budget (and any wait an earlier test's throttling drill left) is per
-                # account: start this owner's sync in a fresh hour.
+                # account: start this owner's sync in a fresh hour, and let the tick sync
+                # this owner only (earlier tests' owners would spend the same budget).
                 psql("DELETE FROM meta_rate_windows WHERE ad_account_id = 'act_1234567890'", self.db)
+                psql(f"UPDATE meta_ad_accounts SET sync_enabled = "
+                     f"(user_id = (SELECT user_id FROM campaigns WHERE id = '{c}'))", self.db)
                 self.invoke("scheduled-sync")
             n = psql(f"SELECT count(DISTINCT date) FROM performance_analytics WHERE campaign_id = '{c}'", self.db)
             return int(n) >= days
@@ -784,7 +787,7 @@ class LocalStack(unittest.TestCase):
             previews[c] = p
         self.assertEqual(previews[strong]["would_act"], 1, previews[strong])
         self.assertEqual(previews[thin]["skipped"], {"not_enough_data": 1}, previews[thin])
-        self.assertEqual(previews[thin]["entities"][0]["detail"], "insufficient_impressions")
+        self.assertEqual(previews[thin]["entities"][0]["detail"], "insufficient_impressions", previews[thin])
 
         first = self.optimize(token, [strong, thin], 1)
         second = self.optimize(token, [strong, thin], 1)

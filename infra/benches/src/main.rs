@@ -6,6 +6,8 @@
 //!
 //!     adpilot-bench --pg postgres://127.0.0.1:5432 --superuser postgres --scale 1 --out results.json
 
+#![recursion_limit = "256"]
+
 mod credits;
 mod ingest;
 mod optimizer_pass;
