@@ -103,14 +103,25 @@ impl World {
                                "change_spec": {"amount": "20", "unit": "PERCENTAGE"}},
             "schedule_spec": {"schedule_type": "AFTER_SYNC"}
         });
+        self.insert_rule(
+            "Scale winners",
+            &spec,
+            "roas_greater_than_4_last_3d",
+            dry_run,
+        )
+        .await
+    }
+
+    /// A rule of the owner's, written as stored (its entity type from `spec`).
+    async fn insert_rule(&self, name: &str, spec: &Value, trigger: &str, dry_run: bool) -> Uuid {
         let id = Uuid::new_v4();
         self.db
             .superuser()
             .await
             .execute(
                 "INSERT INTO optimization_rules (id, user_id, name, entity_type, spec, trigger_condition, dry_run) \
-                 VALUES ($1, $2, 'Scale winners', 'CAMPAIGN', $3, 'roas_greater_than_4_last_3d', $4)",
-                &[&id, &self.user.id.0, &spec, &dry_run],
+                 VALUES ($1, $2, $3, $4, $5, $6, $7)",
+                &[&id, &self.user.id.0, &name, &spec["entity_type"].as_str(), spec, &trigger, &dry_run],
             )
             .await
             .unwrap();
@@ -633,13 +644,8 @@ async fn an_audience_widens_on_meta_within_the_owners_bounds_once_and_is_stored_
                                              "all_genders": true}},
         "schedule_spec": {"schedule_type": "AFTER_SYNC"}
     });
-    su.execute(
-        "INSERT INTO optimization_rules (user_id, name, entity_type, spec, trigger_condition) \
-         VALUES ($1, 'Reach further', 'CAMPAIGN', $2, 'roas_greater_than_4_last_3d')",
-        &[&w.user.id.0, &spec],
-    )
-    .await
-    .unwrap();
+    w.insert_rule("Reach further", &spec, "roas_greater_than_4_last_3d", false)
+        .await;
     Mock::given(method("POST"))
         .and(path("/v25.0/as-1"))
         .and(body_string_contains("targeting="))
@@ -735,13 +741,13 @@ async fn tiring_creative_with_generation_allowed(w: &World) -> Uuid {
         "execution_spec": {"execution_type": "CREATIVE_REFRESH", "refresh_spec": {"allow_generation": true}},
         "schedule_spec": {"schedule_type": "AFTER_SYNC"}
     });
-    su.execute(
-        "INSERT INTO optimization_rules (user_id, name, entity_type, spec, trigger_condition) \
-         VALUES ($1, 'Refresh tired creatives', 'AD', $2, 'ctr_changed_by_pct_-15_last_7d')",
-        &[&w.user.id.0, &spec],
+    w.insert_rule(
+        "Refresh tired creatives",
+        &spec,
+        "ctr_changed_by_pct_-15_last_7d",
+        false,
     )
-    .await
-    .unwrap();
+    .await;
     hero
 }
 
