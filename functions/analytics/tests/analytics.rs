@@ -5,6 +5,7 @@
 use analytics::State;
 use lambda_http::http::{Method, StatusCode};
 use serde_json::Value;
+use shared::repo::insights::{self, InsightRow};
 use shared::testing::TestDb;
 use shared::testing::api::{Reply, TestUser, reply, request, tokens};
 
@@ -52,30 +53,46 @@ impl App {
         }
     }
 
-    /// Rows as the sync worker writes them: (date, hour, platform, placement, age, gender,
-    /// location, impressions, clicks, spend, conversions, conversion value).
+    /// Rows as the sync worker writes them (through its upsert, which keeps the daily
+    /// rollup): (date, hour, platform, placement, age, gender, location, impressions,
+    /// clicks, spend, conversions, conversion value).
     async fn rows(&self, rows: &[Row<'_>]) {
-        let su = self.db.superuser().await;
-        for (
-            date,
-            hour,
-            [platform, placement, age, gender, location],
-            imp,
-            clk,
-            spend,
-            conv,
-            value,
-        ) in rows
-        {
-            su.execute(
-                "INSERT INTO performance_analytics (campaign_id, date, hour, platform, placement, age_range, gender,
-                     location, impressions, clicks, spend, conversions, conversion_value)
-                 VALUES ($1::text::uuid, $2::text::date, $3, $4, $5, $6, $7, $8, $9, $10, $11::text::numeric, $12, $13::text::numeric)",
-                &[&CAMPAIGN, date, hour, platform, placement, age, gender, location, imp, clk, spend, conv, value],
+        let rows: Vec<InsightRow> = rows
+            .iter()
+            .map(
+                |(
+                    date,
+                    hour,
+                    [platform, placement, age, gender, location],
+                    imp,
+                    clk,
+                    spend,
+                    conv,
+                    value,
+                )| {
+                    InsightRow {
+                        campaign_id: CAMPAIGN.parse().unwrap(),
+                        date: date.parse().unwrap(),
+                        hour: *hour,
+                        platform: platform.map(str::to_owned),
+                        placement: placement.map(str::to_owned),
+                        age_range: age.map(str::to_owned),
+                        gender: gender.map(str::to_owned),
+                        location: location.map(str::to_owned),
+                        impressions: *imp,
+                        clicks: *clk,
+                        spend: spend.parse().unwrap(),
+                        conversions: *conv,
+                        conversion_value: value.parse().unwrap(),
+                    }
+                },
             )
+            .collect();
+        self.db
+            .worker()
+            .run("seed", async |w| insights::upsert(w, &rows).await)
             .await
             .unwrap();
-        }
     }
 
     async fn get(&self, path: &str) -> Reply {
@@ -315,6 +332,58 @@ async fn the_summary_has_every_campaign_and_a_total() {
         (Some(0), true)
     );
     assert_eq!(r.body["totals"]["impressions"], 4000);
+}
+
+#[tokio::test]
+async fn a_resynced_day_with_new_figures_changes_the_summary_in_the_same_write() {
+    let app = arranged().await;
+    app.rows(&[("2026-11-02", None, NONE, 5000, 50, "500.00", 5, "2500.00")])
+        .await;
+    let r = app
+        .get("/v1/analytics/summary?from=2026-11-01&to=2026-11-30")
+        .await;
+    assert_eq!(r.body["totals"]["impressions"], 6000);
+    assert_eq!(r.body["totals"]["spend"], "700.00");
+    assert_eq!(r.body["campaigns"][0]["conversions"], 7);
+}
+
+#[tokio::test]
+async fn maintenance_rebuilds_rollup_days_that_drifted_and_drops_days_without_insights() {
+    let app = arranged().await;
+    let su = app.db.superuser().await;
+    su.batch_execute(&format!(
+        "UPDATE campaign_daily_totals SET impressions = 1 WHERE date = '2026-11-01';
+         DELETE FROM campaign_daily_totals WHERE date = '2026-11-02';
+         INSERT INTO campaign_daily_totals (campaign_id, date, user_id, impressions, clicks, spend, conversions, conversion_value)
+              VALUES ('{CAMPAIGN}', '2026-11-20', '{}', 99, 0, 0, 0, 0);",
+        app.user.id
+    ))
+    .await
+    .unwrap();
+    let mended = app
+        .db
+        .worker()
+        .run("rebuild", async |w| insights::rebuild_daily_totals(w).await)
+        .await
+        .unwrap();
+    assert_eq!(
+        mended,
+        insights::Rebuilt {
+            written: 2,
+            removed: 1
+        }
+    );
+    let r = app
+        .get("/v1/analytics/summary?from=2026-11-01&to=2026-11-30")
+        .await;
+    assert_eq!(r.body["totals"]["impressions"], 4000);
+    let again = app
+        .db
+        .worker()
+        .run("rebuild", async |w| insights::rebuild_daily_totals(w).await)
+        .await
+        .unwrap();
+    assert_eq!(again, insights::Rebuilt::default(), "nothing left to mend");
 }
 
 #[tokio::test]

@@ -5,7 +5,8 @@
 //! annual plans, ends trials whose period is over, fails (and refunds) jobs stuck `running` past their type's limit
 //! and queues the weekly report of every owner for whom it is Monday 09:00 (their time);
 //! `daily` also creates the coming months' `performance_analytics` partitions and
-//! applies the retention policy (`cleanup_old_data()`) and re-seals Meta tokens sealed
+//! applies the retention policy (`cleanup_old_data()`), rebuilds the days of the
+//! `campaign_daily_totals` rollup that drifted from their insights rows, and re-seals Meta tokens sealed
 //! under an older key or before tokens were bound to their row, with the newest key in
 //! `TOKEN_ENCRYPTION_KEYS`, bound to the row.
 
@@ -20,7 +21,7 @@ use shared::config::{ConfigError, DbConfig};
 use shared::crypto::TokenCipher;
 use shared::db::WorkerDb;
 use shared::error::AppError;
-use shared::repo::{generations, jobs, meta_accounts, reports, retention, subscriptions};
+use shared::repo::{generations, insights, jobs, meta_accounts, reports, retention, subscriptions};
 
 pub struct State {
     pub db: WorkerDb,
@@ -89,6 +90,13 @@ pub async fn handle(state: &State, event: Value) -> Result<Value, AppError> {
             .db
             .run("retention", async |w| retention::cleanup_old_data(w).await)
             .await?;
+        report["daily_totals_rebuilt"] = json!(
+            state
+                .db
+                .run("daily-totals", async |w| insights::rebuild_daily_totals(w)
+                    .await)
+                .await?
+        );
         report["tokens_reencrypted"] = json!(rotate_tokens(state).await?);
     }
     tracing::info!(task = ?task, %report, "maintenance done");

@@ -155,10 +155,7 @@ pub async fn series(
         .collect())
 }
 
-const DAILY_TOTALS: &str = "hour IS NULL AND platform IS NULL AND placement IS NULL AND age_range IS NULL \
-                            AND gender IS NULL AND location IS NULL";
-
-/// The campaign's totals over `[from, to]`, from its daily total rows.
+/// The campaign's totals over `[from, to]`, from its daily rollup (`campaign_daily_totals`).
 pub async fn totals(
     t: &Tenant<'_>,
     campaign: CampaignId,
@@ -166,7 +163,7 @@ pub async fn totals(
     to: NaiveDate,
 ) -> Result<Metrics, AppError> {
     let sql = format!(
-        "SELECT {SUMS} FROM performance_analytics WHERE campaign_id = $1 AND date BETWEEN $2 AND $3 AND {DAILY_TOTALS}"
+        "SELECT {SUMS} FROM campaign_daily_totals WHERE campaign_id = $1 AND date BETWEEN $2 AND $3"
     );
     Ok(Metrics::from(
         &t.tx.query_one(&sql, &[&campaign.0, &from, &to]).await?,
@@ -182,21 +179,35 @@ pub struct CampaignSummary {
     pub metrics: Metrics,
 }
 
-/// Per-campaign totals for every live campaign of the tenant over `[from, to]`.
+/// Per-campaign totals for every live campaign of the tenant over `[from, to]` (the
+/// newest 1,000), and the totals of all of them, from the daily rollup: one read of the
+/// owner's days, summed per campaign here.
 pub async fn summary(
     t: &Tenant<'_>,
     from: NaiveDate,
     to: NaiveDate,
 ) -> Result<(Vec<CampaignSummary>, Metrics), AppError> {
     let per = format!(
-        "SELECT c.id, c.name, c.status, {SUMS} FROM campaigns c \
-         LEFT JOIN performance_analytics pa ON pa.campaign_id = c.id AND pa.date BETWEEN $2 AND $3 AND pa.{DAILY_TOTALS_PA} \
-         WHERE c.user_id = $1 AND c.deleted_at IS NULL \
-         GROUP BY c.id ORDER BY c.created_at DESC, c.id DESC LIMIT 1000",
-        DAILY_TOTALS_PA = DAILY_TOTALS.replace(" AND ", " AND pa.")
+        "WITH days AS (SELECT campaign_id, sum(impressions) AS impressions, sum(clicks) AS clicks, \
+                              sum(spend) AS spend, sum(conversions) AS conversions, \
+                              sum(conversion_value) AS conversion_value \
+                       FROM campaign_daily_totals WHERE user_id = $1 AND date BETWEEN $2 AND $3 \
+                       GROUP BY campaign_id), \
+              live AS (SELECT c.id, c.name, c.status, c.created_at, d.* FROM campaigns c \
+                       LEFT JOIN days d ON d.campaign_id = c.id \
+                       WHERE c.user_id = $1 AND c.deleted_at IS NULL) \
+         (SELECT false AS whole, created_at, id, name, status, {SUMS} FROM live GROUP BY id, name, status, created_at \
+          ORDER BY created_at DESC, id DESC LIMIT 1000) \
+         UNION ALL \
+         SELECT true, NULL, NULL, NULL, NULL, {SUMS} FROM live \
+         ORDER BY whole, created_at DESC, id DESC"
     );
     let rows = t.tx.query(&per, &[&t.user().0, &from, &to]).await?;
-    let campaigns = rows
+    let (all, each): (Vec<Row>, Vec<Row>) = rows.into_iter().partition(|r| r.get("whole"));
+    let all = all
+        .first()
+        .ok_or_else(|| AppError::Internal("summary without its totals row".into()))?;
+    let campaigns = each
         .iter()
         .map(|r| CampaignSummary {
             campaign_id: r.get("id"),
@@ -205,11 +216,5 @@ pub async fn summary(
             metrics: Metrics::from(r),
         })
         .collect();
-    let all = format!(
-        "SELECT {SUMS} FROM performance_analytics pa JOIN campaigns c ON c.id = pa.campaign_id \
-         WHERE c.user_id = $1 AND c.deleted_at IS NULL AND pa.date BETWEEN $2 AND $3 AND pa.{}",
-        DAILY_TOTALS.replace(" AND ", " AND pa.")
-    );
-    let total = Metrics::from(&t.tx.query_one(&all, &[&t.user().0, &from, &to]).await?);
-    Ok((campaigns, total))
+    Ok((campaigns, Metrics::from(all)))
 }

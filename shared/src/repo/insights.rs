@@ -13,6 +13,7 @@ use crate::domain::campaign::{CampaignStatus, Purpose};
 use crate::domain::notification::{Category, Notice};
 use crate::error::AppError;
 use crate::repo::notifications;
+use crate::repo::sql::DAILY_TOTALS;
 
 /// One row of performance: a day (or an hour of it), whole or for one breakdown value.
 #[derive(Clone, Debug, PartialEq)]
@@ -80,7 +81,8 @@ pub const BATCH: usize = 500;
 
 /// Upserts `rows`; returns how many rows were inserted or actually changed (a re-run of
 /// the same window returns 0 and leaves `updated_at` alone). Within one call the last
-/// row for a key wins.
+/// row for a key wins. The daily totals that changed are copied into
+/// `campaign_daily_totals` by the same statement, so the rollup never lags its rows.
 pub async fn upsert(w: &Worker<'_>, rows: &[InsightRow]) -> Result<u64, AppError> {
     let mut unique: HashMap<Key, &InsightRow> = HashMap::with_capacity(rows.len());
     for r in rows {
@@ -104,10 +106,10 @@ async fn upsert_batch(w: &Worker<'_>, rows: &[&InsightRow]) -> Result<u64, AppEr
     let spend: Vec<Decimal> = rows.iter().map(|r| r.spend).collect();
     let conversions: Vec<i64> = rows.iter().map(|r| r.conversions).collect();
     let value: Vec<Decimal> = rows.iter().map(|r| r.conversion_value).collect();
-    let n = w
+    let n: i64 = w
         .tx
-        .execute(
-            "INSERT INTO performance_analytics (campaign_id, date, hour, platform, placement, age_range, gender, \
+        .query_one(
+            "WITH up AS (INSERT INTO performance_analytics (campaign_id, date, hour, platform, placement, age_range, gender, \
                                                 location, impressions, clicks, spend, conversions, conversion_value) \
              SELECT * FROM unnest($1::uuid[], $2::date[], $3::int4[], $4::text[], $5::text[], $6::text[], $7::text[], \
                                   $8::text[], $9::int8[], $10::int8[], $11::numeric[], $12::int8[], $13::numeric[]) \
@@ -117,7 +119,20 @@ async fn upsert_batch(w: &Worker<'_>, rows: &[&InsightRow]) -> Result<u64, AppEr
              WHERE (performance_analytics.impressions, performance_analytics.clicks, performance_analytics.spend, \
                     performance_analytics.conversions, performance_analytics.conversion_value) \
                    IS DISTINCT FROM (EXCLUDED.impressions, EXCLUDED.clicks, EXCLUDED.spend, EXCLUDED.conversions, \
-                                     EXCLUDED.conversion_value)",
+                                     EXCLUDED.conversion_value) \
+             RETURNING campaign_id, date, hour, platform, placement, age_range, gender, location, \
+                       impressions, clicks, spend, conversions, conversion_value), \
+             rolled AS (INSERT INTO campaign_daily_totals AS d (campaign_id, date, user_id, impressions, clicks, \
+                                                               spend, conversions, conversion_value) \
+                 SELECT up.campaign_id, up.date, c.user_id, up.impressions, up.clicks, up.spend, up.conversions, \
+                        up.conversion_value \
+                 FROM up JOIN campaigns c ON c.id = up.campaign_id \
+                 WHERE up.hour IS NULL AND up.platform IS NULL AND up.placement IS NULL AND up.age_range IS NULL \
+                   AND up.gender IS NULL AND up.location IS NULL \
+                 ON CONFLICT (campaign_id, date) DO UPDATE SET impressions = EXCLUDED.impressions, \
+                     clicks = EXCLUDED.clicks, spend = EXCLUDED.spend, conversions = EXCLUDED.conversions, \
+                     conversion_value = EXCLUDED.conversion_value) \
+             SELECT count(*) FROM up",
             &[
                 &campaign,
                 &date,
@@ -134,11 +149,12 @@ async fn upsert_batch(w: &Worker<'_>, rows: &[&InsightRow]) -> Result<u64, AppEr
                 &value,
             ],
         )
-        .await?;
-    Ok(n)
+        .await?
+        .get(0);
+    Ok(n as u64)
 }
 
-/// Refreshes the cached totals of `campaigns` from their daily rows (only where they
+/// Refreshes the cached totals of `campaigns` from their daily rollup (only where they
 /// differ, so an unchanged re-sync leaves the campaigns alone too).
 pub async fn refresh_totals(w: &Worker<'_>, campaigns: &[Uuid]) -> Result<u64, AppError> {
     Ok(w.tx
@@ -147,15 +163,60 @@ pub async fn refresh_totals(w: &Worker<'_>, campaigns: &[Uuid]) -> Result<u64, A
                     total_clicks = s.clicks, total_conversions = s.conversions \
              FROM (SELECT campaign_id, sum(spend) AS spend, sum(impressions)::int8 AS impressions, \
                           sum(clicks)::int8 AS clicks, sum(conversions)::int8 AS conversions \
-                   FROM performance_analytics \
-                   WHERE campaign_id = ANY($1) AND hour IS NULL AND platform IS NULL AND placement IS NULL \
-                     AND age_range IS NULL AND gender IS NULL AND location IS NULL \
+                   FROM campaign_daily_totals WHERE campaign_id = ANY($1) \
                    GROUP BY campaign_id) s \
              WHERE c.id = s.campaign_id AND (c.total_spend, c.total_impressions, c.total_clicks, c.total_conversions) \
                    IS DISTINCT FROM (s.spend, s.impressions, s.clicks, s.conversions)",
             &[&campaigns],
         )
         .await?)
+}
+
+/// What `rebuild_daily_totals` mended.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, serde::Serialize)]
+pub struct Rebuilt {
+    /// Days missing from the rollup or differing from their daily-total row.
+    pub written: u64,
+    /// Rollup days whose daily-total row is gone (retention, a deleted campaign).
+    pub removed: u64,
+}
+
+/// Makes `campaign_daily_totals` equal to the daily-total rows of `performance_analytics`
+/// again, touching only the days that drifted (the daily maintenance runs it).
+pub async fn rebuild_daily_totals(w: &Worker<'_>) -> Result<Rebuilt, AppError> {
+    let written = w
+        .tx
+        .execute(
+            &format!(
+                "INSERT INTO campaign_daily_totals AS d (campaign_id, date, user_id, impressions, clicks, spend, \
+                                                         conversions, conversion_value) \
+                 SELECT pa.campaign_id, pa.date, c.user_id, pa.impressions, pa.clicks, pa.spend, pa.conversions, \
+                        pa.conversion_value \
+                 FROM performance_analytics pa JOIN campaigns c ON c.id = pa.campaign_id \
+                 WHERE pa.{} \
+                 ON CONFLICT (campaign_id, date) DO UPDATE SET impressions = EXCLUDED.impressions, \
+                     clicks = EXCLUDED.clicks, spend = EXCLUDED.spend, conversions = EXCLUDED.conversions, \
+                     conversion_value = EXCLUDED.conversion_value \
+                 WHERE (d.impressions, d.clicks, d.spend, d.conversions, d.conversion_value) IS DISTINCT FROM \
+                       (EXCLUDED.impressions, EXCLUDED.clicks, EXCLUDED.spend, EXCLUDED.conversions, \
+                        EXCLUDED.conversion_value)",
+                DAILY_TOTALS.replace(" AND ", " AND pa.")
+            ),
+            &[],
+        )
+        .await?;
+    let removed =
+        w.tx.execute(
+            &format!(
+                "DELETE FROM campaign_daily_totals d WHERE NOT EXISTS \
+                 (SELECT 1 FROM performance_analytics pa WHERE pa.campaign_id = d.campaign_id \
+                  AND pa.date = d.date AND pa.{})",
+                DAILY_TOTALS.replace(" AND ", " AND pa.")
+            ),
+            &[],
+        )
+        .await?;
+    Ok(Rebuilt { written, removed })
 }
 
 /// The user's launched campaigns on `ad_account_id`, by Meta campaign id.
