@@ -95,6 +95,15 @@ impl App {
             .unwrap();
     }
 
+    /// The daily maintenance's rebuild of the rollup.
+    async fn rebuild(&self) -> insights::Rebuilt {
+        self.db
+            .worker()
+            .run("rebuild", async |w| insights::rebuild_daily_totals(w).await)
+            .await
+            .unwrap()
+    }
+
     async fn get(&self, path: &str) -> Reply {
         reply(
             analytics::handle(
@@ -360,12 +369,7 @@ async fn maintenance_rebuilds_rollup_days_that_drifted_and_drops_days_without_in
     ))
     .await
     .unwrap();
-    let mended = app
-        .db
-        .worker()
-        .run("rebuild", async |w| insights::rebuild_daily_totals(w).await)
-        .await
-        .unwrap();
+    let mended = app.rebuild().await;
     assert_eq!(
         mended,
         insights::Rebuilt {
@@ -377,12 +381,7 @@ async fn maintenance_rebuilds_rollup_days_that_drifted_and_drops_days_without_in
         .get("/v1/analytics/summary?from=2026-11-01&to=2026-11-30")
         .await;
     assert_eq!(r.body["totals"]["impressions"], 4000);
-    let again = app
-        .db
-        .worker()
-        .run("rebuild", async |w| insights::rebuild_daily_totals(w).await)
-        .await
-        .unwrap();
+    let again = app.rebuild().await;
     assert_eq!(again, insights::Rebuilt::default(), "nothing left to mend");
 }
 

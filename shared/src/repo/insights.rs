@@ -13,7 +13,7 @@ use crate::domain::campaign::{CampaignStatus, Purpose};
 use crate::domain::notification::{Category, Notice};
 use crate::error::AppError;
 use crate::repo::notifications;
-use crate::repo::sql::DAILY_TOTALS;
+use crate::repo::sql::daily_totals_of;
 
 /// One row of performance: a day (or an hour of it), whole or for one breakdown value.
 #[derive(Clone, Debug, PartialEq)]
@@ -79,6 +79,17 @@ fn key(r: &InsightRow) -> Key {
 /// each statement's lock footprint and parameter arrays modest.
 pub const BATCH: usize = 500;
 
+/// Put before `SELECT campaign_id, date, user_id, <the five sums>` and before
+/// `DAILY_TOTALS_ON_CONFLICT`: writes those days into the daily rollup.
+const INTO_DAILY_TOTALS: &str = "INSERT INTO campaign_daily_totals AS d (campaign_id, date, user_id, impressions, \
+                                                                      clicks, spend, conversions, conversion_value) ";
+/// Changes only the rollup days whose figures differ.
+const DAILY_TOTALS_ON_CONFLICT: &str = " ON CONFLICT (campaign_id, date) DO UPDATE SET impressions = EXCLUDED.impressions, \
+         clicks = EXCLUDED.clicks, spend = EXCLUDED.spend, conversions = EXCLUDED.conversions, \
+         conversion_value = EXCLUDED.conversion_value \
+     WHERE (d.impressions, d.clicks, d.spend, d.conversions, d.conversion_value) IS DISTINCT FROM \
+           (EXCLUDED.impressions, EXCLUDED.clicks, EXCLUDED.spend, EXCLUDED.conversions, EXCLUDED.conversion_value)";
+
 /// Upserts `rows`; returns how many rows were inserted or actually changed (a re-run of
 /// the same window returns 0 and leaves `updated_at` alone). Within one call the last
 /// row for a key wins. The daily totals that changed are copied into
@@ -106,10 +117,12 @@ async fn upsert_batch(w: &Worker<'_>, rows: &[&InsightRow]) -> Result<u64, AppEr
     let spend: Vec<Decimal> = rows.iter().map(|r| r.spend).collect();
     let conversions: Vec<i64> = rows.iter().map(|r| r.conversions).collect();
     let value: Vec<Decimal> = rows.iter().map(|r| r.conversion_value).collect();
+    let daily = daily_totals_of("up");
     let n: i64 = w
         .tx
         .query_one(
-            "WITH up AS (INSERT INTO performance_analytics (campaign_id, date, hour, platform, placement, age_range, gender, \
+            &format!(
+                "WITH up AS (INSERT INTO performance_analytics (campaign_id, date, hour, platform, placement, age_range, gender, \
                                                 location, impressions, clicks, spend, conversions, conversion_value) \
              SELECT * FROM unnest($1::uuid[], $2::date[], $3::int4[], $4::text[], $5::text[], $6::text[], $7::text[], \
                                   $8::text[], $9::int8[], $10::int8[], $11::numeric[], $12::int8[], $13::numeric[]) \
@@ -122,17 +135,12 @@ async fn upsert_batch(w: &Worker<'_>, rows: &[&InsightRow]) -> Result<u64, AppEr
                                      EXCLUDED.conversion_value) \
              RETURNING campaign_id, date, hour, platform, placement, age_range, gender, location, \
                        impressions, clicks, spend, conversions, conversion_value), \
-             rolled AS (INSERT INTO campaign_daily_totals AS d (campaign_id, date, user_id, impressions, clicks, \
-                                                               spend, conversions, conversion_value) \
+             rolled AS ({INTO_DAILY_TOTALS} \
                  SELECT up.campaign_id, up.date, c.user_id, up.impressions, up.clicks, up.spend, up.conversions, \
                         up.conversion_value \
-                 FROM up JOIN campaigns c ON c.id = up.campaign_id \
-                 WHERE up.hour IS NULL AND up.platform IS NULL AND up.placement IS NULL AND up.age_range IS NULL \
-                   AND up.gender IS NULL AND up.location IS NULL \
-                 ON CONFLICT (campaign_id, date) DO UPDATE SET impressions = EXCLUDED.impressions, \
-                     clicks = EXCLUDED.clicks, spend = EXCLUDED.spend, conversions = EXCLUDED.conversions, \
-                     conversion_value = EXCLUDED.conversion_value) \
-             SELECT count(*) FROM up",
+                 FROM up JOIN campaigns c ON c.id = up.campaign_id WHERE {daily} {DAILY_TOTALS_ON_CONFLICT}) \
+             SELECT count(*) FROM up"
+            ),
             &[
                 &campaign,
                 &date,
@@ -184,23 +192,16 @@ pub struct Rebuilt {
 /// Makes `campaign_daily_totals` equal to the daily-total rows of `performance_analytics`
 /// again, touching only the days that drifted (the daily maintenance runs it).
 pub async fn rebuild_daily_totals(w: &Worker<'_>) -> Result<Rebuilt, AppError> {
+    let daily = daily_totals_of("pa");
     let written = w
         .tx
         .execute(
             &format!(
-                "INSERT INTO campaign_daily_totals AS d (campaign_id, date, user_id, impressions, clicks, spend, \
-                                                         conversions, conversion_value) \
+                "{INTO_DAILY_TOTALS} \
                  SELECT pa.campaign_id, pa.date, c.user_id, pa.impressions, pa.clicks, pa.spend, pa.conversions, \
                         pa.conversion_value \
                  FROM performance_analytics pa JOIN campaigns c ON c.id = pa.campaign_id \
-                 WHERE pa.{} \
-                 ON CONFLICT (campaign_id, date) DO UPDATE SET impressions = EXCLUDED.impressions, \
-                     clicks = EXCLUDED.clicks, spend = EXCLUDED.spend, conversions = EXCLUDED.conversions, \
-                     conversion_value = EXCLUDED.conversion_value \
-                 WHERE (d.impressions, d.clicks, d.spend, d.conversions, d.conversion_value) IS DISTINCT FROM \
-                       (EXCLUDED.impressions, EXCLUDED.clicks, EXCLUDED.spend, EXCLUDED.conversions, \
-                        EXCLUDED.conversion_value)",
-                DAILY_TOTALS.replace(" AND ", " AND pa.")
+                 WHERE {daily} {DAILY_TOTALS_ON_CONFLICT}"
             ),
             &[],
         )
@@ -210,8 +211,7 @@ pub async fn rebuild_daily_totals(w: &Worker<'_>) -> Result<Rebuilt, AppError> {
             &format!(
                 "DELETE FROM campaign_daily_totals d WHERE NOT EXISTS \
                  (SELECT 1 FROM performance_analytics pa WHERE pa.campaign_id = d.campaign_id \
-                  AND pa.date = d.date AND pa.{})",
-                DAILY_TOTALS.replace(" AND ", " AND pa.")
+                  AND pa.date = d.date AND {daily})"
             ),
             &[],
         )

@@ -56,6 +56,14 @@ pub const DELIVERY_SUMS: &str = "coalesce(sum(impressions), 0)::int8, coalesce(s
 pub const DAILY_TOTALS: &str = "hour IS NULL AND platform IS NULL AND placement IS NULL AND age_range IS NULL \
                                 AND gender IS NULL AND location IS NULL";
 
+/// `DAILY_TOTALS` with every column qualified by `alias` (for a join).
+pub fn daily_totals_of(alias: &str) -> String {
+    format!(
+        "{alias}.{}",
+        DAILY_TOTALS.replace(" AND ", &format!(" AND {alias}."))
+    )
+}
+
 /// `DELIVERY_SUMS` read from column `at` on.
 pub fn delivery_at(r: &tokio_postgres::Row, at: usize) -> crate::domain::metrics::Sums {
     crate::domain::metrics::Sums {
