@@ -18,11 +18,12 @@ import threading
 import time
 import uuid
 from datetime import datetime, timezone
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 sys.path.insert(0, os.path.join(ROOT, "infra"))
-from gateway import load_template  # noqa: E402
+from local.apigw import http_event  # noqa: E402
+from local.runtime import Invocation, lambda_env, serve_runtime_api  # noqa: E402
+from local.template import load_template  # noqa: E402
 
 JWT_SECRET = "bench-secret-bench-secret-bench-secret!!"
 
@@ -31,70 +32,52 @@ def log(msg):
     print(f"[bench] {msg}", file=sys.stderr, flush=True)
 
 
-# --- a fake Runtime API: times init, feeds events, reads RSS --------------------------------
+# --- one function process under the local Runtime API: times init, feeds events, reads RSS ---
 
 class Runtime:
-    """One function process under a minimal Lambda Runtime API."""
+    """One function process under `local.runtime`'s Runtime API, fed `events` one after
+    another; when they run out its next `next` blocks until the process is stopped."""
 
     def __init__(self, binary, env, events=()):
-        self.events = list(events)
+        self.function_name = os.path.basename(binary)
+        self.events = [Invocation(e, 30) for e in events]
+        self.current = None
         self.first_next = threading.Event()
         self.done = threading.Event()
+        self.stopping = threading.Event()
         self.served = 0
         self.errors = 0
-        runtime = self
-
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def log_message(self, *a):
-                pass
-
-            def _send(self, status, body=b"{}", headers=None):
-                self.send_response(status)
-                for k, v in (headers or {}).items():
-                    self.send_header(k, v)
-                self.send_header("content-length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def do_GET(self):
-                if not runtime.first_next.is_set():
-                    runtime.first_ns = time.perf_counter_ns()
-                    runtime.first_next.set()
-                if not runtime.events:
-                    runtime.done.set()
-                    time.sleep(3600)
-                    return
-                event = runtime.events.pop()
-                self._send(200, json.dumps(event).encode(), {
-                    "lambda-runtime-aws-request-id": str(uuid.uuid4()),
-                    "lambda-runtime-deadline-ms": str(int(time.time() * 1000) + 30000),
-                    "lambda-runtime-invoked-function-arn": "arn:aws:lambda:ap-south-1:0:function:bench"})
-
-            def do_POST(self):
-                n = int(self.headers.get("content-length") or 0)
-                body = self.rfile.read(n)
-                if "/error" in self.path:
-                    runtime.errors += 1
-                else:
-                    runtime.served += 1
-                    try:
-                        if json.loads(body).get("statusCode", 200) >= 500:
-                            runtime.errors += 1
-                    except (ValueError, AttributeError):
-                        pass
-                self._send(202)
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-        env = dict(env, AWS_LAMBDA_RUNTIME_API=f"127.0.0.1:{self.server.server_address[1]}",
-                   AWS_LAMBDA_FUNCTION_NAME=os.path.basename(binary), AWS_LAMBDA_FUNCTION_MEMORY_SIZE="128",
-                   AWS_LAMBDA_FUNCTION_VERSION="$LATEST")
+        self.server = serve_runtime_api(self)
+        env = dict(env, **lambda_env(self.server, self.function_name, 128))
         self.started_ns = time.perf_counter_ns()
         self.proc = subprocess.Popen([binary], env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                                      stderr=subprocess.DEVNULL)
+
+    def next(self):
+        if not self.first_next.is_set():
+            self.first_ns = time.perf_counter_ns()
+            self.first_next.set()
+        if not self.events:
+            self.done.set()
+            self.stopping.wait()
+            return None
+        self.current = self.events.pop()
+        return self.current
+
+    def finished(self, inv, kind, body):
+        self.current = None
+        if kind != "ok":
+            self.errors += 1
+            return
+        self.served += 1
+        try:
+            if json.loads(body).get("statusCode", 200) >= 500:
+                self.errors += 1
+        except (ValueError, AttributeError):
+            pass
+
+    def init_error(self, body):
+        self.errors += 1
 
     def init_ms(self, timeout=20):
         if not self.first_next.wait(timeout):
@@ -108,20 +91,16 @@ class Runtime:
     def stop(self):
         self.proc.kill()
         self.proc.wait()
+        self.stopping.set()
         self.server.shutdown()
 
 
 def api_event(method, path, token):
+    """The event API Gateway would send for `method path` with the bench user's token."""
     raw_path, _, query = path.partition("?")
-    return {"version": "2.0", "routeKey": f"{method} {raw_path}", "rawPath": raw_path, "rawQueryString": query,
-            "headers": {"authorization": f"Bearer {token}", "host": "bench.local", "content-type": "application/json"},
-            "queryStringParameters": dict(p.split("=", 1) for p in query.split("&") if "=" in p) or None,
-            "requestContext": {"accountId": "0", "apiId": "bench", "domainName": "bench.local", "domainPrefix": "bench",
-                               "http": {"method": method, "path": raw_path, "protocol": "HTTP/1.1",
-                                        "sourceIp": "127.0.0.1", "userAgent": "bench"},
-                               "requestId": str(uuid.uuid4()), "routeKey": f"{method} {raw_path}", "stage": "$default",
-                               "time": "25/Nov/2026:00:00:00 +0000", "timeEpoch": 0},
-            "isBase64Encoded": False}
+    event, _ = http_event(method, raw_path, query, {"authorization": f"Bearer {token}", "host": "bench.local",
+                                                     "content-type": "application/json", "user-agent": "bench"})
+    return event
 
 
 def function_binaries(bin_dir):
@@ -382,7 +361,7 @@ def markdown(r):
               f"| upsert re-run (nothing changes: {ing['rerun_changed']} rows changed) | {ing['rerun_rows_per_s']:.0f} |",
               f"| COPY (baseline) | {ing['copy_rows_per_s']:.0f} |", "",
               f"- upsert ≥ 0.5× COPY: {verdict(ing['ratio'] >= 0.5)} ({ing['ratio']}×)", "",
-              "## Analytics at scale", "",
+              "## Analytics at scale", "", *measured_apart(sc),
               f"{sc['rows']} rows in 24 monthly partitions (loaded in {sc['load_seconds']} s). The 30-day per-campaign rollup "
               "by platform:", "",
               "| plan | p50 ms | p99 ms |", "|---|---|---|",
@@ -390,6 +369,7 @@ def markdown(r):
               f"| `enable_partition_pruning = off` (baseline) | {sc['unpruned']['p50_ms']} | {sc['unpruned']['p99_ms']} |", "",
               f"- p99 ≤ 20 ms: {verdict(sc['p99_ok'])}; partitions in the plan: {sc['partitions_in_plan']} of 24+default; "
               f"index used: {sc['index_used']}", "", "```", sc["explain"], "```", "",
+              *summary_markdown(db.get("summary_at_scale"), sc["rows"]),
               *optimizer_markdown(db.get("optimizer_pass")),
               "## Credits under contention", "",
               f"{cr['spenders']} concurrent spenders on one account with {cr['limit']} credits.", "",
@@ -400,6 +380,28 @@ def markdown(r):
               f"usage rows sum to {cr['usage_rows_sum']} — {verdict(cr['correct'])}; ratio {cr['ratio']}×", "",
               "![latency](latency.png)", ""]
     return "\n".join(lines)
+
+
+def measured_apart(case, flag="--analytics"):
+    """The note on a case measured on its own and merged into the last full report."""
+    return [f"Measured on its own (`infra/bench {flag}`) at {case['measured_at']}.", ""] if case.get("measured_at") else []
+
+
+def summary_markdown(su, rows):
+    """The owner's summary from the daily rollup beside the raw-row summary it replaced."""
+    if not su:
+        return ["## Summary at scale", "", "Not measured in this run.", ""]
+    return ["## Summary at scale", "", *measured_apart(su),
+            f"`GET /v1/analytics/summary`'s read (`analytics::summary` through `Db::tenant`) over the last "
+            f"{su['days']} days for the account owning all {rows} rows ({su['campaigns_listed']} campaigns listed). "
+            f"The rollup (`campaign_daily_totals`, {su['rollup_rows']} rows) was filled by the maintenance rebuild "
+            f"in {su['rollup_fill_seconds']} s. Baseline: the raw-row summary it replaced, in the same "
+            "transaction shape.", "",
+            "| path | p50 ms | p99 ms |", "|---|---|---|",
+            f"| daily rollup | {su['rollup']['p50_ms']} | {su['rollup']['p99_ms']} |",
+            f"| raw rows (baseline) | {su['raw']['p50_ms']} | {su['raw']['p99_ms']} |", "",
+            f"- p99 ≤ {su['p99_target_ms']:.0f} ms: {verdict(su['p99_ok'])}; the rollup is {su['ratio']}× faster "
+            "at the median", ""]
 
 
 def optimizer_markdown(op):
@@ -415,8 +417,7 @@ def optimizer_markdown(op):
              "`optimizer::run::run` on every queued daily run, one after another, rules in dry run so nothing is sent "
              "to Meta. Baseline: one SQL aggregate reading the same windows for every campaign at once. "
              "Database work from `pg_stat_database`, per campaign.", ""]
-    if op.get("measured_at"):
-        lines += [f"Measured on its own (`infra/bench --optimizer`) at {op['measured_at']}.", ""]
+    lines += measured_apart(op, "--optimizer")
     lines += ["| path | total s | ms per campaign | transactions | rows scanned | rows fetched | rows written | "
               "buffers hit | buffers read |", "|---|---|---|---|---|---|---|---|---|",
               f"| optimizer pass | {op['pass_seconds']} | {op['ms_per_campaign']} | {w['transactions']} | "
@@ -430,8 +431,9 @@ def optimizer_markdown(op):
     return lines
 
 
-def merge_optimizer(a):
-    """`--optimizer`: only the optimizer pass, merged into the last full report."""
+def merge_case(a, case, keys):
+    """`--optimizer` / `--analytics`: only that database case, merged into the last full
+    report, each of its figures stamped with when it was measured."""
     results = os.path.join(a.out_dir, "results.json")
     with open(results) as f:
         result = json.load(f)
@@ -439,18 +441,20 @@ def merge_optimizer(a):
     with open(db_json, "w") as f:
         json.dump(result["db"], f)
     subprocess.run([os.path.join(a.bin_dir, "adpilot-bench"), "--pg", a.pg, "--superuser", a.superuser,
-                    "--scale", str(a.scale), "--out", db_json, "--only", "optimizer"], check=True,
+                    "--scale", str(a.scale), "--out", db_json, "--only", case], check=True,
                    env=dict(os.environ, AWS_REGION="ap-south-1", AWS_ACCESS_KEY_ID="b", AWS_SECRET_ACCESS_KEY="b"))
     with open(db_json) as f:
         result["db"] = json.load(f)
-    result["db"]["optimizer_pass"]["measured_at"] = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    for key in keys:
+        result["db"][key]["measured_at"] = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     os.remove(db_json)
     with open(results, "w") as f:
         json.dump(result, f, indent=2)
     with open(os.path.join(a.out_dir, "results.md"), "w") as f:
         f.write(markdown(result))
     drop_bench_database(a.pg, a.superuser)
-    print("\n".join(optimizer_markdown(result["db"]["optimizer_pass"])))
+    print(markdown(result).split("## Ingestion")[1] if case == "analytics" else
+          "\n".join(optimizer_markdown(result["db"]["optimizer_pass"])))
 
 
 def drop_bench_database(pg, superuser):
@@ -470,10 +474,14 @@ def main():
     ap.add_argument("--pg", default="postgres://127.0.0.1:5432")
     ap.add_argument("--superuser", default="postgres")
     ap.add_argument("--optimizer", action="store_true", help="only the optimizer pass, merged into the last report")
+    ap.add_argument("--analytics", action="store_true",
+                    help="only analytics at scale and the summary, merged into the last report")
     a = ap.parse_args()
     os.makedirs(a.out_dir, exist_ok=True)
     if a.optimizer:
-        return merge_optimizer(a)
+        return merge_case(a, "optimizer", ["optimizer_pass"])
+    if a.analytics:
+        return merge_case(a, "analytics", ["analytics_at_scale", "summary_at_scale"])
     db_json = os.path.join(a.out_dir, "db.json")
     log("database cases (adpilot-bench)")
     subprocess.run([os.path.join(a.bin_dir, "adpilot-bench"), "--pg", a.pg, "--superuser", a.superuser,
@@ -500,6 +508,8 @@ def main():
         ("warm handler GET /v1/campaigns/{id}/performance", warm["campaign_performance"]["handler"]["latencies_ms"]),
         ("rollup, pruning on", db["analytics_at_scale"]["pruned"]["latencies_ms"]),
         ("rollup, pruning off", db["analytics_at_scale"]["unpruned"]["latencies_ms"]),
+        ("summary, daily rollup", db["summary_at_scale"]["rollup"]["latencies_ms"]),
+        ("summary, raw rows", db["summary_at_scale"]["raw"]["latencies_ms"]),
     ])
     with open(os.path.join(a.out_dir, "results.json"), "w") as f:
         json.dump(result, f, indent=2)

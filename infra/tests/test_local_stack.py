@@ -743,8 +743,12 @@ class LocalStack(unittest.TestCase):
                 psql(f"UPDATE meta_ad_accounts SET sync_enabled = "
                      f"(user_id = (SELECT user_id FROM campaigns WHERE id = '{c}'))", self.db)
                 self.invoke("scheduled-sync")
-            n = psql(f"SELECT count(DISTINCT date) FROM performance_analytics WHERE campaign_id = '{c}'", self.db)
-            return int(n) >= days
+            # Days with their daily total, the rows rules read (breakdown and hourly rows
+            # of a day can land before it).
+            n = psql(f"SELECT count(DISTINCT date) FROM performance_analytics WHERE campaign_id = '{c}' "
+                     "AND hour IS NULL AND platform IS NULL AND placement IS NULL AND age_range IS NULL "
+                     "AND gender IS NULL AND location IS NULL", self.db)
+            return int(n) >= days and idle()
         self.wait_for(synced, f"{days} days of insights for {c}", tries=240)
         self.wait_for(idle, "the sync to finish")
         psql(f"UPDATE campaign_edits SET edited_at = now() - interval '5 days' WHERE campaign_id = '{c}'", self.db)

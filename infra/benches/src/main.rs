@@ -1,6 +1,7 @@
 //! `adpilot-bench`: the database-side benchmark cases of `infra/bench` — warm handlers
 //! against pgbench, ingestion against COPY, analytics at scale with and without
-//! partition pruning, one optimizer pass against one aggregate of the same reads, credits
+//! partition pruning, the owner's summary from the daily rollup against the raw rows,
+//! one optimizer pass against one aggregate of the same reads, credits
 //! under contention against plain updates. Each case runs
 //! its baseline in the same process, on the same database, right after it.
 //!
@@ -14,6 +15,7 @@ mod optimizer_pass;
 mod scale;
 mod setup;
 mod stats;
+mod summary;
 mod warm;
 
 use serde_json::json;
@@ -64,21 +66,51 @@ async fn optimizer_case(bench: &setup::Bench, s: f64) -> serde_json::Value {
     optimizer_pass::run(bench, campaigns).await
 }
 
+/// Analytics over `10 M × scale` rows in 24 monthly partitions (pruned and not), then
+/// the owner's 30-day summary from the daily rollup (and from the raw rows).
+async fn analytics_case(
+    bench: &setup::Bench,
+    admin: &tokio_postgres::Client,
+    s: f64,
+) -> (serde_json::Value, serde_json::Value) {
+    let rows = ((10_000_000.0 * s) as u64).max(10_000);
+    let runs = ((200.0 * s) as usize).clamp(20, 200);
+    log(&format!(
+        "analytics over {rows} rows in 24 monthly partitions"
+    ));
+    admin
+        .batch_execute("TRUNCATE performance_analytics, campaign_daily_totals")
+        .await
+        .unwrap();
+    let (analytics, owner) = scale::run(admin, rows, runs).await;
+    log("the owner's 30-day summary from the daily rollup (and from the raw rows)");
+    let summary = summary::run(bench, admin, owner, 30, runs).await;
+    (analytics, summary)
+}
+
 #[tokio::main]
 async fn main() {
     let a = args();
     let s = a.scale;
     let bench = setup::fresh(&a.pg, &a.superuser, "adpilot_bench").await;
     if let Some(only) = &a.only {
-        assert_eq!(only, "optimizer", "--only takes: optimizer");
         let mut report: serde_json::Value = std::fs::read_to_string(&a.out)
             .ok()
             .and_then(|s| serde_json::from_str(&s).ok())
             .unwrap_or_else(|| json!({ "scale": s }));
-        report["optimizer_pass"] = optimizer_case(&bench, s).await;
+        match only.as_str() {
+            "optimizer" => report["optimizer_pass"] = optimizer_case(&bench, s).await,
+            "analytics" => {
+                let admin = setup::connect(&bench.admin_url).await;
+                let (analytics, summary) = analytics_case(&bench, &admin, s).await;
+                report["analytics_at_scale"] = analytics;
+                report["summary_at_scale"] = summary;
+            }
+            other => panic!("--only takes optimizer or analytics, not {other}"),
+        }
         std::fs::write(&a.out, serde_json::to_string_pretty(&report).unwrap())
             .expect("write results");
-        log(&format!("merged the optimizer pass into {}", a.out));
+        log(&format!("merged the {only} case into {}", a.out));
         return;
     }
     let admin = setup::connect(&bench.admin_url).await;
@@ -124,18 +156,10 @@ async fn main() {
     };
     let ingest = ingest::run(&admin, &bench.worker_url, &many, rows).await;
 
-    let scale_rows = ((10_000_000.0 * s) as u64).max(10_000);
-    log(&format!(
-        "analytics over {scale_rows} rows in 24 monthly partitions"
-    ));
-    admin
-        .batch_execute("TRUNCATE performance_analytics")
-        .await
-        .unwrap();
-    let analytics = scale::run(&admin, scale_rows, ((200.0 * s) as usize).clamp(20, 200)).await;
+    let (analytics, summary) = analytics_case(&bench, &admin, s).await;
 
     admin
-        .batch_execute("TRUNCATE performance_analytics")
+        .batch_execute("TRUNCATE performance_analytics, campaign_daily_totals")
         .await
         .unwrap();
     let optimizer = optimizer_case(&bench, s).await;
@@ -149,6 +173,7 @@ async fn main() {
         "warm_handler": warm,
         "ingestion": ingest,
         "analytics_at_scale": analytics,
+        "summary_at_scale": summary,
         "optimizer_pass": optimizer,
         "credits_contention": credits,
     });

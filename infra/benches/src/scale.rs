@@ -106,8 +106,9 @@ async fn explain(client: &Client, sql: &str) -> String {
         .join("\n")
 }
 
-pub async fn run(admin: &Client, rows: u64, runs: usize) -> Value {
-    let (_, campaign, load) = fill(admin, rows).await;
+/// The rollup case; also returns the user owning every row, for the summary case.
+pub async fn run(admin: &Client, rows: u64, runs: usize) -> (Value, Uuid) {
+    let (user, campaign, load) = fill(admin, rows).await;
     let total: i64 = admin
         .query_one("SELECT count(*) FROM performance_analytics", &[])
         .await
@@ -131,7 +132,7 @@ pub async fn run(admin: &Client, rows: u64, runs: usize) -> Value {
         .lines()
         .filter(|l| l.contains("performance_analytics_y"))
         .count();
-    json!({
+    let report = json!({
         "rows": total,
         "load_seconds": (load.as_secs_f64() * 10.0).round() / 10.0,
         "pruned": pruned,
@@ -142,5 +143,6 @@ pub async fn run(admin: &Client, rows: u64, runs: usize) -> Value {
         "index_used": plan.contains("Index"),
         "explain": plan,
         "explain_unpruned": plan_unpruned,
-    })
+    });
+    (report, user)
 }
