@@ -28,14 +28,28 @@ pub fn optional(name: &'static str) -> Option<String> {
     lookup(name).filter(|v| !v.trim().is_empty())
 }
 
+/// Why a function cannot start: its configuration is missing or wrong (an init error).
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
+    /// A required variable is unset or empty; its name.
     #[error("missing required environment variable {0}")]
     Missing(&'static str),
+    /// A variable is set but unusable.
     #[error("environment variable {name} is invalid: {reason}")]
-    Invalid { name: &'static str, reason: String },
+    Invalid {
+        /// The variable.
+        name: &'static str,
+        /// What is wrong with its value.
+        reason: String,
+    },
+    /// A secret the template names (`SECRET_ARN_<NAME>`) cannot be read.
     #[error("the secret for {name} cannot be read: {reason}")]
-    Secret { name: String, reason: String },
+    Secret {
+        /// The variable the secret stands for.
+        name: String,
+        /// Secrets Manager's answer.
+        reason: String,
+    },
 }
 
 /// A variable, or `default` when it is unset or empty (provider base URLs, host lists).
@@ -69,11 +83,14 @@ pub struct DbConfig {
     pub database_url: String,
     /// Overrides the URL's password (`DATABASE_PASSWORD`, `DATABASE_WORKER_PASSWORD`).
     pub password: Option<String>,
+    /// Connections per process (`DATABASE_POOL_SIZE`, default 2).
     pub pool_size: usize,
+    /// The server cancels a statement after this long (`DATABASE_STATEMENT_TIMEOUT_MS`).
     pub statement_timeout_ms: u64,
 }
 
 impl DbConfig {
+    /// The app role's connection (`DATABASE_URL`, `DATABASE_PASSWORD`); statements time out after 5 s.
     pub fn from_env() -> Result<Self, ConfigError> {
         Ok(Self {
             database_url: required("DATABASE_URL")?,

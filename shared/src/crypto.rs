@@ -21,6 +21,7 @@ const BOUND: &str = "v2";
 /// A sealed value as stored, with the row it is bound to.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Sealed {
+    /// `v2:<key id>:<base64(nonce ‖ ciphertext ‖ tag)>`, as stored.
     pub value: String,
     /// What the value was sealed for, e.g. `meta_accounts:<user id>:<meta user id>`.
     pub bound_to: String,
@@ -38,21 +39,27 @@ fn bound_aad(key_id: &str, bound_to: &str) -> Vec<u8> {
     format!("{BOUND}\0{key_id}\0{bound_to}").into_bytes()
 }
 
+/// Why a sealed value does not open.
 #[derive(Debug, thiserror::Error, PartialEq, Eq)]
 pub enum CryptoError {
+    /// Not shaped like a sealed value.
     #[error("sealed value is malformed")]
     Malformed,
+    /// Sealed with a key this process does not hold; its id.
     #[error("no key with id {0}")]
     UnknownKey(String),
+    /// Changed since it was sealed, or sealed for another row.
     #[error("sealed value failed authentication")]
     Tampered,
 }
 
+/// AES-256-GCM with key rotation: seals with the first key, opens with any.
 pub struct TokenCipher {
     keys: Vec<(String, Aes256Gcm)>,
 }
 
 impl TokenCipher {
+    /// The keys in `TOKEN_ENCRYPTION_KEYS`.
     pub fn from_env() -> Result<Self, ConfigError> {
         Self::parse(&required("TOKEN_ENCRYPTION_KEYS")?).map_err(|reason| ConfigError::Invalid {
             name: "TOKEN_ENCRYPTION_KEYS",
@@ -60,6 +67,7 @@ impl TokenCipher {
         })
     }
 
+    /// Keys from `id:base64key[,id:base64key…]`, newest (sealing) first; or why not.
     pub fn parse(spec: &str) -> Result<Self, String> {
         let keys = spec
             .split(',')

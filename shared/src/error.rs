@@ -9,12 +9,16 @@ use serde::Serialize;
 /// One offending input field of a validation failure.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, utoipa::ToSchema)]
 pub struct FieldError {
+    /// The field's path in the request (`email`, `targeting.age_min`, `limit`).
     pub field: String,
+    /// Stable, machine-readable reason (`required`, `invalid_url`, …).
     pub code: &'static str,
+    /// What is wrong, for a person.
     pub message: String,
 }
 
 impl FieldError {
+    /// The error for `field`, with its code and message.
     pub fn new(field: impl Into<String>, code: &'static str, message: impl Into<String>) -> Self {
         Self {
             field: field.into(),
@@ -24,70 +28,111 @@ impl FieldError {
     }
 }
 
+/// Everything a handler or a worker can fail with; each variant has one status and one
+/// problem+json shape (see [`AppError::status`] and `shared::http`).
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {
+    /// The body is not JSON, or not the JSON the endpoint reads (400); the parser's words.
     #[error("request body is not valid JSON: {0}")]
     MalformedBody(String),
     /// The body is larger than the endpoint reads (413).
     #[error("request body over {limit} bytes")]
-    PayloadTooLarge { limit: usize },
+    PayloadTooLarge {
+        /// The most bytes the endpoint reads.
+        limit: usize,
+    },
+    /// Input fields that are wrong, every one of them (422).
     #[error("validation failed: {0:?}")]
     Validation(Vec<FieldError>),
+    /// No valid access token (401).
     #[error("unauthenticated: {detail}")]
     Unauthenticated {
+        /// Stable code (`missing_token`, `invalid_token`, `invalid_credentials`, …).
         code: &'static str,
+        /// What was wrong with the credentials.
         detail: &'static str,
     },
+    /// No such resource for this user (404): someone else's looks the same as none.
     #[error("not found")]
     NotFound,
+    /// The route exists but not with this method (405).
     #[error("method not allowed")]
     MethodNotAllowed,
+    /// The request contradicts the resource's current state (409).
     #[error("conflict: {detail}")]
-    Conflict { code: &'static str, detail: String },
+    Conflict {
+        /// Stable code naming the conflict.
+        code: &'static str,
+        /// What conflicts, for a person.
+        detail: String,
+    },
     /// The resource changed since the client (or this request) read it (412).
     #[error("precondition failed: {detail}")]
-    PreconditionFailed { code: &'static str, detail: String },
+    PreconditionFailed {
+        /// Stable code naming the precondition.
+        code: &'static str,
+        /// What changed, for a person.
+        detail: String,
+    },
     /// Another request is doing this right now (409): how far it got, and when to look
     /// again at the latest.
     #[error("in progress: {detail}")]
     InProgress {
+        /// Stable code naming the operation.
         code: &'static str,
+        /// What is running, for a person.
         detail: String,
+        /// How far it got (the operation's own progress document).
         progress: serde_json::Value,
+        /// When to look again.
         retry_at: DateTime<Utc>,
     },
+    /// Well-formed input the platform cannot act on in this state (422), naming the field.
     #[error("unprocessable: {detail}")]
     Unprocessable {
+        /// Stable code naming the reason.
         code: &'static str,
+        /// The field the reason is about.
         field: &'static str,
+        /// Why, for a person.
         detail: String,
     },
     /// Not enough credits left for what was asked (402).
     #[error("payment required: {detail}")]
     PaymentRequired {
+        /// What was asked and what is left, for a person.
         detail: String,
+        /// Credits left in the current period.
         credits_remaining: i32,
     },
     /// A limit per period was reached; it lifts at `retry_at` (429).
     #[error("rate limited: {detail}")]
     RateLimited {
+        /// Stable code naming the limit.
         code: &'static str,
+        /// Which limit, for a person.
         detail: String,
+        /// When the limit lifts.
         retry_at: DateTime<Utc>,
     },
     /// A provider (Razorpay, Meta, Google) refused or failed; its message is passed on (502).
     #[error("{service} error: {detail}")]
     Upstream {
+        /// The provider's name (`Meta`, `Razorpay`, `Stripe`, `Google`).
         service: &'static str,
+        /// The provider's message.
         detail: String,
     },
     /// The database cannot be reached or is overloaded right now (503, `Retry-After`):
     /// nothing was done, and the same request can be sent again.
     #[error("unavailable: {cause}")]
     Unavailable {
+        /// What failed, for the log only.
         cause: String,
+        /// Seconds the client should wait (`Retry-After`).
         retry_after_seconds: u32,
     },
+    /// Our fault (500): the cause goes to the log with the request id, never to the client.
     #[error("internal error: {0}")]
     Internal(String),
 }
@@ -96,10 +141,12 @@ pub enum AppError {
 pub const UNAVAILABLE_RETRY_AFTER: u32 = 5;
 
 impl AppError {
+    /// A validation failure of one field.
     pub fn field(field: impl Into<String>, code: &'static str, message: impl Into<String>) -> Self {
         Self::Validation(vec![FieldError::new(field, code, message)])
     }
 
+    /// An internal error carrying `cause` to the log.
     pub fn internal(cause: impl std::fmt::Display) -> Self {
         Self::Internal(cause.to_string())
     }
@@ -112,6 +159,7 @@ impl AppError {
         }
     }
 
+    /// The HTTP status this error answers with.
     pub fn status(&self) -> StatusCode {
         match self {
             Self::MalformedBody(_) => StatusCode::BAD_REQUEST,
@@ -251,8 +299,11 @@ impl AppError {
 pub struct Problem {
     /// A URI naming the kind of problem.
     pub r#type: String,
+    /// The status's short name (`Not Found`).
     pub title: &'static str,
+    /// The HTTP status, repeated in the body.
     pub status: u16,
+    /// What went wrong with this request, for a person.
     pub detail: String,
     /// Stable, machine-readable code.
     pub code: &'static str,
@@ -269,6 +320,7 @@ pub struct Problem {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<Object>)]
     pub progress: Option<serde_json::Value>,
+    /// API Gateway's id of the request, as in the logs.
     pub request_id: String,
 }
 

@@ -11,10 +11,15 @@ use crate::error::AppError;
 use mp4::{BoxHeader, MoovBox, ReadBox};
 
 #[derive(Debug, PartialEq, Eq)]
+/// What an uploaded file turned out to be, read from its own bytes.
 pub struct Probe {
+    /// Image or video.
     pub media: MediaType,
+    /// Pixels.
     pub width: u32,
+    /// Pixels.
     pub height: u32,
+    /// Videos only.
     pub duration_ms: Option<u64>,
 }
 

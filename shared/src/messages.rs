@@ -16,8 +16,11 @@ pub trait Message: Serialize + DeserializeOwned {
 /// Make one image or video (generations → generation-worker).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct Generation {
+    /// The background job that tracks this work (progress, retries, result).
     pub job_id: Uuid,
+    /// The owner the work is for.
     pub user_id: Uuid,
+    /// The asset row the result goes into.
     pub asset_id: Uuid,
 }
 
@@ -28,9 +31,13 @@ impl Message for Generation {
 /// Pull an ad account's insights (scheduled-sync and campaign launch → sync-worker).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct MetaSync {
+    /// The background job that tracks this work (progress, retries, result).
     pub job_id: Uuid,
+    /// The owner the work is for.
     pub user_id: Uuid,
+    /// The owner's Meta connection whose token reads the account.
     pub connection_id: Uuid,
+    /// Meta's ad account id (`act_…`).
     pub ad_account_id: String,
 }
 
@@ -41,6 +48,7 @@ impl Message for MetaSync {
 /// Apply one stored Meta webhook change (meta-webhook → sync-worker).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct MetaEvent {
+    /// The stored webhook change (`meta_webhook_events`).
     pub webhook_event_id: Uuid,
 }
 
@@ -51,8 +59,11 @@ impl Message for MetaEvent {
 /// Analyse a website into a brand kit (profiles → brand-analyzer).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct BrandAnalysis {
+    /// The background job that tracks this work (progress, retries, result).
     pub job_id: Uuid,
+    /// The owner the work is for.
     pub user_id: Uuid,
+    /// The site to analyse, checked when it was asked for.
     pub website_url: String,
     /// Replace the kit fields the user set by hand too.
     #[serde(default)]
@@ -66,7 +77,9 @@ impl Message for BrandAnalysis {
 /// Email one notification (wherever it was told → notifications).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct NotificationEmail {
+    /// The notification to send.
     pub notification_id: Uuid,
+    /// The owner the work is for.
     pub user_id: Uuid,
 }
 
@@ -77,8 +90,11 @@ impl Message for NotificationEmail {
 /// Write one report (reports API and the weekly schedule → report-worker).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct ReportRequest {
+    /// The report row to fill.
     pub report_id: Uuid,
+    /// The background job that tracks this work (progress, retries, result).
     pub job_id: Uuid,
+    /// The owner the work is for.
     pub user_id: Uuid,
 }
 
@@ -90,8 +106,11 @@ impl Message for ReportRequest {
 /// and each completed sync → optimizer).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct Optimize {
+    /// The background job that tracks this work (progress, retries, result).
     pub job_id: Uuid,
+    /// The owner the work is for.
     pub user_id: Uuid,
+    /// Meta's ad account id (`act_…`).
     pub ad_account_id: String,
     /// `hourly` (HOURLY rules, and DAILY ones at 06:00 account time) or `sync`
     /// (AFTER_SYNC rules).

@@ -47,6 +47,8 @@ pub async fn json_answer<T: DeserializeOwned>(
 }
 
 #[derive(Clone, Debug)]
+/// An HTTP client made on first use (with its timeout), so a cold start that never calls
+/// out does not pay for TLS roots.
 pub struct LazyHttp {
     client: OnceLock<reqwest::Client>,
     timeout: Duration,
@@ -61,6 +63,7 @@ impl LazyHttp {
         }
     }
 
+    /// The client, made now if this is the first use.
     pub fn client(&self) -> &reqwest::Client {
         self.client.get_or_init(|| {
             reqwest::Client::builder()

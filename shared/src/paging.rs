@@ -11,16 +11,22 @@ use uuid::Uuid;
 
 use crate::domain::Invalid;
 
+/// Items per page when `limit` is not given.
 pub const DEFAULT_LIMIT: i64 = 20;
+/// The most items a page holds.
 pub const MAX_LIMIT: i64 = 100;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// Where a page ended: the last item's (created_at, id).
 pub struct Cursor {
+    /// The last item's creation time.
     pub created_at: DateTime<Utc>,
+    /// The last item's id (the tie-breaker).
     pub id: Uuid,
 }
 
 impl Cursor {
+    /// The opaque form clients pass back as `cursor`.
     pub fn encode(&self) -> String {
         URL_SAFE_NO_PAD.encode(format!(
             "{}|{}",
@@ -29,6 +35,7 @@ impl Cursor {
         ))
     }
 
+    /// Reads a client's `cursor`; an error naming how to get a valid one.
     pub fn decode(raw: &str) -> Result<Self, Invalid> {
         let bad = || Invalid::new("invalid_cursor", "use the next_cursor of a previous page");
         let text = String::from_utf8(URL_SAFE_NO_PAD.decode(raw).map_err(|_| bad())?)
@@ -46,7 +53,9 @@ impl Cursor {
 /// A page to fetch: at most `limit` rows after `after`.
 #[derive(Clone, Copy, Debug)]
 pub struct PageRequest {
+    /// Items per page, 1..=MAX_LIMIT.
     pub limit: i64,
+    /// Start strictly after this item; the first page without one.
     pub after: Option<Cursor>,
 }
 
@@ -60,6 +69,7 @@ impl PageRequest {
 /// One page of a list and the cursor of the next, if any.
 #[derive(Debug, Serialize, utoipa::ToSchema)]
 pub struct Page<T> {
+    /// The page's items, newest first.
     pub items: Vec<T>,
     /// Pass as `cursor` to get the next page; absent on the last page.
     pub next_cursor: Option<String>,

@@ -19,7 +19,9 @@ pub const FETCH_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5)
 /// Where one configuration value comes from.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Wanted {
+    /// The variable the value is for (`DATABASE_PASSWORD`).
     pub name: String,
+    /// The secret's ARN or name.
     pub secret_id: String,
     /// The key of a JSON secret, or the whole string.
     pub key: Option<String>,

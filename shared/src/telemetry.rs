@@ -3,6 +3,7 @@
 
 use tracing_subscriber::EnvFilter;
 
+/// Installs the JSON subscriber once per process (later calls do nothing).
 pub fn init() {
     let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
     let _ = tracing_subscriber::fmt()

@@ -10,13 +10,17 @@ use tokio_postgres::{Client, NoTls};
 use crate::config::DbConfig;
 use crate::db::{Db, WorkerDb, migrate, migration_checksum};
 
+/// The role that owns the schema and runs migrations.
 pub const OWNER_ROLE: &str = "adpilot_owner";
+/// The role the HTTP functions connect as (row-level security applies).
 pub const APP_ROLE: &str = "adpilot_app";
+/// The cross-tenant role webhooks and workers connect as.
 pub const WORKER_ROLE: &str = crate::db::WORKER_ROLE;
 const TEMPLATE_LOCK: i64 = 0x0AD7_E571;
 
 /// A fresh, migrated database for one test.
 pub struct TestDb {
+    /// The database's name (`adpilot_test_<uuid>`).
     pub name: String,
 }
 
@@ -35,6 +39,7 @@ pub fn url(role: &str, db: &str) -> String {
     format!("postgres://{role}@{host}:{port}/{db}")
 }
 
+/// A client for `url`, its connection driven on the runtime.
 pub async fn connect(url: &str) -> Client {
     let (client, conn) = tokio_postgres::connect(url, NoTls)
         .await
@@ -49,6 +54,7 @@ async fn superuser() -> Client {
 }
 
 impl TestDb {
+    /// A new database cloned from the migrated template.
     pub async fn fresh() -> Self {
         crate::telemetry::init_for_tests();
         let admin = superuser().await;
@@ -83,14 +89,17 @@ impl TestDb {
         Self { name }
     }
 
+    /// This database as the app role.
     pub fn app_url(&self) -> String {
         url(APP_ROLE, &self.name)
     }
 
+    /// This database as the owner role.
     pub fn owner_url(&self) -> String {
         url(OWNER_ROLE, &self.name)
     }
 
+    /// This database as the worker role.
     pub fn worker_url(&self) -> String {
         url(WORKER_ROLE, &self.name)
     }
@@ -177,6 +186,7 @@ async fn ensure_template(admin: &Client) -> String {
     template
 }
 
+/// Creates the owner role (and what it needs to create the others) on a new server.
 pub async fn bootstrap_owner(admin: &Client) {
     admin
         .batch_execute(&format!(
@@ -211,8 +221,10 @@ pub mod api {
 
     use super::TestDb;
 
+    /// The access-token secret of every test.
     pub const SECRET: &[u8] = b"test-secret-test-secret-test-secret!";
 
+    /// The token verifier tests sign with.
     pub fn tokens() -> AccessTokens {
         AccessTokens::new(SECRET, 900)
     }
@@ -233,11 +245,14 @@ pub mod api {
 
     /// A signed-up user, created the way signup does (account + trial subscription).
     pub struct TestUser {
+        /// The user's id.
         pub id: UserId,
+        /// A valid access token for the user.
         pub token: String,
     }
 
     impl TestUser {
+        /// Creates the user `email` with a 14-day starter trial.
         pub async fn create(db: &TestDb, email: &str) -> Self {
             let id = UserId::new();
             db.superuser()
@@ -257,12 +272,19 @@ pub mod api {
         }
     }
 
+    /// A handler's response, read for assertions.
     pub struct Reply {
+        /// The status.
         pub status: StatusCode,
+        /// The `content-type` header.
         pub content_type: String,
+        /// The `location` header, for creations.
         pub location: Option<String>,
+        /// The `etag` header.
         pub etag: Option<String>,
+        /// The `retry-after` header.
         pub retry_after: Option<String>,
+        /// The JSON body (null when empty).
         pub body: Value,
     }
 
@@ -279,15 +301,18 @@ pub mod api {
                 .unwrap_or_default()
         }
 
+        /// The problem's `code`.
         pub fn code(&self) -> &str {
             self.body["code"].as_str().unwrap_or("")
         }
 
+        /// The body's `id` (panics when there is none).
         pub fn id(&self) -> String {
             self.body["id"].as_str().expect("an id").to_owned()
         }
     }
 
+    /// A request as API Gateway hands it to a handler, with a JSON body and a bearer token.
     pub fn request(
         method: Method,
         path: &str,
@@ -306,6 +331,7 @@ pub mod api {
         req
     }
 
+    /// Reads a handler's response.
     pub fn reply(res: Response<Body>) -> Reply {
         let header = |name: &str| {
             res.headers()

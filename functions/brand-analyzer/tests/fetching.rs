@@ -160,7 +160,9 @@ async fn a_slow_server_is_given_up_on_at_the_whole_fetch_deadline() {
 
 #[tokio::test]
 async fn a_proxy_in_the_environment_is_not_used() {
-    // Nextest runs each test in its own process, so the variable reaches only this test.
+    // Nextest runs each test in its own process, so the variable reaches only this test
+    // (and no other thread reads the environment while it is set).
+    #[allow(unsafe_code)]
     unsafe {
         std::env::set_var("HTTP_PROXY", "http://127.0.0.1:9/");
         std::env::set_var("http_proxy", "http://127.0.0.1:9/");

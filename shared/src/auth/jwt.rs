@@ -33,6 +33,7 @@ pub struct AccessTokens {
 }
 
 impl AccessTokens {
+    /// Tokens signed with `secret` (HS256), valid for `ttl_seconds`.
     pub fn new(secret: &[u8], ttl_seconds: i64) -> Self {
         let mut validation = Validation::new(Algorithm::HS256);
         validation.set_issuer(&[ISSUER]);
@@ -62,10 +63,12 @@ impl AccessTokens {
         ))
     }
 
+    /// How long an access token lives, in seconds.
     pub fn ttl_seconds(&self) -> i64 {
         self.ttl_seconds
     }
 
+    /// A signed access token for `user`, expiring after the TTL.
     pub fn issue(&self, user: UserId) -> Result<String, AppError> {
         let now = Utc::now().timestamp();
         let claims = Claims {
@@ -78,6 +81,7 @@ impl AccessTokens {
         encode(&Header::new(Algorithm::HS256), &claims, &self.encoding).map_err(AppError::internal)
     }
 
+    /// The user a token was issued to; a bad signature, issuer, audience or an expired token is 401.
     pub fn verify(&self, token: &str) -> Result<UserId, AppError> {
         decode::<Claims>(token, &self.decoding, &self.validation)
             .map(|data| UserId(data.claims.sub))

@@ -7,6 +7,7 @@ use argon2::password_hash::{PasswordHasher, PasswordVerifier};
 use crate::domain::Password;
 use crate::error::AppError;
 
+/// The argon2id PHC string of `password`, hashed on the blocking pool.
 pub async fn hash(password: &Password) -> Result<String, AppError> {
     let plain = password.expose().to_owned();
     tokio::task::spawn_blocking(move || {

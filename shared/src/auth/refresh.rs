@@ -10,12 +10,17 @@ use uuid::Uuid;
 
 use crate::domain::UserId;
 
+/// A long-lived refresh token: the user's id (so a lookup needs no scan) and 32 random bytes.
+/// Only its SHA-256 is stored.
 pub struct RefreshToken {
+    /// Whose token it is.
     pub user: UserId,
+    /// The token as the client holds it: `<user id>.<base64url secret>`.
     pub token: String,
 }
 
 impl RefreshToken {
+    /// A new token for `user`.
     pub fn generate(user: UserId) -> Self {
         let mut secret = [0u8; 32];
         rand::rng().fill_bytes(&mut secret);
@@ -35,6 +40,7 @@ impl RefreshToken {
         })
     }
 
+    /// The SHA-256 of the token, as stored.
     pub fn hash(&self) -> Vec<u8> {
         Sha256::digest(self.token.as_bytes()).to_vec()
     }

@@ -7,6 +7,7 @@ pub mod storage;
 
 use tokio::sync::OnceCell;
 
+/// The SDK config from the standard environment (region, endpoint, credentials).
 pub async fn sdk_config() -> aws_config::SdkConfig {
     aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await
 }
@@ -19,6 +20,7 @@ pub async fn shared_sdk_config() -> &'static aws_config::SdkConfig {
 
 /// An SDK client that can be made from the SDK config.
 pub trait AwsClient: Sized {
+    /// The client for `config`.
     fn from_sdk(config: &aws_config::SdkConfig) -> Self;
 }
 
@@ -51,6 +53,7 @@ impl<T: AwsClient> LazyClient<T> {
         Self(OnceCell::new_with(Some(client)))
     }
 
+    /// The client, made now if this is the first use.
     pub async fn get(&self) -> &T {
         self.0
             .get_or_init(|| async { T::from_sdk(shared_sdk_config().await) })
@@ -58,6 +61,7 @@ impl<T: AwsClient> LazyClient<T> {
     }
 }
 
+/// An S3 client (path-style addressing).
 pub fn s3(config: &aws_config::SdkConfig) -> aws_sdk_s3::Client {
     // Path-style addressing works with every endpoint, real or emulated.
     let s3 = aws_sdk_s3::config::Builder::from(config)
@@ -66,6 +70,7 @@ pub fn s3(config: &aws_config::SdkConfig) -> aws_sdk_s3::Client {
     aws_sdk_s3::Client::from_conf(s3)
 }
 
+/// An SQS client.
 pub fn sqs(config: &aws_config::SdkConfig) -> aws_sdk_sqs::Client {
     aws_sdk_sqs::Client::new(config)
 }

@@ -13,6 +13,7 @@ use crate::error::AppError;
 use crate::repo::outbox::{self, Pending};
 
 #[derive(Clone)]
+/// Sends outbox messages to their SQS queues, one queue URL per topic.
 pub struct Relay {
     sqs: LazyClient<aws_sdk_sqs::Client>,
     queues: HashMap<String, String>,
@@ -44,11 +45,14 @@ pub const SEND_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(3);
 /// How sending one message went.
 #[derive(Debug, PartialEq, Eq)]
 pub enum Sent {
+    /// SQS accepted it; its outbox row is gone.
     Sent,
+    /// It stays in the outbox for a later attempt; why it failed.
     Failed(String),
 }
 
 impl Relay {
+    /// A relay sending through `sqs` to `queues` (topic → queue URL).
     pub fn new(sqs: aws_sdk_sqs::Client, queues: HashMap<String, String>) -> Self {
         Self {
             sqs: LazyClient::ready(sqs),
@@ -64,6 +68,7 @@ impl Relay {
         }
     }
 
+    /// The SQS client (made on first use).
     pub async fn sqs(&self) -> &aws_sdk_sqs::Client {
         self.sqs.get().await
     }

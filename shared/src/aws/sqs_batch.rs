@@ -20,10 +20,16 @@ pub enum Outcome {
     /// Finished (done, failed for good, or nothing left to do): SQS deletes the message.
     Done(String),
     /// Try again after this many seconds.
-    Retry { why: String, after_seconds: i32 },
+    Retry {
+        /// What went wrong this time, for the log.
+        why: String,
+        /// Seconds until SQS delivers the message again.
+        after_seconds: i32,
+    },
 }
 
 impl Outcome {
+    /// Finished, with what happened.
     pub fn done(what: impl Into<String>) -> Self {
         Self::Done(what.into())
     }
@@ -32,7 +38,9 @@ impl Outcome {
 /// How long an invocation may run, and how long one message may need.
 #[derive(Clone, Copy, Debug)]
 pub struct Budget {
+    /// When the invocation ends.
     pub deadline: Instant,
+    /// The time one message may need; no message starts with less than this left.
     pub per_message: Duration,
 }
 

@@ -11,6 +11,7 @@ use crate::config::{ConfigError, required};
 use crate::error::AppError;
 
 #[derive(Clone)]
+/// The assets bucket: presigned uploads and downloads, HEAD, copies and deletes.
 pub struct Storage {
     client: LazyClient<aws_sdk_s3::Client>,
     bucket: String,
@@ -19,15 +20,18 @@ pub struct Storage {
 /// A URL the client can use directly, and the headers it must send with it.
 #[derive(Debug, serde::Serialize, utoipa::ToSchema)]
 pub struct Presigned {
+    /// The URL to send the request to.
     pub url: String,
     /// HTTP method to use.
     pub method: String,
     /// Headers the request must carry exactly.
     pub headers: std::collections::BTreeMap<String, String>,
+    /// When the URL stops working.
     pub expires_at: DateTime<Utc>,
 }
 
 impl Storage {
+    /// The bucket `bucket` through `client`.
     pub fn new(client: aws_sdk_s3::Client, bucket: impl Into<String>) -> Self {
         Self {
             client: LazyClient::ready(client),
@@ -47,10 +51,12 @@ impl Storage {
         self.client.get().await
     }
 
+    /// The bucket's name.
     pub fn bucket(&self) -> &str {
         &self.bucket
     }
 
+    /// The `s3://` URL of `key` in this bucket.
     pub fn url_of(&self, key: &str) -> String {
         format!("s3://{}/{key}", self.bucket)
     }
@@ -89,6 +95,7 @@ impl Storage {
         Ok(Presigned::of(&req, "PUT", ttl))
     }
 
+    /// A GET URL for `key`, valid for `ttl`; with `filename`, the browser saves it under that name.
     pub async fn presign_get(
         &self,
         key: &str,
@@ -187,7 +194,9 @@ impl Storage {
 /// What HEAD says of an object.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Head {
+    /// Bytes.
     pub size: i64,
+    /// The entity tag S3 gave the object.
     pub etag: String,
 }
 

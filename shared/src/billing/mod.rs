@@ -38,7 +38,9 @@ async fn ended_status(
 /// Both providers' clients.
 #[derive(Clone)]
 pub struct Gateways {
+    /// Razorpay (INR subscriptions).
     pub razorpay: Razorpay,
+    /// Stripe (card checkouts).
     pub stripe: Stripe,
 }
 

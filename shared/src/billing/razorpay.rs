@@ -10,9 +10,11 @@ use serde::Deserialize;
 use serde_json::{Value, json};
 
 #[derive(Clone)]
+/// Razorpay's REST API (basic auth with the key id and secret).
 pub struct Razorpay {
     http: LazyHttp,
     base: String,
+    /// The public key id, which checkout pages are given.
     pub key_id: String,
     key_secret: String,
 }
@@ -20,13 +22,18 @@ pub struct Razorpay {
 /// The part of a Razorpay subscription entity we use.
 #[derive(Clone, Debug, Deserialize)]
 pub struct RazorpaySubscription {
+    /// Razorpay's id (`sub_…`).
     pub id: String,
+    /// created, authenticated, active, pending, halted, cancelled, completed or expired.
     pub status: String,
+    /// The hosted page where the customer authorises the mandate.
     pub short_url: Option<String>,
+    /// The plan it bills (`plan_…`).
     pub plan_id: String,
 }
 
 impl Razorpay {
+    /// A client for the API at `base`.
     pub fn new(base: &str, key_id: &str, key_secret: &str) -> Self {
         Self {
             http: LazyHttp::with_timeout(std::time::Duration::from_secs(8)),
@@ -36,6 +43,7 @@ impl Razorpay {
         }
     }
 
+    /// `RAZORPAY_API_URL` (default the live API), `RAZORPAY_KEY_ID`, `RAZORPAY_KEY_SECRET`.
     pub fn from_env() -> Result<Self, ConfigError> {
         Ok(Self::new(
             &or_default("RAZORPAY_API_URL", "https://api.razorpay.com/v1"),

@@ -20,6 +20,7 @@ use crate::outbound::{LazyHttp, json_answer};
 pub const API_VERSION: &str = "2025-03-31.basil";
 
 #[derive(Clone)]
+/// Stripe's REST API (form-encoded requests, bearer secret key, pinned API version).
 pub struct Stripe {
     http: LazyHttp,
     base: String,
@@ -29,6 +30,7 @@ pub struct Stripe {
 /// The part of a Checkout Session we use.
 #[derive(Clone, Debug, Deserialize)]
 pub struct CheckoutSession {
+    /// Stripe's id (`cs_…`).
     pub id: String,
     /// The hosted payment page (null once the session is complete or expired).
     pub url: Option<String>,
@@ -39,22 +41,30 @@ pub struct CheckoutSession {
 /// The part of a subscription we use.
 #[derive(Clone, Debug, Deserialize)]
 pub struct StripeSubscription {
+    /// Stripe's id (`sub_…`).
     pub id: String,
+    /// incomplete, trialing, active, past_due, canceled, unpaid, …
     pub status: String,
 }
 
 /// A card's brand and last four digits, never its number.
 #[derive(Clone, Debug, Default, Deserialize, PartialEq, Eq)]
 pub struct Card {
+    /// visa, mastercard, amex, …
     pub brand: Option<String>,
+    /// The last four digits.
     pub last4: Option<String>,
 }
 
 #[derive(Clone, Debug, Deserialize)]
+/// A saved payment method, with its card if it is one.
 pub struct PaymentMethod {
+    /// Stripe's id (`pm_…`).
     pub id: String,
     #[serde(rename = "type")]
+    /// card, upi, …
     pub kind: String,
+    /// The card's brand and last four, for cards.
     pub card: Option<Card>,
 }
 
@@ -72,22 +82,31 @@ struct Created {
 
 /// A subscription checkout: one line, priced here, in the currency's smallest unit.
 pub struct NewCheckout<'a> {
+    /// The Stripe customer (`cus_…`) paying.
     pub customer: &'a str,
     /// Our subscription row the checkout will pay for (in the subscription's metadata,
     /// so its events find the row; and the idempotency key).
     pub subscription_row: Uuid,
+    /// The user subscribing.
     pub user_id: Uuid,
+    /// The tier bought.
     pub tier: Tier,
+    /// Monthly or yearly.
     pub billing_cycle: BillingCycle,
+    /// The line's name on the payment page.
     pub product_name: &'a str,
     /// Lower-case ISO code, as Stripe writes it.
     pub currency: &'a str,
+    /// The price in the currency's smallest unit (paise, cents).
     pub unit_amount: i64,
+    /// Where Stripe sends the customer after paying.
     pub success_url: &'a str,
+    /// Where Stripe sends the customer who gives up.
     pub cancel_url: &'a str,
 }
 
 impl Stripe {
+    /// A client for the API at `base`.
     pub fn new(base: &str, secret_key: &str) -> Self {
         Self {
             http: LazyHttp::with_timeout(std::time::Duration::from_secs(8)),
@@ -96,6 +115,7 @@ impl Stripe {
         }
     }
 
+    /// `STRIPE_API_URL` (default the live API) and `STRIPE_SECRET_KEY`.
     pub fn from_env() -> Result<Self, ConfigError> {
         Ok(Self::new(
             &or_default("STRIPE_API_URL", "https://api.stripe.com"),

@@ -14,7 +14,9 @@ use crate::repo::subscriptions::{self, DueCancellation};
 /// What one sweep did.
 #[derive(Debug, Default, PartialEq, Eq, Serialize)]
 pub struct Swept {
+    /// Provider subscriptions cancelled.
     pub cancelled: usize,
+    /// Cancellations that failed and will be tried again.
     pub failed: usize,
 }
 

@@ -18,6 +18,7 @@ pub use worker::{WORKER_ROLE, Worker, WorkerDb};
 /// Either kind of transaction, for the repository functions that tenants and workers
 /// share (configuration reads, credit refunds).
 pub trait Tx {
+    /// The transaction underneath.
     fn tx(&self) -> &Conn<'_>;
 }
 

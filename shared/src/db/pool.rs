@@ -11,6 +11,8 @@ use tokio_postgres::config::SslMode;
 
 use crate::config::{ConfigError, DbConfig};
 
+/// A pool for `cfg`: TLS when `DATABASE_CA_FILE` is set, the statement timeout set on
+/// every new connection, connections checked when they are reused.
 pub fn build_pool(cfg: &DbConfig) -> Result<Pool, ConfigError> {
     let invalid = |reason: String| ConfigError::Invalid {
         name: "DATABASE_URL",

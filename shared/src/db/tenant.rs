@@ -29,6 +29,7 @@ pub struct Tenant<'a> {
 }
 
 impl Tenant<'_> {
+    /// The user this transaction is scoped to.
     pub fn user(&self) -> UserId {
         self.user
     }
@@ -41,6 +42,7 @@ pub struct Public<'a> {
 }
 
 impl Db {
+    /// A pool logging in as the app role.
     pub fn connect(cfg: &DbConfig) -> Result<Self, ConfigError> {
         Ok(Self {
             pool: super::build_pool(cfg)?,

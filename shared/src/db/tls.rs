@@ -17,6 +17,7 @@ pub fn connector_from_env() -> Result<Option<MakeRustlsConnect>, ConfigError> {
     }
 }
 
+/// A connector trusting only the certificates in `ca_file` (the RDS bundle).
 pub fn connector(ca_file: &str) -> Result<MakeRustlsConnect, ConfigError> {
     let invalid = |reason: String| ConfigError::Invalid {
         name: "DATABASE_CA_FILE",

@@ -14,6 +14,7 @@ use crate::error::AppError;
 pub const WORKER_ROLE: &str = "adpilot_worker";
 
 #[derive(Clone)]
+/// Cross-tenant transactions, as `adpilot_worker` (webhooks, schedules, queue workers).
 pub struct WorkerDb {
     pool: Pool,
 }
@@ -45,6 +46,7 @@ impl WorkerDb {
         })
     }
 
+    /// Runs `work` in one worker transaction named `job` in the log; commits when it returns Ok.
     pub async fn run<T>(
         &self,
         job: &str,

@@ -5,8 +5,11 @@ use crate::auth::AccessTokens;
 use crate::config::{ConfigError, DbConfig};
 use crate::db::Db;
 
+/// The pool and verifier every signed-in route uses.
 pub struct Context {
+    /// The app role's pool (row-level security applies).
     pub db: Db,
+    /// Verifies access tokens.
     pub tokens: AccessTokens,
 }
 

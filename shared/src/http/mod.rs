@@ -84,6 +84,7 @@ pub fn json<T: Serialize>(status: StatusCode, value: &T) -> Result<Response<Body
     ))
 }
 
+/// An empty 204.
 pub fn no_content() -> Response<Body> {
     let mut res = Response::new(Body::Empty);
     *res.status_mut() = StatusCode::NO_CONTENT;

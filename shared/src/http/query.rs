@@ -10,6 +10,7 @@ use crate::domain::{Fields, Invalid};
 pub struct Query(Vec<(String, String)>);
 
 impl Query {
+    /// The request's query parameters, percent-decoded.
     pub fn of(req: &Request) -> Self {
         let raw = req.uri().query().unwrap_or("");
         Self(

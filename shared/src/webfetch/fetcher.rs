@@ -11,14 +11,19 @@ use url::Url;
 
 use super::target::{AllowHosts, Refusal, Target, resolve, target};
 
+/// Redirects followed before giving up.
 pub const MAX_REDIRECTS: usize = 5;
 
 /// What a fetch got: the final URL (after redirects), its status, type and body.
 #[derive(Clone, Debug)]
 pub struct Fetched {
+    /// Where the body came from, after redirects.
     pub url: Url,
+    /// The final response's status.
     pub status: u16,
+    /// Its `content-type` header.
     pub content_type: Option<String>,
+    /// Its body, at most the limit asked for.
     pub body: Vec<u8>,
 }
 
@@ -28,11 +33,14 @@ impl Fetched {
         String::from_utf8_lossy(&self.body).into_owned()
     }
 
+    /// A 2xx status.
     pub fn ok(&self) -> bool {
         (200..300).contains(&self.status)
     }
 }
 
+/// Fetches user-given URLs safely: every address (redirects included) is checked before
+/// connecting, and the connection goes to the checked address only.
 #[derive(Clone, Debug)]
 pub struct Fetcher {
     allow: AllowHosts,
@@ -52,12 +60,14 @@ impl Fetcher {
         }
     }
 
+    /// The same fetcher with other connect and whole-fetch timeouts.
     pub fn with_timeouts(mut self, connect: Duration, total: Duration) -> Self {
         self.connect = connect;
         self.total = total;
         self
     }
 
+    /// The hosts exempt from the address rules.
     pub fn allow_hosts(&self) -> &AllowHosts {
         &self.allow
     }

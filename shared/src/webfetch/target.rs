@@ -11,32 +11,56 @@ use url::{Host, Url};
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
 pub enum Refusal {
     #[error("only http and https addresses can be fetched")]
+    /// Not http or https.
     Scheme,
     #[error("only the standard web ports (80 and 443) can be fetched, not {0}")]
+    /// A port other than 80 and 443.
     Port(u16),
     #[error("{host} is a private or reserved address ({why}) and cannot be fetched")]
-    Private { host: String, why: &'static str },
+    /// The host is, or resolves to, a private, loopback, link-local or reserved address.
+    Private {
+        /// The host as given.
+        host: String,
+        /// Which kind of address.
+        why: &'static str,
+    },
     #[error("{0} does not resolve to any address")]
+    /// DNS has no address for the host.
     Unresolvable(String),
     #[error("the address has no host")]
+    /// A URL without a host.
     NoHost,
     #[error("addresses with a user name or password are not fetched")]
+    /// A URL carrying a user name or password.
     Credentials,
     #[error("the site redirected more than {0} times")]
+    /// More redirects than allowed.
     TooManyRedirects(usize),
     #[error("the site redirected from https to plain http ({0})")]
+    /// An https page redirected to plain http.
     Downgrade(String),
     #[error("the site redirected to an invalid address")]
+    /// A redirect without a usable `location`.
     BadRedirect,
     #[error("{what} is larger than {limit} bytes")]
-    TooLarge { what: String, limit: usize },
+    /// A body over its limit.
+    TooLarge {
+        /// What was being read.
+        what: String,
+        /// The most bytes read.
+        limit: usize,
+    },
     #[error("no answer from {0} within {1} s")]
+    /// The site did not answer in time: the URL and the seconds allowed.
     Timeout(String, u64),
     #[error("{0} answered HTTP {1}")]
+    /// The site answered with an error status.
     Status(String, u16),
     #[error("{0} could not be reached: {1}")]
+    /// The connection failed: the URL and why.
     Network(String, String),
     #[error("the site's robots.txt does not allow us to read {0}")]
+    /// robots.txt disallows the path.
     Robots(String),
 }
 
@@ -74,8 +98,11 @@ impl AllowHosts {
 /// A URL that passed the checks that need no lookup.
 #[derive(Clone, Debug)]
 pub struct Target {
+    /// The URL, normalised.
     pub url: Url,
+    /// Its host, lower case.
     pub host: String,
+    /// Its port (the scheme's default when none is written).
     pub port: u16,
     /// Listed in `FETCH_ALLOW_HOSTS`: addresses are not judged.
     pub allowed: bool,
