@@ -18,6 +18,7 @@ mod route;
 pub use crate::domain::patch::Patch;
 pub use crate::paging::{Cursor, Page, PageRequest};
 pub use context::Context;
+pub use page::PageParams;
 pub use query::Query;
 pub use route::{at, parse_id};
 

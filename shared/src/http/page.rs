@@ -27,3 +27,15 @@ impl PageRequest {
         Self { limit, after }
     }
 }
+
+/// The paging parameters of every list route, for its OpenAPI annotation:
+/// `params(("status" = …), PageParams)`. `PageRequest::from_query` reads them.
+#[derive(utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct PageParams {
+    /// Page size, 1–100 (default 20).
+    #[param(minimum = 1, maximum = 100)]
+    pub limit: Option<i64>,
+    /// `next_cursor` of the previous page; the first page without it.
+    pub cursor: Option<String>,
+}

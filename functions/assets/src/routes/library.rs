@@ -8,6 +8,7 @@ use shared::auth::authenticate;
 use shared::domain::asset::{self, AssetType, Format};
 use shared::domain::{AssetId, Fields, Invalid};
 use shared::error::{AppError, Problem};
+use shared::http::PageParams;
 use shared::http::docs::{InvalidInput, NotAuthenticated, NotFound, NotJson};
 use shared::http::{Page, PageRequest, Query, json, json_body, no_content, parse_id};
 use shared::repo::assets::{self, Asset, AssetFilter, Deletion, TagMatch};
@@ -76,8 +77,7 @@ fn parse_filter(q: &Query, f: &mut Fields) -> AssetFilter {
         ("tag_match" = Option<String>, Query, description = "any (default) or all of the tags"),
         ("favorite" = Option<bool>, Query, description = "Only favourites (true) or only others (false)"),
         ("q" = Option<String>, Query, description = "Text in the filename, prompt or tags"),
-        ("limit" = Option<i64>, Query, minimum = 1, maximum = 100, description = "Page size (default 20)"),
-        ("cursor" = Option<String>, Query, description = "next_cursor of the previous page"),
+        PageParams,
     ),
     responses(
         (status = 200, description = "A page of assets, newest first", body = Page<Asset>),

@@ -6,6 +6,7 @@ use shared::auth::authenticate;
 use shared::domain::campaign::{CampaignStatus, Purpose};
 use shared::domain::{CampaignId, Fields, Invalid};
 use shared::error::{AppError, Problem};
+use shared::http::PageParams;
 use shared::http::docs::{InvalidInput, NotAuthenticated, NotFound, NotJson, UpstreamError};
 use shared::http::{Page, PageRequest, Query, json, json_body, no_content, parse_id};
 use shared::repo::campaigns::{self, Campaign};
@@ -44,8 +45,7 @@ pub async fn create(state: &State, req: &Request) -> Result<Response<Body>, AppE
     params(
         ("status" = Option<CampaignStatus>, Query, description = "Only campaigns in this status"),
         ("purpose" = Option<Purpose>, Query, description = "Only campaigns with this purpose"),
-        ("limit" = Option<i64>, Query, minimum = 1, maximum = 100, description = "Page size (default 20)"),
-        ("cursor" = Option<String>, Query, description = "next_cursor of the previous page"),
+        PageParams,
     ),
     responses(
         (status = 200, description = "A page of campaigns, newest first", body = Page<Campaign>),

@@ -9,6 +9,7 @@ use serde::Serialize;
 use shared::auth::authenticate;
 use shared::domain::{Fields, Invalid, JobId};
 use shared::error::{AppError, Problem};
+use shared::http::PageParams;
 use shared::http::docs::{InvalidInput, NotAuthenticated, NotFound};
 use shared::http::{Page, PageRequest, Query, json, parse_id};
 use shared::repo::generations;
@@ -29,8 +30,7 @@ pub struct JobPage {
     params(
         ("type" = Option<String>, Query, description = "Only jobs of this type (image_generation, video_generation, meta_sync, brand_analysis, …)"),
         ("status" = Option<String>, Query, description = "pending, running, completed, failed or cancelled"),
-        ("limit" = Option<i64>, Query, description = "1–100, default 20"),
-        ("cursor" = Option<String>, Query, description = "next_cursor of the previous page"),
+        PageParams,
     ),
     responses(
         (status = 200, description = "Your jobs, newest first", body = JobPage),

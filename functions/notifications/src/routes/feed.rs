@@ -8,6 +8,7 @@ use serde::Serialize;
 use shared::auth::authenticate;
 use shared::domain::{Fields, Invalid};
 use shared::error::AppError;
+use shared::http::PageParams;
 use shared::http::docs::{InvalidInput, NotAuthenticated, NotFound};
 use shared::http::{Page, PageRequest, Query, json, no_content, parse_id};
 use shared::repo::notifications::{self, Notification};
@@ -32,8 +33,7 @@ pub struct MarkedRead {
 #[utoipa::path(get, path = "/v1/notifications", tag = "notifications", security(("bearer" = [])),
     params(
         ("unread" = Option<bool>, Query, description = "true: only the unread"),
-        ("limit" = Option<i64>, Query, description = "1–100, default 20"),
-        ("cursor" = Option<String>, Query, description = "next_cursor of the previous page"),
+        PageParams,
     ),
     responses(
         (status = 200, description = "Your notifications, newest first, and how many are unread", body = NotificationPage),

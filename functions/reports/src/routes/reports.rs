@@ -16,6 +16,7 @@ use shared::auth::authenticate;
 use shared::aws::storage::Presigned;
 use shared::domain::{Fields, Invalid};
 use shared::error::{AppError, Problem};
+use shared::http::PageParams;
 use shared::http::docs::{InvalidInput, NotAuthenticated, NotFound, NotJson};
 use shared::http::{Page, PageRequest, Query, json, json_body, parse_id};
 use shared::repo::jobs;
@@ -216,8 +217,7 @@ pub async fn create(state: &State, req: &Request) -> Result<Response<Body>, AppE
 
 #[utoipa::path(get, path = "/v1/reports", operation_id = "list_reports", tag = "reports", security(("bearer" = [])),
     params(
-        ("limit" = Option<i64>, Query, description = "1–100, default 20"),
-        ("cursor" = Option<String>, Query, description = "next_cursor of the previous page"),
+        PageParams,
     ),
     responses(
         (status = 200, description = "Your reports, newest first", body = ReportPage),

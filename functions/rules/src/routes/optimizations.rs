@@ -10,6 +10,7 @@ use serde_json::Value;
 use shared::auth::authenticate;
 use shared::domain::{Fields, Invalid};
 use shared::error::AppError;
+use shared::http::PageParams;
 use shared::http::docs::{InvalidInput, NotAuthenticated, NotFound};
 use shared::http::{Page, PageRequest, Query, json, parse_id};
 use shared::repo::optimization_logs::{self, LogRow};
@@ -93,8 +94,7 @@ pub struct OptimizationPage {
     params(
         ("id" = Uuid, Path, description = "The campaign"),
         ("decision" = Option<String>, Query, description = "applied, skipped, failed, dry_run or reverted"),
-        ("limit" = Option<i64>, Query, description = "1–100, default 20"),
-        ("cursor" = Option<String>, Query, description = "next_cursor of the previous page"),
+        PageParams,
     ),
     responses(
         (status = 200, description = "The campaign's decisions, newest first", body = OptimizationPage),

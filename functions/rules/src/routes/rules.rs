@@ -13,6 +13,7 @@ use shared::auth::authenticate;
 use shared::domain::rule::{EntityType, EvaluationSpec, ExecutionSpec, RuleSpec, ScheduleSpec};
 use shared::domain::{Fields, Invalid};
 use shared::error::{AppError, Problem};
+use shared::http::PageParams;
 use shared::http::docs::{InvalidInput, NotAuthenticated, NotFound, NotJson};
 use shared::http::{Page, PageRequest, Query, json, json_body, no_content, parse_id};
 use shared::repo::rules::{self, Rule, RuleFields};
@@ -221,8 +222,7 @@ pub async fn create(state: &State, req: &Request) -> Result<Response<Body>, AppE
 #[utoipa::path(get, path = "/v1/rules", operation_id = "list_rules", tag = "rules", security(("bearer" = [])),
     params(
         ("campaign_id" = Option<Uuid>, Query, description = "Only this campaign's rules"),
-        ("limit" = Option<i64>, Query, description = "1–100, default 20"),
-        ("cursor" = Option<String>, Query, description = "next_cursor of the previous page"),
+        PageParams,
     ),
     responses(
         (status = 200, description = "Your rules, newest first", body = RulePage),
