@@ -30,7 +30,6 @@ pub mod outbound;
 pub mod paging;
 #[allow(missing_docs)]
 pub mod repo;
-#[allow(missing_docs)]
 pub mod rules;
 #[cfg(feature = "secrets")]
 pub mod secrets;

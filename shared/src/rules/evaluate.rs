@@ -23,7 +23,9 @@ pub const CONFIDENCE: f64 = 0.95;
 /// One window of insights a condition reads.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub struct WindowKey {
+    /// The window's length and end (`LAST_3D`, `LAST_7D`, …).
     pub preset: TimePreset,
+    /// Whether today (still incomplete) is in it.
     pub include_today: bool,
     /// The window of equal length just before (for trends).
     pub previous: bool,
@@ -33,9 +35,13 @@ pub struct WindowKey {
 /// window as Meta counted it) and its own attributes.
 #[derive(Clone, Debug, Default)]
 pub struct Facts {
+    /// Sums per window read.
     pub windows: HashMap<WindowKey, Sums>,
+    /// The campaign's reach per window, as Meta counted it.
     pub reach: HashMap<WindowKey, Reach>,
+    /// The entity's daily budget, for budget conditions.
     pub daily_budget: Option<Decimal>,
+    /// Hours since launch, for age conditions.
     pub hours_since_launch: Option<Decimal>,
 }
 
@@ -78,30 +84,40 @@ pub fn reads_reach(spec: &RuleSpec) -> bool {
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
+/// A condition's (or a rule's) verdict: unknown when the numbers cannot support one.
 pub enum Truth {
+    /// The condition is true.
     Holds,
+    /// The condition is false.
     Fails,
+    /// Not enough to judge (see `Reading::why`).
     Unknown,
 }
 
 /// One condition as judged, with the numbers behind it.
 #[derive(Clone, Debug, Serialize)]
 pub struct Reading {
+    /// The condition as written (`roas_greater_than_4_last_3d`).
     pub condition: String,
+    /// Its verdict.
     pub truth: Truth,
     /// Why it could not be judged: no_data, no_reach (not synced for the window),
     /// insufficient_impressions, no_conversions, no_baseline, not_significant.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub why: Option<&'static str>,
+    /// The value read, when there is one.
     pub value: Option<Decimal>,
+    /// What it was compared with.
     pub target: Option<String>,
     /// For trends: the previous window's value, the change in percent and the posterior
     /// probability of the direction asked for (rates only).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub previous: Option<Decimal>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    /// The change against the previous window, in percent.
     pub change_pct: Option<Decimal>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    /// The probability the change is real in the direction asked.
     pub probability: Option<f64>,
     /// For cost-per-result limits: the Poisson multiple spend had to exceed.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -110,10 +126,13 @@ pub struct Reading {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub impressions: Option<i64>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    /// Clicks in the window.
     pub clicks: Option<i64>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    /// Conversions in the window.
     pub conversions: Option<i64>,
     #[serde(skip_serializing_if = "Option::is_none")]
+    /// Spend in the window.
     pub spend: Option<Decimal>,
     /// For reach and frequency: the people reached in the window.
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -169,7 +188,9 @@ impl Reading {
 /// The rule judged on one entity.
 #[derive(Clone, Debug, Serialize)]
 pub struct Evaluation {
+    /// The top-level filters together: fails if one fails, else unknown if one is unknown.
     pub truth: Truth,
+    /// Each condition's reading.
     pub readings: Vec<Reading>,
 }
 

@@ -27,20 +27,32 @@ pub const MAX_CHANGES_PER_DAY: i64 = 2;
 pub enum Skip {
     /// The owner turned AI optimization off for the campaign.
     AutomationOff,
+    /// The campaign is not on Meta yet.
     NotLaunched,
+    /// Meta is still reviewing it.
     InReview,
+    /// Meta rejected it.
     Rejected,
+    /// The last sync is more than `STALE_AFTER_HOURS` old.
     StaleData,
+    /// The rule's conditions do not hold.
     ConditionsNotMet,
     /// The conditions could not be judged; the inner reason says why (no_data,
     /// insufficient_impressions, no_conversions, no_baseline, not_significant).
     NotEnoughData,
+    /// A significant edit while Meta is learning, or within `LEARNING_HOURS` of the last one.
     LearningPhase,
+    /// This rule acted on the entity less than its action frequency ago.
     Cooldown,
+    /// `MAX_CHANGES_PER_DAY` changes already today.
     DailyChangeLimit,
+    /// The budget step leaves nothing to change (at the ceiling or the floor).
     AtBudgetLimit,
+    /// A pause on something not running.
     AlreadyPaused,
+    /// An unpause on something running.
     AlreadyActive,
+    /// A budget rule on a campaign without a daily budget.
     NoBudget,
     /// A creative refresh found no active creative in the library the campaign has not
     /// used.
@@ -50,6 +62,7 @@ pub enum Skip {
 }
 
 impl Skip {
+    /// The reason as stored and shown (`learning_phase`).
     pub fn as_str(self) -> &'static str {
         match self {
             Skip::AutomationOff => "automation_off",
@@ -75,25 +88,36 @@ impl Skip {
 /// What the guards need to know of the entity and the clock.
 #[derive(Clone, Debug)]
 pub struct Situation {
+    /// When the rule is judged.
     pub now: DateTime<Utc>,
+    /// Whether the owner lets the optimizer act on this campaign.
     pub automation_enabled: bool,
     /// Our campaign status: active, paused, review, …
     pub status: String,
+    /// Meta's review status of the campaign's ads.
     pub approval_status: String,
+    /// Whether it is on Meta.
     pub launched: bool,
     /// For AD rules: whether the creative is running.
     pub creative_active: Option<bool>,
+    /// When its insights were last synced.
     pub last_synced_at: Option<DateTime<Utc>>,
+    /// The last edit that resets Meta's learning (ours or the owner's).
     pub last_significant_edit: Option<DateTime<Utc>>,
+    /// When this rule last acted on it.
     pub last_applied_by_rule: Option<DateTime<Utc>>,
+    /// Changes the optimizer made to it in the last day.
     pub changes_last_day: i64,
+    /// Its daily budget now.
     pub daily_budget: Option<Decimal>,
+    /// The owner's goal's highest daily budget.
     pub max_daily_budget: Option<Decimal>,
     /// Meta's learning stage of the ad set (LEARNING, SUCCESS, FAIL), when Meta gives it.
     pub meta_learning_stage: Option<String>,
     /// The owner's cap on the ad account's daily budgets together, and the other live
     /// campaigns' share of it.
     pub account_budget_cap: Option<Decimal>,
+    /// The other live campaigns' daily budgets on the account, together.
     pub account_other_budgets: Decimal,
     /// The campaign's audience as launched (for AUDIENCE_EXPANSION).
     pub audience: Option<crate::domain::campaign::TargetAudience>,
@@ -127,10 +151,15 @@ impl Situation {
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(tag = "action", rename_all = "snake_case")]
 pub enum Change {
+    /// Pause the campaign (or the ad).
     Pause,
+    /// Resume it.
     Unpause,
+    /// Set the daily budget.
     Budget {
+        /// The budget now.
         from: Decimal,
+        /// The budget after.
         to: Decimal,
     },
     /// The tired creative's ad paused for `replacement`'s, the best creative of the
@@ -138,26 +167,37 @@ pub enum Change {
     /// when the library has none and the owner allowed it, for a creative generated with
     /// the owner's credits (`generate`), swapped in once it is made.
     CreativeRefresh {
+        /// The creative swapped in; none while it is being generated.
         replacement: Option<uuid::Uuid>,
         #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        /// A creative is generated (with the owner's credits) for the swap.
         generate: bool,
     },
     /// The audience after the step, and what widened.
     AudienceExpansion {
+        /// The audience after the step.
         audience: crate::domain::campaign::TargetAudience,
+        /// The parts that widened (`advantage_audience`, `age_min`, `age_max`, …).
         widened: Vec<String>,
     },
+    /// Tell the owner; change nothing.
     Notify,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(tag = "decision", rename_all = "snake_case")]
+/// What the guards decided for one entity.
 pub enum Decision {
+    /// Make the change.
     Act {
+        /// The change.
         change: Change,
     },
+    /// Do nothing, for a reason.
     Skip {
+        /// Which guard stopped it.
         reason: Skip,
+        /// More about why (the unjudged condition's reason, the learning signal).
         detail: Option<String>,
     },
 }

@@ -15,12 +15,16 @@ use crate::domain::rule::RuleSpec;
 /// The goals presets read (the campaign's `optimization_goals`).
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Goals {
+    /// Cost per result the owner aims at, INR.
     pub target_cpa: Option<Decimal>,
+    /// Return on ad spend the owner aims at.
     pub target_roas: Option<Decimal>,
+    /// The most the owner will spend per day.
     pub max_daily_budget: Option<Decimal>,
 }
 
 impl Goals {
+    /// The goals in `optimization_goals`; a missing, non-positive or unreadable goal is none.
     pub fn from_json(v: &serde_json::Value) -> Self {
         let dec = |k: &str| -> Option<Decimal> {
             match &v[k] {
@@ -40,8 +44,11 @@ impl Goals {
 
 /// A preset: its slug (kept as `preset` and `trigger_condition`), name and body.
 pub struct Preset {
+    /// Kept as the rule's `preset` and `trigger_condition` (`roas_above_4x_3_days`).
     pub slug: &'static str,
+    /// The rule's name as created.
     pub name: &'static str,
+    /// The rule's body.
     pub spec: RuleSpec,
 }
 
