@@ -27,7 +27,9 @@ pub fn tagged(name: &str, key: &str) -> String {
 /// units (Meta's offset already applied).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Budget {
+    /// `daily_budget`.
     Daily(i64),
+    /// `lifetime_budget`.
     Lifetime(i64),
 }
 
@@ -42,20 +44,31 @@ impl Budget {
 
 /// A campaign to create (always PAUSED: activation is a separate, last step).
 pub struct CampaignSpec<'a> {
+    /// Our id, tagged into the name so a retry finds the object.
     pub key: &'a str,
+    /// The name (the tag is appended).
     pub name: &'a str,
+    /// Meta's objective (`OUTCOME_SALES`, `OUTCOME_TRAFFIC`, …).
     pub objective: &'a str,
 }
 
 /// An ad set to create, PAUSED.
 pub struct AdSetSpec<'a> {
+    /// Our id, tagged into the name.
     pub key: &'a str,
+    /// The name (the tag is appended).
     pub name: &'a str,
+    /// The Meta campaign it belongs to.
     pub campaign_id: &'a str,
+    /// What Meta optimises delivery for (`OFFSITE_CONVERSIONS`, `LINK_CLICKS`, …).
     pub optimization_goal: &'a str,
+    /// Meta's targeting spec.
     pub targeting: &'a Value,
+    /// Daily or lifetime, minor units.
     pub budget: Budget,
+    /// ISO 8601 start.
     pub start_time: String,
+    /// ISO 8601 end; none runs until paused.
     pub end_time: Option<String>,
     /// What conversions or installs are counted against (pixel and event, or the app).
     pub promoted_object: Option<Value>,
@@ -63,29 +76,45 @@ pub struct AdSetSpec<'a> {
 
 /// What a creative shows.
 pub enum Media<'a> {
+    /// An uploaded image.
     Image {
+        /// Meta's image hash.
         hash: &'a str,
     },
     /// A video with the thumbnail Meta shows before it plays.
     Video {
+        /// Meta's video id.
         id: &'a str,
+        /// The thumbnail's URL.
         thumbnail: &'a str,
     },
 }
 
+/// An ad creative to create: the page's post with the media, link and text.
 pub struct CreativeSpec<'a> {
+    /// Our id, tagged into the name.
     pub key: &'a str,
+    /// The name (the tag is appended).
     pub name: &'a str,
+    /// The Facebook page the ad runs as.
     pub page_id: &'a str,
+    /// The image or video.
     pub media: Media<'a>,
+    /// Where the call to action leads.
     pub link: &'a str,
+    /// The ad's text.
     pub message: &'a str,
 }
 
+/// An ad to create, PAUSED: the creative in the ad set.
 pub struct AdSpec<'a> {
+    /// Our id, tagged into the name.
     pub key: &'a str,
+    /// The name (the tag is appended).
     pub name: &'a str,
+    /// The Meta ad set it runs in.
     pub adset_id: &'a str,
+    /// The Meta creative it shows.
     pub creative_id: &'a str,
 }
 
@@ -122,9 +151,13 @@ impl Edge {
 /// The optimisation goal's minimum daily budget class (Meta's `minimum_budgets` fields).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum MinimumBudgetClass {
+    /// `min_daily_budget_imp`: reach and impressions goals.
     Impressions,
+    /// `min_daily_budget_high_freq`: goals with many events (link clicks, views).
     HighFrequency,
+    /// `min_daily_budget_low_freq`: goals with few events (conversions, installs).
     LowFrequency,
+    /// `min_daily_budget_video_views`.
     VideoViews,
 }
 
@@ -169,7 +202,9 @@ fn id_of(reply: &Reply) -> Result<String, GraphError> {
 
 /// One ad account, acted on with one user's token.
 pub struct AdAccount<'a> {
+    /// The Graph API client.
     pub graph: &'a Graph,
+    /// The user's access token (opened from its sealed form just before use).
     pub token: &'a str,
     /// `act_<digits>`.
     pub act: &'a str,
@@ -230,6 +265,7 @@ impl AdAccount<'_> {
         id_of(&reply)
     }
 
+    /// Our campaign `c` on Meta (PAUSED): the existing one with its tag, or a new one; its id.
     pub async fn campaign(&self, c: &CampaignSpec<'_>) -> Result<String, GraphError> {
         self.ensure(
             Edge::Campaigns,
@@ -245,6 +281,7 @@ impl AdAccount<'_> {
         .await
     }
 
+    /// Our ad set `a` on Meta (PAUSED): the existing one with its tag, or a new one; its id.
     pub async fn adset(&self, a: &AdSetSpec<'_>) -> Result<String, GraphError> {
         let mut params = vec![
             ("name", tagged(a.name, a.key)),
@@ -294,6 +331,7 @@ impl AdAccount<'_> {
         .await
     }
 
+    /// Our creative `c` on Meta: the existing one with its tag, or a new one; its id.
     pub async fn creative(&self, c: &CreativeSpec<'_>) -> Result<String, GraphError> {
         let cta = json!({"type": "LEARN_MORE", "value": {"link": c.link}});
         let spec = match c.media {
@@ -313,6 +351,7 @@ impl AdAccount<'_> {
         .await
     }
 
+    /// Our ad `a` on Meta (PAUSED): the existing one with its tag, or a new one; its id.
     pub async fn ad(&self, a: &AdSpec<'_>) -> Result<String, GraphError> {
         self.ensure(
             Edge::Ads,
@@ -385,8 +424,11 @@ impl AdAccount<'_> {
 /// One point of Meta's daily outcomes curve: what a daily spend (minor units) buys.
 #[derive(Clone, Copy, Debug, PartialEq, serde::Serialize, utoipa::ToSchema)]
 pub struct CurvePoint {
+    /// Daily spend, minor units.
     pub spend: i64,
+    /// People reached a day.
     pub reach: i64,
+    /// Impressions a day.
     pub impressions: i64,
     /// Estimated results (for the optimisation goal) a day.
     pub actions: f64,
@@ -395,9 +437,13 @@ pub struct CurvePoint {
 /// Meta's delivery estimate for a targeting and optimisation goal.
 #[derive(Clone, Debug, PartialEq)]
 pub struct DeliveryEstimate {
+    /// The smallest audience Meta estimates.
     pub audience_lower: i64,
+    /// The largest audience Meta estimates.
     pub audience_upper: i64,
+    /// Whether Meta's estimate is final (`estimate_ready`).
     pub ready: bool,
+    /// Spend against results, by daily spend.
     pub curve: Vec<CurvePoint>,
 }
 

@@ -16,15 +16,20 @@ use crate::config::{ConfigError, or_default, required};
 use crate::outbound::{AllowList, LazyHttp};
 use crate::signature::hmac_sha256_hex;
 
+/// The Graph API version Adpilot speaks.
 pub const DEFAULT_GRAPH_URL: &str = "https://graph.facebook.com/v25.0";
+/// The permissions Facebook Login must grant.
 pub const SCOPES: [&str; 3] = ["ads_management", "ads_read", "business_management"];
 /// Asked for but not required: without it the brand analysis skips the Page's posts.
 pub const OPTIONAL_SCOPES: [&str; 1] = ["pages_read_engagement"];
 
 #[derive(Clone)]
+/// Meta's Graph API for one app: every call signed with `appsecret_proof`, usage headers
+/// read from every answer.
 pub struct Graph {
     http: LazyHttp,
     base: String,
+    /// The Meta app's id (in Facebook Login URLs).
     pub app_id: String,
     app_secret: String,
 }
@@ -43,10 +48,15 @@ pub enum ErrorKind {
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
+/// A failed Graph call, classified.
 pub struct GraphError {
+    /// What to do about it.
     pub kind: ErrorKind,
+    /// The HTTP status.
     pub status: u16,
+    /// Meta's error code.
     pub code: i64,
+    /// Meta's error subcode, when it gives one.
     pub subcode: Option<i64>,
     /// Meta's message (safe to show: it describes the request, not our secrets).
     pub message: String,
@@ -62,6 +72,7 @@ impl std::fmt::Display for GraphError {
     }
 }
 
+/// What to do about an answer with HTTP `status` and Meta error `code`.
 pub fn classify(status: u16, code: i64) -> ErrorKind {
     match code {
         4 | 17 | 32 | 613 | 80000..=80004 => ErrorKind::RateLimited,
@@ -75,8 +86,11 @@ pub fn classify(status: u16, code: i64) -> ErrorKind {
 /// The usage headers of one answer, as Meta sent them (JSON strings parsed).
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Usage {
+    /// `x-business-use-case-usage`.
     pub business_use_case: Option<Value>,
+    /// `x-ad-account-usage`.
     pub ad_account: Option<Value>,
+    /// `x-fb-ads-insights-throttle`.
     pub insights_throttle: Option<Value>,
 }
 
@@ -136,17 +150,23 @@ impl Usage {
 /// A successful answer.
 #[derive(Clone, Debug)]
 pub struct Reply {
+    /// The answer's JSON.
     pub body: Value,
+    /// Its usage headers.
     pub usage: Usage,
 }
 
 #[derive(Debug, Deserialize)]
+/// An access token from a code exchange or a token extension.
 pub struct AccessToken {
+    /// The token.
     pub access_token: String,
+    /// Seconds until it expires, when Meta says.
     pub expires_in: Option<i64>,
 }
 
 impl Graph {
+    /// A client for the Graph API at `base` (`…/v25.0`) for the app `app_id`.
     pub fn new(base: &str, app_id: &str, app_secret: &str) -> Self {
         Self {
             http: LazyHttp::with_timeout(Duration::from_secs(60)),
@@ -165,6 +185,7 @@ impl Graph {
         ))
     }
 
+    /// The API's base URL, version included.
     pub fn base(&self) -> &str {
         &self.base
     }
@@ -304,6 +325,7 @@ impl Graph {
         self.send(req).await
     }
 
+    /// DELETEs `path` with the user's `token`.
     pub async fn delete(&self, path: &str, token: &str) -> Result<Reply, GraphError> {
         let proof = self.proof(token);
         let url = with_query(&self.url(path)?, [("appsecret_proof", proof.as_str())]);

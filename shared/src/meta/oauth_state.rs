@@ -12,6 +12,7 @@ use uuid::Uuid;
 use crate::domain::UserId;
 use crate::signature::{hmac_sha256_hex, verify_hmac_sha256_hex};
 
+/// How long a login's state is accepted.
 pub const TTL_MINUTES: i64 = 10;
 
 /// A state for `user`, valid until `now + TTL_MINUTES`.
@@ -26,15 +27,20 @@ pub fn issue(secret: &[u8], user: UserId, now: DateTime<Utc>) -> (String, DateTi
 }
 
 #[derive(Debug, PartialEq, Eq)]
+/// Why a state is refused.
 pub enum StateError {
+    /// Not one we issued (bad shape or signature).
     Invalid,
+    /// Ours, but older than `TTL_MINUTES`.
     Expired,
 }
 
 /// What an authentic, unexpired state says.
 #[derive(Debug, PartialEq, Eq)]
 pub struct Verified {
+    /// The user who started the login.
     pub user: UserId,
+    /// When the state stops being accepted.
     pub expires: DateTime<Utc>,
 }
 

@@ -35,22 +35,32 @@ struct RawPost {
 /// One post with its engagement.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Post {
+    /// The post's text, if any.
     pub message: Option<String>,
+    /// When it was posted (Meta's ISO 8601).
     pub created_time: String,
+    /// Reactions, total.
     pub reactions: i64,
+    /// Comments, total.
     pub comments: i64,
+    /// Shares.
     pub shares: i64,
 }
 
 impl Post {
+    /// Reactions, comments and shares together.
     pub fn engagement(&self) -> i64 {
         self.reactions + self.comments + self.shares
     }
 }
 
+/// A Facebook Page and its recent posts.
 pub struct PagePosts {
+    /// Meta's page id.
     pub page_id: String,
+    /// The page's name.
     pub page_name: Option<String>,
+    /// Its newest posts, as Meta lists them.
     pub posts: Vec<Post>,
 }
 

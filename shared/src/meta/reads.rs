@@ -12,13 +12,16 @@ use super::graph::{ErrorKind, GraphError, Usage};
 
 /// Counts calls as they are made; an error stops the read there.
 pub trait Meter {
+    /// Counts one call with its usage headers; an error stops the read (the call budget is spent).
     fn count(&mut self, usage: Usage) -> Result<(), GraphError>;
 }
 
 /// The level insights are broken down to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Level {
+    /// One row per campaign and day.
     Campaign,
+    /// One row per ad and day.
     Ad,
 }
 
@@ -33,7 +36,9 @@ impl Level {
 
 /// One daily insights pull over a time range.
 pub struct InsightsQuery<'a> {
+    /// Campaign or ad rows.
     pub level: Level,
+    /// The insights fields to read, comma-separated.
     pub fields: &'a str,
     /// Meta's breakdowns, comma-separated ("" for none).
     pub breakdowns: &'a str,
@@ -41,6 +46,7 @@ pub struct InsightsQuery<'a> {
     pub time_range: Value,
     /// Run as an async report (for the large pulls), polled every `poll`.
     pub run_async: bool,
+    /// How often an async report is polled.
     pub poll: Duration,
 }
 
