@@ -35,8 +35,10 @@ pub mod secrets;
 pub mod signature;
 pub mod telemetry;
 pub mod webfetch;
+pub mod worker_error;
 
 #[cfg(feature = "testing")]
 pub mod testing;
 
 pub use error::{AppError, FieldError};
+pub use worker_error::WorkerError;

@@ -9,12 +9,12 @@
 
 use aws_lambda_events::event::s3::S3Event;
 use rust_decimal::Decimal;
+use shared::WorkerError;
 use shared::aws::storage::Storage;
 use shared::config::{ConfigError, DbConfig};
 use shared::db::Db;
 use shared::domain::asset::{Format, MediaType};
 use shared::domain::{AssetId, UserId};
-use shared::error::AppError;
 use shared::media as probe;
 use shared::repo::assets::{self, Processed};
 
@@ -53,7 +53,7 @@ pub fn decode_key(raw: &str) -> String {
 
 /// Handles every record; a transient failure (S3 or the database unreachable) fails the
 /// invocation so Lambda retries it, which the idempotent update makes safe.
-pub async fn handle(state: &State, event: S3Event) -> Result<(), AppError> {
+pub async fn handle(state: &State, event: S3Event) -> Result<(), WorkerError> {
     for record in event.records {
         let Some(raw_key) = record.s3.object.key.as_deref() else {
             continue;
@@ -68,13 +68,19 @@ pub async fn handle(state: &State, event: S3Event) -> Result<(), AppError> {
     Ok(())
 }
 
-async fn process(state: &State, key: &str, user: UserId, asset: AssetId) -> Result<(), AppError> {
+async fn process(
+    state: &State,
+    key: &str,
+    user: UserId,
+    asset: AssetId,
+) -> Result<(), WorkerError> {
     let current = match state
         .db
         .tenant(user, async |t| assets::upload_check(t, asset).await)
         .await
+        .map_err(WorkerError::from)
     {
-        Err(AppError::Unauthenticated { .. }) => {
+        Err(WorkerError::AccountGone) => {
             tracing::warn!(key, user_id = %user, "upload of a deleted account; ignored");
             return Ok(());
         }
@@ -121,7 +127,7 @@ async fn process(state: &State, key: &str, user: UserId, asset: AssetId) -> Resu
         }
     };
     if state.storage.head(key).await?.as_ref() != Some(&head) {
-        return Err(AppError::Internal(format!(
+        return Err(WorkerError::failed(format!(
             "{key} changed while it was being checked; the event is retried"
         )));
     }
@@ -134,7 +140,7 @@ async fn finish(
     asset: AssetId,
     outcome: &Processed,
     etag: Option<&str>,
-) -> Result<(), AppError> {
+) -> Result<(), WorkerError> {
     let changed = state
         .db
         .tenant(user, async |t| {
@@ -166,7 +172,7 @@ async fn inspect(
     key: &str,
     size: i64,
     claimed: Option<MediaType>,
-) -> Result<Processed, AppError> {
+) -> Result<Processed, WorkerError> {
     let probe = match probe::probe(&state.storage, key, size).await? {
         Ok(p) => p,
         Err(why) => return Ok(failed(why, Some(size))),

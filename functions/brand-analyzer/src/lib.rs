@@ -23,6 +23,7 @@ pub mod voice;
 use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent, SqsMessage};
 use serde_json::json;
 use sha2::{Digest, Sha256};
+use shared::WorkerError;
 use shared::aws::LazyClient;
 pub use shared::aws::sqs_batch::Outcome;
 use shared::aws::sqs_batch::{attempt_of, body_of, process_batch};
@@ -30,7 +31,6 @@ use shared::aws::storage::Storage;
 use shared::config::{ConfigError, DbConfig};
 use shared::db::Db;
 use shared::domain::{JobId, UserId};
-use shared::error::AppError;
 use shared::messages::BrandAnalysis;
 use shared::repo::{jobs, profiles};
 use shared::webfetch::AllowHosts;
@@ -130,14 +130,15 @@ async fn facebook_page(
     meta.summary(&token).await
 }
 
-async fn run(state: &State, msg: &BrandAnalysis, attempt: u32) -> Result<Outcome, AppError> {
+async fn run(state: &State, msg: &BrandAnalysis, attempt: u32) -> Result<Outcome, WorkerError> {
     let (user, job) = (UserId(msg.user_id), JobId(msg.job_id));
     let started = match state
         .db
         .tenant(user, async |t| jobs::start(t, job).await)
         .await
+        .map_err(WorkerError::from)
     {
-        Err(AppError::Unauthenticated { .. }) => return Ok(Outcome::done("the account is gone")),
+        Err(WorkerError::AccountGone) => return Ok(Outcome::done("the account is gone")),
         other => other?,
     };
     let Some(started) = started else {

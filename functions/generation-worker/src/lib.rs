@@ -24,6 +24,7 @@ use chrono::Utc;
 use rust_decimal::Decimal;
 use serde::Deserialize;
 use serde_json::json;
+use shared::WorkerError;
 use shared::aws::LazyClient;
 pub use shared::aws::sqs_batch::Outcome;
 use shared::aws::sqs_batch::{Budget, attempt_of, body_of, process_batch_within};
@@ -146,7 +147,7 @@ async fn run(
     msg: &Message,
     attempt: u32,
     deadline: Instant,
-) -> Result<Outcome, AppError> {
+) -> Result<Outcome, WorkerError> {
     let (user, job_id, asset_id) = (
         UserId(msg.user_id),
         JobId(msg.job_id),
@@ -195,8 +196,9 @@ async fn run(
             }))
         })
         .await
+        .map_err(WorkerError::from)
     {
-        Err(AppError::Unauthenticated { .. }) => return Ok(Outcome::done("the account is gone")),
+        Err(WorkerError::AccountGone) => return Ok(Outcome::done("the account is gone")),
         Err(e) => return Err(e),
         Ok(Err(why)) => return Ok(Outcome::done(why)),
         Ok(Ok(work)) => work,
@@ -353,7 +355,7 @@ async fn store(
     work: &Work,
     bytes: Vec<u8>,
     probe: Probe,
-) -> Result<Outcome, AppError> {
+) -> Result<Outcome, WorkerError> {
     let ext = probe.media.extensions()[0];
     let filename = format!("{asset}.{ext}");
     let key = format!("generated/{user}/{filename}");
@@ -432,7 +434,7 @@ async fn give_up(
     asset: AssetId,
     kind: AssetType,
     why: &str,
-) -> Result<Outcome, AppError> {
+) -> Result<Outcome, WorkerError> {
     let refunded = state
         .db
         .tenant(user, async |t| {

@@ -15,6 +15,7 @@ pub mod relay;
 use chrono::{Datelike, Months, NaiveDate, Utc};
 use serde::Deserialize;
 use serde_json::{Value, json};
+use shared::WorkerError;
 use shared::aws::relay::Relay;
 use shared::billing::{Gateways, superseded};
 use shared::config::{ConfigError, DbConfig};
@@ -52,10 +53,10 @@ enum Task {
 /// Months ahead of the current one that always have a partition.
 const MONTHS_AHEAD: u32 = 3;
 
-pub async fn handle(state: &State, event: Value) -> Result<Value, AppError> {
+pub async fn handle(state: &State, event: Value) -> Result<Value, WorkerError> {
     let task: Task = serde_json::from_value(event.get("task").cloned().unwrap_or(Value::Null))
         .map_err(|_| {
-            AppError::Internal(format!(
+            WorkerError::failed(format!(
                 "unknown maintenance event {event}; expected task relay-outbox or daily"
             ))
         })?;
@@ -106,7 +107,7 @@ pub async fn handle(state: &State, event: Value) -> Result<Value, AppError> {
 /// Fails the jobs stuck `running` past their type's limit and undoes what each spent
 /// (a generation's asset fails and its credits come back, once), in the transaction that
 /// fails it. Returns how many were failed.
-pub async fn fail_stuck_jobs(state: &State) -> Result<usize, AppError> {
+pub async fn fail_stuck_jobs(state: &State) -> Result<usize, WorkerError> {
     state
         .db
         .run("stuck-jobs", async |w| {
@@ -123,10 +124,11 @@ pub async fn fail_stuck_jobs(state: &State) -> Result<usize, AppError> {
             Ok(stuck.len())
         })
         .await
+        .map_err(WorkerError::from)
 }
 
 /// Re-seals every Meta token not under the newest key; returns how many changed.
-pub async fn rotate_tokens(state: &State) -> Result<usize, AppError> {
+pub async fn rotate_tokens(state: &State) -> Result<usize, WorkerError> {
     state
         .db
         .run("rotate-tokens", async |w| {
@@ -146,10 +148,14 @@ pub async fn rotate_tokens(state: &State) -> Result<usize, AppError> {
             Ok(n)
         })
         .await
+        .map_err(WorkerError::from)
 }
 
 /// The partitions of this month and the next three exist afterwards (idempotent).
-pub async fn ensure_partitions(state: &State, today: NaiveDate) -> Result<Vec<String>, AppError> {
+pub async fn ensure_partitions(
+    state: &State,
+    today: NaiveDate,
+) -> Result<Vec<String>, WorkerError> {
     let first = NaiveDate::from_ymd_opt(today.year(), today.month(), 1).expect("first of month");
     state
         .db
@@ -163,4 +169,5 @@ pub async fn ensure_partitions(state: &State, today: NaiveDate) -> Result<Vec<St
             Ok(made)
         })
         .await
+        .map_err(WorkerError::from)
 }

@@ -5,7 +5,7 @@
 //! between sending and committing sends a message again.
 
 use serde::Serialize;
-use shared::error::AppError;
+use shared::WorkerError;
 use shared::repo::outbox;
 
 use crate::State;
@@ -18,7 +18,7 @@ pub struct Relayed {
     pub failed: usize,
 }
 
-pub async fn relay_outbox(state: &State) -> Result<Relayed, AppError> {
+pub async fn relay_outbox(state: &State) -> Result<Relayed, WorkerError> {
     state
         .db
         .run("relay-outbox", async |w| {
@@ -27,6 +27,7 @@ pub async fn relay_outbox(state: &State) -> Result<Relayed, AppError> {
             Ok(Relayed { sent, failed })
         })
         .await
+        .map_err(WorkerError::from)
 }
 
 #[cfg(test)]

@@ -8,6 +8,7 @@ use chrono::{DateTime, Utc};
 use rules::judge::Judgement;
 use rules::meta_change::{self, OnMeta};
 use serde_json::{Value, json};
+use shared::WorkerError;
 use shared::domain::UserId;
 use shared::domain::money::Currency;
 use shared::domain::notification::{Category, Notice};
@@ -53,7 +54,7 @@ pub async fn settle(
     rule: &Rule,
     j: Judgement,
     started: DateTime<Utc>,
-) -> Result<&'static str, AppError> {
+) -> Result<&'static str, WorkerError> {
     let user = UserId(rule.user_id);
     match &j.decision {
         Decision::Skip { reason, detail } => {
@@ -114,7 +115,7 @@ async fn claim(
     j: &Judgement,
     change: &Change,
     started: DateTime<Utc>,
-) -> Result<Result<Claimed, &'static str>, AppError> {
+) -> Result<Result<Claimed, &'static str>, WorkerError> {
     let user = UserId(rule.user_id);
     state
         .db
@@ -142,6 +143,7 @@ async fn claim(
             }))
         })
         .await
+        .map_err(WorkerError::from)
 }
 
 fn describe(rule: &Rule, j: &Judgement, change: &Change, currency: Currency) -> (String, String) {
@@ -189,7 +191,7 @@ async fn apply(
     j: &Judgement,
     change: &Change,
     started: DateTime<Utc>,
-) -> Result<&'static str, AppError> {
+) -> Result<&'static str, WorkerError> {
     let claimed = match claim(state, rule, j, change, started).await? {
         Ok(c) => c,
         Err(outcome) => return Ok(outcome),

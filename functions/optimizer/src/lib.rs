@@ -15,6 +15,7 @@ pub mod run;
 
 use aws_lambda_events::event::sqs::SqsEvent;
 use serde_json::{Value, json};
+use shared::WorkerError;
 use shared::aws::LazyClient;
 use shared::aws::relay::Relay;
 use shared::aws::sqs_batch::process_batch;
@@ -22,7 +23,6 @@ use shared::aws::storage::Storage;
 use shared::config::{ConfigError, DbConfig};
 use shared::crypto::TokenCipher;
 use shared::db::{Db, WorkerDb};
-use shared::error::AppError;
 use shared::meta::Graph;
 use shared::repo::optimizer_runs;
 
@@ -75,7 +75,7 @@ pub async fn handle(state: &State, event: Value) -> Result<Value, lambda_runtime
 }
 
 /// The hourly tick: queues the runs that are due and relays them at once.
-pub async fn tick(state: &State) -> Result<Value, AppError> {
+pub async fn tick(state: &State) -> Result<Value, WorkerError> {
     let now = chrono::Utc::now();
     let queued = state
         .worker
@@ -101,7 +101,7 @@ pub async fn tick(state: &State) -> Result<Value, AppError> {
 
 /// Measures the actions whose follow-up is due: the same metrics over the days before
 /// and after, as `performance_change` and a sentence. Returns how many were measured.
-pub async fn follow_ups(state: &State) -> Result<usize, AppError> {
+pub async fn follow_ups(state: &State) -> Result<usize, WorkerError> {
     use shared::repo::{optimization_logs, optimizer_facts};
     use shared::rules::impact;
     let days = act::FOLLOW_UP_DAYS;
@@ -126,4 +126,5 @@ pub async fn follow_ups(state: &State) -> Result<usize, AppError> {
             Ok(due.len())
         })
         .await
+        .map_err(WorkerError::from)
 }

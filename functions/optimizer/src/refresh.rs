@@ -12,9 +12,9 @@
 //! could not be (its credits are refunded by whoever ended the generation).
 
 use serde_json::json;
+use shared::WorkerError;
 use shared::domain::asset::{AssetType, Format};
 use shared::domain::{AssetId, CampaignId, UserId};
-use shared::error::AppError;
 use shared::repo::generations::{self, NewGeneration};
 use shared::repo::optimization_logs::{self, AwaitingCreative};
 use shared::repo::rules::Rule;
@@ -43,7 +43,7 @@ pub async fn generate(
     rule: &Rule,
     j: &Judgement,
     log: Uuid,
-) -> Result<&'static str, AppError> {
+) -> Result<&'static str, WorkerError> {
     let owner = UserId(rule.user_id);
     let started = state
         .db
@@ -99,7 +99,7 @@ pub async fn generate(
 
 /// Swaps in the creatives generated for waiting refreshes (or fails the refreshes whose
 /// generation failed). Returns how many were settled.
-pub async fn finish_generated(state: &State) -> Result<usize, AppError> {
+pub async fn finish_generated(state: &State) -> Result<usize, WorkerError> {
     let waiting = state
         .worker
         .run("optimizer-generated-refreshes", async |w| {
@@ -112,7 +112,7 @@ pub async fn finish_generated(state: &State) -> Result<usize, AppError> {
     Ok(waiting.len())
 }
 
-async fn finish_one(state: &State, r: &AwaitingCreative) -> Result<(), AppError> {
+async fn finish_one(state: &State, r: &AwaitingCreative) -> Result<(), WorkerError> {
     let owner = UserId(r.user_id);
     let sent = if r.generated_status == "active" {
         let tired = state

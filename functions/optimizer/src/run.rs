@@ -9,11 +9,11 @@ use std::collections::BTreeMap;
 use aws_lambda_events::event::sqs::SqsMessage;
 use chrono::Utc;
 use serde_json::json;
+use shared::WorkerError;
 pub use shared::aws::sqs_batch::Outcome;
 use shared::aws::sqs_batch::{attempt_of, body_of};
 use shared::domain::notification::{Category, Notice};
 use shared::domain::{JobId, UserId};
-use shared::error::AppError;
 use shared::messages::Optimize;
 use shared::repo::rules::Rule;
 use shared::repo::{jobs, notifications, optimization_logs, optimizer_facts, rules};
@@ -63,14 +63,15 @@ pub async fn process(state: &State, record: &SqsMessage) -> Outcome {
 }
 
 /// Runs the owner's rules for `msg`'s trigger on its ad account.
-pub async fn run(state: &State, msg: &Optimize) -> Result<Outcome, AppError> {
+pub async fn run(state: &State, msg: &Optimize) -> Result<Outcome, WorkerError> {
     let (user, job) = (UserId(msg.user_id), JobId(msg.job_id));
     let started = match state
         .db
         .tenant(user, async |t| jobs::start(t, job).await)
         .await
+        .map_err(WorkerError::from)
     {
-        Err(AppError::Unauthenticated { .. }) => return Ok(Outcome::done("the account is gone")),
+        Err(WorkerError::AccountGone) => return Ok(Outcome::done("the account is gone")),
         other => other?,
     };
     if started.is_none() {
@@ -111,7 +112,7 @@ pub async fn run(state: &State, msg: &Optimize) -> Result<Outcome, AppError> {
 
 /// Turns the rule off (and tells its owner) when half or more of its last 20 actions
 /// failed, once it has acted at least `BREAKER_MIN_RUNS` times.
-async fn breaker(state: &State, rule: &Rule) -> Result<(), AppError> {
+async fn breaker(state: &State, rule: &Rule) -> Result<(), WorkerError> {
     let user = UserId(rule.user_id);
     let told = state
         .db
@@ -147,7 +148,7 @@ async fn breaker(state: &State, rule: &Rule) -> Result<(), AppError> {
 }
 
 /// Writes the preset rules of the account's campaigns that have goals.
-async fn presets(state: &State, msg: &Optimize) -> Result<(), AppError> {
+async fn presets(state: &State, msg: &Optimize) -> Result<(), WorkerError> {
     let user = UserId(msg.user_id);
     state
         .db
@@ -161,4 +162,5 @@ async fn presets(state: &State, msg: &Optimize) -> Result<(), AppError> {
             Ok(())
         })
         .await
+        .map_err(WorkerError::from)
 }

@@ -5,10 +5,10 @@
 //! asked us to leave alone for now, or that still has a sync waiting, is skipped.
 
 use serde_json::{Value, json};
+use shared::WorkerError;
 use shared::aws::relay::Relay;
 use shared::config::{ConfigError, DbConfig};
 use shared::db::WorkerDb;
-use shared::error::AppError;
 use shared::meta::CALLS_PER_SYNC;
 use shared::repo::{jobs, meta_accounts, outbox, system_config};
 
@@ -29,7 +29,7 @@ impl State {
     }
 }
 
-pub async fn handle(state: &State) -> Result<Value, AppError> {
+pub async fn handle(state: &State) -> Result<Value, WorkerError> {
     let (queued, skipped) = state
         .db
         .run("scheduled-sync", async |w| {

@@ -5,6 +5,7 @@
 //! `account_status` is no longer 1 stops syncing; everything else (ad and ad set status,
 //! `creative_fatigue`, unknown fields) is recorded with what it said.
 
+use shared::WorkerError;
 use shared::error::AppError;
 use shared::repo::insights::{self, Followed};
 use shared::repo::{meta_accounts, meta_events};
@@ -12,7 +13,7 @@ use uuid::Uuid;
 
 use crate::{Outcome, State};
 
-pub async fn apply(state: &State, id: Uuid) -> Result<Outcome, AppError> {
+pub async fn apply(state: &State, id: Uuid) -> Result<Outcome, WorkerError> {
     state
         .db
         .run("meta-event", async |w| {
@@ -24,6 +25,7 @@ pub async fn apply(state: &State, id: Uuid) -> Result<Outcome, AppError> {
             Ok(Outcome::Done(outcome))
         })
         .await
+        .map_err(WorkerError::from)
 }
 
 async fn decide(

@@ -13,8 +13,8 @@
 
 use chrono::{Duration, Utc};
 use serde_json::{Value, json};
+use shared::WorkerError;
 use shared::domain::JobId;
-use shared::error::AppError;
 
 use shared::meta::reads::{InsightsQuery, Level};
 use shared::meta::{CALLS_PER_SYNC, ErrorKind, GraphError, Usage};
@@ -30,7 +30,7 @@ pub use shared::messages::MetaSync as SyncMessage;
 /// The last delivery could not finish the sync (throttled, Meta or the database down):
 /// the job is failed with why, and the message dropped, so no job is left `running`
 /// with its message in the dead-letter queue. The next hourly sync tries again.
-pub async fn give_up(state: &State, m: &SyncMessage, why: &str) -> Result<Outcome, AppError> {
+pub async fn give_up(state: &State, m: &SyncMessage, why: &str) -> Result<Outcome, WorkerError> {
     state
         .db
         .run("sync-give-up", async |w| {
@@ -70,7 +70,7 @@ enum Ready {
     Stop(Outcome),
 }
 
-pub async fn run(state: &State, m: &SyncMessage, attempt: u32) -> Result<Outcome, AppError> {
+pub async fn run(state: &State, m: &SyncMessage, attempt: u32) -> Result<Outcome, WorkerError> {
     let job = JobId(m.job_id);
     let ready = state
         .db
@@ -171,7 +171,7 @@ pub async fn run(state: &State, m: &SyncMessage, attempt: u32) -> Result<Outcome
             };
             match parse::row(r, *campaign, *purpose) {
                 Ok(row) => rows.push(row),
-                Err(why) => return Err(AppError::Internal(format!("insights row: {why}"))),
+                Err(why) => return Err(WorkerError::failed(format!("insights row: {why}"))),
             }
         }
     }
@@ -191,11 +191,11 @@ pub async fn run(state: &State, m: &SyncMessage, attempt: u32) -> Result<Outcome
     };
     let reach = match crate::reach::pull(state, &token, &m.ad_account_id, today, &mut calls).await {
         Ok(raw) => crate::reach::rows(&raw, &campaigns)
-            .map_err(|why| AppError::Internal(format!("reach row: {why}")))?,
+            .map_err(|why| WorkerError::failed(format!("reach row: {why}")))?,
         Err(e) => return failed(state, m, job, attempt, &calls, e).await,
     };
     let creative_days = crate::creatives::days(&creative_rows, &ads)
-        .map_err(|why| AppError::Internal(format!("ad insights row: {why}")))?;
+        .map_err(|why| WorkerError::failed(format!("ad insights row: {why}")))?;
     let ids: Vec<Uuid> = campaigns.values().map(|(id, _)| *id).collect();
     let total = rows.len();
     let changed = state
@@ -257,7 +257,7 @@ async fn failed(
     attempt: u32,
     calls: &Calls,
     e: GraphError,
-) -> Result<Outcome, AppError> {
+) -> Result<Outcome, WorkerError> {
     let usage = calls.usage_json();
     state
         .db
@@ -332,4 +332,5 @@ async fn failed(
             }
         })
         .await
+        .map_err(WorkerError::from)
 }
