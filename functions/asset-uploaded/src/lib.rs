@@ -13,7 +13,7 @@ use shared::WorkerError;
 use shared::aws::storage::Storage;
 use shared::config::{ConfigError, DbConfig};
 use shared::db::Db;
-use shared::domain::asset::{Format, MediaType};
+use shared::domain::asset::{AssetStatus, Format, MediaType};
 use shared::domain::{AssetId, UserId};
 use shared::media as probe;
 use shared::repo::assets::{self, Processed};
@@ -91,7 +91,7 @@ async fn process(
         return Ok(());
     };
     let Some(head) = state.storage.head(key).await? else {
-        if current.status == "processing" {
+        if current.status == AssetStatus::Processing {
             finish(
                 state,
                 user,
@@ -107,8 +107,8 @@ async fn process(
         tracing::info!(asset_id = %asset, "this object was already checked; redelivery ignored");
         return Ok(());
     }
-    if current.status != "processing" {
-        tracing::warn!(asset_id = %asset, status = current.status, "the uploaded object was replaced; checking it again");
+    if current.status != AssetStatus::Processing {
+        tracing::warn!(asset_id = %asset, status = current.status.as_str(), "the uploaded object was replaced; checking it again");
     }
     let outcome = match current.declared_size {
         Some(declared) if declared != head.size => failed(

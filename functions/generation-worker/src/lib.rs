@@ -31,7 +31,7 @@ use shared::aws::sqs_batch::{Budget, attempt_of, body_of, process_batch_within};
 use shared::aws::storage::Storage;
 use shared::config::{ConfigError, DbConfig};
 use shared::db::Db;
-use shared::domain::asset::{AssetType, Format, MediaType};
+use shared::domain::asset::{AssetStatus, AssetType, Format, MediaType};
 use shared::domain::notification::{Category, Notice};
 use shared::domain::{AssetId, JobId, UserId};
 use shared::error::AppError;
@@ -161,7 +161,7 @@ async fn run(
             };
             let Some(asset) = assets::get(t, asset_id)
                 .await?
-                .filter(|a| a.status == "processing")
+                .filter(|a| a.status == AssetStatus::Processing)
             else {
                 jobs::fail(t, job_id, "the asset is gone or no longer processing").await?;
                 return Ok(Err("the asset is gone"));

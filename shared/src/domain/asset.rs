@@ -25,6 +25,36 @@ impl AssetType {
     }
 }
 
+/// Where an asset is in its life: `processing` until its bytes are checked (an upload)
+/// or made (a generation), then `active` or `failed`; `deleted` once the owner deletes it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum AssetStatus {
+    Processing,
+    Active,
+    Failed,
+    Deleted,
+}
+
+impl AssetStatus {
+    /// The status as stored and shown.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Processing => "processing",
+            Self::Active => "active",
+            Self::Failed => "failed",
+            Self::Deleted => "deleted",
+        }
+    }
+
+    /// A stored status; an unknown one is none.
+    pub fn parse(raw: &str) -> Option<Self> {
+        [Self::Processing, Self::Active, Self::Failed, Self::Deleted]
+            .into_iter()
+            .find(|s| s.as_str() == raw)
+    }
+}
+
 /// A media type Adpilot accepts, with the file extensions that go with it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum MediaType {
@@ -232,6 +262,20 @@ pub fn tags(raw: &[String]) -> Result<Vec<String>, Invalid> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_asset_status_is_stored_and_shown_as_its_json_name_and_reads_back() {
+        for s in [
+            AssetStatus::Processing,
+            AssetStatus::Active,
+            AssetStatus::Failed,
+            AssetStatus::Deleted,
+        ] {
+            assert_eq!(serde_json::to_value(s).unwrap(), s.as_str());
+            assert_eq!(AssetStatus::parse(s.as_str()), Some(s));
+        }
+        assert_eq!(AssetStatus::parse("ACTIVE"), None);
+    }
 
     #[test]
     fn exact_ratios_map_to_their_format() {

@@ -10,7 +10,7 @@ use uuid::Uuid;
 
 use crate::db::Tenant;
 use crate::domain::AssetId;
-use crate::domain::asset::{AssetType, Format, MediaType};
+use crate::domain::asset::{AssetStatus, AssetType, Format, MediaType};
 use crate::error::AppError;
 use crate::paging::{Cursor, PageRequest};
 use crate::repo::sql::Statement;
@@ -28,8 +28,7 @@ pub struct Asset {
     pub asset_type: String,
     /// uploaded or generated.
     pub source: String,
-    /// processing, active, failed or deleted.
-    pub status: String,
+    pub status: AssetStatus,
     pub filename: Option<String>,
     pub content_type: Option<String>,
     /// 1:1, 4:5, 16:9 or 9:16, once known.
@@ -66,6 +65,11 @@ const COLUMNS: &str = "id, asset_type, source, status, filename, content_type, f
                        file_size, prompt, style, ai_model, generation_time, tags, is_favorite, usage_count, \
                        failure_reason, created_at, updated_at, file_url";
 
+/// A stored status; the column's CHECK allows only the four.
+fn status_of(raw: &str) -> AssetStatus {
+    AssetStatus::parse(raw).unwrap_or(AssetStatus::Failed)
+}
+
 impl From<&Row> for Asset {
     fn from(r: &Row) -> Self {
         let dimensions = r.get::<_, Option<Value>>("dimensions").and_then(|d| {
@@ -78,7 +82,7 @@ impl From<&Row> for Asset {
             id: r.get("id"),
             asset_type: r.get("asset_type"),
             source: r.get("source"),
-            status: r.get("status"),
+            status: status_of(r.get("status")),
             filename: r.get("filename"),
             content_type: r.get("content_type"),
             format: r.get("format"),
@@ -133,7 +137,7 @@ pub async fn create_upload(
 /// What the upload check compares each S3 event's object against.
 #[derive(Clone, Debug)]
 pub struct UploadCheck {
-    pub status: String,
+    pub status: AssetStatus,
     pub content_type: Option<String>,
     /// The size signed into the presigned PUT.
     pub declared_size: Option<i64>,
@@ -150,7 +154,7 @@ pub async fn upload_check(t: &Tenant<'_>, id: AssetId) -> Result<Option<UploadCh
         )
         .await?;
     Ok(row.map(|r| UploadCheck {
-        status: r.get(0),
+        status: status_of(r.get(0)),
         content_type: r.get(1),
         declared_size: r.get(2),
         checked_etag: r.get(3),
@@ -177,7 +181,7 @@ pub enum TagMatch {
 pub struct AssetFilter {
     pub asset_type: Option<String>,
     pub format: Option<String>,
-    pub status: Option<String>,
+    pub status: Option<AssetStatus>,
     pub tags: Vec<String>,
     pub tag_match: Option<TagMatch>,
     pub favorite: Option<bool>,
@@ -203,8 +207,8 @@ pub async fn list(
         let p = q.bind(v.clone());
         q.push(&format!(" AND format = {p}"));
     }
-    if let Some(v) = &f.status {
-        let p = q.bind(v.clone());
+    if let Some(v) = f.status {
+        let p = q.bind(v.as_str().to_owned());
         q.push(&format!(" AND status = {p}"));
     }
     if !f.tags.is_empty() {

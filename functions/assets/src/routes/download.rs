@@ -7,6 +7,7 @@ use lambda_http::{Body, Request, Response};
 use shared::auth::authenticate;
 use shared::aws::storage::Presigned;
 use shared::domain::AssetId;
+use shared::domain::asset::AssetStatus;
 use shared::error::{AppError, Problem};
 use shared::http::docs::{NotAuthenticated, NotFound};
 use shared::http::{json, parse_id};
@@ -32,12 +33,12 @@ pub async fn download(state: &State, req: &Request, id: &str) -> Result<Response
         .tenant(user, async |t| assets::get(t, id).await)
         .await?
         .ok_or(AppError::NotFound)?;
-    if asset.status != "active" {
+    if asset.status != AssetStatus::Active {
         return Err(AppError::Conflict {
             code: "asset_not_ready",
             detail: format!(
                 "The asset is {}; only active assets can be downloaded.",
-                asset.status
+                asset.status.as_str()
             ),
         });
     }

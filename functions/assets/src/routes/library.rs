@@ -5,7 +5,7 @@ use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
 use serde::Deserialize;
 use shared::auth::authenticate;
-use shared::domain::asset::{self, AssetType, Format};
+use shared::domain::asset::{self, AssetStatus, AssetType, Format};
 use shared::domain::{AssetId, Fields, Invalid};
 use shared::error::{AppError, Problem};
 use shared::http::PageParams;
@@ -33,8 +33,8 @@ fn parse_filter(q: &Query, f: &mut Fields) -> AssetFilter {
         _ => Err(Invalid::new("invalid", "must be image or video")),
     });
     let format = enum_param(q, f, "format", Format::parse);
-    let status = enum_param(q, f, "status", |v| match v {
-        "active" | "processing" | "failed" => Ok(v.to_owned()),
+    let status = enum_param(q, f, "status", |v| match AssetStatus::parse(v) {
+        Some(s) if s != AssetStatus::Deleted => Ok(s),
         _ => Err(Invalid::new(
             "invalid",
             "must be active, processing or failed",

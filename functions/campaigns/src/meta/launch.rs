@@ -17,6 +17,7 @@ use lambda_http::{Body, Request, Response};
 use serde::Deserialize;
 use serde_json::{Value, json};
 use shared::auth::authenticate;
+use shared::domain::asset::AssetStatus;
 use shared::domain::campaign::{CampaignStatus, Objective};
 use shared::domain::money::Currency;
 use shared::domain::{CampaignId, UserId};
@@ -316,7 +317,7 @@ async fn prepare(
     }
     let assets: Vec<CampaignAsset> = assets
         .into_iter()
-        .filter(|a| a.is_active && a.asset.status == "active")
+        .filter(|a| a.is_active && a.asset.status == AssetStatus::Active)
         .collect();
     let Some(access) = access else {
         return Err(not_ready(
