@@ -6,17 +6,23 @@ use utoipa::ToSchema;
 
 use super::Invalid;
 
+/// The largest image accepted (30 MiB).
 pub const MAX_IMAGE_BYTES: i64 = 30 * 1024 * 1024;
+/// The largest video accepted (4 GiB).
 pub const MAX_VIDEO_BYTES: i64 = 4 * 1024 * 1024 * 1024;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
+/// Image or video.
 pub enum AssetType {
+    /// A still picture.
     Image,
+    /// A video.
     Video,
 }
 
 impl AssetType {
+    /// The type as stored (`image`, `video`).
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Image => "image",
@@ -30,9 +36,13 @@ impl AssetType {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum AssetStatus {
+    /// Its bytes are being checked or made.
     Processing,
+    /// Ready to use in campaigns and to download.
     Active,
+    /// Its bytes were unusable, or making it failed (`failure_reason` says why).
     Failed,
+    /// Deleted by the owner.
     Deleted,
 }
 
@@ -58,14 +68,20 @@ impl AssetStatus {
 /// A media type Adpilot accepts, with the file extensions that go with it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum MediaType {
+    /// `image/jpeg`.
     Jpeg,
+    /// `image/png`.
     Png,
+    /// `image/webp`.
     Webp,
+    /// `video/mp4`.
     Mp4,
+    /// `video/quicktime`.
     QuickTime,
 }
 
 impl MediaType {
+    /// Every accepted type.
     pub const ALL: [MediaType; 5] = [
         Self::Jpeg,
         Self::Png,
@@ -74,6 +90,7 @@ impl MediaType {
         Self::QuickTime,
     ];
 
+    /// The MIME type.
     pub fn mime(self) -> &'static str {
         match self {
             Self::Jpeg => "image/jpeg",
@@ -84,6 +101,7 @@ impl MediaType {
         }
     }
 
+    /// The file extensions that go with it.
     pub fn extensions(self) -> &'static [&'static str] {
         match self {
             Self::Jpeg => &["jpg", "jpeg"],
@@ -94,6 +112,7 @@ impl MediaType {
         }
     }
 
+    /// Image or video.
     pub fn asset_type(self) -> AssetType {
         match self {
             Self::Jpeg | Self::Png | Self::Webp => AssetType::Image,
@@ -101,6 +120,7 @@ impl MediaType {
         }
     }
 
+    /// The largest file of this type accepted.
     pub fn max_bytes(self) -> i64 {
         match self.asset_type() {
             AssetType::Image => MAX_IMAGE_BYTES,
@@ -108,6 +128,7 @@ impl MediaType {
         }
     }
 
+    /// The accepted type a `content-type` names (parameters ignored).
     pub fn from_mime(raw: &str) -> Result<Self, Invalid> {
         let mime = raw
             .split(';')
@@ -171,12 +192,16 @@ pub fn upload_filename(raw: &str, media: MediaType) -> Result<String, Invalid> {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub enum Format {
     #[serde(rename = "1:1")]
+    /// 1:1.
     Square,
     #[serde(rename = "4:5")]
+    /// 4:5, the portrait feed.
     Portrait,
     #[serde(rename = "16:9")]
+    /// 16:9.
     Landscape,
     #[serde(rename = "9:16")]
+    /// 9:16, stories and reels.
     Vertical,
 }
 
@@ -185,6 +210,7 @@ pub enum Format {
 const RATIO_TOLERANCE: f64 = 0.2;
 
 impl Format {
+    /// Every format.
     pub const ALL: [Format; 4] = [
         Self::Square,
         Self::Portrait,
@@ -192,6 +218,7 @@ impl Format {
         Self::Vertical,
     ];
 
+    /// The format as stored and shown (`1:1`).
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Square => "1:1",
@@ -201,6 +228,7 @@ impl Format {
         }
     }
 
+    /// The format written `raw`, or the list of valid ones.
     pub fn parse(raw: &str) -> Result<Self, Invalid> {
         Self::ALL
             .into_iter()
@@ -208,6 +236,7 @@ impl Format {
             .ok_or_else(|| Invalid::new("invalid_format", "must be one of 1:1, 4:5, 16:9, 9:16"))
     }
 
+    /// Width over height.
     pub fn ratio(self) -> f64 {
         match self {
             Self::Square => 1.0,

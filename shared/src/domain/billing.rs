@@ -15,14 +15,18 @@ use super::Invalid;
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Tier {
+    /// The entry plan.
     Starter,
+    /// The middle plan.
     Professional,
+    /// The largest plan.
     Business,
 }
 
 string_enum!(Tier);
 
 impl Tier {
+    /// Every tier, smallest first.
     pub const ALL: [Tier; 3] = [Tier::Starter, Tier::Professional, Tier::Business];
 }
 
@@ -36,13 +40,16 @@ impl std::fmt::Display for Tier {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum BillingCycle {
+    /// Billed every month.
     Monthly,
+    /// Billed every year.
     Annual,
 }
 
 string_enum!(BillingCycle);
 
 impl BillingCycle {
+    /// Both cycles.
     pub const ALL: [BillingCycle; 2] = [BillingCycle::Monthly, BillingCycle::Annual];
 
     /// Days the checkout's estimated first period lasts (the provider's event sets the real one).
@@ -65,12 +72,19 @@ impl std::fmt::Display for BillingCycle {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum SubscriptionStatus {
+    /// A checkout started, not paid yet.
     Created,
+    /// The free trial every account starts with.
     Trial,
+    /// Paid and current.
     Active,
+    /// A renewal payment failed; the provider is retrying.
     PastDue,
+    /// Paused at the provider.
     Paused,
+    /// Cancelled, by the owner or at the provider.
     Cancelled,
+    /// Ran out (a trial, or a period that was not renewed).
     Expired,
 }
 
@@ -84,6 +98,7 @@ impl SubscriptionStatus {
         SubscriptionStatus::Paused,
     ];
 
+    /// Whether it has been paid for (active, past due or paused).
     pub fn is_paid(self) -> bool {
         Self::PAID.contains(&self)
     }
@@ -99,13 +114,16 @@ impl std::fmt::Display for SubscriptionStatus {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum Provider {
+    /// Razorpay (India, INR).
     Razorpay,
+    /// Stripe (cards, elsewhere).
     Stripe,
 }
 
 string_enum!(Provider);
 
 impl Provider {
+    /// Both providers.
     pub const ALL: [Provider; 2] = [Provider::Razorpay, Provider::Stripe];
 
     /// The provider a business in `country` (ISO 3166 alpha-2) pays through by default:
@@ -117,6 +135,7 @@ impl Provider {
         }
     }
 
+    /// The provider's name as people write it.
     pub fn name(self) -> &'static str {
         match self {
             Provider::Razorpay => "Razorpay",

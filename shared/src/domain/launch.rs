@@ -10,10 +10,13 @@ use utoipa::ToSchema;
 #[derive(Clone, Debug, Default, PartialEq, Serialize, serde::Deserialize, ToSchema)]
 pub struct LaunchProgress {
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// The Facebook page the ads run as.
     pub page_id: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// The Meta campaign.
     pub campaign_id: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// The Meta ad set.
     pub adset_id: Option<String>,
     /// Per campaign asset (by asset id): its media, creative and ad on Meta.
     #[serde(default)]
@@ -30,15 +33,19 @@ pub struct LaunchProgress {
 #[derive(Clone, Debug, Default, PartialEq, Serialize, serde::Deserialize, ToSchema)]
 pub struct AdProgress {
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// The uploaded image's hash.
     pub image_hash: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// The uploaded video's id.
     pub video_id: Option<String>,
     /// The video's thumbnail on Meta (a video ad needs one).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub thumbnail_url: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// The Meta creative.
     pub creative_id: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// The Meta ad.
     pub ad_id: Option<String>,
 }
 

@@ -8,21 +8,29 @@ use rust_decimal::Decimal;
 /// impressions (frequency is impressions / reach).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Reach {
+    /// People reached.
     pub reach: i64,
+    /// Impressions in the same window.
     pub impressions: i64,
 }
 
 /// Summed delivery of a campaign, a day, a creative or a breakdown value.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Sums {
+    /// Impressions.
     pub impressions: i64,
+    /// Link clicks.
     pub clicks: i64,
+    /// Spend in the account currency.
     pub spend: Decimal,
+    /// Results (purchases, leads, installs, … as the purpose counts them).
     pub conversions: i64,
+    /// The value of the results, in the account currency.
     pub conversion_value: Decimal,
 }
 
 impl Sums {
+    /// Adds `o` into these sums.
     pub fn add(&mut self, o: &Sums) {
         self.impressions += o.impressions;
         self.clicks += o.clicks;

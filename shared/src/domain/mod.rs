@@ -13,6 +13,7 @@ use crate::error::{AppError, FieldError};
 macro_rules! string_enum {
     ($t:ty) => {
         impl $t {
+            /// The value's JSON name, as stored.
             pub fn as_str(self) -> String {
                 serde_json::to_value(self)
                     .ok()
@@ -20,6 +21,7 @@ macro_rules! string_enum {
                     .unwrap_or_default()
             }
 
+            /// The value named `raw` (its JSON name), if there is one.
             pub fn parse(raw: &str) -> Option<Self> {
                 serde_json::from_value(serde_json::Value::String(raw.to_owned())).ok()
             }
@@ -29,24 +31,30 @@ macro_rules! string_enum {
 
 pub mod asset;
 pub mod billing;
+#[allow(missing_docs)]
 pub mod campaign;
 pub mod launch;
 pub mod metrics;
 pub mod money;
 pub mod notification;
 pub mod patch;
+#[allow(missing_docs)]
 pub mod profile;
+#[allow(missing_docs)]
 pub mod rule;
 pub mod score;
 
 /// Why a raw value is not a valid domain value.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Invalid {
+    /// Stable code (`required`, `too_long`, `out_of_range`, …).
     pub code: &'static str,
+    /// What a valid value looks like, for a person.
     pub message: String,
 }
 
 impl Invalid {
+    /// The reason `code`, explained by `message`.
     pub fn new(code: &'static str, message: impl Into<String>) -> Self {
         Self {
             code,
@@ -61,6 +69,7 @@ impl Invalid {
 pub struct Fields(Vec<FieldError>);
 
 impl Fields {
+    /// The parsed value, or none with `field`'s error recorded.
     pub fn check<T>(&mut self, field: &str, parsed: Result<T, Invalid>) -> Option<T> {
         parsed
             .map_err(|e| self.0.push(FieldError::new(field, e.code, e.message)))
@@ -80,6 +89,7 @@ impl Fields {
         self.0.iter().any(|e| e.field == field)
     }
 
+    /// Ok when every field was valid; otherwise one 422 naming all of them.
     pub fn finish(self) -> Result<(), AppError> {
         if self.0.is_empty() {
             Ok(())
@@ -97,6 +107,7 @@ macro_rules! id_type {
         pub struct $name(pub Uuid);
 
         impl $name {
+            /// A new random (v4) id.
             pub fn new() -> Self {
                 Self(Uuid::new_v4())
             }
@@ -190,6 +201,7 @@ pub fn text(raw: &str, max: usize) -> Result<String, Invalid> {
 pub struct Email(String);
 
 impl Email {
+    /// The address normalised, or why it is not one.
     pub fn parse(raw: &str) -> Result<Self, Invalid> {
         let email = raw.trim().to_lowercase();
         let bad = || {
@@ -216,6 +228,7 @@ impl Email {
         Ok(Self(email))
     }
 
+    /// The normalised address.
     pub fn as_str(&self) -> &str {
         &self.0
     }
@@ -225,9 +238,12 @@ impl Email {
 pub struct Password(String);
 
 impl Password {
+    /// Fewest characters.
     pub const MIN_CHARS: usize = 10;
+    /// Most characters.
     pub const MAX_CHARS: usize = 128;
 
+    /// The password, or which length rule it breaks.
     pub fn parse(raw: String) -> Result<Self, Invalid> {
         let n = raw.chars().count();
         if n < Self::MIN_CHARS {
@@ -245,6 +261,7 @@ impl Password {
         Ok(Self(raw))
     }
 
+    /// The plain text, for hashing and verifying only.
     pub fn expose(&self) -> &str {
         &self.0
     }
@@ -261,6 +278,7 @@ impl fmt::Debug for Password {
 pub struct PersonName(String);
 
 impl PersonName {
+    /// The name trimmed, or why it is not one.
     pub fn parse(raw: &str) -> Result<Self, Invalid> {
         let name = raw.trim();
         if name.is_empty() {
@@ -278,6 +296,7 @@ impl PersonName {
         Ok(Self(name.to_owned()))
     }
 
+    /// The name.
     pub fn into_inner(self) -> String {
         self.0
     }
@@ -289,6 +308,7 @@ impl PersonName {
 pub struct Phone(String);
 
 impl Phone {
+    /// The number in E.164 form, or why it is not one.
     pub fn parse(raw: &str) -> Result<Self, Invalid> {
         let bad = || {
             Invalid::new(
@@ -311,6 +331,7 @@ impl Phone {
         Ok(Self(format!("+{digits}")))
     }
 
+    /// The number, `+` and digits.
     pub fn into_inner(self) -> String {
         self.0
     }

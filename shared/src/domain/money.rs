@@ -79,6 +79,7 @@ pub struct Currency {
 }
 
 impl Currency {
+    /// The Indian rupee (100 paise).
     pub const INR: Currency = Currency {
         code: "INR",
         offset: 100,
@@ -100,6 +101,7 @@ impl Currency {
             })
     }
 
+    /// The ISO 4217 code.
     pub fn code(self) -> &'static str {
         self.code
     }

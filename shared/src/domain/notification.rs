@@ -6,6 +6,7 @@ use utoipa::ToSchema;
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
+/// What a notification is about; an owner can switch emails off per category.
 pub enum Category {
     /// An ad rejected by Meta's review.
     AdReview,
@@ -26,6 +27,7 @@ pub enum Category {
 }
 
 impl Category {
+    /// Every category, in the order the settings list them.
     pub const ALL: [Category; 8] = [
         Category::AdReview,
         Category::MetaConnection,
@@ -37,6 +39,7 @@ impl Category {
         Category::Report,
     ];
 
+    /// The category as stored and sent (`ad_review`).
     pub fn as_str(self) -> &'static str {
         match self {
             Category::AdReview => "ad_review",
@@ -50,6 +53,7 @@ impl Category {
         }
     }
 
+    /// The category named `raw`, if there is one.
     pub fn parse(raw: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|c| c.as_str() == raw)
     }
@@ -78,9 +82,13 @@ impl Category {
 /// event told twice is one notification.
 #[derive(Clone, Debug)]
 pub struct Notice {
+    /// What it is about.
     pub category: Category,
+    /// The event it comes from (`generation:<job>:done`), unique per owner.
     pub event_key: String,
+    /// The headline.
     pub title: String,
+    /// The text.
     pub body: String,
     /// Where in the app to act on it (a path such as `/assets/…`).
     pub link: Option<String>,

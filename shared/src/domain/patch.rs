@@ -7,8 +7,11 @@ use serde::{Deserialize, Deserializer};
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub enum Patch<T> {
     #[default]
+    /// Not in the body: leave the field as it is.
     Absent,
+    /// `null`: clear the field.
     Null,
+    /// A new value.
     Value(T),
 }
 
@@ -22,6 +25,7 @@ impl<'de, T: Deserialize<'de>> Deserialize<'de> for Patch<T> {
 }
 
 impl<T> Patch<T> {
+    /// Whether the field was left out.
     pub fn is_absent(&self) -> bool {
         matches!(self, Patch::Absent)
     }

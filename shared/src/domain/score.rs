@@ -18,8 +18,11 @@ pub const PRIOR_CLICKS: f64 = 50.0;
 /// Counts of one creative or of its whole campaign.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Counts {
+    /// Impressions.
     pub impressions: i64,
+    /// Clicks.
     pub clicks: i64,
+    /// Conversions.
     pub conversions: i64,
 }
 
