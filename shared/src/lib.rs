@@ -3,7 +3,7 @@
 //! to problem+json, and authentication.
 //!
 //! Every public item is documented; the modules marked `allow(missing_docs)` (`repo`
-//! here, `domain::{campaign, profile, rule}`) are the ones not yet done.
+//! here, `domain::{profile, rule}`) are the ones not yet done.
 
 #![warn(missing_docs)]
 

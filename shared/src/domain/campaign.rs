@@ -9,13 +9,21 @@ use super::{Fields, Invalid};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
+/// What the owner wants from a campaign; it picks Meta's objective and what counts as a result.
 pub enum Purpose {
+    /// Leads (forms, calls, messages).
     LeadGeneration,
+    /// Purchases on the owner's site.
     Sales,
+    /// Reach and recall.
     BrandAwareness,
+    /// Installs of the owner's app.
     AppInstalls,
+    /// People at an event.
     EventPromotion,
+    /// Visits to the owner's shop.
     StoreVisits,
+    /// Purchases from people who already know the business.
     Retargeting,
 }
 
@@ -24,16 +32,22 @@ pub enum Purpose {
 #[allow(clippy::enum_variant_names)]
 pub enum Objective {
     #[serde(rename = "OUTCOME_AWARENESS")]
+    /// Awareness.
     OutcomeAwareness,
     #[serde(rename = "OUTCOME_TRAFFIC")]
+    /// Traffic.
     OutcomeTraffic,
     #[serde(rename = "OUTCOME_ENGAGEMENT")]
+    /// Engagement.
     OutcomeEngagement,
     #[serde(rename = "OUTCOME_LEADS")]
+    /// Leads.
     OutcomeLeads,
     #[serde(rename = "OUTCOME_APP_PROMOTION")]
+    /// App promotion.
     OutcomeAppPromotion,
     #[serde(rename = "OUTCOME_SALES")]
+    /// Sales.
     OutcomeSales,
 }
 
@@ -56,12 +70,19 @@ string_enum!(CampaignStatus);
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
+/// A campaign's status in Adpilot (Meta's own statuses follow it).
 pub enum CampaignStatus {
+    /// Being written; nothing on Meta.
     Draft,
+    /// On Meta, in Meta's ad review.
     Review,
+    /// Delivering.
     Active,
+    /// Stopped by the owner or the optimizer; it can resume.
     Paused,
+    /// Finished: it ran its course and delivers no more.
     Completed,
+    /// Stopped for good.
     Cancelled,
 }
 
@@ -69,8 +90,11 @@ pub enum CampaignStatus {
 /// first, through these statuses in order; one that does not changes only here.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum MetaStatus {
+    /// `ACTIVE`.
     Active,
+    /// `PAUSED`.
     Paused,
+    /// `ARCHIVED`.
     Archived,
 }
 
@@ -147,8 +171,11 @@ impl CampaignStatus {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Approval {
+    /// Some ad is still in review.
     Pending,
+    /// Every ad passed review.
     Approved,
+    /// Some ad was disapproved.
     Rejected,
 }
 
@@ -184,14 +211,18 @@ pub fn inr(raw: &str) -> Result<Decimal, Invalid> {
 #[serde(deny_unknown_fields)]
 pub struct TargetAudience {
     #[schema(minimum = 13, maximum = 65)]
+    /// Youngest age, 13–65.
     pub age_min: Option<u8>,
     #[schema(minimum = 13, maximum = 65)]
+    /// Oldest age, 13–65.
     pub age_max: Option<u8>,
     /// 1 = male, 2 = female; empty or absent for all.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub genders: Vec<u8>,
+    /// Where the people are; India when absent.
     pub geo_locations: Option<GeoLocations>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    /// Interests, any of which qualifies.
     pub interests: Vec<Interest>,
     /// Meta's Advantage+ audience: Meta may reach beyond these settings when it expects
     /// better results (they become suggestions, ages below age_min excepted).
@@ -232,13 +263,16 @@ impl TargetAudience {
 
 #[derive(Clone, Debug, Default, PartialEq, Deserialize, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+/// Places, in Meta's form.
 pub struct GeoLocations {
     /// ISO 3166-1 alpha-2 codes, e.g. "IN".
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub countries: Vec<String>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    /// Regions (states), by Meta key.
     pub regions: Vec<GeoKey>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    /// Cities, by Meta key, with a radius.
     pub cities: Vec<City>,
 }
 
@@ -247,25 +281,34 @@ pub struct GeoLocations {
 #[serde(deny_unknown_fields)]
 pub struct GeoKey {
     #[schema(pattern = "^[0-9]{1,20}$")]
+    /// The key.
     pub key: String,
+    /// Its name, for people.
     pub name: Option<String>,
 }
 
 #[derive(Clone, Debug, PartialEq, Deserialize, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+/// A city by its Meta key, with the radius around it.
 pub struct City {
     #[schema(pattern = "^[0-9]{1,20}$")]
+    /// The key.
     pub key: String,
+    /// Its name, for people.
     pub name: Option<String>,
     /// 10–50 miles or 17–80 kilometres around the city.
     pub radius: Option<u16>,
+    /// Miles or kilometres, for `radius`.
     pub distance_unit: Option<DistanceUnit>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
+/// The unit of a city's radius.
 pub enum DistanceUnit {
+    /// Miles.
     Mile,
+    /// Kilometres.
     Kilometer,
 }
 
@@ -274,8 +317,10 @@ pub enum DistanceUnit {
 #[serde(deny_unknown_fields)]
 pub struct Interest {
     #[schema(pattern = "^[0-9]{1,20}$", example = "6003139266461")]
+    /// Meta's interest id.
     pub id: String,
     #[schema(max_length = 200)]
+    /// Its name.
     pub name: String,
 }
 
@@ -407,6 +452,7 @@ pub struct PromotedApp {
 }
 
 impl PromotedApp {
+    /// Records what is wrong with the app's id or store URL.
     pub fn check(&self, f: &mut Fields) {
         if !numeric_key(&self.application_id) {
             f.check::<()>(
@@ -453,6 +499,7 @@ pub struct OptimizationGoals {
 }
 
 impl OptimizationGoals {
+    /// Records what is wrong with each goal.
     pub fn check(&self, f: &mut Fields) {
         if let Some(cpa) = &self.target_cpa {
             f.check("optimization_goals.target_cpa", inr(cpa));

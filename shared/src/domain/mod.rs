@@ -31,7 +31,6 @@ macro_rules! string_enum {
 
 pub mod asset;
 pub mod billing;
-#[allow(missing_docs)]
 pub mod campaign;
 pub mod launch;
 pub mod metrics;
