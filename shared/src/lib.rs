@@ -2,8 +2,8 @@
 //! the Postgres pool and tenant transactions, repositories, domain types, errors mapped
 //! to problem+json, and authentication.
 //!
-//! Every public item is documented; the modules marked `allow(missing_docs)` (`repo`
-//! here, `domain::{profile, rule}`) are the ones not yet done.
+//! Every public item is documented; `repo`, marked `allow(missing_docs)` below, is the
+//! one module not yet done.
 
 #![warn(missing_docs)]
 

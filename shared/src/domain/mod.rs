@@ -37,9 +37,7 @@ pub mod metrics;
 pub mod money;
 pub mod notification;
 pub mod patch;
-#[allow(missing_docs)]
 pub mod profile;
-#[allow(missing_docs)]
 pub mod rule;
 pub mod score;
 

@@ -11,18 +11,31 @@ use super::{Fields, Invalid, text, web_url};
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum BusinessType {
+    /// Restaurants, cafés, food.
     Restaurant,
+    /// Clinics and health care.
     Healthcare,
+    /// Online shops.
     Ecommerce,
+    /// Shops.
     Retail,
+    /// Schools, courses, coaching.
     Education,
+    /// Property.
     RealEstate,
+    /// Gyms and fitness.
     Fitness,
+    /// Salons and beauty.
     Beauty,
+    /// Consultants, lawyers, accountants, agencies.
     ProfessionalServices,
+    /// Hotels and stays.
     Hospitality,
+    /// Cars and workshops.
     Automotive,
+    /// Travel and tours.
     Travel,
+    /// Anything else.
     Other,
 }
 
@@ -30,14 +43,19 @@ pub enum BusinessType {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub enum BudgetRange {
     #[serde(rename = "0-10000")]
+    /// Up to ₹10,000.
     UpTo10k,
     #[serde(rename = "10000-50000")]
+    /// ₹10,000–50,000.
     From10kTo50k,
     #[serde(rename = "50000-200000")]
+    /// ₹50,000–2,00,000.
     From50kTo2l,
     #[serde(rename = "200000-1000000")]
+    /// ₹2,00,000–10,00,000.
     From2lTo10l,
     #[serde(rename = "1000000+")]
+    /// Over ₹10,00,000.
     Over10l,
 }
 
@@ -50,20 +68,27 @@ string_enum!(BudgetRange);
 #[serde(deny_unknown_fields)]
 pub struct BusinessProfileInput {
     #[schema(max_length = 255)]
+    /// The business's name.
     pub business_name: Option<String>,
+    /// Its kind.
     pub business_type: Option<BusinessType>,
     #[schema(max_length = 100)]
+    /// Its industry, in the owner's words.
     pub industry: Option<String>,
     #[schema(example = "https://example.com")]
+    /// Its website (http or https).
     pub website_url: Option<String>,
     #[schema(max_length = 500)]
+    /// Its address.
     pub business_address: Option<String>,
     /// Where the business is (ISO 3166-1 alpha-2, e.g. IN, US, DE): decides how it pays
     /// by default (Razorpay in rupees in India, Stripe elsewhere).
     #[schema(pattern = "^[A-Za-z]{2}$", example = "IN")]
     pub country: Option<String>,
     #[schema(max_length = 2000)]
+    /// Who it sells to, in the owner's words.
     pub target_audience_description: Option<String>,
+    /// What it spends on ads a month.
     pub monthly_budget_range: Option<BudgetRange>,
 }
 
@@ -112,14 +137,19 @@ pub fn country(raw: &str) -> Result<String, Invalid> {
 #[serde(deny_unknown_fields)]
 pub struct ColorPalette {
     #[schema(pattern = "^#[0-9A-Fa-f]{6}$", example = "#2E86AB")]
+    /// The main brand colour.
     pub primary: Option<String>,
     #[schema(pattern = "^#[0-9A-Fa-f]{6}$")]
+    /// The second brand colour.
     pub secondary: Option<String>,
     #[schema(pattern = "^#[0-9A-Fa-f]{6}$")]
+    /// The colour that draws the eye (buttons, links).
     pub accent: Option<String>,
     #[schema(pattern = "^#[0-9A-Fa-f]{6}$")]
+    /// The page background.
     pub background: Option<String>,
     #[schema(pattern = "^#[0-9A-Fa-f]{6}$")]
+    /// The body text colour.
     pub text: Option<String>,
     /// Every colour the analyzer weighed, with its role, score and evidence.
     #[serde(default)]
@@ -135,10 +165,15 @@ pub struct ColorPalette {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum ColourRole {
+    /// The main brand colour.
     Primary,
+    /// The second brand colour.
     Secondary,
+    /// Buttons and links.
     Accent,
+    /// Page background.
     Background,
+    /// Body text.
     Text,
     /// Used on the site but not a brand colour (greys, status colours) or ranked lower.
     Other,
@@ -146,9 +181,12 @@ pub enum ColourRole {
 
 #[derive(Clone, Debug, Deserialize, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+/// One colour the analyzer weighed.
 pub struct PaletteColour {
     #[schema(pattern = "^#[0-9A-Fa-f]{6}$", example = "#C0392B")]
+    /// `#RRGGBB`.
     pub hex: String,
+    /// What it does for the brand.
     pub role: ColourRole,
     /// How strongly the site supports this colour (sum of its evidence's weights).
     pub score: f32,
@@ -160,10 +198,13 @@ pub struct PaletteColour {
 
 #[derive(Clone, Debug, Deserialize, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+/// A text colour on a background, with its contrast.
 pub struct ContrastPair {
     #[schema(pattern = "^#[0-9A-Fa-f]{6}$")]
+    /// Text colour, `#RRGGBB`.
     pub foreground: String,
     #[schema(pattern = "^#[0-9A-Fa-f]{6}$")]
+    /// Background colour, `#RRGGBB`.
     pub background: String,
     /// WCAG 2 contrast ratio, 1–21.
     #[schema(minimum = 1, maximum = 21)]
@@ -174,12 +215,16 @@ pub struct ContrastPair {
 
 #[derive(Clone, Debug, Default, Deserialize, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+/// The brand's fonts.
 pub struct Typography {
     #[schema(max_length = 100, example = "Poppins")]
+    /// The heading family's name.
     pub heading_font: Option<String>,
     #[schema(max_length = 100)]
+    /// The body family's name.
     pub body_font: Option<String>,
     #[schema(minimum = 8, maximum = 72)]
+    /// The body text size in pixels.
     pub base_size_px: Option<u8>,
     /// The heading family in detail (written by the analyzer).
     pub heading: Option<FontChoice>,
@@ -191,40 +236,59 @@ pub struct Typography {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum FontSource {
+    /// Loaded from Google Fonts.
     GoogleFonts,
+    /// The site's own `@font-face`.
     FontFace,
+    /// A system font stack.
     System,
 }
 
 #[derive(Clone, Debug, Deserialize, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+/// A font family in detail.
 pub struct FontChoice {
     #[schema(max_length = 100, example = "Playfair Display")]
+    /// The family's name.
     pub family: String,
     #[serde(default)]
+    /// The weights the site uses.
     pub weights: Vec<u16>,
+    /// Where it comes from.
     pub source: FontSource,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
+/// How the brand sounds.
 pub enum Tone {
+    /// Professional.
     Professional,
+    /// Friendly.
     Friendly,
+    /// Playful.
     Playful,
+    /// Luxurious.
     Luxurious,
+    /// Bold.
     Bold,
+    /// Caring.
     Caring,
+    /// Authoritative.
     Authoritative,
 }
 
 #[derive(Clone, Debug, Default, Deserialize, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+/// How the brand speaks.
 pub struct BrandVoice {
+    /// Its tone.
     pub tone: Option<Tone>,
     #[schema(max_length = 100, example = "warm and direct")]
+    /// Its writing style, in a few words.
     pub style: Option<String>,
     #[schema(max_length = 100, example = "trustworthy")]
+    /// Its personality, in a few words.
     pub personality: Option<String>,
 }
 
@@ -234,23 +298,31 @@ pub struct BrandVoice {
 pub struct MessagingPatterns {
     #[serde(default)]
     #[schema(max_items = 20)]
+    /// Phrases it repeats.
     pub key_phrases: Vec<String>,
     #[serde(default)]
     #[schema(max_items = 20)]
+    /// What it offers customers.
     pub value_propositions: Vec<String>,
     #[serde(default)]
     #[schema(max_items = 20)]
+    /// What sets it apart.
     pub usps: Vec<String>,
     #[schema(max_length = 200)]
+    /// The site's name.
     pub site_name: Option<String>,
     #[schema(max_length = 300)]
+    /// The home page's title.
     pub title: Option<String>,
     #[schema(max_length = 500)]
+    /// The home page's description.
     pub description: Option<String>,
     #[schema(max_length = 300)]
+    /// The home page's main headline.
     pub hero_headline: Option<String>,
     #[serde(default)]
     #[schema(max_items = 20)]
+    /// The calls to action it uses ("Book a table").
     pub calls_to_action: Vec<String>,
     /// Claims the business makes ("since 1998", "award-winning").
     #[serde(default)]
@@ -264,18 +336,22 @@ pub struct MessagingPatterns {
 
 #[derive(Clone, Debug, Default, Deserialize, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+/// How ads for the brand should be written.
 pub struct BrandGuidelines {
     #[serde(default)]
     #[schema(max_items = 20)]
+    /// Things to do.
     pub dos: Vec<String>,
     #[serde(default)]
     #[schema(max_items = 20)]
+    /// Things to avoid.
     pub donts: Vec<String>,
     /// A short style guide.
     #[schema(max_length = 2000)]
     pub summary: Option<String>,
     #[serde(default)]
     #[schema(max_items = 20)]
+    /// Phrases ads should use.
     pub key_phrases: Vec<String>,
 }
 
@@ -284,6 +360,7 @@ pub struct BrandGuidelines {
 pub struct SocialProfile {
     /// facebook, instagram, whatsapp, youtube, linkedin or x.
     pub platform: String,
+    /// The profile's address.
     pub url: String,
     /// `json-ld sameAs` or `link`.
     pub found_in: String,
@@ -294,7 +371,9 @@ pub struct SocialProfile {
 #[derive(Clone, Debug, Default, Deserialize, Serialize, ToSchema)]
 pub struct SocialPresence {
     #[serde(default)]
+    /// Profiles linked from the site.
     pub profiles: Vec<SocialProfile>,
+    /// The connected Facebook Page's recent posts, when it could be read.
     pub facebook_page: Option<PageSummary>,
 }
 
@@ -302,12 +381,17 @@ pub struct SocialPresence {
 /// engages with, and the words it uses.
 #[derive(Clone, Debug, Default, Deserialize, Serialize, ToSchema)]
 pub struct PageSummary {
+    /// Meta's page id.
     pub page_id: String,
+    /// The page's name.
     pub name: Option<String>,
+    /// Posts read.
     pub posts_read: u32,
     /// Oldest and newest post read (RFC 3339).
     pub since: Option<String>,
+    /// The newest post read (RFC 3339).
     pub until: Option<String>,
+    /// Posts a week over the posts read.
     pub posts_per_week: f32,
     /// Reactions + comments + shares per post.
     pub average_engagement: f32,
@@ -315,6 +399,7 @@ pub struct PageSummary {
     #[serde(default)]
     pub top_posts: Vec<String>,
     #[serde(default)]
+    /// The hashtags it uses most.
     pub hashtags: Vec<String>,
 }
 
@@ -323,13 +408,20 @@ pub struct PageSummary {
 #[serde(deny_unknown_fields)]
 pub struct BrandProfileInput {
     #[schema(example = "https://example.com")]
+    /// The site the kit was learned from.
     pub website_url: Option<String>,
     #[schema(example = "https://example.com")]
+    /// The logo's URL.
     pub logo_url: Option<String>,
+    /// The colours.
     pub color_palette: Option<ColorPalette>,
+    /// The fonts.
     pub typography: Option<Typography>,
+    /// The voice.
     pub brand_voice: Option<BrandVoice>,
+    /// The phrases.
     pub messaging_patterns: Option<MessagingPatterns>,
+    /// The guidelines.
     pub guidelines: Option<BrandGuidelines>,
 }
 
@@ -371,6 +463,7 @@ fn phrases(f: &mut Fields, field: &str, list: Vec<String>, max_len: usize) -> Ve
 }
 
 impl BrandProfileInput {
+    /// The input with every field checked and normalised; a 422 naming each bad field.
     pub fn validate(self) -> Result<Self, crate::AppError> {
         let mut f = Fields::default();
         let website_url = self

@@ -15,7 +15,9 @@ use super::{Fields, Invalid};
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum EntityType {
+    /// The whole campaign's delivery.
     Campaign,
+    /// One creative's delivery within its campaign.
     Ad,
 }
 
@@ -24,18 +26,31 @@ pub enum EntityType {
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Metric {
+    /// Money spent, account currency.
     Spend,
+    /// Times shown.
     Impressions,
+    /// Unique people reached in the window.
     Reach,
+    /// Impressions per person reached.
     Frequency,
+    /// Link clicks.
     Clicks,
+    /// Clicks / impressions.
     Ctr,
+    /// Spend / clicks.
     Cpc,
+    /// Results.
     Conversions,
+    /// Spend / results.
     Cpa,
+    /// The results' value.
     ConversionValue,
+    /// Conversion value / spend.
     Roas,
+    /// The campaign's daily budget now.
     DailyBudget,
+    /// Hours since the campaign went live.
     HoursSinceLaunch,
 }
 
@@ -52,6 +67,7 @@ impl Metric {
         matches!(self, Metric::Reach | Metric::Frequency)
     }
 
+    /// The metric's name as written in rules.
     pub fn name(self) -> &'static str {
         match self {
             Metric::Spend => "spend",
@@ -71,14 +87,21 @@ impl Metric {
     }
 }
 
+/// How a condition compares.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum Operator {
+    /// Above the value.
     GreaterThan,
+    /// Below the value.
     LessThan,
+    /// Equal to it.
     Equal,
+    /// Not equal to it.
     NotEqual,
+    /// Within `[low, high]`.
     InRange,
+    /// Outside `[low, high]`.
     NotInRange,
     /// The window against the previous window of the same length, in percent
     /// (`-15` is a fall of at least 15 %, `20` a rise of at least 20 %).
@@ -89,17 +112,24 @@ pub enum Operator {
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum TimePreset {
+    /// Today so far.
     Today,
+    /// Yesterday.
     Yesterday,
     #[serde(rename = "LAST_3D")]
+    /// The three days before today.
     Last3d,
     #[default]
     #[serde(rename = "LAST_7D")]
+    /// The seven days before today.
     Last7d,
     #[serde(rename = "LAST_14D")]
+    /// The fourteen days before today.
     Last14d,
     #[serde(rename = "LAST_28D")]
+    /// The twenty-eight days before today.
     Last28d,
+    /// Every day since launch.
     Lifetime,
 }
 
@@ -127,6 +157,7 @@ impl TimePreset {
         TimePreset::Last28d,
     ];
 
+    /// Whether the sync reads Meta's reach for this window.
     pub fn has_reach(self) -> bool {
         Self::WITH_REACH.contains(&self)
     }
@@ -136,9 +167,11 @@ impl TimePreset {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ValueRef {
+    /// The metric read.
     pub field: Metric,
     #[serde(default = "one")]
     #[schema(value_type = String, example = "2")]
+    /// What it is multiplied by (default 1).
     pub multiplier: Decimal,
 }
 
@@ -150,7 +183,9 @@ fn one() -> Decimal {
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Condition {
+    /// The metric read.
     pub field: Metric,
+    /// How it is compared.
     pub operator: Operator,
     /// A number, or `[low, high]` for the range operators (money in the account's
     /// currency, ctr as a fraction: 0.01 is 1 %).
@@ -158,8 +193,10 @@ pub struct Condition {
     #[schema(value_type = Option<Object>)]
     pub value: Option<serde_json::Value>,
     #[serde(default)]
+    /// Another metric to compare with instead of `value`.
     pub value_ref: Option<ValueRef>,
     #[serde(default)]
+    /// The window read (default LAST_7D).
     pub time_preset: TimePreset,
     /// Count today's partial (least reliable) data too; off by default.
     #[serde(default)]
@@ -170,8 +207,17 @@ pub struct Condition {
 #[derive(Clone, Debug, PartialEq, Serialize)]
 #[serde(untagged)]
 pub enum Filter {
-    AllOf { all_of: Vec<Filter> },
-    AnyOf { any_of: Vec<Filter> },
+    /// Every one of them holds.
+    AllOf {
+        /// The group's members.
+        all_of: Vec<Filter>,
+    },
+    /// At least one of them holds.
+    AnyOf {
+        /// The group's members.
+        any_of: Vec<Filter>,
+    },
+    /// One comparison.
     Condition(Condition),
 }
 
@@ -205,6 +251,7 @@ impl<'de> Deserialize<'de> for Filter {
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+/// The rule's conditions.
 pub struct EvaluationSpec {
     /// All must hold. Each is a condition (`{field, operator, value | value_ref,
     /// time_preset, include_today}`, see `Condition`) or a group `{"all_of": [...]}` /
@@ -215,12 +262,19 @@ pub struct EvaluationSpec {
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+/// What a rule does when its conditions hold.
 pub enum ExecutionType {
+    /// Pause the campaign or the ad.
     Pause,
+    /// Resume it.
     Unpause,
+    /// Raise or lower the daily budget by `change_spec`.
     ChangeBudget,
+    /// Swap a tired creative for a fresh one (`refresh_spec`).
     CreativeRefresh,
+    /// Widen the audience within `audience_spec`.
     AudienceExpansion,
+    /// Tell the owner; change nothing.
     Notification,
 }
 
@@ -235,6 +289,7 @@ impl ExecutionType {
         )
     }
 
+    /// The action's name in logs and presets (`budget_change`).
     pub fn slug(self) -> &'static str {
         match self {
             ExecutionType::Pause => "pause",
@@ -249,8 +304,11 @@ impl ExecutionType {
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+/// How a budget change's amount is read.
 pub enum ChangeUnit {
+    /// Percent of the current daily budget.
     Percentage,
+    /// An amount in the account's currency.
     AccountCurrency,
 }
 
@@ -259,7 +317,9 @@ pub enum ChangeUnit {
 #[serde(deny_unknown_fields)]
 pub struct ChangeSpec {
     #[schema(value_type = String, example = "20")]
+    /// How much, in `unit`.
     pub amount: Decimal,
+    /// Percent or currency.
     pub unit: ChangeUnit,
     /// The daily budget the change never crosses (a ceiling when rising, a floor when
     /// falling), in the account's currency.
@@ -273,9 +333,12 @@ pub const MAX_STEP_PCT: i64 = 30;
 
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+/// What the rule does, and how often at most.
 pub struct ExecutionSpec {
+    /// The action.
     pub execution_type: ExecutionType,
     #[serde(default)]
+    /// For CHANGE_BUDGET: by how much.
     pub change_spec: Option<ChangeSpec>,
     /// Minutes before this rule acts on the same entity again (default one day).
     #[serde(default = "default_frequency")]
@@ -296,6 +359,7 @@ pub struct ExecutionSpec {
 #[serde(deny_unknown_fields)]
 pub struct AudienceSpec {
     #[serde(default)]
+    /// Let Meta's Advantage+ audience reach beyond the settings.
     pub advantage_audience: bool,
     /// The youngest age the audience may reach (18–65).
     #[schema(minimum = 18, maximum = 65)]
@@ -304,6 +368,7 @@ pub struct AudienceSpec {
     #[schema(minimum = 18, maximum = 65)]
     pub age_max: Option<u8>,
     #[serde(default)]
+    /// Both genders.
     pub all_genders: bool,
 }
 
@@ -350,6 +415,7 @@ impl AudienceSpec {
 #[serde(deny_unknown_fields)]
 pub struct RefreshSpec {
     #[serde(default)]
+    /// Generate a creative when the library has no replacement.
     pub allow_generation: bool,
 }
 
@@ -359,9 +425,12 @@ fn default_frequency() -> i64 {
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+/// When the optimizer evaluates a rule.
 pub enum Schedule {
+    /// Every hour.
     Hourly,
     #[default]
+    /// Once a day (06:00 in the ad account's time zone).
     Daily,
     /// After each completed sync of the campaign's ad account.
     AfterSync,
@@ -369,26 +438,35 @@ pub enum Schedule {
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+/// When the rule runs.
 pub struct ScheduleSpec {
     #[serde(default)]
+    /// Hourly, daily or after each sync.
     pub schedule_type: Schedule,
 }
 
 /// The whole rule body (what `POST /v1/rules` takes, besides its name and scope).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct RuleSpec {
+    /// Campaign or ad.
     pub entity_type: EntityType,
+    /// When it acts.
     pub evaluation_spec: EvaluationSpec,
+    /// What it does.
     pub execution_spec: ExecutionSpec,
     #[serde(default)]
+    /// When it runs (default DAILY).
     pub schedule_spec: ScheduleSpec,
 }
 
 /// The number a condition compares with: one value, or a range.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Target {
+    /// Compare with one number.
     One(Decimal),
+    /// Compare with `[low, high]`.
     Range(Decimal, Decimal),
+    /// Compare with another metric (times a multiplier).
     Ref(ValueRef),
 }
 
@@ -571,6 +649,7 @@ impl Filter {
 }
 
 impl RuleSpec {
+    /// Every condition of the rule, depth first.
     pub fn conditions(&self) -> Vec<&Condition> {
         self.evaluation_spec
             .filters
