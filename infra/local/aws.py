@@ -11,6 +11,7 @@ import time
 import uuid
 
 from .logs import log
+from .runtime import events_of
 from .template import STACK
 
 
@@ -99,23 +100,19 @@ class LocalAws:
         """Routes each bucket's notifications to a private queue per subscribed function,
         and starts a poller that invokes the function with the S3 event."""
         configs = {}
-        for fn in functions:
-            for ev_name, ev in fn.spec.events.items():
-                if ev.get("Type") != "S3":
-                    continue
-                p = ev.get("Properties") or {}
-                bucket = resolver.resolve(p.get("Bucket"))
-                queue_url = self.sqs.create_queue(QueueName=f"adpilot-local-s3-{fn.spec.name}-{ev_name}",
-                                                  Attributes={"VisibilityTimeout": "10"})["QueueUrl"]
-                arn = self.sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
-                events = p.get("Events")
-                rules = ((p.get("Filter") or {}).get("S3Key") or {}).get("Rules") or []
-                conf = {"QueueArn": arn, "Events": events if isinstance(events, list) else [events]}
-                if rules:
-                    conf["Filter"] = {"Key": {"FilterRules": [{"Name": r["Name"], "Value": r["Value"]} for r in rules]}}
-                configs.setdefault(bucket, []).append(conf)
-                threading.Thread(target=self._deliver, args=(fn, queue_url), daemon=True).start()
-                log("s3_subscription", bucket=bucket, function=fn.spec.name, rules=rules)
+        for fn, ev_name, p in events_of(functions, "S3"):
+            bucket = resolver.resolve(p.get("Bucket"))
+            queue_url = self.sqs.create_queue(QueueName=f"adpilot-local-s3-{fn.spec.name}-{ev_name}",
+                                              Attributes={"VisibilityTimeout": "10"})["QueueUrl"]
+            arn = self.sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+            events = p.get("Events")
+            rules = ((p.get("Filter") or {}).get("S3Key") or {}).get("Rules") or []
+            conf = {"QueueArn": arn, "Events": events if isinstance(events, list) else [events]}
+            if rules:
+                conf["Filter"] = {"Key": {"FilterRules": [{"Name": r["Name"], "Value": r["Value"]} for r in rules]}}
+            configs.setdefault(bucket, []).append(conf)
+            threading.Thread(target=self._deliver, args=(fn, queue_url), daemon=True).start()
+            log("s3_subscription", bucket=bucket, function=fn.spec.name, rules=rules)
         for bucket, confs in configs.items():
             self.s3.put_bucket_notification_configuration(
                 Bucket=bucket, NotificationConfiguration={"QueueConfigurations": confs})
@@ -149,21 +146,17 @@ class LocalAws:
         stay on the queue and come back after their visibility timeout; the rest are
         deleted, as Lambda's poller does."""
         url_of_arn = {arn: resolver.physical[name] for name, arn in resolver.arns.items()}
-        for fn in functions:
-            for ev_name, ev in fn.spec.events.items():
-                if ev.get("Type") != "SQS":
-                    continue
-                p = ev.get("Properties") or {}
-                arn = resolver.resolve(p.get("Queue"))
-                url = url_of_arn.get(arn)
-                if url is None:
-                    log("sqs_subscription_unresolved", function=fn.spec.name, event=ev_name)
-                    continue
-                batch = min(int(p.get("BatchSize", 10)), 10)
-                partial = "ReportBatchItemFailures" in (p.get("FunctionResponseTypes") or [])
-                for _ in range(pollers):
-                    threading.Thread(target=self._poll_sqs, args=(fn, url, arn, batch, partial), daemon=True).start()
-                log("sqs_subscription", function=fn.spec.name, queue=url, batch_size=batch, partial_failures=partial)
+        for fn, ev_name, p in events_of(functions, "SQS"):
+            arn = resolver.resolve(p.get("Queue"))
+            url = url_of_arn.get(arn)
+            if url is None:
+                log("sqs_subscription_unresolved", function=fn.spec.name, event=ev_name)
+                continue
+            batch = min(int(p.get("BatchSize", 10)), 10)
+            partial = "ReportBatchItemFailures" in (p.get("FunctionResponseTypes") or [])
+            for _ in range(pollers):
+                threading.Thread(target=self._poll_sqs, args=(fn, url, arn, batch, partial), daemon=True).start()
+            log("sqs_subscription", function=fn.spec.name, queue=url, batch_size=batch, partial_failures=partial)
 
     def _poll_sqs(self, fn, url, arn, batch, partial):
         while True:

@@ -252,3 +252,12 @@ class Function:
         with self.cond:
             for inst in list(self.all):
                 inst.stop()
+
+
+def events_of(functions, kind):
+    """(function, event name, properties) for every template event of type `kind`
+    (`S3`, `SQS`, `Schedule`) of `functions`."""
+    for fn in functions:
+        for name, ev in fn.spec.events.items():
+            if ev.get("Type") == kind:
+                yield fn, name, ev.get("Properties") or {}

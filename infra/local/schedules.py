@@ -6,6 +6,7 @@ import time
 import uuid
 
 from .logs import log
+from .runtime import events_of
 from .template import STACK
 
 
@@ -20,23 +21,19 @@ def schedule_seconds(expression):
 def start_schedules(functions, first_after=5):
     """Invokes each function on its Schedule events: first shortly after start (so a
     newcomer sees scheduled work happen), then at the schedule's rate."""
-    for fn in functions:
-        for ev_name, ev in fn.spec.events.items():
-            if ev.get("Type") != "Schedule":
-                continue
-            p = ev.get("Properties") or {}
-            every = schedule_seconds(p.get("Schedule"))
-            payload = json.loads(p["Input"]) if p.get("Input") else {
-                "version": "0", "id": str(uuid.uuid4()), "detail-type": "Scheduled Event", "source": "aws.events",
-                "account": STACK["AWS::AccountId"], "region": STACK["AWS::Region"], "resources": [], "detail": {}}
+    for fn, ev_name, p in events_of(functions, "Schedule"):
+        every = schedule_seconds(p.get("Schedule"))
+        payload = json.loads(p["Input"]) if p.get("Input") else {
+            "version": "0", "id": str(uuid.uuid4()), "detail-type": "Scheduled Event", "source": "aws.events",
+            "account": STACK["AWS::AccountId"], "region": STACK["AWS::Region"], "resources": [], "detail": {}}
 
-            def tick(fn=fn, ev_name=ev_name, every=every, payload=payload):
-                time.sleep(first_after)
-                while True:
-                    kind, out = fn.invoke(payload)
-                    log("schedule", function=fn.spec.name, schedule=ev_name, outcome=kind,
-                        result=out.decode(errors="replace")[:300])
-                    time.sleep(every)
+        def tick(fn=fn, ev_name=ev_name, every=every, payload=payload):
+            time.sleep(first_after)
+            while True:
+                kind, out = fn.invoke(payload)
+                log("schedule", function=fn.spec.name, schedule=ev_name, outcome=kind,
+                    result=out.decode(errors="replace")[:300])
+                time.sleep(every)
 
-            threading.Thread(target=tick, daemon=True).start()
-            log("schedule_registered", function=fn.spec.name, schedule=ev_name, every_seconds=every)
+        threading.Thread(target=tick, daemon=True).start()
+        log("schedule_registered", function=fn.spec.name, schedule=ev_name, every_seconds=every)

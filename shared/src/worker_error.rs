@@ -42,13 +42,6 @@ impl From<AppError> for WorkerError {
     }
 }
 
-impl From<crate::crypto::CryptoError> for WorkerError {
-    /// A sealed token that does not open: a key missing or a row damaged.
-    fn from(e: crate::crypto::CryptoError) -> Self {
-        Self::Failed(format!("sealed token: {e}"))
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -256,12 +256,7 @@ fn baseline_sql(today: NaiveDate) -> String {
 }
 
 fn config(url: &str) -> DbConfig {
-    DbConfig {
-        database_url: url.to_owned(),
-        password: None,
-        pool_size: 2,
-        statement_timeout_ms: 60_000,
-    }
+    crate::setup::db_config(url, 60_000)
 }
 
 /// The optimizer as its Lambda builds it, Meta at an address that refuses connections.

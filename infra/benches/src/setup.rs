@@ -14,6 +14,16 @@ pub struct Bench {
     pub db: String,
 }
 
+/// A two-connection pool's settings for `url`, statements allowed `statement_timeout_ms`.
+pub fn db_config(url: &str, statement_timeout_ms: u64) -> shared::config::DbConfig {
+    shared::config::DbConfig {
+        database_url: url.to_owned(),
+        password: None,
+        pool_size: 2,
+        statement_timeout_ms,
+    }
+}
+
 pub async fn connect(url: &str) -> Client {
     let (client, conn) = tokio_postgres::connect(url, NoTls).await.expect("connect");
     tokio::spawn(conn);

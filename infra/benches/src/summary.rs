@@ -11,6 +11,7 @@ use serde_json::{Value, json};
 use shared::config::DbConfig;
 use shared::db::{Db, WorkerDb};
 use shared::domain::UserId;
+use shared::repo::sql::daily_totals_of;
 use shared::repo::{analytics, insights};
 use tokio_postgres::Client;
 use uuid::Uuid;
@@ -18,29 +19,28 @@ use uuid::Uuid;
 use crate::setup::{Bench, connect};
 use crate::stats;
 
-/// The summary before the rollup: per campaign, then in total, from the raw rows.
-const RAW_PER_CAMPAIGN: &str = "SELECT c.id, c.name, c.status, coalesce(sum(pa.impressions), 0)::int8, \
-        coalesce(sum(pa.clicks), 0)::int8, coalesce(sum(pa.spend), 0), coalesce(sum(pa.conversions), 0)::int8, \
-        coalesce(sum(pa.conversion_value), 0) \
-    FROM campaigns c LEFT JOIN performance_analytics pa ON pa.campaign_id = c.id AND pa.date BETWEEN $2 AND $3 \
-        AND pa.hour IS NULL AND pa.platform IS NULL AND pa.placement IS NULL AND pa.age_range IS NULL \
-        AND pa.gender IS NULL AND pa.location IS NULL \
-    WHERE c.user_id = $1 AND c.deleted_at IS NULL \
-    GROUP BY c.id ORDER BY c.created_at DESC, c.id DESC LIMIT 1000";
-const RAW_TOTAL: &str = "SELECT coalesce(sum(pa.impressions), 0)::int8, coalesce(sum(pa.clicks), 0)::int8, \
-        coalesce(sum(pa.spend), 0), coalesce(sum(pa.conversions), 0)::int8, coalesce(sum(pa.conversion_value), 0) \
-    FROM performance_analytics pa JOIN campaigns c ON c.id = pa.campaign_id \
-    WHERE c.user_id = $1 AND c.deleted_at IS NULL AND pa.date BETWEEN $2 AND $3 \
-        AND pa.hour IS NULL AND pa.platform IS NULL AND pa.placement IS NULL AND pa.age_range IS NULL \
-        AND pa.gender IS NULL AND pa.location IS NULL";
+/// The summary before the rollup: per campaign, then in total, from the raw rows' daily
+/// totals (the filter the repositories use).
+fn raw_queries() -> (String, String) {
+    let daily = daily_totals_of("pa");
+    let sums = "coalesce(sum(pa.impressions), 0)::int8, coalesce(sum(pa.clicks), 0)::int8, \
+        coalesce(sum(pa.spend), 0), coalesce(sum(pa.conversions), 0)::int8, coalesce(sum(pa.conversion_value), 0)";
+    (
+        format!(
+            "SELECT c.id, c.name, c.status, {sums} FROM campaigns c LEFT JOIN performance_analytics pa \
+             ON pa.campaign_id = c.id AND pa.date BETWEEN $2 AND $3 AND {daily} \
+             WHERE c.user_id = $1 AND c.deleted_at IS NULL \
+             GROUP BY c.id ORDER BY c.created_at DESC, c.id DESC LIMIT 1000"
+        ),
+        format!(
+            "SELECT {sums} FROM performance_analytics pa JOIN campaigns c ON c.id = pa.campaign_id \
+             WHERE c.user_id = $1 AND c.deleted_at IS NULL AND pa.date BETWEEN $2 AND $3 AND {daily}"
+        ),
+    )
+}
 
 fn config(url: &str) -> DbConfig {
-    DbConfig {
-        database_url: url.to_owned(),
-        password: None,
-        pool_size: 2,
-        statement_timeout_ms: 600_000,
-    }
+    crate::setup::db_config(url, 600_000)
 }
 
 /// Fills `campaign_daily_totals` from the raw rows in one maintenance rebuild.
@@ -68,7 +68,13 @@ async fn rollup_summary(db: &Db, user: Uuid, from: NaiveDate, to: NaiveDate) -> 
 }
 
 /// The old summary: the same tenant transaction (scope, live check), raw rows summed.
-async fn raw_summary(app: &mut Client, user: Uuid, from: NaiveDate, to: NaiveDate) -> usize {
+async fn raw_summary(
+    app: &mut Client,
+    (per_campaign, total): &(String, String),
+    user: Uuid,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> usize {
     let tx = app.transaction().await.unwrap();
     tx.execute(
         "SELECT set_config('app.current_user_id', $1, true)",
@@ -82,11 +88,8 @@ async fn raw_summary(app: &mut Client, user: Uuid, from: NaiveDate, to: NaiveDat
     )
     .await
     .unwrap();
-    let per = tx
-        .query(RAW_PER_CAMPAIGN, &[&user, &from, &to])
-        .await
-        .unwrap();
-    tx.query_one(RAW_TOTAL, &[&user, &from, &to]).await.unwrap();
+    let per = tx.query(per_campaign, &[&user, &from, &to]).await.unwrap();
+    tx.query_one(total, &[&user, &from, &to]).await.unwrap();
     tx.commit().await.unwrap();
     per.len()
 }
@@ -116,9 +119,10 @@ pub async fn run(bench: &Bench, admin: &Client, user: Uuid, days: i64, runs: usi
     rollup_summary(&db, user, from, to).await;
     let (rollup, listed) = timed(runs, async || rollup_summary(&db, user, from, to).await).await;
     let mut app = connect(&bench.app_url).await;
-    raw_summary(&mut app, user, from, to).await;
+    let raw_sql = raw_queries();
+    raw_summary(&mut app, &raw_sql, user, from, to).await;
     let (raw, raw_listed) = timed(runs.min(50), async || {
-        raw_summary(&mut app, user, from, to).await
+        raw_summary(&mut app, &raw_sql, user, from, to).await
     })
     .await;
     assert_eq!(listed, raw_listed, "both summaries list the same campaigns");
