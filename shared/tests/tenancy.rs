@@ -22,6 +22,7 @@ const TENANT_TABLES: &[&str] = &[
     "campaign_assets",
     "performance_analytics",
     "campaign_daily_totals",
+    "campaign_weekly_totals",
     "ai_optimization_logs",
     "background_jobs",
 ];
@@ -45,6 +46,8 @@ fn seed_user(u: &str, s: &str) -> String {
          INSERT INTO performance_analytics (campaign_id, date, impressions) VALUES ('{u}', current_date, 100);
          INSERT INTO campaign_daily_totals (campaign_id, date, user_id, impressions, clicks, spend, conversions, conversion_value)
               VALUES ('{u}', current_date, '{u}', 100, 0, 0, 0, 0);
+         INSERT INTO campaign_weekly_totals (campaign_id, week, user_id, impressions, clicks, spend, conversions, conversion_value)
+              VALUES ('{u}', date_trunc('week', current_date)::date, '{u}', 100, 0, 0, 0, 0);
          INSERT INTO ai_optimization_logs (campaign_id, optimization_type) VALUES ('{u}', 'budget_increase');
          INSERT INTO background_jobs (job_type, user_id, scheduled_at) VALUES ('sync_performance', '{u}', now());"
     )

@@ -374,8 +374,11 @@ async fn maintenance_rebuilds_rollup_days_that_drifted_and_drops_days_without_in
         mended,
         insights::Rebuilt {
             written: 2,
-            removed: 1
-        }
+            removed: 1,
+            weeks_written: 0,
+            weeks_removed: 0,
+        },
+        "the weeks were right all along: they are summed from the mended days"
     );
     let r = app
         .get("/v1/analytics/summary?from=2026-11-01&to=2026-11-30")
@@ -415,4 +418,131 @@ async fn another_users_campaign_is_not_found_and_their_summary_is_empty() {
         .await,
     );
     assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn maintenance_rebuilds_weeks_that_drifted_from_their_days_and_drops_weeks_without_days() {
+    let app = arranged().await;
+    app.db
+        .superuser()
+        .await
+        .batch_execute(&format!(
+            "UPDATE campaign_weekly_totals SET clicks = 0;
+             INSERT INTO campaign_weekly_totals (campaign_id, week, user_id, impressions, clicks, spend, conversions, conversion_value)
+                  VALUES ('{CAMPAIGN}', '2026-11-16', '{}', 99, 0, 0, 0, 0);",
+            app.user.id
+        ))
+        .await
+        .unwrap();
+    let mended = app.rebuild().await;
+    assert_eq!(
+        (mended.weeks_written, mended.weeks_removed, mended.written),
+        (2, 1, 0),
+        "both weeks (Sunday 1 November and the week of Monday 2 November) and the stray one"
+    );
+    let r = app
+        .get("/v1/analytics/summary?from=2026-10-26&to=2026-11-22")
+        .await;
+    assert_eq!(r.body["totals"]["impressions"], 4000);
+    assert_eq!(r.body["totals"]["clicks"], 50);
+}
+
+/// A day of figures for every day of November 2026, day n having n × 10 impressions.
+async fn november() -> App {
+    let app = App::new().await;
+    let days: Vec<(String, i64)> = (1..=30)
+        .map(|n| (format!("2026-11-{n:02}"), n * 10))
+        .collect();
+    let rows: Vec<Row<'_>> = days
+        .iter()
+        .map(|(date, imp)| {
+            (
+                date.as_str(),
+                None,
+                NONE,
+                *imp,
+                *imp / 10,
+                "1.50",
+                1,
+                "3.00",
+            )
+        })
+        .collect();
+    app.rows(&rows).await;
+    app
+}
+
+#[tokio::test]
+async fn a_summary_over_any_range_equals_the_sum_of_its_days_whatever_weeks_it_spans() {
+    let app = november().await;
+    for (from, to) in [
+        (1, 30),
+        (2, 8),
+        (3, 29),
+        (9, 15),
+        (10, 10),
+        (16, 30),
+        (4, 9),
+        (1, 1),
+    ] {
+        let r = app
+            .get(&format!(
+                "/v1/analytics/summary?from=2026-11-{from:02}&to=2026-11-{to:02}"
+            ))
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{:?}", r.body);
+        let days = to - from + 1;
+        let impressions: i64 = (from..=to).map(|n| n * 10).sum();
+        let c = &r.body["campaigns"][0];
+        assert_eq!(c["impressions"], impressions, "{from}..{to}");
+        assert_eq!(c["conversions"], days, "{from}..{to}");
+        assert_eq!(
+            c["spend"],
+            format!("{:.2}", 1.5 * days as f64),
+            "{from}..{to}"
+        );
+        assert_eq!(r.body["totals"]["impressions"], impressions, "{from}..{to}");
+        assert_eq!(
+            c["roas"], "2.0000",
+            "ratios of the range's sums, whatever rows they came from"
+        );
+    }
+}
+
+#[tokio::test]
+async fn resyncing_a_day_rewrites_its_week_in_the_same_transaction_and_a_repeat_changes_nothing() {
+    let app = november().await;
+    let weekly = async || -> i64 {
+        app.db
+            .superuser()
+            .await
+            .query_one(
+                "SELECT impressions FROM campaign_weekly_totals WHERE week = '2026-11-09'",
+                &[],
+            )
+            .await
+            .unwrap()
+            .get(0)
+    };
+    assert_eq!(weekly().await, (9..=15).map(|n| n * 10).sum::<i64>());
+    app.rows(&[("2026-11-11", None, NONE, 1000, 10, "1.50", 1, "3.00")])
+        .await;
+    let resynced = (9..=15).map(|n| n * 10).sum::<i64>() - 110 + 1000;
+    assert_eq!(weekly().await, resynced);
+    app.rows(&[("2026-11-11", None, NONE, 1000, 10, "1.50", 1, "3.00")])
+        .await;
+    assert_eq!(
+        weekly().await,
+        resynced,
+        "the same figures again: the same week"
+    );
+    let r = app
+        .get("/v1/analytics/summary?from=2026-11-09&to=2026-11-15")
+        .await;
+    assert_eq!(r.body["totals"]["impressions"], resynced);
+    assert_eq!(
+        app.rebuild().await,
+        insights::Rebuilt::default(),
+        "nothing drifted"
+    );
 }

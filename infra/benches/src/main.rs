@@ -79,7 +79,9 @@ async fn analytics_case(
         "analytics over {rows} rows in 24 monthly partitions"
     ));
     admin
-        .batch_execute("TRUNCATE performance_analytics, campaign_daily_totals")
+        .batch_execute(
+            "TRUNCATE performance_analytics, campaign_daily_totals, campaign_weekly_totals",
+        )
         .await
         .unwrap();
     let (analytics, owner) = scale::run(admin, rows, runs).await;
@@ -159,7 +161,9 @@ async fn main() {
     let (analytics, summary) = analytics_case(&bench, &admin, s).await;
 
     admin
-        .batch_execute("TRUNCATE performance_analytics, campaign_daily_totals")
+        .batch_execute(
+            "TRUNCATE performance_analytics, campaign_daily_totals, campaign_weekly_totals",
+        )
         .await
         .unwrap();
     let optimizer = optimizer_case(&bench, s).await;

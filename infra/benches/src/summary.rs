@@ -43,8 +43,9 @@ fn config(url: &str) -> DbConfig {
     crate::setup::db_config(url, 600_000)
 }
 
-/// Fills `campaign_daily_totals` from the raw rows in one maintenance rebuild.
-async fn fill_rollup(bench: &Bench) -> (u64, Duration) {
+/// Fills `campaign_daily_totals` and `campaign_weekly_totals` from the raw rows in one
+/// maintenance rebuild; returns the days and the weeks written.
+async fn fill_rollup(bench: &Bench) -> ((u64, u64), Duration) {
     let worker = WorkerDb::connect(&config(&bench.worker_url)).expect("worker pool");
     let started = Instant::now();
     let rebuilt = worker
@@ -53,7 +54,7 @@ async fn fill_rollup(bench: &Bench) -> (u64, Duration) {
         })
         .await
         .expect("rebuild the rollup");
-    (rebuilt.written, started.elapsed())
+    ((rebuilt.written, rebuilt.weeks_written), started.elapsed())
 }
 
 /// The summary as the handler reads it; returns the campaigns listed.
@@ -108,9 +109,9 @@ async fn timed<F: AsyncFnMut() -> usize>(runs: usize, mut read: F) -> (Value, us
 
 /// The summary over `days` days ending today, `runs` times each way, for `user`.
 pub async fn run(bench: &Bench, admin: &Client, user: Uuid, days: i64, runs: usize) -> Value {
-    let (rollup_rows, fill) = fill_rollup(bench).await;
+    let ((rollup_rows, weekly_rows), fill) = fill_rollup(bench).await;
     admin
-        .batch_execute("VACUUM ANALYZE campaign_daily_totals")
+        .batch_execute("VACUUM ANALYZE campaign_daily_totals, campaign_weekly_totals")
         .await
         .unwrap();
     let to = Utc::now().date_naive();
@@ -131,6 +132,7 @@ pub async fn run(bench: &Bench, admin: &Client, user: Uuid, days: i64, runs: usi
         "days": days,
         "campaigns_listed": listed,
         "rollup_rows": rollup_rows,
+        "weekly_rows": weekly_rows,
         "rollup_fill_seconds": (fill.as_secs_f64() * 10.0).round() / 10.0,
         "rollup": rollup,
         "raw": raw,

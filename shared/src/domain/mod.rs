@@ -40,6 +40,7 @@ pub mod patch;
 pub mod profile;
 pub mod rule;
 pub mod score;
+pub mod weeks;
 
 /// Why a raw value is not a valid domain value.
 #[derive(Clone, Debug, PartialEq, Eq)]

@@ -11,6 +11,7 @@ use uuid::Uuid;
 use crate::db::Worker;
 use crate::domain::campaign::{CampaignStatus, Purpose};
 use crate::domain::notification::{Category, Notice};
+use crate::domain::weeks::monday_of;
 use crate::error::AppError;
 use crate::repo::notifications;
 use crate::repo::sql::daily_totals_of;
@@ -34,6 +35,16 @@ pub struct InsightRow {
 }
 
 impl InsightRow {
+    /// Whether this is a campaign's whole day: no hour and no breakdown.
+    pub fn is_daily_total(&self) -> bool {
+        self.hour.is_none()
+            && self.platform.is_none()
+            && self.placement.is_none()
+            && self.age_range.is_none()
+            && self.gender.is_none()
+            && self.location.is_none()
+    }
+
     /// A campaign's whole day (no hour, no breakdown) with these figures.
     pub fn daily_total(
         campaign_id: Uuid,
@@ -104,7 +115,55 @@ pub async fn upsert(w: &Worker<'_>, rows: &[InsightRow]) -> Result<u64, AppError
     for chunk in rows.chunks(BATCH) {
         changed += upsert_batch(w, chunk).await?;
     }
+    refresh_weeks(w, &weeks_of(&rows)).await?;
     Ok(changed)
+}
+
+/// The (campaign, Monday) of every daily-total row among `rows`, once each.
+fn weeks_of(rows: &[&InsightRow]) -> Vec<(Uuid, NaiveDate)> {
+    let mut weeks: Vec<(Uuid, NaiveDate)> = rows
+        .iter()
+        .filter(|r| r.is_daily_total())
+        .map(|r| (r.campaign_id, monday_of(r.date)))
+        .collect();
+    weeks.sort_unstable();
+    weeks.dedup();
+    weeks
+}
+
+/// Put before a `SELECT` of `campaign_id, week, user_id, <the five sums>` and before
+/// `WEEKLY_TOTALS_ON_CONFLICT`: writes those weeks into the weekly rollup.
+const INTO_WEEKLY_TOTALS: &str = "INSERT INTO campaign_weekly_totals AS k (campaign_id, week, user_id, impressions, \
+                                                                       clicks, spend, conversions, conversion_value) ";
+/// Sums a week's rows of `campaign_daily_totals d`, grouped by campaign and week.
+const WEEK_OF_DAYS: &str = "SELECT d.campaign_id, date_trunc('week', d.date)::date, d.user_id, sum(d.impressions), \
+        sum(d.clicks), sum(d.spend), sum(d.conversions), sum(d.conversion_value) FROM campaign_daily_totals d";
+/// Changes only the weeks whose figures differ.
+const WEEKLY_TOTALS_ON_CONFLICT: &str = " GROUP BY 1, 2, 3 ON CONFLICT (campaign_id, week) DO UPDATE SET \
+         impressions = EXCLUDED.impressions, clicks = EXCLUDED.clicks, spend = EXCLUDED.spend, \
+         conversions = EXCLUDED.conversions, conversion_value = EXCLUDED.conversion_value \
+     WHERE (k.impressions, k.clicks, k.spend, k.conversions, k.conversion_value) IS DISTINCT FROM \
+           (EXCLUDED.impressions, EXCLUDED.clicks, EXCLUDED.spend, EXCLUDED.conversions, EXCLUDED.conversion_value)";
+
+/// Re-sums `weeks` (campaign, Monday) of `campaign_weekly_totals` from the daily rollup,
+/// after the upsert's statements have written the days (a statement cannot read what
+/// its own CTE wrote, hence a second one in the same transaction).
+async fn refresh_weeks(w: &Worker<'_>, weeks: &[(Uuid, NaiveDate)]) -> Result<(), AppError> {
+    if weeks.is_empty() {
+        return Ok(());
+    }
+    let (campaigns, mondays): (Vec<Uuid>, Vec<NaiveDate>) = weeks.iter().copied().unzip();
+    w.tx.execute(
+        &format!(
+            "{INTO_WEEKLY_TOTALS} {WEEK_OF_DAYS} \
+             JOIN unnest($1::uuid[], $2::date[]) AS t(campaign_id, week) \
+               ON d.campaign_id = t.campaign_id AND d.date >= t.week AND d.date < t.week + 7 \
+             {WEEKLY_TOTALS_ON_CONFLICT}"
+        ),
+        &[&campaigns, &mondays],
+    )
+    .await?;
+    Ok(())
 }
 
 async fn upsert_batch(w: &Worker<'_>, rows: &[&InsightRow]) -> Result<u64, AppError> {
@@ -187,6 +246,10 @@ pub struct Rebuilt {
     pub written: u64,
     /// Rollup days whose daily-total row is gone (retention, a deleted campaign).
     pub removed: u64,
+    /// Weeks missing from the weekly rollup or differing from the sum of their days.
+    pub weeks_written: u64,
+    /// Weekly rows without a day left in the daily rollup.
+    pub weeks_removed: u64,
 }
 
 /// Makes `campaign_daily_totals` equal to the daily-total rows of `performance_analytics`
@@ -216,7 +279,26 @@ pub async fn rebuild_daily_totals(w: &Worker<'_>) -> Result<Rebuilt, AppError> {
             &[],
         )
         .await?;
-    Ok(Rebuilt { written, removed })
+    let weeks_written =
+        w.tx.execute(
+            &format!("{INTO_WEEKLY_TOTALS} {WEEK_OF_DAYS} {WEEKLY_TOTALS_ON_CONFLICT}"),
+            &[],
+        )
+        .await?;
+    let weeks_removed =
+        w.tx.execute(
+            "DELETE FROM campaign_weekly_totals k WHERE NOT EXISTS \
+             (SELECT 1 FROM campaign_daily_totals d WHERE d.campaign_id = k.campaign_id \
+              AND d.date >= k.week AND d.date < k.week + 7)",
+            &[],
+        )
+        .await?;
+    Ok(Rebuilt {
+        written,
+        removed,
+        weeks_written,
+        weeks_removed,
+    })
 }
 
 /// The user's launched campaigns on `ad_account_id`, by Meta campaign id.

@@ -212,6 +212,8 @@ async fn alpha(db: &TestDb) -> Alpha {
              INSERT INTO performance_analytics (campaign_id, date, impressions) VALUES ('{campaign}', current_date, 777777);
              INSERT INTO campaign_daily_totals (campaign_id, date, user_id, impressions, clicks, spend, conversions, conversion_value)
                   VALUES ('{campaign}', current_date, '{u}', 777777, 0, 0, 0, 0);
+             INSERT INTO campaign_weekly_totals (campaign_id, week, user_id, impressions, clicks, spend, conversions, conversion_value)
+                  VALUES ('{campaign}', date_trunc('week', current_date)::date, '{u}', 777777, 0, 0, 0, 0);
              INSERT INTO ai_optimization_logs (campaign_id, optimization_type) VALUES ('{campaign}', 'budget_increase');
              INSERT INTO background_jobs (id, job_type, user_id) VALUES ('{job}', 'brand_analysis', '{u}');
              INSERT INTO usage_logs (user_id, feature, credits_consumed) VALUES ('{u}', 'alpha_secret_feature', 3);
