@@ -1,5 +1,6 @@
 //! Adpilot's shared crate: everything the Lambda functions have in common — configuration,
-//! the Postgres pool and tenant transactions, repositories, domain types, errors mapped
+//! the Postgres pool and tenant transactions, repositories, API response types, domain
+//! types, errors mapped
 //! to problem+json, and authentication.
 //!
 //! Every public item is documented; `repo`, marked `allow(missing_docs)` below, is the
@@ -7,6 +8,7 @@
 
 #![warn(missing_docs)]
 
+pub mod api;
 pub mod auth;
 #[cfg(feature = "aws")]
 pub mod aws;

@@ -94,6 +94,14 @@ impl<T> Page<T> {
             next_cursor,
         }
     }
+
+    /// The same page with every item converted (a row into its response type).
+    pub fn map_into<U: From<T>>(self) -> Page<U> {
+        Page {
+            items: self.items.into_iter().map(U::from).collect(),
+            next_cursor: self.next_cursor,
+        }
+    }
 }
 
 #[cfg(test)]

@@ -3,6 +3,8 @@
 //! zero) when their divisor is zero.
 
 use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
 /// A campaign's unique reach over one window, as Meta counts it, with the window's
 /// impressions (frequency is impressions / reach).
@@ -53,4 +55,32 @@ impl Sums {
     pub fn roas(&self) -> Option<Decimal> {
         (!self.spend.is_zero()).then(|| (self.conversion_value / self.spend).round_dp(2))
     }
+}
+
+/// How finely a campaign's series is cut in time.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Granularity {
+    /// One point per day.
+    Day,
+    /// One point per hour of each day.
+    Hour,
+}
+
+/// Which of Meta's breakdowns a series is split by.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Breakdown {
+    /// The whole day.
+    None,
+    /// Per Meta platform (facebook, instagram, …).
+    Platform,
+    /// Per placement (feed, story, …).
+    Placement,
+    /// Per age range.
+    Age,
+    /// Per gender.
+    Gender,
+    /// Per region.
+    Location,
 }

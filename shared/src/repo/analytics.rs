@@ -6,87 +6,62 @@
 
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
-use serde::{Deserialize, Serialize};
+
 use tokio_postgres::Row;
-use utoipa::ToSchema;
+
 use uuid::Uuid;
 
 use crate::db::Tenant;
 use crate::domain::CampaignId;
+use crate::domain::metrics::{Breakdown, Granularity};
 use crate::domain::weeks::WeekCover;
 use crate::error::AppError;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum Granularity {
-    Day,
-    Hour,
-}
-
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize, ToSchema)]
-#[serde(rename_all = "snake_case")]
-pub enum Breakdown {
-    None,
-    Platform,
-    Placement,
-    Age,
-    Gender,
-    Location,
-}
-
-impl Breakdown {
-    /// The column whose value names a series, and the filter picking its rows.
-    pub(crate) fn rows(self) -> (&'static str, &'static str) {
-        match self {
-            Self::None => (
-                "NULL::text",
-                "platform IS NULL AND placement IS NULL AND age_range IS NULL AND gender IS NULL AND location IS NULL",
-            ),
-            Self::Platform => (
-                "platform",
-                "platform IS NOT NULL AND age_range IS NULL AND gender IS NULL AND location IS NULL",
-            ),
-            Self::Placement => (
-                "placement",
-                "placement IS NOT NULL AND age_range IS NULL AND gender IS NULL AND location IS NULL",
-            ),
-            Self::Age => (
-                "age_range",
-                "age_range IS NOT NULL AND platform IS NULL AND location IS NULL",
-            ),
-            Self::Gender => (
-                "gender",
-                "gender IS NOT NULL AND platform IS NULL AND location IS NULL",
-            ),
-            Self::Location => (
-                "location",
-                "location IS NOT NULL AND platform IS NULL AND age_range IS NULL AND gender IS NULL",
-            ),
-        }
+/// The column whose value names a series of `breakdown`, and the filter picking its rows.
+pub(crate) fn rows_of(breakdown: Breakdown) -> (&'static str, &'static str) {
+    match breakdown {
+        Breakdown::None => (
+            "NULL::text",
+            "platform IS NULL AND placement IS NULL AND age_range IS NULL AND gender IS NULL AND location IS NULL",
+        ),
+        Breakdown::Platform => (
+            "platform",
+            "platform IS NOT NULL AND age_range IS NULL AND gender IS NULL AND location IS NULL",
+        ),
+        Breakdown::Placement => (
+            "placement",
+            "placement IS NOT NULL AND age_range IS NULL AND gender IS NULL AND location IS NULL",
+        ),
+        Breakdown::Age => (
+            "age_range",
+            "age_range IS NOT NULL AND platform IS NULL AND location IS NULL",
+        ),
+        Breakdown::Gender => (
+            "gender",
+            "gender IS NOT NULL AND platform IS NULL AND location IS NULL",
+        ),
+        Breakdown::Location => (
+            "location",
+            "location IS NOT NULL AND platform IS NULL AND age_range IS NULL AND gender IS NULL",
+        ),
     }
 }
 
 /// Summed figures of one bucket (a day, an hour, a breakdown value, or a whole range).
-#[derive(Clone, Debug, Serialize, ToSchema)]
+#[derive(Clone, Debug)]
 pub struct Metrics {
     pub impressions: i64,
     pub clicks: i64,
-    #[schema(value_type = String, example = "1520.50")]
     pub spend: Decimal,
     pub conversions: i64,
-    #[schema(value_type = String, example = "6100.00")]
     pub conversion_value: Decimal,
     /// clicks / impressions.
-    #[schema(value_type = Option<String>)]
     pub ctr: Option<Decimal>,
     /// spend / clicks, INR.
-    #[schema(value_type = Option<String>)]
     pub cpc: Option<Decimal>,
     /// spend / conversions, INR.
-    #[schema(value_type = Option<String>)]
     pub cpa: Option<Decimal>,
     /// conversion value / spend.
-    #[schema(value_type = Option<String>)]
     pub roas: Option<Decimal>,
 }
 
@@ -114,14 +89,13 @@ impl From<&Row> for Metrics {
     }
 }
 
-#[derive(Clone, Debug, Serialize, ToSchema)]
+#[derive(Clone, Debug)]
 pub struct Point {
     pub date: NaiveDate,
     /// 0–23, for hourly series.
     pub hour: Option<i32>,
     /// The breakdown value (e.g. "instagram", "25-34", "female").
     pub key: Option<String>,
-    #[serde(flatten)]
     pub metrics: Metrics,
 }
 
@@ -134,7 +108,7 @@ pub async fn series(
     granularity: Granularity,
     breakdown: Breakdown,
 ) -> Result<Vec<Point>, AppError> {
-    let (key, kind) = breakdown.rows();
+    let (key, kind) = rows_of(breakdown);
     let hour = match granularity {
         Granularity::Day => "hour IS NULL",
         Granularity::Hour => "hour IS NOT NULL",
@@ -171,12 +145,11 @@ pub async fn totals(
     ))
 }
 
-#[derive(Clone, Debug, Serialize, ToSchema)]
+#[derive(Clone, Debug)]
 pub struct CampaignSummary {
     pub campaign_id: Uuid,
     pub name: String,
     pub status: String,
-    #[serde(flatten)]
     pub metrics: Metrics,
 }
 

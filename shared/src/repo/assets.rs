@@ -2,10 +2,8 @@
 
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
-use serde::Serialize;
 use serde_json::{Value, json};
 use tokio_postgres::Row;
-use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::db::Tenant;
@@ -15,13 +13,13 @@ use crate::error::AppError;
 use crate::paging::{Cursor, PageRequest};
 use crate::repo::sql::Statement;
 
-#[derive(Clone, Debug, Serialize, ToSchema)]
+#[derive(Clone, Debug)]
 pub struct Dimensions {
     pub width: u32,
     pub height: u32,
 }
 
-#[derive(Clone, Debug, Serialize, ToSchema)]
+#[derive(Clone, Debug)]
 pub struct Asset {
     pub id: Uuid,
     /// image or video.
@@ -34,7 +32,6 @@ pub struct Asset {
     /// 1:1, 4:5, 16:9 or 9:16, once known.
     pub format: Option<String>,
     pub dimensions: Option<Dimensions>,
-    #[schema(value_type = Option<String>, example = "12.480")]
     pub duration_seconds: Option<Decimal>,
     pub file_size: Option<i64>,
     pub prompt: Option<String>,
@@ -48,7 +45,6 @@ pub struct Asset {
     pub failure_reason: Option<String>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
-    #[serde(skip)]
     pub file_url: Option<String>,
 }
 

@@ -6,7 +6,6 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 use tokio_postgres::Row;
-use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::db::Tenant;
@@ -21,16 +20,15 @@ use crate::repo::assets::Asset;
 use crate::repo::sql::Statement;
 
 /// Performance totals cached on the campaign by the sync worker.
-#[derive(Clone, Debug, Serialize, ToSchema)]
+#[derive(Clone, Debug)]
 pub struct CampaignTotals {
-    #[schema(value_type = String, example = "1520.50")]
     pub spend: Decimal,
     pub impressions: i64,
     pub clicks: i64,
     pub conversions: i64,
 }
 
-#[derive(Clone, Debug, Serialize, ToSchema)]
+#[derive(Clone, Debug)]
 pub struct Campaign {
     pub id: Uuid,
     pub name: String,
@@ -42,18 +40,14 @@ pub struct Campaign {
     /// Each ad's review on Meta, from the last sync: rejected ads carry Meta's feedback.
     pub ad_review: Vec<AdReview>,
     /// ISO 4217: budgets and spend are in it; it must be the ad account's to launch.
-    #[schema(example = "INR")]
     pub currency: String,
-    #[schema(value_type = Option<String>, example = "500.00")]
     pub daily_budget: Option<Decimal>,
-    #[schema(value_type = Option<String>, example = "15000.00")]
     pub total_budget: Option<Decimal>,
     pub start_date: Option<NaiveDate>,
     pub end_date: Option<NaiveDate>,
     pub target_audience: Option<TargetAudience>,
     /// For app installs: the app and its store page.
     pub promoted_app: Option<PromotedApp>,
-    #[schema(value_type = Option<Object>)]
     pub audience_size_estimate: Option<Value>,
     pub ai_optimization_enabled: bool,
     pub optimization_goals: Option<OptimizationGoals>,
@@ -62,7 +56,6 @@ pub struct Campaign {
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     /// Bumped by every change; sent as the ETag, checked against If-Match.
-    #[serde(skip)]
     pub version: i64,
 }
 
@@ -143,7 +136,7 @@ impl From<&Row> for Campaign {
 }
 
 /// One ad's review on Meta.
-#[derive(Clone, Debug, PartialEq, Serialize, serde::Deserialize, ToSchema)]
+#[derive(Clone, Debug, PartialEq, Serialize, serde::Deserialize)]
 pub struct AdReview {
     /// The campaign asset the ad shows, when it is one of ours.
     pub asset_id: Option<Uuid>,
@@ -151,7 +144,6 @@ pub struct AdReview {
     /// Meta's effective_status: PENDING_REVIEW, ACTIVE, DISAPPROVED, …
     pub effective_status: String,
     /// Meta's `ad_review_feedback` (policy → explanation), for a rejected ad.
-    #[schema(value_type = Option<Object>)]
     pub feedback: Option<Value>,
 }
 
@@ -314,7 +306,7 @@ pub async fn list(
 }
 
 /// An asset used by a campaign, and in which role.
-#[derive(Clone, Debug, Serialize, ToSchema)]
+#[derive(Clone, Debug)]
 pub struct CampaignAsset {
     pub campaign_id: Uuid,
     /// primary, variation or test.
@@ -322,7 +314,6 @@ pub struct CampaignAsset {
     pub is_active: bool,
     /// 0.00–5.00 against the campaign's other creatives (2.50 = as good as the campaign),
     /// shrunk toward the campaign for small samples; null below 500 impressions.
-    #[schema(value_type = Option<String>, example = "3.10")]
     pub performance_score: Option<Decimal>,
     /// This creative's own results on Meta (its ad), over every day synced.
     pub results: crate::repo::creative_results::CreativeResults,

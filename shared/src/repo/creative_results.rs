@@ -6,8 +6,6 @@ use std::collections::HashMap;
 
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
-use serde::Serialize;
-use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::db::{Tenant, Worker};
@@ -102,15 +100,13 @@ pub async fn upsert(w: &Worker<'_>, days: &[CreativeDay]) -> Result<u64, AppErro
 }
 
 /// A creative's results over every day synced.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, ToSchema)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct CreativeResults {
     /// In the campaign's currency.
-    #[schema(value_type = String, example = "1520.50")]
     pub spend: Decimal,
     pub impressions: i64,
     pub clicks: i64,
     pub conversions: i64,
-    #[schema(value_type = String, example = "9800.00")]
     pub conversion_value: Decimal,
     /// Days with results.
     pub days: i64,

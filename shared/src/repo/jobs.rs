@@ -2,10 +2,8 @@
 //! `running` past their type's limit are failed by maintenance (`fail_stuck`).
 
 use chrono::{DateTime, Utc};
-use serde::Serialize;
 use serde_json::Value;
 use tokio_postgres::Row;
-use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::db::{Tenant, Tx, Worker};
@@ -14,22 +12,19 @@ use crate::error::AppError;
 use crate::paging::{Cursor, PageRequest};
 use crate::repo::sql::Statement;
 
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug)]
 pub struct Job {
     pub id: Uuid,
     /// image_generation, video_generation, meta_sync, brand_analysis, …
     pub job_type: String,
     /// The campaign the job works on, where it has one.
     pub campaign_id: Option<Uuid>,
-    #[serde(skip)]
     pub user_id: Option<Uuid>,
     /// pending, running, completed, failed or cancelled.
     pub status: String,
     /// 0–100.
     pub progress: i16,
-    #[schema(value_type = Option<Object>)]
     pub parameters: Option<Value>,
-    #[schema(value_type = Option<Object>)]
     pub result: Option<Value>,
     pub error_message: Option<String>,
     pub scheduled_at: DateTime<Utc>,

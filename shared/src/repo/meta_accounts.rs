@@ -3,10 +3,8 @@
 //! budget in `meta_rate_windows`.
 
 use chrono::{DateTime, Utc};
-use serde::Serialize;
 use serde_json::Value;
 use tokio_postgres::Row;
-use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::crypto::Sealed;
@@ -16,7 +14,7 @@ use crate::error::AppError;
 use crate::repo::notifications;
 
 /// A connection as its owner sees it (never the token).
-#[derive(Clone, Debug, Serialize, ToSchema)]
+#[derive(Clone, Debug)]
 pub struct Connection {
     pub id: Uuid,
     pub meta_user_id: String,
@@ -71,7 +69,7 @@ impl From<&Row> for Connection {
 }
 
 /// An ad account of a connection.
-#[derive(Clone, Debug, Serialize, ToSchema)]
+#[derive(Clone, Debug)]
 pub struct AdAccount {
     /// `act_<digits>`.
     pub ad_account_id: String,
@@ -82,13 +80,11 @@ pub struct AdAccount {
     pub timezone_name: Option<String>,
     /// Hours the account's time zone is ahead of UTC (Meta's `timezone_offset_hours_utc`):
     /// its insights days are days there.
-    #[schema(value_type = Option<String>, example = "5.5")]
     pub timezone_offset_hours: Option<rust_decimal::Decimal>,
     pub sync_enabled: bool,
     pub last_sync_at: Option<DateTime<Utc>>,
     /// The owner's ceiling on the account's daily budgets together, which the optimizer
     /// never raises a budget past; none: only each campaign's own maximum applies.
-    #[schema(value_type = Option<String>, example = "5000.00")]
     pub optimizer_budget_cap: Option<rust_decimal::Decimal>,
 }
 

@@ -5,9 +5,7 @@
 //! message are written in the same transaction.
 
 use chrono::{DateTime, Utc};
-use serde::Serialize;
 use tokio_postgres::Row;
-use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::db::{Tenant, Tx, Worker};
@@ -18,7 +16,7 @@ use crate::paging::{Cursor, PageRequest};
 use crate::repo::outbox;
 use crate::repo::sql::Statement;
 
-#[derive(Clone, Debug, Serialize, ToSchema)]
+#[derive(Clone, Debug)]
 pub struct Notification {
     pub id: Uuid,
     pub category: Category,
@@ -56,7 +54,7 @@ impl From<&Row> for Notification {
 }
 
 /// A category's channels for one user.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, ToSchema)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Preference {
     pub category: Category,
     pub in_app: bool,

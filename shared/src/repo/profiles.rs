@@ -5,7 +5,6 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 use tokio_postgres::Row;
-use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::db::Tenant;
@@ -15,7 +14,7 @@ use crate::domain::profile::{
 };
 use crate::error::AppError;
 
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug)]
 pub struct BusinessProfile {
     pub id: Uuid,
     pub business_name: Option<String>,
@@ -115,7 +114,7 @@ pub async fn put_business(
     Ok(BusinessProfile::from(&row))
 }
 
-#[derive(Debug, Serialize, ToSchema)]
+#[derive(Debug)]
 pub struct BrandProfile {
     pub id: Uuid,
     pub website_url: Option<String>,
@@ -131,7 +130,6 @@ pub struct BrandProfile {
     pub manual_fields: Vec<String>,
     /// What the website analysis found: pages read, robots decision, evidence, logo
     /// (read-only; written by the analyzer).
-    #[schema(value_type = Option<Object>)]
     pub website_analysis: Option<Value>,
     pub last_analysis: Option<DateTime<Utc>>,
     pub analysis_version: i32,

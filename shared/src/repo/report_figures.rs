@@ -9,9 +9,9 @@ use chrono::{DateTime, NaiveDate, Utc};
 use uuid::Uuid;
 
 use crate::db::Tenant;
+use crate::domain::metrics::Breakdown;
 pub use crate::domain::metrics::Sums;
 use crate::error::AppError;
-use crate::repo::analytics::Breakdown;
 use crate::repo::sql::{DAILY_TOTALS, DELIVERY_SUMS, delivery_at};
 
 /// What the owner set as the campaign's goals, read as the optimizer's presets read them.
@@ -236,7 +236,7 @@ async fn breakdowns(
         ("age", Breakdown::Age),
         ("gender", Breakdown::Gender),
     ] {
-        let (column, filter) = b.rows();
+        let (column, filter) = crate::repo::analytics::rows_of(b);
         let sql = format!(
             "SELECT {column}::text, {DELIVERY_SUMS} FROM performance_analytics p JOIN campaigns c ON c.id = p.campaign_id \
               WHERE c.currency = $3 AND p.date BETWEEN $1 AND $2 AND p.hour IS NULL AND {filter} \

@@ -6,9 +6,7 @@
 
 use chrono::{DateTime, Utc};
 use rust_decimal::Decimal;
-use serde::Serialize;
 use tokio_postgres::Row;
-use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::db::{Tenant, Worker};
@@ -34,14 +32,13 @@ pub async fn start_trial(
 }
 
 /// A subscription as its owner sees it.
-#[derive(Clone, Debug, Serialize, ToSchema)]
+#[derive(Clone, Debug)]
 pub struct Subscription {
     pub id: Uuid,
     pub tier: Tier,
     pub billing_cycle: BillingCycle,
     /// trial, active, past_due, paused, cancelled or expired (created: checkout not finished).
     pub status: SubscriptionStatus,
-    #[schema(value_type = String, example = "3999.00")]
     pub price: Decimal,
     pub currency: String,
     pub current_period_start: DateTime<Utc>,
@@ -57,16 +54,13 @@ pub struct Subscription {
     /// The card's brand and last four digits, never its number.
     pub card: Option<CardSummary>,
     /// The provider's id of the subscription (Razorpay's sub_…, Stripe's sub_…).
-    #[serde(skip)]
     pub remote_id: Option<String>,
 }
 
 /// A card as its owner may see it.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, ToSchema)]
+#[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CardSummary {
-    #[schema(example = "visa")]
     pub brand: Option<String>,
-    #[schema(example = "4242")]
     pub last4: String,
 }
 

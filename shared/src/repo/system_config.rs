@@ -3,9 +3,7 @@
 //! alike.
 
 use rust_decimal::Decimal;
-use serde::Serialize;
 use serde_json::Value;
-use utoipa::ToSchema;
 
 use crate::db::Tx;
 use crate::domain::asset::AssetType;
@@ -82,20 +80,17 @@ pub async fn meta_calls_per_hour(t: &impl Tx) -> Result<i32, AppError> {
 }
 
 /// One tier's price for one billing cycle in one currency, and who charges it.
-#[derive(Clone, Debug, Serialize, ToSchema)]
+#[derive(Clone, Debug)]
 pub struct Price {
     pub billing_cycle: BillingCycle,
-    #[schema(value_type = String, example = "3999.00")]
     pub amount: Decimal,
     /// ISO 4217.
-    #[schema(example = "INR")]
     pub currency: String,
     pub provider: Provider,
-    #[serde(skip)]
     pub razorpay_plan_id: Option<String>,
 }
 
-#[derive(Clone, Debug, Serialize, ToSchema)]
+#[derive(Clone, Debug)]
 pub struct Plan {
     pub tier: Tier,
     pub name: String,

@@ -1,14 +1,12 @@
 //! Credit usage: the current subscription's allowance and the `usage_logs` ledger.
 
 use chrono::{DateTime, Utc};
-use serde::Serialize;
-use utoipa::ToSchema;
 
 use crate::db::Tenant;
 use crate::domain::billing::{SubscriptionStatus, Tier};
 use crate::error::AppError;
 
-#[derive(Clone, Debug, Serialize, ToSchema)]
+#[derive(Clone, Debug)]
 pub struct Allowance {
     pub tier: Tier,
     pub status: SubscriptionStatus,
@@ -42,7 +40,7 @@ pub async fn current_allowance(t: &Tenant<'_>) -> Result<Option<Allowance>, AppE
     }))
 }
 
-#[derive(Clone, Debug, Serialize, ToSchema)]
+#[derive(Clone, Debug)]
 pub struct FeatureUsage {
     pub feature: String,
     /// Net credits (refunds subtract).

@@ -1,7 +1,6 @@
 //! The `users` table: accounts, their profile fields, soft deletion.
 
 use chrono::{DateTime, Utc};
-use serde::Serialize;
 use tokio_postgres::Row;
 use uuid::Uuid;
 
@@ -11,7 +10,7 @@ use crate::domain::{Email, UserId};
 use crate::error::{AppError, unique_violation};
 
 /// An account as the API shows it (never the password hash).
-#[derive(Debug, Serialize, utoipa::ToSchema)]
+#[derive(Debug)]
 pub struct User {
     pub id: Uuid,
     pub email: String,

@@ -5,12 +5,14 @@ use chrono::NaiveDate;
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
 use serde::Serialize;
+use shared::api::analytics::{Metrics, Point};
 use shared::auth::authenticate;
+use shared::domain::metrics::{Breakdown, Granularity};
 use shared::domain::{CampaignId, Fields, Invalid};
 use shared::error::AppError;
 use shared::http::docs::{InvalidInput, NotAuthenticated, NotFound};
 use shared::http::{Query, json, parse_id};
-use shared::repo::analytics::{self, Breakdown, Granularity, Metrics, Point};
+use shared::repo::analytics;
 use shared::repo::campaigns;
 use utoipa::ToSchema;
 
@@ -90,8 +92,8 @@ pub async fn performance(
                 granularity,
                 breakdown,
                 currency: "INR".into(),
-                series,
-                totals,
+                series: series.into_iter().map(Point::from).collect(),
+                totals: totals.into(),
             })
         })
         .await?;

@@ -4,12 +4,13 @@ use chrono::NaiveDate;
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
 use serde::Serialize;
+use shared::api::analytics::{CampaignSummary, Metrics};
 use shared::auth::authenticate;
 use shared::domain::Fields;
 use shared::error::AppError;
 use shared::http::docs::{InvalidInput, NotAuthenticated};
 use shared::http::{Query, json};
-use shared::repo::analytics::{self, CampaignSummary, Metrics};
+use shared::repo::analytics;
 use utoipa::ToSchema;
 
 use super::params::date_range;
@@ -51,8 +52,8 @@ pub async fn summary(state: &State, req: &Request) -> Result<Response<Body>, App
             from,
             to,
             currency: "INR".into(),
-            campaigns,
-            totals,
+            campaigns: campaigns.into_iter().map(CampaignSummary::from).collect(),
+            totals: totals.into(),
         },
     )
 }

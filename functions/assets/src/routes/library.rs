@@ -4,6 +4,7 @@
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
 use serde::Deserialize;
+use shared::api::assets::Asset;
 use shared::auth::authenticate;
 use shared::domain::asset::{self, AssetStatus, AssetType, Format};
 use shared::domain::{AssetId, Fields, Invalid};
@@ -11,7 +12,7 @@ use shared::error::{AppError, Problem};
 use shared::http::PageParams;
 use shared::http::docs::{InvalidInput, NotAuthenticated, NotFound, NotJson};
 use shared::http::{Page, PageRequest, Query, json, json_body, no_content, parse_id};
-use shared::repo::assets::{self, Asset, AssetFilter, Deletion, TagMatch};
+use shared::repo::assets::{self, AssetFilter, Deletion, TagMatch};
 use utoipa::ToSchema;
 
 use crate::State;
@@ -109,7 +110,10 @@ pub async fn list(state: &State, req: &Request) -> Result<Response<Body>, AppErr
         .db
         .tenant(user, async |t| assets::list(t, &filter, &page).await)
         .await?;
-    json(StatusCode::OK, &Page::from_rows(rows, &page, Asset::cursor))
+    json(
+        StatusCode::OK,
+        &Page::from_rows(rows, &page, assets::Asset::cursor).map_into::<Asset>(),
+    )
 }
 
 #[utoipa::path(get, path = "/v1/assets/{id}", operation_id = "get_library_asset", tag = "assets", security(("bearer" = [])),
@@ -126,7 +130,10 @@ pub async fn get(state: &State, req: &Request, id: &str) -> Result<Response<Body
         .db
         .tenant(user, async |t| assets::get(t, id).await)
         .await?;
-    json(StatusCode::OK, &found.ok_or(AppError::NotFound)?)
+    json(
+        StatusCode::OK,
+        &Asset::from(found.ok_or(AppError::NotFound)?),
+    )
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -160,7 +167,10 @@ pub async fn update(state: &State, req: &Request, id: &str) -> Result<Response<B
             assets::update(t, id, tags.as_deref(), change.is_favorite).await
         })
         .await?;
-    json(StatusCode::OK, &updated.ok_or(AppError::NotFound)?)
+    json(
+        StatusCode::OK,
+        &Asset::from(updated.ok_or(AppError::NotFound)?),
+    )
 }
 
 #[utoipa::path(delete, path = "/v1/assets/{id}", operation_id = "delete_library_asset", tag = "assets", security(("bearer" = [])),

@@ -6,6 +6,7 @@ use std::time::Duration;
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
 use serde::{Deserialize, Serialize};
+use shared::api::assets::Asset;
 use shared::auth::authenticate;
 use shared::aws::storage::Presigned;
 use shared::domain::asset::{self, MediaType};
@@ -13,7 +14,7 @@ use shared::domain::{AssetId, Fields, Invalid};
 use shared::error::{AppError, Problem};
 use shared::http::docs::{NotAuthenticated, NotJson};
 use shared::http::{json, json_body};
-use shared::repo::assets::{self, Asset};
+use shared::repo::assets;
 use utoipa::ToSchema;
 
 use crate::State;
@@ -113,7 +114,7 @@ pub async fn upload(state: &State, req: &Request) -> Result<Response<Body>, AppE
     let mut res = json(
         StatusCode::CREATED,
         &UploadTicket {
-            asset,
+            asset: asset.into(),
             upload: ticket,
         },
     )?;

@@ -4,13 +4,13 @@
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
 use serde::Deserialize;
+use shared::api::users::User;
 use shared::auth::authenticate;
 use shared::domain::{Fields, PersonName, Phone};
 use shared::error::AppError;
 use shared::http::docs::{InvalidInput, NotAuthenticated, NotJson};
 use shared::http::{Patch, json, json_body, no_content};
 use shared::repo::users::ProfileChange;
-use shared::repo::users::User;
 use shared::repo::{refresh_tokens, users};
 use utoipa::ToSchema;
 
@@ -30,7 +30,7 @@ pub async fn me(state: &State, req: &Request) -> Result<Response<Body>, AppError
         .db
         .tenant(user, async |t| users::find(t).await)
         .await?;
-    json(StatusCode::OK, &found.ok_or(GONE)?)
+    json(StatusCode::OK, &User::from(found.ok_or(GONE)?))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -84,7 +84,7 @@ pub async fn update_me(state: &State, req: &Request) -> Result<Response<Body>, A
         .db
         .tenant(user, async |t| users::update_profile(t, change).await)
         .await?;
-    json(StatusCode::OK, &updated.ok_or(GONE)?)
+    json(StatusCode::OK, &User::from(updated.ok_or(GONE)?))
 }
 
 #[utoipa::path(delete, path = "/v1/me", tag = "auth", security(("bearer" = [])),

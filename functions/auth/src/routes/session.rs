@@ -23,7 +23,7 @@ use crate::State;
 
 #[derive(Serialize, ToSchema)]
 pub struct Session {
-    user: User,
+    user: shared::api::users::User,
     access_token: String,
     refresh_token: String,
     token_type: &'static str,
@@ -288,6 +288,6 @@ async fn open_session(
         refresh_token: refresh.token,
         token_type: "Bearer",
         expires_in: state.tokens.ttl_seconds(),
-        user,
+        user: user.into(),
     })
 }

@@ -4,13 +4,14 @@
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
 use serde::Serialize;
+use shared::api::system_config::Plan;
 use shared::auth::authenticate;
 use shared::domain::Fields;
 use shared::domain::billing::Minor;
 use shared::error::AppError;
 use shared::http::docs::{InvalidInput, NotAuthenticated};
 use shared::http::{Query, json};
-use shared::repo::system_config::{self, Plan};
+use shared::repo::system_config;
 use utoipa::ToSchema;
 
 use crate::State;
@@ -56,11 +57,12 @@ pub async fn list_plans(state: &State, req: &Request) -> Result<Response<Body>, 
             plan.prices.retain(|p| p.currency == currency);
         }
     }
+    let data = data.into_iter().map(Plan::from).collect();
     json(StatusCode::OK, &Plans { data })
 }
 
 /// Every currency some plan is priced in, sorted.
-pub fn offered_currencies(plans: &[Plan]) -> Vec<String> {
+pub fn offered_currencies(plans: &[system_config::Plan]) -> Vec<String> {
     let mut all: Vec<String> = plans
         .iter()
         .flat_map(|p| p.prices.iter().map(|x| x.currency.clone()))

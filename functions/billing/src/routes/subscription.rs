@@ -4,13 +4,14 @@
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
 use serde::{Deserialize, Serialize};
+use shared::api::subscriptions::Subscription;
 use shared::auth::authenticate;
 use shared::domain::billing::Provider;
 use shared::error::{AppError, Problem};
 use shared::http::docs::{InvalidInput, NotAuthenticated, NotJson, UpstreamError};
 use shared::http::{json, json_body};
 use shared::repo::customers;
-use shared::repo::subscriptions::{self, Subscription};
+use shared::repo::subscriptions;
 use utoipa::ToSchema;
 
 use crate::State;
@@ -27,7 +28,7 @@ pub async fn get_subscription(state: &State, req: &Request) -> Result<Response<B
         .db
         .tenant(user, async |t| subscriptions::current(t).await)
         .await?;
-    json(StatusCode::OK, &sub)
+    json(StatusCode::OK, &Subscription::from(sub))
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -88,7 +89,7 @@ pub async fn cancel(state: &State, req: &Request) -> Result<Response<Body>, AppE
             subscriptions::current(t).await
         })
         .await?;
-    json(StatusCode::OK, &sub)
+    json(StatusCode::OK, &Subscription::from(sub))
 }
 
 /// Where the customer manages their Stripe billing.

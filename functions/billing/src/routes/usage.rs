@@ -5,12 +5,13 @@ use chrono::{DateTime, NaiveDate, Utc};
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
 use serde::Serialize;
+use shared::api::usage::{Allowance, FeatureUsage};
 use shared::auth::authenticate;
 use shared::domain::{Fields, Invalid};
 use shared::error::AppError;
 use shared::http::docs::{InvalidInput, NotAuthenticated};
 use shared::http::{Context, Query, json};
-use shared::repo::usage::{self, Allowance, FeatureUsage};
+use shared::repo::usage;
 use utoipa::ToSchema;
 
 #[derive(Serialize, ToSchema)]
@@ -78,8 +79,8 @@ pub async fn get_usage(ctx: &Context, req: &Request) -> Result<Response<Body>, A
             Ok(Usage {
                 from,
                 to,
-                current_period: allowance,
-                by_feature,
+                current_period: allowance.into(),
+                by_feature: by_feature.into_iter().map(FeatureUsage::from).collect(),
             })
         })
         .await?;

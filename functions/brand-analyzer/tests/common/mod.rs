@@ -199,6 +199,7 @@ impl World {
         (row.get(0), row.get(1), row.get(2))
     }
 
+    /// The brand profile as the API shows it.
     pub async fn profile(&self) -> serde_json::Value {
         let profile = self
             .state
@@ -209,7 +210,7 @@ impl World {
             .await
             .unwrap()
             .expect("a brand profile");
-        serde_json::to_value(profile).unwrap()
+        serde_json::to_value(shared::api::profiles::BrandProfile::from(profile)).unwrap()
     }
 }
 

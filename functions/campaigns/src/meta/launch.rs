@@ -16,6 +16,7 @@ use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
 use serde::Deserialize;
 use serde_json::{Value, json};
+use shared::api;
 use shared::auth::authenticate;
 use shared::domain::asset::AssetStatus;
 use shared::domain::campaign::{CampaignStatus, Objective};
@@ -149,7 +150,7 @@ async fn promotion(state: &State, l: &Launch) -> Result<Option<Value>, Stop> {
     params(("id" = uuid::Uuid, Path, description = "Campaign id")),
     request_body = LaunchInput,
     responses(
-        (status = 200, description = "Live on Meta: the campaign, now active, with its Meta id", body = Campaign),
+        (status = 200, description = "Live on Meta: the campaign, now active, with its Meta id", body = api::campaigns::Campaign),
         NotJson,
         NotAuthenticated,
         NotFound,
@@ -179,7 +180,7 @@ pub async fn launch(state: &State, req: &Request, id: &str) -> Result<Response<B
     )
     .await?;
     tracing::info!(user_id = %user, campaign_id = %id, meta_campaign_id = ?campaign.meta_campaign_id, "launched");
-    json(StatusCode::OK, &campaign)
+    json(StatusCode::OK, &api::campaigns::Campaign::from(campaign))
 }
 
 /// The launch itself, while `claim` is held.

@@ -7,6 +7,7 @@
 
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
+use shared::api;
 use shared::auth::authenticate;
 use shared::domain::campaign::{CampaignStatus, MetaStatus, StatusRefusal};
 use shared::domain::money::Currency;
@@ -131,14 +132,14 @@ async fn push_status(
         },
     )
     .await?;
-    json(StatusCode::OK, &c)
+    json(StatusCode::OK, &api::campaigns::Campaign::from(c))
 }
 
 #[utoipa::path(post, path = "/v1/campaigns/{id}/pause", operation_id = "pause_campaign", tag = "campaigns",
     security(("bearer" = [])),
     params(("id" = uuid::Uuid, Path, description = "Campaign id")),
     responses(
-        (status = 200, description = "Paused on Meta and here", body = Campaign),
+        (status = 200, description = "Paused on Meta and here", body = api::campaigns::Campaign),
         NotAuthenticated,
         NotFound,
         (status = 409, description = "Not launched, or not active", body = Problem, content_type = "application/problem+json"),
@@ -152,7 +153,7 @@ pub async fn pause(state: &State, req: &Request, id: &str) -> Result<Response<Bo
     security(("bearer" = [])),
     params(("id" = uuid::Uuid, Path, description = "Campaign id")),
     responses(
-        (status = 200, description = "Active again on Meta and here", body = Campaign),
+        (status = 200, description = "Active again on Meta and here", body = api::campaigns::Campaign),
         NotAuthenticated,
         NotFound,
         (status = 409, description = "Not launched, or not paused", body = Problem, content_type = "application/problem+json"),

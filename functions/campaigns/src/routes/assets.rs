@@ -6,12 +6,13 @@
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
 use serde::{Deserialize, Serialize};
+use shared::api::campaigns::CampaignAsset;
 use shared::auth::authenticate;
 use shared::domain::{AssetId, CampaignId};
 use shared::error::{AppError, Problem};
 use shared::http::docs::{NotAuthenticated, NotFound, NotJson, UpstreamError};
 use shared::http::{json, json_body, no_content, parse_id};
-use shared::repo::campaigns::{self, CampaignAsset};
+use shared::repo::campaigns;
 use utoipa::ToSchema;
 
 use crate::State;
@@ -77,6 +78,7 @@ pub async fn list_assets(
             campaigns::assets(t, id).await
         })
         .await?;
+    let items = items.into_iter().map(CampaignAsset::from).collect();
     json(StatusCode::OK, &CampaignAssets { items })
 }
 
@@ -99,7 +101,10 @@ pub async fn get_asset(
         .db
         .tenant(user, async |t| campaigns::asset(t, id, asset).await)
         .await?;
-    json(StatusCode::OK, &link.ok_or(AppError::NotFound)?)
+    json(
+        StatusCode::OK,
+        &CampaignAsset::from(link.ok_or(AppError::NotFound)?),
+    )
 }
 
 #[utoipa::path(put, path = "/v1/campaigns/{id}/assets/{asset_id}", operation_id = "attach_campaign_asset", tag = "campaigns", security(("bearer" = [])),
@@ -166,7 +171,7 @@ pub async fn attach_asset(
         } else {
             StatusCode::OK
         },
-        &link,
+        &CampaignAsset::from(link),
     )
 }
 

@@ -2,6 +2,7 @@
 
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
+use shared::api::campaigns::Campaign;
 use shared::auth::authenticate;
 use shared::domain::campaign::{CampaignStatus, Purpose};
 use shared::domain::{CampaignId, Fields, Invalid};
@@ -9,7 +10,7 @@ use shared::error::{AppError, Problem};
 use shared::http::PageParams;
 use shared::http::docs::{InvalidInput, NotAuthenticated, NotFound, NotJson, UpstreamError};
 use shared::http::{Page, PageRequest, Query, json, json_body, no_content, parse_id};
-use shared::repo::campaigns::{self, Campaign};
+use shared::repo::campaigns;
 
 use crate::State;
 use crate::input::{CampaignChange, NewCampaign};
@@ -31,13 +32,10 @@ pub async fn create(state: &State, req: &Request) -> Result<Response<Body>, AppE
         .tenant(user, async |t| campaigns::create(t, &fields).await)
         .await?;
     tracing::info!(user_id = %user, campaign_id = %campaign.id, "campaign created");
-    let mut res = json(StatusCode::CREATED, &campaign)?;
-    res.headers_mut().insert(
-        "location",
-        format!("/v1/campaigns/{}", campaign.id)
-            .parse()
-            .map_err(AppError::internal)?,
-    );
+    let location = format!("/v1/campaigns/{}", campaign.id);
+    let mut res = json(StatusCode::CREATED, &Campaign::from(campaign))?;
+    res.headers_mut()
+        .insert("location", location.parse().map_err(AppError::internal)?);
     Ok(res)
 }
 
@@ -81,7 +79,7 @@ pub async fn list(state: &State, req: &Request) -> Result<Response<Body>, AppErr
         .await?;
     json(
         StatusCode::OK,
-        &Page::from_rows(rows, &page, Campaign::cursor),
+        &Page::from_rows(rows, &page, campaigns::Campaign::cursor).map_into::<Campaign>(),
     )
 }
 
@@ -100,7 +98,7 @@ pub async fn get(state: &State, req: &Request, id: &str) -> Result<Response<Body
         .tenant(user, async |t| campaigns::get(t, id, false).await)
         .await?
         .ok_or(AppError::NotFound)?;
-    with_etag(json(StatusCode::OK, &found)?, &found)
+    with_etag(found)
 }
 
 #[utoipa::path(patch, path = "/v1/campaigns/{id}", operation_id = "update_campaign", tag = "campaigns", security(("bearer" = [])),
@@ -169,7 +167,7 @@ pub async fn update(state: &State, req: &Request, id: &str) -> Result<Response<B
             updated = c;
         }
     }
-    with_etag(json(StatusCode::OK, &updated)?, &updated)
+    with_etag(updated)
 }
 
 /// The If-Match header's ETag, if sent.
@@ -180,10 +178,12 @@ fn if_match(req: &Request) -> Option<String> {
         .map(|v| v.trim().trim_start_matches("W/").to_owned())
 }
 
-/// The response with the campaign's version as its ETag.
-fn with_etag(mut res: Response<Body>, c: &Campaign) -> Result<Response<Body>, AppError> {
+/// The campaign, with its version as the ETag.
+fn with_etag(c: campaigns::Campaign) -> Result<Response<Body>, AppError> {
+    let etag = c.etag();
+    let mut res = json(StatusCode::OK, &Campaign::from(c))?;
     res.headers_mut()
-        .insert("etag", c.etag().parse().map_err(AppError::internal)?);
+        .insert("etag", etag.parse().map_err(AppError::internal)?);
     Ok(res)
 }
 

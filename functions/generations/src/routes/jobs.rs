@@ -6,6 +6,7 @@
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
 use serde::Serialize;
+use shared::api::jobs::Job;
 use shared::auth::authenticate;
 use shared::domain::{Fields, Invalid, JobId};
 use shared::error::{AppError, Problem};
@@ -13,7 +14,7 @@ use shared::http::PageParams;
 use shared::http::docs::{InvalidInput, NotAuthenticated, NotFound};
 use shared::http::{Page, PageRequest, Query, json, parse_id};
 use shared::repo::generations;
-use shared::repo::jobs::{self, Cancel, Job, JobFilter, STATUSES};
+use shared::repo::jobs::{self, Cancel, JobFilter, STATUSES};
 use utoipa::ToSchema;
 
 use crate::State;
@@ -79,7 +80,7 @@ pub async fn list_jobs(state: &State, req: &Request) -> Result<Response<Body>, A
         .db
         .tenant(user, async |t| jobs::list(t, &filter, &page).await)
         .await?;
-    let page = Page::from_rows(rows, &page, Job::cursor);
+    let page = Page::from_rows(rows, &page, jobs::Job::cursor).map_into::<Job>();
     json(
         StatusCode::OK,
         &JobPage {
@@ -104,7 +105,7 @@ pub async fn get_job(state: &State, req: &Request, id: &str) -> Result<Response<
         .db
         .tenant(user, async |t| jobs::get(t, id).await)
         .await?;
-    json(StatusCode::OK, &job.ok_or(AppError::NotFound)?)
+    json(StatusCode::OK, &Job::from(job.ok_or(AppError::NotFound)?))
 }
 
 /// A job as cancelling left it, and the credits it gave back.
@@ -139,12 +140,12 @@ pub async fn cancel_job(
             Some(Cancel::Cancelled(job)) => {
                 let refunded = generations::undo(t, user.0, &job, "cancelled by the user").await?;
                 Ok(Cancelled {
-                    job,
+                    job: job.into(),
                     credits_refunded: refunded,
                 })
             }
             Some(Cancel::AlreadyOver(job)) if job.status == "cancelled" => Ok(Cancelled {
-                job,
+                job: job.into(),
                 credits_refunded: 0,
             }),
             Some(Cancel::AlreadyOver(job)) => Err(AppError::Conflict {

@@ -3,11 +3,12 @@
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
 use serde::Serialize;
+use shared::api::meta_accounts::{AdAccount, Connection};
 use shared::auth::authenticate;
 use shared::error::AppError;
 use shared::http::docs::{NotAuthenticated, NotFound};
 use shared::http::{json, parse_id};
-use shared::repo::meta_accounts::{self, AdAccount, Connection};
+use shared::repo::meta_accounts;
 use utoipa::ToSchema;
 
 use crate::State;
@@ -26,6 +27,7 @@ pub async fn list(state: &State, req: &Request) -> Result<Response<Body>, AppErr
         .db
         .tenant(user, async |t| meta_accounts::list(t).await)
         .await?;
+    let items = items.into_iter().map(Connection::from).collect();
     json(StatusCode::OK, &Connections { items })
 }
 
@@ -56,5 +58,6 @@ pub async fn ad_accounts(
             meta_accounts::ad_accounts(t, id).await
         })
         .await?;
+    let items = items.into_iter().map(AdAccount::from).collect();
     json(StatusCode::OK, &AdAccounts { items })
 }

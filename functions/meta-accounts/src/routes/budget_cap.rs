@@ -5,6 +5,7 @@
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
 use serde::Deserialize;
+use shared::api::meta_accounts::AdAccount;
 use shared::auth::authenticate;
 use shared::domain::money::Currency;
 use shared::domain::patch::Patch;
@@ -12,7 +13,7 @@ use shared::domain::{Fields, Invalid};
 use shared::error::AppError;
 use shared::http::docs::{InvalidInput, NotAuthenticated, NotFound, NotJson};
 use shared::http::{json, json_body, parse_id};
-use shared::repo::meta_accounts::{self, AdAccount};
+use shared::repo::meta_accounts;
 use utoipa::ToSchema;
 
 use crate::State;
@@ -92,5 +93,5 @@ pub async fn update(
         })
         .await?;
     tracing::info!(user_id = %user, ad_account_id, cap = ?updated.optimizer_budget_cap, "optimizer budget cap set");
-    json(StatusCode::OK, &updated)
+    json(StatusCode::OK, &AdAccount::from(updated))
 }

@@ -8,6 +8,7 @@ use chrono::{DateTime, Duration, Utc};
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
 use serde::{Deserialize, Serialize};
+use shared::api::meta_accounts as api;
 use shared::auth::authenticate;
 use shared::domain::{Fields, Invalid, UserId};
 use shared::error::{AppError, Problem};
@@ -51,8 +52,8 @@ pub fn connect(state: &State, req: &Request) -> Result<Response<Body>, AppError>
 
 #[derive(Serialize, ToSchema)]
 pub struct Connected_ {
-    pub connection: Connection,
-    pub ad_accounts: Vec<AdAccount>,
+    pub connection: api::Connection,
+    pub ad_accounts: Vec<api::AdAccount>,
 }
 
 pub(crate) fn meta_refused(e: GraphError) -> AppError {
@@ -139,8 +140,8 @@ pub async fn callback(state: &State, req: &Request) -> Result<Response<Body>, Ap
     json(
         StatusCode::OK,
         &Connected_ {
-            connection,
-            ad_accounts,
+            connection: connection.into(),
+            ad_accounts: ad_accounts.into_iter().map(api::AdAccount::from).collect(),
         },
     )
 }

@@ -5,13 +5,14 @@
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
 use serde::Serialize;
+use shared::api::notifications::Notification;
 use shared::auth::authenticate;
 use shared::domain::{Fields, Invalid};
 use shared::error::AppError;
 use shared::http::PageParams;
 use shared::http::docs::{InvalidInput, NotAuthenticated, NotFound};
 use shared::http::{Page, PageRequest, Query, json, no_content, parse_id};
-use shared::repo::notifications::{self, Notification};
+use shared::repo::notifications;
 use utoipa::ToSchema;
 
 use crate::State;
@@ -67,7 +68,8 @@ pub async fn list(state: &State, req: &Request) -> Result<Response<Body>, AppErr
             ))
         })
         .await?;
-    let page = Page::from_rows(rows, &page, Notification::cursor);
+    let page = Page::from_rows(rows, &page, notifications::Notification::cursor)
+        .map_into::<Notification>();
     json(
         StatusCode::OK,
         &NotificationPage {

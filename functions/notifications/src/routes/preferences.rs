@@ -4,13 +4,14 @@
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
 use serde::{Deserialize, Serialize};
+use shared::api::notifications::Preference;
 use shared::auth::authenticate;
 use shared::domain::notification::Category;
 use shared::domain::{Fields, Invalid};
 use shared::error::AppError;
 use shared::http::docs::{InvalidInput, NotAuthenticated, NotJson};
 use shared::http::{json, json_body};
-use shared::repo::notifications::{self, Preference};
+use shared::repo::notifications;
 use utoipa::ToSchema;
 
 use crate::State;
@@ -49,6 +50,7 @@ pub async fn get(state: &State, req: &Request) -> Result<Response<Body>, AppErro
         .db
         .tenant(user, async |t| notifications::preferences(t).await)
         .await?;
+    let preferences = preferences.into_iter().map(Preference::from).collect();
     json(StatusCode::OK, &Preferences { preferences })
 }
 
@@ -113,5 +115,6 @@ pub async fn put(state: &State, req: &Request) -> Result<Response<Body>, AppErro
             notifications::preferences(t).await
         })
         .await?;
+    let preferences = preferences.into_iter().map(Preference::from).collect();
     json(StatusCode::OK, &Preferences { preferences })
 }

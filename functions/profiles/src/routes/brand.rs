@@ -3,13 +3,13 @@
 
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
+use shared::api::profiles::BrandProfile;
 use shared::auth::authenticate;
 use shared::domain::profile::BrandProfileInput;
 use shared::error::AppError;
 use shared::http::docs::{InvalidInput, NotAuthenticated, NotFound, NotJson};
 use shared::http::{json, json_body};
 use shared::repo::profiles;
-use shared::repo::profiles::BrandProfile;
 use shared::webfetch::{AllowHosts, website};
 
 use crate::State;
@@ -27,7 +27,10 @@ pub async fn get_brand(state: &State, req: &Request) -> Result<Response<Body>, A
         .db
         .tenant(user, async |t| profiles::brand(t).await)
         .await?;
-    json(StatusCode::OK, &found.ok_or(AppError::NotFound)?)
+    json(
+        StatusCode::OK,
+        &BrandProfile::from(found.ok_or(AppError::NotFound)?),
+    )
 }
 
 #[utoipa::path(put, path = "/v1/brand-profile", tag = "profiles", security(("bearer" = [])),
@@ -49,5 +52,5 @@ pub async fn put_brand(state: &State, req: &Request) -> Result<Response<Body>, A
         .db
         .tenant(user, async |t| profiles::put_brand(t, &input).await)
         .await?;
-    json(StatusCode::OK, &saved)
+    json(StatusCode::OK, &BrandProfile::from(saved))
 }

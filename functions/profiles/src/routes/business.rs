@@ -2,13 +2,13 @@
 
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
+use shared::api::profiles::BusinessProfile;
 use shared::auth::authenticate;
 use shared::domain::profile::BusinessProfileInput;
 use shared::error::AppError;
 use shared::http::docs::{InvalidInput, NotAuthenticated, NotFound, NotJson};
 use shared::http::{json, json_body};
 use shared::repo::profiles;
-use shared::repo::profiles::BusinessProfile;
 
 use crate::State;
 
@@ -27,7 +27,10 @@ pub async fn get_business(state: &State, req: &Request) -> Result<Response<Body>
         .db
         .tenant(user, async |t| profiles::business(t).await)
         .await?;
-    json(StatusCode::OK, &found.ok_or(NO_BUSINESS_PROFILE)?)
+    json(
+        StatusCode::OK,
+        &BusinessProfile::from(found.ok_or(NO_BUSINESS_PROFILE)?),
+    )
 }
 
 #[utoipa::path(put, path = "/v1/business-profile", tag = "profiles", security(("bearer" = [])),
@@ -46,5 +49,5 @@ pub async fn put_business(state: &State, req: &Request) -> Result<Response<Body>
         .db
         .tenant(user, async |t| profiles::put_business(t, &input).await)
         .await?;
-    json(StatusCode::OK, &saved)
+    json(StatusCode::OK, &BusinessProfile::from(saved))
 }

@@ -11,12 +11,13 @@ use chrono::{Duration, Utc};
 use lambda_http::http::StatusCode;
 use lambda_http::{Body, Request, Response};
 use serde::{Deserialize, Serialize};
+use shared::api::subscriptions::Subscription;
 use shared::auth::authenticate;
 use shared::domain::billing::Provider;
 use shared::error::{AppError, Problem};
 use shared::http::docs::{InvalidInput, NotAuthenticated, NotJson, UpstreamError};
 use shared::http::{json, json_body};
-use shared::repo::subscriptions::{self, Checkout, Subscription};
+use shared::repo::subscriptions::{self, Checkout};
 use utoipa::ToSchema;
 use uuid::Uuid;
 
@@ -159,7 +160,7 @@ pub async fn subscribe(state: &State, req: &Request) -> Result<Response<Body>, A
     json(
         StatusCode::CREATED,
         &Subscribed {
-            subscription: sub,
+            subscription: sub.into(),
             checkout,
         },
     )
