@@ -1,7 +1,6 @@
 //! Adpilot's shared crate: everything the Lambda functions have in common — configuration,
 //! the Postgres pool and tenant transactions, repositories, API response types, domain
-//! types, errors mapped
-//! to problem+json, and authentication.
+//! types, errors mapped to problem+json, and authentication.
 //!
 //! Every public item is documented; `repo`, marked `allow(missing_docs)` below, is the
 //! one module not yet done.
