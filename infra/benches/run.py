@@ -129,52 +129,137 @@ FOOTPRINT_ROUTES = {
 }
 
 
-def cold_and_footprint(bin_dir, env, token, starts, requests):
-    names, _ = function_binaries(bin_dir)
-    rows = []
-    hello = os.path.join(bin_dir, "hello")
-    for name in ["hello"] + names:
-        path = os.path.join(bin_dir, name)
-        # Each start of the function follows a start of hello, so the two medians see
-        # the same moment of a noisy machine (an autovacuum, another tenant's build).
-        inits, paired = [], []
-        for _ in range(starts):
-            for binary, into in ((hello, paired), (path, inits)):
-                r = Runtime(binary, env)
-                ms = r.init_ms()
-                r.stop()
-                if ms is not None:
-                    into.append(ms)
-        route = FOOTPRINT_ROUTES.get(name)
-        if name == "hello":
-            events = [{"n": i} for i in range(requests)]
-        elif route:
-            method, p = route.split(" ", 1)
-            events = [api_event(method, p, token) for _ in range(requests)]
-        else:
-            events = []
-        r = Runtime(path, env, events)
-        r.init_ms()
-        deadline = time.time() + 300
-        while events and not r.done.is_set() and time.time() < deadline and r.proc.poll() is None:
-            time.sleep(0.05)
-        rss = r.rss_kb() if r.proc.poll() is None else None
-        served, errors = r.served, r.errors
-        r.stop()
-        size = os.path.getsize(path)
-        rows.append({"binary": name, "init_median_ms": round(statistics.median(inits), 2) if inits else None,
-                     "hello_median_ms": round(statistics.median(paired), 2) if paired else None,
-                     "init_p90_ms": round(sorted(inits)[int(len(inits) * 0.9) - 1], 2) if inits else None,
-                     "starts": len(inits), "size_bytes": size, "rss_kb": rss,
-                     "requests": served if events else 0, "errors": errors,
-                     "rss_after": f"{served} requests ({route})" if events else "init only (event-driven)"})
-        log(f"{name}: init {rows[-1]['init_median_ms']} ms, {size / 1e6:.1f} MB, rss {rss} kB")
+def measure_binary(path, hello, env, token, starts, requests):
+    """One function's init (median of `starts`, each after a start of `hello`), size, and
+    `requests` warm invocations one after another: RSS after them and their rate."""
+    name = os.path.basename(path)
+    # Each start of the function follows a start of hello, so the two medians see
+    # the same moment of a noisy machine (an autovacuum, another tenant's build).
+    inits, paired = [], []
+    for _ in range(starts):
+        for binary, into in ((hello, paired), (path, inits)):
+            r = Runtime(binary, env)
+            ms = r.init_ms()
+            r.stop()
+            if ms is not None:
+                into.append(ms)
+    route = FOOTPRINT_ROUTES.get(name)
+    if name == "hello":
+        events = [{"n": i} for i in range(requests)]
+    elif route:
+        method, p = route.split(" ", 1)
+        events = [api_event(method, p, token) for _ in range(requests)]
+    else:
+        events = []
+    r = Runtime(path, env, events)
+    r.init_ms()
+    warm_started = time.perf_counter()
+    deadline = time.time() + 300
+    while events and not r.done.is_set() and time.time() < deadline and r.proc.poll() is None:
+        time.sleep(0.005)
+    warm_s = time.perf_counter() - warm_started
+    rss = r.rss_kb() if r.proc.poll() is None else None
+    served, errors = r.served, r.errors
+    r.stop()
+    size = os.path.getsize(path)
+    return {"binary": name, "init_median_ms": round(statistics.median(inits), 2) if inits else None,
+            "hello_median_ms": round(statistics.median(paired), 2) if paired else None,
+            "init_p90_ms": round(sorted(inits)[int(len(inits) * 0.9) - 1], 2) if inits else None,
+            "starts": len(inits), "size_bytes": size, "rss_kb": rss,
+            "requests": served if events else 0, "errors": errors,
+            "warm_rps": round(served / warm_s, 1) if events and warm_s > 0 else None,
+            "rss_after": f"{served} requests ({route})" if events else "init only (event-driven)"}
+
+
+def with_ratios(rows):
+    """Each row's init and size against hello's (the first row)."""
     base = rows[0]
     for r in rows:
         r["init_ratio"] = (round(r["init_median_ms"] / r["hello_median_ms"], 2)
                            if r["init_median_ms"] and r["hello_median_ms"] else None)
         r["size_ratio"] = round(r["size_bytes"] / base["size_bytes"], 2)
     return rows
+
+
+def cold_and_footprint(bin_dir, env, token, starts, requests):
+    names, _ = function_binaries(bin_dir)
+    hello = os.path.join(bin_dir, "hello")
+    rows = []
+    for name in ["hello"] + names:
+        rows.append(measure_binary(os.path.join(bin_dir, name), hello, env, token, starts, requests))
+        log(f"{name}: init {rows[-1]['init_median_ms']} ms, {rows[-1]['size_bytes'] / 1e6:.1f} MB, "
+            f"rss {rows[-1]['rss_kb']} kB")
+    return with_ratios(rows)
+
+
+# The size steps `infra/bench --sizes` builds (Cargo.toml profiles) and the binaries it
+# measures in each: the baseline, the largest function, one without any AWS SDK, the
+# one that embeds the OpenAPI document, and the summary's.
+SIZE_PROFILES = [("release", "thin LTO, 4 codegen units, opt-level 3"),
+                 ("release-z", "opt-level \"z\""),
+                 ("release-z-fat", "opt-level \"z\", 1 codegen unit, fat LTO")]
+SIZE_BINARIES = ["hello", "campaigns", "analytics", "openapi", "billing-webhook"]
+
+
+def size_steps(a):
+    """`--sizes`: every size step's binaries measured the same way, merged into the last
+    report."""
+    fixture_json = os.path.join(a.out_dir, "fixture.json")
+    subprocess.run([os.path.join(ROOT, "target", "release", "adpilot-bench"), "--pg", a.pg, "--superuser",
+                    a.superuser, "--out", fixture_json, "--only", "fixture"], check=True,
+                   env=dict(os.environ, AWS_REGION="ap-south-1", AWS_ACCESS_KEY_ID="b", AWS_SECRET_ACCESS_KEY="b"))
+    with open(fixture_json) as f:
+        token = json.load(f)["fixture"]["token"]
+    os.remove(fixture_json)
+    host = a.pg.split("://", 1)[1]
+    env = env_for(f"postgres://adpilot_app@{host}/adpilot_bench", f"postgres://adpilot_owner@{host}/adpilot_bench")
+    steps = []
+    for profile, what in SIZE_PROFILES:
+        bin_dir = os.path.join(ROOT, "target", profile)
+        hello = os.path.join(bin_dir, "hello")
+        rows = []
+        for name in SIZE_BINARIES:
+            rows.append(measure_binary(os.path.join(bin_dir, name), hello, env, token, 10, 1000))
+            log(f"{profile} {name}: {rows[-1]['size_bytes'] / 1e6:.2f} MB, init {rows[-1]['init_median_ms']} ms, "
+                f"{rows[-1]['warm_rps']} req/s")
+        steps.append({"profile": profile, "what": what, "binaries": with_ratios(rows)})
+    results = os.path.join(a.out_dir, "results.json")
+    with open(results) as f:
+        result = json.load(f)
+    result["size_steps"] = {"measured_at": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
+                            "steps": steps}
+    with open(results, "w") as f:
+        json.dump(result, f, indent=2)
+    with open(os.path.join(a.out_dir, "results.md"), "w") as f:
+        f.write(markdown(result))
+    drop_bench_database(a.pg, a.superuser)
+    print("\n".join(size_steps_markdown(result["size_steps"])))
+
+
+def size_steps_markdown(ss):
+    """Each size step beside `release` and hello, so the trade-off is in the numbers."""
+    if not ss:
+        return []
+    base = {b["binary"]: b for b in ss["steps"][0]["binaries"]}
+    lines = ["## Size steps", "", f"Measured on their own (`infra/bench --sizes`) at {ss['measured_at']}. "
+             "The same binaries built with each profile in `Cargo.toml`; init = median of 10 starts, each after "
+             "a start of that profile's `hello`; warm = 1,000 invocations one after another through the Runtime "
+             "API (the footprint route). Ratios are against `release` in the same run.", "",
+             "| profile | binary | stripped MB | × release | init ms | × hello | warm req/s | × release |",
+             "|---|---|---|---|---|---|---|---|"]
+    for step in ss["steps"]:
+        for b in step["binaries"]:
+            r = base[b["binary"]]
+            size_x = round(b["size_bytes"] / r["size_bytes"], 2)
+            rps_x = round(b["warm_rps"] / r["warm_rps"], 2) if b.get("warm_rps") and r.get("warm_rps") else "-"
+            lines.append(f"| {step['profile']} | {b['binary']} | {b['size_bytes'] / 1e6:.2f} | {size_x} | "
+                         f"{b['init_median_ms']} | {b['init_ratio']} | {b.get('warm_rps') or '-'} | {rps_x} |")
+    lines.append("")
+    for step in ss["steps"]:
+        over = [b["binary"] for b in step["binaries"] if b["binary"] != "hello" and b["size_bytes"] > 8e6]
+        lines.append(f"- {step['profile']} ({step['what']}): ≤ 8 MB {verdict(not over)}"
+                     + (f" — over: {', '.join(over)}" if over else ""))
+    return lines + [""]
 
 
 # --- end to end through the gateway ----------------------------------------------------------
@@ -334,6 +419,7 @@ def markdown(r):
     lines += ["", f"- cold start ≤ 1.5× hello: {verdict(worst_init <= 1.5)} (worst {worst_init}×)",
               f"- ≤ 8 MB stripped: {verdict(not over_size)}" + (f" — over: {', '.join(over_size)}" if over_size else ""),
               f"- ≤ 40 MB RSS: {verdict(not over_rss)}" + (f" — over: {', '.join(over_rss)}" if over_rss else ""), "",
+              *size_steps_markdown(r.get("size_steps")),
               "## Warm handler vs pgbench", "",
               f"In-process handler with the production pool, {warm['concurrency']} concurrent, {warm['seconds']} s; "
               "pgbench runs the same statements (tenant `set_config`, live-account check, queries) on as many connections.", "",
@@ -478,8 +564,12 @@ def main():
     ap.add_argument("--optimizer", action="store_true", help="only the optimizer pass, merged into the last report")
     ap.add_argument("--analytics", action="store_true",
                     help="only analytics at scale and the summary, merged into the last report")
+    ap.add_argument("--sizes", action="store_true",
+                    help="only the size steps (target/<profile> binaries), merged into the last report")
     a = ap.parse_args()
     os.makedirs(a.out_dir, exist_ok=True)
+    if a.sizes:
+        return size_steps(a)
     if a.optimizer:
         return merge_case(a, "optimizer", ["optimizer_pass"])
     if a.analytics:

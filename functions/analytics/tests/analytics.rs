@@ -546,3 +546,51 @@ async fn resyncing_a_day_rewrites_its_week_in_the_same_transaction_and_a_repeat_
         "nothing drifted"
     );
 }
+
+#[tokio::test]
+async fn two_syncs_writing_different_days_of_one_week_at_once_leave_the_week_with_both() {
+    let app = App::new().await;
+    let row = |date: &str, impressions: i64| InsightRow {
+        campaign_id: CAMPAIGN.parse().unwrap(),
+        impressions,
+        ..InsightRow::daily_total(
+            CAMPAIGN.parse().unwrap(),
+            date.parse().unwrap(),
+            &Default::default(),
+        )
+    };
+    let (monday, tuesday) = (row("2026-11-09", 100), row("2026-11-10", 20));
+    let first_wrote = std::sync::Arc::new(tokio::sync::Notify::new());
+    let (db1, db2) = (app.db.worker(), app.db.worker());
+    let signal = first_wrote.clone();
+    let first = tokio::spawn(async move {
+        db1.run("first sync", async |w| {
+            insights::upsert(w, std::slice::from_ref(&monday)).await?;
+            signal.notify_one();
+            // Still open while the second sync writes its day.
+            tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+            Ok(())
+        })
+        .await
+        .unwrap()
+    });
+    first_wrote.notified().await;
+    db2.run("second sync", async |w| {
+        insights::upsert(w, std::slice::from_ref(&tuesday)).await
+    })
+    .await
+    .unwrap();
+    first.await.unwrap();
+    let week: i64 = app
+        .db
+        .superuser()
+        .await
+        .query_one(
+            "SELECT impressions FROM campaign_weekly_totals WHERE week = '2026-11-09'",
+            &[],
+        )
+        .await
+        .unwrap()
+        .get(0);
+    assert_eq!(week, 120, "Monday's 100 and Tuesday's 20");
+}

@@ -108,7 +108,13 @@ async fn main() {
                 report["analytics_at_scale"] = analytics;
                 report["summary_at_scale"] = summary;
             }
-            other => panic!("--only takes optimizer or analytics, not {other}"),
+            "fixture" => {
+                let admin = setup::connect(&bench.admin_url).await;
+                let (user, campaigns) = setup::user_with_campaigns(&admin, 50, 30).await;
+                report["fixture"] =
+                    json!({ "token": warm::token_for(user), "campaign": campaigns[0] });
+            }
+            other => panic!("--only takes optimizer, analytics or fixture, not {other}"),
         }
         std::fs::write(&a.out, serde_json::to_string_pretty(&report).unwrap())
             .expect("write results");

@@ -18,6 +18,13 @@ use crate::stats;
 
 const SECRET: &[u8] = b"bench-secret-bench-secret-bench-secret!!";
 
+/// A bearer token for `user`, signed with the secret the bench's functions are given.
+pub fn token_for(user: Uuid) -> String {
+    AccessTokens::new(SECRET, 3600)
+        .issue(shared::domain::UserId(user))
+        .expect("token")
+}
+
 fn request(path: &str, token: &str) -> Request {
     let mut req = Request::new(Body::Empty);
     *req.method_mut() = Method::GET;
@@ -122,8 +129,7 @@ pub async fn run(
     seconds: u64,
 ) -> Value {
     // Long enough for the end-to-end case that follows this program.
-    let tokens = AccessTokens::new(SECRET, 3600);
-    let token = tokens.issue(shared::domain::UserId(user)).expect("token");
+    let token = token_for(user);
     let cfg = DbConfig {
         database_url: app_url.to_owned(),
         password: None,

@@ -148,11 +148,23 @@ const WEEKLY_TOTALS_ON_CONFLICT: &str = " GROUP BY 1, 2, 3 ON CONFLICT (campaign
 /// Re-sums `weeks` (campaign, Monday) of `campaign_weekly_totals` from the daily rollup,
 /// after the upsert's statements have written the days (a statement cannot read what
 /// its own CTE wrote, hence a second one in the same transaction).
+///
+/// The campaigns are locked first (in id order): two syncs writing different days of
+/// one week would otherwise each sum the week without the other's uncommitted day, and
+/// the later commit would keep a week missing a day. Locked, the second waits, and its
+/// sum (a new statement, a new snapshot) sees the first one's days.
 async fn refresh_weeks(w: &Worker<'_>, weeks: &[(Uuid, NaiveDate)]) -> Result<(), AppError> {
     if weeks.is_empty() {
         return Ok(());
     }
     let (campaigns, mondays): (Vec<Uuid>, Vec<NaiveDate>) = weeks.iter().copied().unzip();
+    let mut ids = campaigns.clone();
+    ids.dedup();
+    w.tx.execute(
+        "SELECT id FROM campaigns WHERE id = ANY($1) ORDER BY id FOR NO KEY UPDATE",
+        &[&ids],
+    )
+    .await?;
     w.tx.execute(
         &format!(
             "{INTO_WEEKLY_TOTALS} {WEEK_OF_DAYS} \
