@@ -95,6 +95,21 @@ impl App {
             .unwrap();
     }
 
+    /// The impressions of the campaign's week starting on `monday`, from the weekly rollup.
+    async fn week_impressions(&self, monday: &str) -> i64 {
+        let monday: chrono::NaiveDate = monday.parse().unwrap();
+        self.db
+            .superuser()
+            .await
+            .query_one(
+                "SELECT impressions FROM campaign_weekly_totals WHERE week = $1",
+                &[&monday],
+            )
+            .await
+            .unwrap()
+            .get(0)
+    }
+
     /// The daily maintenance's rebuild of the rollup.
     async fn rebuild(&self) -> insights::Rebuilt {
         self.db
@@ -512,18 +527,7 @@ async fn a_summary_over_any_range_equals_the_sum_of_its_days_whatever_weeks_it_s
 #[tokio::test]
 async fn resyncing_a_day_rewrites_its_week_in_the_same_transaction_and_a_repeat_changes_nothing() {
     let app = november().await;
-    let weekly = async || -> i64 {
-        app.db
-            .superuser()
-            .await
-            .query_one(
-                "SELECT impressions FROM campaign_weekly_totals WHERE week = '2026-11-09'",
-                &[],
-            )
-            .await
-            .unwrap()
-            .get(0)
-    };
+    let weekly = async || app.week_impressions("2026-11-09").await;
     assert_eq!(weekly().await, (9..=15).map(|n| n * 10).sum::<i64>());
     app.rows(&[("2026-11-11", None, NONE, 1000, 10, "1.50", 1, "3.00")])
         .await;
@@ -581,16 +585,9 @@ async fn two_syncs_writing_different_days_of_one_week_at_once_leave_the_week_wit
     .await
     .unwrap();
     first.await.unwrap();
-    let week: i64 = app
-        .db
-        .superuser()
-        .await
-        .query_one(
-            "SELECT impressions FROM campaign_weekly_totals WHERE week = '2026-11-09'",
-            &[],
-        )
-        .await
-        .unwrap()
-        .get(0);
-    assert_eq!(week, 120, "Monday's 100 and Tuesday's 20");
+    assert_eq!(
+        app.week_impressions("2026-11-09").await,
+        120,
+        "Monday's 100 and Tuesday's 20"
+    );
 }
