@@ -119,6 +119,39 @@ def env_for(db_app_url, db_owner_url):
                 AWS_ACCESS_KEY_ID="bench", AWS_SECRET_ACCESS_KEY="bench", RUST_LOG="warn")
 
 
+def function_env(a):
+    """The environment the measured functions run with, against the bench's database."""
+    host = a.pg.split("://", 1)[1]
+    return env_for(f"postgres://adpilot_app@{host}/adpilot_bench", f"postgres://adpilot_owner@{host}/adpilot_bench")
+
+
+def run_bench_program(a, out, *extra):
+    """`adpilot-bench` (the database cases) writing `out`, with `extra` arguments."""
+    subprocess.run([os.path.join(a.bin_dir, "adpilot-bench"), "--pg", a.pg, "--superuser", a.superuser,
+                    "--scale", str(a.scale), "--out", out, *extra], check=True,
+                   env=dict(os.environ, AWS_REGION="ap-south-1", AWS_ACCESS_KEY_ID="b", AWS_SECRET_ACCESS_KEY="b"))
+
+
+def measured_now():
+    """When a case measured on its own was measured, as its report stamps it."""
+    return datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def save_report(a, result):
+    """Writes results.json and results.md and drops the bench's database."""
+    with open(os.path.join(a.out_dir, "results.json"), "w") as f:
+        json.dump(result, f, indent=2)
+    with open(os.path.join(a.out_dir, "results.md"), "w") as f:
+        f.write(markdown(result))
+    drop_bench_database(a.pg, a.superuser)
+
+
+def last_report(a):
+    """The last full report, which a case measured on its own is merged into."""
+    with open(os.path.join(a.out_dir, "results.json")) as f:
+        return json.load(f)
+
+
 # Routes that make the HTTP functions do real work for the footprint run.
 FOOTPRINT_ROUTES = {
     "auth": "GET /v1/me", "profiles": "GET /v1/business-profile", "assets": "GET /v1/assets?limit=50",
@@ -199,20 +232,28 @@ SIZE_PROFILES = [("release-thin", "thin LTO, 4 codegen units, opt-level 3: the f
                  ("release-z", "opt-level \"z\", thin LTO, 4 codegen units"),
                  ("release", "opt-level \"z\", 1 codegen unit, fat LTO: kept as release")]
 SIZE_BINARIES = ["hello", "campaigns", "analytics", "openapi", "billing-webhook"]
+# `hello` is a binary of the bench's own package; each function is its own package.
+SIZE_PACKAGES = ["adpilot-bench" if b == "hello" else b for b in SIZE_BINARIES]
+
+
+def build_size_steps():
+    """Builds `SIZE_PACKAGES` with every profile of `SIZE_PROFILES` (into target/<profile>)."""
+    packages = [arg for p in SIZE_PACKAGES for arg in ("-p", p)]
+    for profile, _ in SIZE_PROFILES:
+        log(f"building the size step {profile}")
+        subprocess.run(["cargo", "build", "--profile", profile, *packages, "--bins"], cwd=ROOT, check=True)
 
 
 def size_steps(a):
     """`--sizes`: every size step's binaries measured the same way, merged into the last
     report."""
+    build_size_steps()
     fixture_json = os.path.join(a.out_dir, "fixture.json")
-    subprocess.run([os.path.join(ROOT, "target", "release", "adpilot-bench"), "--pg", a.pg, "--superuser",
-                    a.superuser, "--out", fixture_json, "--only", "fixture"], check=True,
-                   env=dict(os.environ, AWS_REGION="ap-south-1", AWS_ACCESS_KEY_ID="b", AWS_SECRET_ACCESS_KEY="b"))
+    run_bench_program(a, fixture_json, "--only", "fixture")
     with open(fixture_json) as f:
         token = json.load(f)["fixture"]["token"]
     os.remove(fixture_json)
-    host = a.pg.split("://", 1)[1]
-    env = env_for(f"postgres://adpilot_app@{host}/adpilot_bench", f"postgres://adpilot_owner@{host}/adpilot_bench")
+    env = function_env(a)
     steps = []
     for profile, what in SIZE_PROFILES:
         bin_dir = os.path.join(ROOT, "target", profile)
@@ -223,16 +264,9 @@ def size_steps(a):
             log(f"{profile} {name}: {rows[-1]['size_bytes'] / 1e6:.2f} MB, init {rows[-1]['init_median_ms']} ms, "
                 f"{rows[-1]['warm_rps']} req/s")
         steps.append({"profile": profile, "what": what, "binaries": with_ratios(rows)})
-    results = os.path.join(a.out_dir, "results.json")
-    with open(results) as f:
-        result = json.load(f)
-    result["size_steps"] = {"measured_at": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
-                            "steps": steps}
-    with open(results, "w") as f:
-        json.dump(result, f, indent=2)
-    with open(os.path.join(a.out_dir, "results.md"), "w") as f:
-        f.write(markdown(result))
-    drop_bench_database(a.pg, a.superuser)
+    result = last_report(a)
+    result["size_steps"] = {"measured_at": measured_now(), "steps": steps}
+    save_report(a, result)
     print("\n".join(size_steps_markdown(result["size_steps"])))
 
 
@@ -522,25 +556,17 @@ def optimizer_markdown(op):
 def merge_case(a, case, keys):
     """`--optimizer` / `--analytics`: only that database case, merged into the last full
     report, each of its figures stamped with when it was measured."""
-    results = os.path.join(a.out_dir, "results.json")
-    with open(results) as f:
-        result = json.load(f)
+    result = last_report(a)
     db_json = os.path.join(a.out_dir, "db.json")
     with open(db_json, "w") as f:
         json.dump(result["db"], f)
-    subprocess.run([os.path.join(a.bin_dir, "adpilot-bench"), "--pg", a.pg, "--superuser", a.superuser,
-                    "--scale", str(a.scale), "--out", db_json, "--only", case], check=True,
-                   env=dict(os.environ, AWS_REGION="ap-south-1", AWS_ACCESS_KEY_ID="b", AWS_SECRET_ACCESS_KEY="b"))
+    run_bench_program(a, db_json, "--only", case)
     with open(db_json) as f:
         result["db"] = json.load(f)
     for key in keys:
-        result["db"][key]["measured_at"] = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+        result["db"][key]["measured_at"] = measured_now()
     os.remove(db_json)
-    with open(results, "w") as f:
-        json.dump(result, f, indent=2)
-    with open(os.path.join(a.out_dir, "results.md"), "w") as f:
-        f.write(markdown(result))
-    drop_bench_database(a.pg, a.superuser)
+    save_report(a, result)
     print(markdown(result).split("## Ingestion")[1] if case == "analytics" else
           "\n".join(optimizer_markdown(result["db"]["optimizer_pass"])))
 
@@ -576,14 +602,11 @@ def main():
         return merge_case(a, "analytics", ["analytics_at_scale", "summary_at_scale"])
     db_json = os.path.join(a.out_dir, "db.json")
     log("database cases (adpilot-bench)")
-    subprocess.run([os.path.join(a.bin_dir, "adpilot-bench"), "--pg", a.pg, "--superuser", a.superuser,
-                    "--scale", str(a.scale), "--out", db_json], check=True,
-                   env=dict(os.environ, AWS_REGION="ap-south-1", AWS_ACCESS_KEY_ID="b", AWS_SECRET_ACCESS_KEY="b"))
+    run_bench_program(a, db_json)
     with open(db_json) as f:
         db = json.load(f)
     warm = db["warm_handler"]
-    host = a.pg.split("://", 1)[1]
-    env = env_for(f"postgres://adpilot_app@{host}/adpilot_bench", f"postgres://adpilot_owner@{host}/adpilot_bench")
+    env = function_env(a)
     starts = 20 if a.scale >= 0.1 else 3
     requests = 1000 if a.scale >= 0.1 else 20
     log(f"cold start ({starts} starts each) and footprint ({requests} requests)")
@@ -603,12 +626,8 @@ def main():
         ("summary, weekly + daily rollup", db["summary_at_scale"]["rollup"]["latencies_ms"]),
         ("summary, raw rows", db["summary_at_scale"]["raw"]["latencies_ms"]),
     ])
-    with open(os.path.join(a.out_dir, "results.json"), "w") as f:
-        json.dump(result, f, indent=2)
-    with open(os.path.join(a.out_dir, "results.md"), "w") as f:
-        f.write(markdown(result))
     os.remove(db_json)
-    drop_bench_database(a.pg, a.superuser)
+    save_report(a, result)
     print(markdown(result).split("## Ingestion")[0])
     log(f"wrote {a.out_dir}/results.md, results.json, latency.png")
 

@@ -6,9 +6,7 @@
 
 use chrono::NaiveDate;
 use rust_decimal::Decimal;
-
 use tokio_postgres::Row;
-
 use uuid::Uuid;
 
 use crate::db::Tenant;
