@@ -34,6 +34,7 @@ pub mod rules;
 pub mod secrets;
 pub mod signature;
 pub mod telemetry;
+pub mod tls;
 pub mod webfetch;
 pub mod worker_error;
 

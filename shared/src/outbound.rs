@@ -66,6 +66,7 @@ impl LazyHttp {
     /// The client, made now if this is the first use.
     pub fn client(&self) -> &reqwest::Client {
         self.client.get_or_init(|| {
+            crate::tls::install_process_default();
             reqwest::Client::builder()
                 .timeout(self.timeout)
                 .redirect(reqwest::redirect::Policy::none())

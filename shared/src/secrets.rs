@@ -104,7 +104,7 @@ pub async fn load_from_env() -> Result<(), ConfigError> {
     if wanted.is_empty() {
         return Ok(());
     }
-    let config = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+    let config = crate::tls::aws_sdk_config().await;
     let values = fetch(&aws_sdk_secretsmanager::Client::new(&config), &wanted).await?;
     tracing::info!(names = ?values.keys().collect::<Vec<_>>(), "configuration read from Secrets Manager");
     provide_secrets(values);

@@ -418,3 +418,12 @@ pub async fn storage() -> crate::aws::storage::Storage {
         .expect("create test bucket in the emulator");
     crate::aws::storage::Storage::new(client, bucket)
 }
+
+/// A GET of `url` (a presigned download, the emulator's own API) with the platform's TLS
+/// provider installed, as every `reqwest` client needs.
+pub async fn get(url: &str) -> reqwest::Response {
+    crate::tls::install_process_default();
+    reqwest::get(url)
+        .await
+        .unwrap_or_else(|e| panic!("GET {url}: {e}"))
+}

@@ -6,9 +6,7 @@ use shared::config::ConfigError;
 use shared::secrets::{fetch, wanted};
 
 async fn client() -> aws_sdk_secretsmanager::Client {
-    aws_sdk_secretsmanager::Client::new(
-        &aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await,
-    )
+    aws_sdk_secretsmanager::Client::new(&shared::tls::aws_sdk_config().await)
 }
 
 async fn create(c: &aws_sdk_secretsmanager::Client, name: &str, value: &str) -> String {

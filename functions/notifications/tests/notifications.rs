@@ -117,9 +117,8 @@ impl World {
     /// What moto's SES sent from this world's address.
     async fn sent(&self) -> Vec<Value> {
         let endpoint = std::env::var("AWS_ENDPOINT_URL").unwrap();
-        let data: Value = reqwest::get(format!("{endpoint}/moto-api/data.json"))
+        let data: Value = shared::testing::get(&format!("{endpoint}/moto-api/data.json"))
             .await
-            .unwrap()
             .json()
             .await
             .unwrap();

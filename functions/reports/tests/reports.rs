@@ -281,10 +281,10 @@ async fn a_report_shows_the_totals_sql_gives_with_charts_that_decode_in_html_and
         got.body["downloads"]["html"]["url"].as_str().unwrap(),
         got.body["downloads"]["pdf"]["url"].as_str().unwrap(),
     );
-    let html = reqwest::get(html_url).await.unwrap();
+    let html = shared::testing::get(html_url).await;
     assert_eq!(html.status(), 200);
     let html = html.text().await.unwrap();
-    let pdf = reqwest::get(pdf_url).await.unwrap().bytes().await.unwrap();
+    let pdf = shared::testing::get(pdf_url).await.bytes().await.unwrap();
     assert!(pdf.starts_with(b"%PDF-"));
 
     let spend: Decimal = spend.parse().unwrap();
@@ -568,9 +568,8 @@ async fn a_weekly_report_for_a_seeded_account_totals_its_week_as_sql_does_and_it
     assert_eq!(got.body["period_end"], day(13).to_string());
     let (spend, _, _) = rupee_totals(&w, day(7), day(13)).await;
     assert_eq!(got.body["summary"]["spend"], spend);
-    let html = reqwest::get(got.body["downloads"]["html"]["url"].as_str().unwrap())
+    let html = shared::testing::get(got.body["downloads"]["html"]["url"].as_str().unwrap())
         .await
-        .unwrap()
         .text()
         .await
         .unwrap();

@@ -9,7 +9,7 @@ use tokio::sync::OnceCell;
 
 /// The SDK config from the standard environment (region, endpoint, credentials).
 pub async fn sdk_config() -> aws_config::SdkConfig {
-    aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await
+    crate::tls::aws_sdk_config().await
 }
 
 /// The process's SDK config, loaded once, on first use.

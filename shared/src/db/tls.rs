@@ -32,12 +32,10 @@ pub fn connector(ca_file: &str) -> Result<MakeRustlsConnect, ConfigError> {
     if added == 0 {
         return Err(invalid(format!("{ca_file} holds no usable certificate")));
     }
-    let config = rustls::ClientConfig::builder_with_provider(
-        rustls::crypto::aws_lc_rs::default_provider().into(),
-    )
-    .with_safe_default_protocol_versions()
-    .map_err(|e| invalid(e.to_string()))?
-    .with_root_certificates(roots)
-    .with_no_client_auth();
+    let config = rustls::ClientConfig::builder_with_provider(crate::tls::provider())
+        .with_safe_default_protocol_versions()
+        .map_err(|e| invalid(e.to_string()))?
+        .with_root_certificates(roots)
+        .with_no_client_auth();
     Ok(MakeRustlsConnect::new(config))
 }

@@ -108,6 +108,7 @@ impl Fetcher {
         t: &Target,
         addrs: &[std::net::SocketAddr],
     ) -> Result<reqwest::Client, Refusal> {
+        crate::tls::install_process_default();
         reqwest::Client::builder()
             .no_proxy()
             .redirect(reqwest::redirect::Policy::none())

@@ -1,0 +1,55 @@
+//! The one TLS crypto provider every client in a function uses: rustls on `ring`, for
+//! Postgres (`db::tls`), outbound HTTPS (`reqwest`, which is built without a provider of
+//! its own) and the AWS SDK (whose HTTPS client is made here rather than by its
+//! `default-https-client` feature, which would link aws-lc-rs as a second stack).
+
+use std::sync::Arc;
+
+use rustls::crypto::CryptoProvider;
+
+/// The platform's crypto provider.
+pub fn provider() -> Arc<CryptoProvider> {
+    Arc::new(rustls::crypto::ring::default_provider())
+}
+
+/// Makes [`provider`] the process default, which `reqwest` clients read when they are
+/// built. Safe to call any number of times, from any thread.
+pub fn install_process_default() {
+    // Fails only when a provider is already installed, which is the wanted outcome.
+    let _ = CryptoProvider::install_default(rustls::crypto::ring::default_provider());
+}
+
+/// The SDK config from the standard environment (region, endpoint, credentials), with an
+/// HTTPS client on [`provider`]'s ring (hyper, the platform's root certificates) for the
+/// services and the credential providers alike.
+#[cfg(any(feature = "aws", feature = "secrets"))]
+pub async fn aws_sdk_config() -> aws_config::SdkConfig {
+    use aws_smithy_http_client::tls;
+    let https = aws_smithy_http_client::Builder::new()
+        .tls_provider(tls::Provider::Rustls(
+            tls::rustls_provider::CryptoMode::Ring,
+        ))
+        .build_https();
+    aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .http_client(https)
+        .load()
+        .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn installing_the_provider_twice_keeps_ring_as_the_process_default() {
+        install_process_default();
+        install_process_default();
+        let installed = CryptoProvider::get_default().expect("a process default");
+        let ring = provider();
+        assert_eq!(
+            installed.cipher_suites.len(),
+            ring.cipher_suites.len(),
+            "the default is ring's suite list"
+        );
+    }
+}
