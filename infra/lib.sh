@@ -23,6 +23,18 @@ ensure_venv() {
     fi
 }
 
+# cargo-lambda with Zig (pip, into the venv) and the arm64 standard library, for the
+# deployment build `cargo lambda build --release --arm64` (infra/bench --arm64).
+ensure_cargo_lambda() {
+    ensure_venv
+    if [[ ! -x "$VENV/bin/cargo-lambda" || ! -x "$VENV/bin/python-zig" ]]; then
+        say "installing cargo-lambda and Zig into infra/.venv"
+        "$VENV/bin/pip" install -q --disable-pip-version-check cargo-lambda ziglang
+    fi
+    rustup target list --installed | grep -qx aarch64-unknown-linux-gnu || rustup target add aarch64-unknown-linux-gnu
+    export PATH="$VENV/bin:$PATH"
+}
+
 pg_bin() {
     local dir
     for dir in /usr/lib/postgresql/*/bin; do

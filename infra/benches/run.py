@@ -244,15 +244,65 @@ def build_size_steps():
         subprocess.run(["cargo", "build", "--profile", profile, *packages, "--bins"], cwd=ROOT, check=True)
 
 
-def size_steps(a):
-    """`--sizes`: every size step's binaries measured the same way, merged into the last
-    report."""
-    build_size_steps()
+def fixture_token(a):
+    """A token for a user with campaigns in the bench's database (`adpilot-bench --only
+    fixture`), for the footprint routes of a case measured on its own."""
     fixture_json = os.path.join(a.out_dir, "fixture.json")
     run_bench_program(a, fixture_json, "--only", "fixture")
     with open(fixture_json) as f:
         token = json.load(f)["fixture"]["token"]
     os.remove(fixture_json)
+    return token
+
+
+def footprint_only(a):
+    """`--footprint`: cold start and footprint of every function (target/<profile>), merged
+    into the last report, stamped with when it was measured."""
+    token = fixture_token(a)
+    log("cold start (20 starts each) and footprint (1000 requests)")
+    result = last_report(a)
+    result["functions"] = cold_and_footprint(a.bin_dir, function_env(a), token, 20, 1000)
+    result["functions_measured_at"] = measured_now()
+    save_report(a, result)
+    print(markdown(result).split("## Size steps")[0])
+
+
+def arm64_sizes(a):
+    """`--arm64`: the stripped size of every function's arm64 `bootstrap` (target/lambda,
+    from `cargo lambda build --release --arm64`), beside hello's, merged into the last
+    report."""
+    names, _ = function_binaries(a.bin_dir)
+    sizes = {n: os.path.getsize(os.path.join(a.bin_dir, n, "bootstrap")) for n in ["hello"] + names}
+    result = last_report(a)
+    result["arm64"] = {"measured_at": measured_now(), "sizes": sizes}
+    save_report(a, result)
+    print("\n".join(arm64_markdown(result)))
+
+
+def arm64_markdown(r):
+    """Each function's stripped size for x86_64 (the footprint run) and arm64 (the
+    deployment target), each against its own hello."""
+    arm = r.get("arm64")
+    if not arm:
+        return []
+    x86 = {f["binary"]: f["size_bytes"] for f in r["functions"]}
+    hello = arm["sizes"]["hello"]
+    lines = ["### Sizes for arm64", "",
+             f"`cargo lambda build --release --arm64` (`infra/bench --arm64`) at {arm['measured_at']}, beside the "
+             "x86_64 sizes of the table above; ratios against each architecture's `hello`.", "",
+             "| binary | x86_64 MB | arm64 MB | arm64 × hello |", "|---|---|---|---|"]
+    for name, size in arm["sizes"].items():
+        lines.append(f"| {name} | {x86[name] / 1e6:.2f} | {size / 1e6:.2f} | {round(size / hello, 2)} |"
+                     if name in x86 else f"| {name} | - | {size / 1e6:.2f} | {round(size / hello, 2)} |")
+    over = [n for n, s in arm["sizes"].items() if n != "hello" and s > 8e6]
+    return lines + ["", f"- arm64 ≤ 8 MB stripped: {verdict(not over)}" + (f" — over: {', '.join(over)}" if over else ""), ""]
+
+
+def size_steps(a):
+    """`--sizes`: every size step's binaries measured the same way, merged into the last
+    report."""
+    build_size_steps()
+    token = fixture_token(a)
     env = function_env(a)
     steps = []
     for profile, what in SIZE_PROFILES:
@@ -437,6 +487,8 @@ def markdown(r):
              f"PostgreSQL {m['postgres']}; {m['rustc']}. Scale {r['scale']} ({r['profile']} binaries). "
              "Every figure is next to a baseline measured in the same run.", "",
              "## Cold start and footprint", "",
+             *([f"Measured on its own (`infra/bench --footprint`) at {r['functions_measured_at']}.", ""]
+               if r.get("functions_measured_at") else []),
              "Init = process start → first `next` call on the Runtime API, median of "
              f"{fp[0]['starts']} starts. Baseline: `hello` (a bare `lambda_runtime` function, same profile), "
              "started just before each start of the function (its median is the hello column).", "",
@@ -453,6 +505,7 @@ def markdown(r):
     lines += ["", f"- cold start ≤ 1.5× hello: {verdict(worst_init <= 1.5)} (worst {worst_init}×)",
               f"- ≤ 8 MB stripped: {verdict(not over_size)}" + (f" — over: {', '.join(over_size)}" if over_size else ""),
               f"- ≤ 40 MB RSS: {verdict(not over_rss)}" + (f" — over: {', '.join(over_rss)}" if over_rss else ""), "",
+              *arm64_markdown(r),
               *size_steps_markdown(r.get("size_steps")),
               "## Warm handler vs pgbench", "",
               f"In-process handler with the production pool, {warm['concurrency']} concurrent, {warm['seconds']} s; "
@@ -521,9 +574,15 @@ def summary_markdown(su, rows):
             "transaction shape.", "",
             "| path | p50 ms | p99 ms |", "|---|---|---|",
             f"| weekly + daily rollup | {su['rollup']['p50_ms']} | {su['rollup']['p99_ms']} |",
+            *([f"| running totals (tried, bench database only: {su['running_rows']} rows) | "
+               f"{su['running']['p50_ms']} | {su['running']['p99_ms']} |"] if su.get("running") else []),
             f"| raw rows (baseline) | {su['raw']['p50_ms']} | {su['raw']['p99_ms']} |", "",
             f"- p99 ≤ {su['p99_target_ms']:.0f} ms: {verdict(su['p99_ok'])}; the rollup is {su['ratio']}× faster "
-            "at the median", ""]
+            "at the median",
+            *(["- tried: dense running totals per campaign and day (a range is two rows' difference), built from "
+               "the daily rollup in the bench's database and read in the same transaction shape; not kept in the "
+               "schema, because every sync of a day would rewrite each later day's row of that campaign"]
+              if su.get("running") else []), ""]
 
 
 def optimizer_markdown(op):
@@ -590,12 +649,20 @@ def main():
     ap.add_argument("--optimizer", action="store_true", help="only the optimizer pass, merged into the last report")
     ap.add_argument("--analytics", action="store_true",
                     help="only analytics at scale and the summary, merged into the last report")
+    ap.add_argument("--footprint", action="store_true",
+                    help="only cold start and footprint of every function, merged into the last report")
+    ap.add_argument("--arm64", action="store_true",
+                    help="only the arm64 sizes (target/lambda/<fn>/bootstrap), merged into the last report")
     ap.add_argument("--sizes", action="store_true",
                     help="only the size steps (target/<profile> binaries), merged into the last report")
     a = ap.parse_args()
     os.makedirs(a.out_dir, exist_ok=True)
     if a.sizes:
         return size_steps(a)
+    if a.footprint:
+        return footprint_only(a)
+    if a.arm64:
+        return arm64_sizes(a)
     if a.optimizer:
         return merge_case(a, "optimizer", ["optimizer_pass"])
     if a.analytics:

@@ -35,6 +35,7 @@ pub struct AccessTokens {
 impl AccessTokens {
     /// Tokens signed with `secret` (HS256), valid for `ttl_seconds`.
     pub fn new(secret: &[u8], ttl_seconds: i64) -> Self {
+        super::jwt_hmac::install();
         let mut validation = Validation::new(Algorithm::HS256);
         validation.set_issuer(&[ISSUER]);
         validation.set_audience(&[AUDIENCE]);

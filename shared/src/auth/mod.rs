@@ -2,6 +2,7 @@
 //! rotating refresh tokens, and the bearer check every HTTP function runs first.
 
 pub mod jwt;
+mod jwt_hmac;
 pub mod password;
 pub mod refresh;
 
