@@ -80,8 +80,12 @@ class Runtime:
         self.errors += 1
 
     def init_ms(self, timeout=20):
-        if not self.first_next.wait(timeout):
-            return None
+        """Start to first `next`; None if it never asks (a process that exited at init is
+        given up on at once, not after the timeout)."""
+        deadline = time.monotonic() + timeout
+        while not self.first_next.wait(0.05):
+            if self.proc.poll() is not None or time.monotonic() > deadline:
+                return None
         return (self.first_ns - self.started_ns) / 1e6
 
     def rss_kb(self):
@@ -116,6 +120,7 @@ def env_for(db_app_url, db_owner_url):
                 RAZORPAY_KEY_ID="rzp", RAZORPAY_KEY_SECRET="s", RAZORPAY_WEBHOOK_SECRET="w", GEMINI_API_KEY="g",
                 STRIPE_SECRET_KEY="sk_test_bench", STRIPE_WEBHOOK_SECRET="whsec_bench",
                 META_APP_ID="1", META_APP_SECRET="s", META_VERIFY_TOKEN="v", META_REDIRECT_URI="http://127.0.0.1/v1/meta/callback", AWS_REGION="ap-south-1",
+                EMAIL_FROM="Adpilot <bench@adpilot.local>",
                 AWS_ACCESS_KEY_ID="bench", AWS_SECRET_ACCESS_KEY="bench", RUST_LOG="warn")
 
 

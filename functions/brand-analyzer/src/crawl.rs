@@ -6,10 +6,10 @@
 use std::collections::BTreeMap;
 
 use futures_util::future::join_all;
+use robotstxt::DefaultMatcher;
 use serde::Serialize;
 use shared::webfetch::Refusal;
 use shared::webfetch::fetcher::{Fetched, Fetcher};
-use texting_robots::Robot;
 use url::Url;
 
 use crate::css::{self, Sheet};
@@ -35,7 +35,8 @@ pub struct RobotsDecision {
 }
 
 pub struct Robots {
-    rules: Option<Robot>,
+    /// The robots.txt read, matched by Google's parser (the `robotstxt` port) for each URL.
+    rules: Option<String>,
     allow_all: bool,
     pub decision: RobotsDecision,
 }
@@ -43,7 +44,9 @@ pub struct Robots {
 impl Robots {
     pub fn allows(&self, url: &Url) -> bool {
         match &self.rules {
-            Some(r) => r.allowed(url.as_str()),
+            Some(r) => {
+                DefaultMatcher::default().one_agent_allowed_by_robots(r, ROBOTS_AGENT, url.as_str())
+            }
             None => self.allow_all,
         }
     }
@@ -132,7 +135,7 @@ impl<'a> Crawler<'a> {
                 decision: decision("none", Some(f.status)),
             },
             Ok(f) if f.ok() => Robots {
-                rules: Robot::new(ROBOTS_AGENT, &f.body).ok(),
+                rules: Some(String::from_utf8_lossy(&f.body).into_owned()),
                 allow_all: true,
                 decision: decision("rules", Some(f.status)),
             },
@@ -345,5 +348,30 @@ mod tests {
             .map(|u| u.path().to_owned())
             .collect();
         assert_eq!(picked, ["/about-us", "/menu", "/shop", "/services"]);
+    }
+
+    #[test]
+    fn robots_rules_for_our_agent_win_and_the_longest_matching_path_decides() {
+        let robots = Robots {
+            rules: Some(
+                "User-agent: *\nDisallow: /\n\n\
+                 User-agent: AdpilotBot\nDisallow: /private/\nAllow: /private/menu\nDisallow: /*.pdf$\n"
+                    .into(),
+            ),
+            allow_all: true,
+            decision: RobotsDecision {
+                url: "https://cafe.example/robots.txt".into(),
+                found: "rules",
+                status: Some(200),
+            },
+        };
+        let allows = |path: &str| {
+            robots.allows(&Url::parse(&format!("https://cafe.example{path}")).unwrap())
+        };
+        assert!(allows("/about"));
+        assert!(!allows("/private/accounts"));
+        assert!(allows("/private/menu"));
+        assert!(!allows("/brochure.pdf"));
+        assert!(allows("/brochure.pdf?page=2"));
     }
 }
