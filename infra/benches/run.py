@@ -120,7 +120,7 @@ def env_for(db_app_url, db_owner_url):
                 RAZORPAY_KEY_ID="rzp", RAZORPAY_KEY_SECRET="s", RAZORPAY_WEBHOOK_SECRET="w", GEMINI_API_KEY="g",
                 STRIPE_SECRET_KEY="sk_test_bench", STRIPE_WEBHOOK_SECRET="whsec_bench",
                 META_APP_ID="1", META_APP_SECRET="s", META_VERIFY_TOKEN="v", META_REDIRECT_URI="http://127.0.0.1/v1/meta/callback", AWS_REGION="ap-south-1",
-                EMAIL_FROM="Adpilot <bench@adpilot.local>",
+                EMAIL_FROM="Adpilot <bench@adpilot.local>", PUBLIC_API_URL="http://127.0.0.1:3000", APP_URL="http://127.0.0.1:5173",
                 AWS_ACCESS_KEY_ID="bench", AWS_SECRET_ACCESS_KEY="bench", RUST_LOG="warn")
 
 
@@ -325,6 +325,33 @@ def size_steps(a):
     print("\n".join(size_steps_markdown(result["size_steps"])))
 
 
+def first_run_markdown(fr):
+    """`git clone` to a running stack, and the release build, as recorded in `first_run` of
+    results.json (timed by hand: each is a whole fresh build, not part of a bench run)."""
+    if not fr:
+        return []
+    lines = ["## First run", "", fr["how"], "", "| build | when | seconds | target |", "|---|---|---|---|"]
+    for b in fr["builds"]:
+        ok = "" if b.get("target_s") is None else f"≤ {b['target_s']} s: {verdict(b['seconds'] <= b['target_s'])}"
+        lines.append(f"| {b['build']} | {b['when']} | {b['seconds']} | {ok} |")
+    return lines + [""]
+
+
+def dependency_steps_markdown(ds):
+    """Sizes after each dependency change (stripped, `release` profile), as recorded in
+    `dependency_steps` of results.json by whoever made the change: not one run, but each
+    step's binaries built and weighed the same way on the same machine."""
+    if not ds:
+        return []
+    names = list(ds["steps"][0]["sizes_mb"])
+    lines = ["### Dependency steps", "", ds["how"], "",
+             "| step | when | " + " | ".join(names) + " |", "|---|---|" + "---|" * len(names)]
+    for st in ds["steps"]:
+        lines.append(f"| {st['step']} | {st['when']} | " + " | ".join(
+            f"{st['sizes_mb'][n]:.2f}" if st["sizes_mb"].get(n) is not None else "-" for n in names) + " |")
+    return lines + [""]
+
+
 def size_steps_markdown(ss):
     """Each size step beside `release` and hello, so the trade-off is in the numbers."""
     if not ss:
@@ -492,7 +519,8 @@ def markdown(r):
              f"PostgreSQL {m['postgres']}; {m['rustc']}. Scale {r['scale']} ({r['profile']} binaries). "
              "Every figure is next to a baseline measured in the same run.", "",
              "## Cold start and footprint", "",
-             *([f"Measured on its own (`infra/bench --footprint`) at {r['functions_measured_at']}.", ""]
+             *([f"Measured on its own (`infra/bench --footprint`) at {r['functions_measured_at']}."
+                + (f" {r['functions_note']}" if r.get("functions_note") else ""), ""]
                if r.get("functions_measured_at") else []),
              "Init = process start → first `next` call on the Runtime API, median of "
              f"{fp[0]['starts']} starts. Baseline: `hello` (a bare `lambda_runtime` function, same profile), "
@@ -511,7 +539,9 @@ def markdown(r):
               f"- ≤ 8 MB stripped: {verdict(not over_size)}" + (f" — over: {', '.join(over_size)}" if over_size else ""),
               f"- ≤ 40 MB RSS: {verdict(not over_rss)}" + (f" — over: {', '.join(over_rss)}" if over_rss else ""), "",
               *arm64_markdown(r),
+              *first_run_markdown(r.get("first_run")),
               *size_steps_markdown(r.get("size_steps")),
+              *dependency_steps_markdown(r.get("dependency_steps")),
               "## Warm handler vs pgbench", "",
               f"In-process handler with the production pool, {warm['concurrency']} concurrent, {warm['seconds']} s; "
               "pgbench runs the same statements (tenant `set_config`, live-account check, queries) on as many connections.", "",

@@ -43,7 +43,7 @@ async fn world() -> World {
         .unwrap();
     let sender = Sender {
         db: db.worker(),
-        ses,
+        ses: LazyClient::ready(ses),
         sqs: LazyClient::ready(shared::aws::sqs(&aws)),
         signer: Signer::new(SECRET),
         from: from.clone(),

@@ -36,6 +36,13 @@ impl AwsClient for aws_sdk_sqs::Client {
     }
 }
 
+#[cfg(feature = "ses")]
+impl AwsClient for aws_sdk_sesv2::Client {
+    fn from_sdk(config: &aws_config::SdkConfig) -> Self {
+        aws_sdk_sesv2::Client::new(config)
+    }
+}
+
 /// A client made on first use. Loading the SDK config (credentials chain, HTTP client
 /// with the platform's root certificates) takes ≈ 4 ms, which HTTP functions would
 /// otherwise pay at every cold start even when the route never calls AWS.
