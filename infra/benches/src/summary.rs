@@ -105,16 +105,9 @@ async fn build_running_totals(admin: &Client) -> u64 {
 /// totals at the range's end (or its last day) less those of the day before the start.
 const RUNNING_SUMMARY: &str = "WITH e AS (SELECT * FROM bench_running_totals WHERE user_id = $1 AND date = $3),      s AS (SELECT * FROM bench_running_totals WHERE user_id = $1 AND date = $2 - 1),      per AS (SELECT sp.campaign_id,         CASE WHEN $3 >= sp.last THEN sp.impressions ELSE coalesce(e.impressions, 0) END           - CASE WHEN $2 - 1 >= sp.last THEN sp.impressions ELSE coalesce(s.impressions, 0) END AS impressions,         CASE WHEN $3 >= sp.last THEN sp.clicks ELSE coalesce(e.clicks, 0) END           - CASE WHEN $2 - 1 >= sp.last THEN sp.clicks ELSE coalesce(s.clicks, 0) END AS clicks,         CASE WHEN $3 >= sp.last THEN sp.spend ELSE coalesce(e.spend, 0) END           - CASE WHEN $2 - 1 >= sp.last THEN sp.spend ELSE coalesce(s.spend, 0) END AS spend,         CASE WHEN $3 >= sp.last THEN sp.conversions ELSE coalesce(e.conversions, 0) END           - CASE WHEN $2 - 1 >= sp.last THEN sp.conversions ELSE coalesce(s.conversions, 0) END AS conversions,         CASE WHEN $3 >= sp.last THEN sp.conversion_value ELSE coalesce(e.conversion_value, 0) END           - CASE WHEN $2 - 1 >= sp.last THEN sp.conversion_value ELSE coalesce(s.conversion_value, 0) END AS conversion_value         FROM bench_running_spans sp LEFT JOIN e USING (campaign_id) LEFT JOIN s USING (campaign_id)         WHERE sp.user_id = $1),      live AS (SELECT c.id, c.name, c.status, c.created_at, coalesce(p.impressions, 0)::int8 AS impressions,         coalesce(p.clicks, 0)::int8 AS clicks, coalesce(p.spend, 0)::numeric(14,2) AS spend,         coalesce(p.conversions, 0)::int8 AS conversions, coalesce(p.conversion_value, 0)::numeric(14,2) AS conversion_value         FROM campaigns c LEFT JOIN per p ON p.campaign_id = c.id WHERE c.user_id = $1 AND c.deleted_at IS NULL)      (SELECT false AS whole, created_at, id, name, status, impressions, clicks, spend, conversions, conversion_value,         CASE WHEN impressions > 0 THEN round(clicks::numeric / impressions, 6) END AS ctr,         CASE WHEN clicks > 0 THEN round(spend / clicks, 4) END AS cpc,         CASE WHEN conversions > 0 THEN round(spend / conversions, 4) END AS cpa,         CASE WHEN spend > 0 THEN round(conversion_value / spend, 4) END AS roas       FROM live ORDER BY created_at DESC, id DESC LIMIT 1000)      UNION ALL      SELECT true, NULL, NULL, NULL, NULL, sum(impressions)::int8, sum(clicks)::int8, sum(spend), sum(conversions)::int8,         sum(conversion_value), NULL, NULL, NULL, NULL FROM live      ORDER BY whole, created_at DESC, id DESC";
 
-/// The running-totals summary in the handler's transaction shape (scope, live check);
-/// returns the campaigns listed and the total impressions, to check it against the
-/// rollup's.
-async fn running_summary(
-    app: &mut Client,
-    read: &Statement,
-    user: Uuid,
-    from: NaiveDate,
-    to: NaiveDate,
-) -> (usize, i64) {
+/// A transaction shaped like `Db::tenant`'s: the user's scope set and the live-account
+/// check made, on a plain connection.
+async fn tenant_transaction(app: &mut Client, user: Uuid) -> tokio_postgres::Transaction<'_> {
     let tx = app.transaction().await.unwrap();
     tx.execute(
         "SELECT set_config('app.current_user_id', $1, true)",
@@ -128,6 +121,20 @@ async fn running_summary(
     )
     .await
     .unwrap();
+    tx
+}
+
+/// The running-totals summary in the handler's transaction shape (scope, live check);
+/// returns the campaigns listed and the total impressions, to check it against the
+/// rollup's.
+async fn running_summary(
+    app: &mut Client,
+    read: &Statement,
+    user: Uuid,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> (usize, i64) {
+    let tx = tenant_transaction(app, user).await;
     let rows = tx.query(read, &[&user, &from, &to]).await.unwrap();
     tx.commit().await.unwrap();
     let total = rows
@@ -156,19 +163,7 @@ async fn raw_summary(
     from: NaiveDate,
     to: NaiveDate,
 ) -> usize {
-    let tx = app.transaction().await.unwrap();
-    tx.execute(
-        "SELECT set_config('app.current_user_id', $1, true)",
-        &[&user.to_string()],
-    )
-    .await
-    .unwrap();
-    tx.query_one(
-        "SELECT deleted_at IS NULL AND is_active FROM users WHERE id = $1",
-        &[&user],
-    )
-    .await
-    .unwrap();
+    let tx = tenant_transaction(app, user).await;
     let per = tx.query(per_campaign, &[&user, &from, &to]).await.unwrap();
     tx.query_one(total, &[&user, &from, &to]).await.unwrap();
     tx.commit().await.unwrap();
