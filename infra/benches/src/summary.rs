@@ -88,11 +88,15 @@ async fn build_running_totals(admin: &Client) -> u64 {
                FROM bench_running_totals r ORDER BY campaign_id, date DESC;
              ALTER TABLE bench_running_spans ADD PRIMARY KEY (campaign_id);
              CREATE INDEX ON bench_running_spans (user_id);
-             GRANT SELECT ON bench_running_totals, bench_running_spans TO adpilot_app;
-             VACUUM ANALYZE bench_running_totals, bench_running_spans;",
+             GRANT SELECT ON bench_running_totals, bench_running_spans TO adpilot_app;",
         )
         .await
         .expect("running totals");
+    // On its own: VACUUM cannot run in the implicit transaction of a batch.
+    admin
+        .batch_execute("VACUUM ANALYZE bench_running_totals, bench_running_spans")
+        .await
+        .expect("vacuum the running totals");
     let rows: i64 = admin
         .query_one("SELECT count(*) FROM bench_running_totals", &[])
         .await
