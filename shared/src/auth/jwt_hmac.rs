@@ -2,7 +2,7 @@
 //! workspace's `hmac` and `sha2`). Installed as jsonwebtoken's provider when the first
 //! `AccessTokens` is made; any other algorithm is refused. Built without its
 //! `rust_crypto` feature, jsonwebtoken links no RSA, ECDSA or EdDSA code into every
-//! function (results.md, "Size steps").
+//! function (results.md, "Dependency steps", step 3).
 
 use std::sync::Once;
 

@@ -43,7 +43,7 @@ impl AwsClient for aws_sdk_sesv2::Client {
     }
 }
 
-/// A client made on first use. Loading the SDK config (credentials chain, HTTP client
+/// A client made on first use. Loading the SDK config (credentials, HTTPS client
 /// with the platform's root certificates) takes ≈ 4 ms, which HTTP functions would
 /// otherwise pay at every cold start even when the route never calls AWS.
 #[derive(Clone)]
